@@ -1,0 +1,123 @@
+package pii_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii"
+)
+
+func keyring(t *testing.T, keys ...string) *pii.Keyring {
+	t.Helper()
+	var raw [][]byte
+	for _, k := range keys {
+		b, err := pii.ParseMasterKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, b)
+	}
+	kr, err := pii.NewKeyring(raw[0], raw[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func TestSealOpenIsBoundToContext(t *testing.T) {
+	kr := keyring(t, pii.GenerateMasterKey())
+	dk, _, err := kr.NewDataKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := dk.Seal("+8613812345678", "c1/phone")
+	if got, err := dk.Open(ct, "c1/phone"); err != nil || got != "+8613812345678" {
+		t.Fatalf("open = %q, %v", got, err)
+	}
+	if _, err := dk.Open(ct, "c2/phone"); err == nil {
+		t.Fatal("ciphertext moved to another customer still opens")
+	}
+	other, _, _ := kr.NewDataKey()
+	if _, err := other.Open(ct, "c1/phone"); err == nil {
+		t.Fatal("another customer's data key opens the ciphertext")
+	}
+}
+
+func TestParseMasterKeyRejectsBadKeys(t *testing.T) {
+	for _, bad := range []string{"", "not base64!!", "c2hvcnQ="} {
+		if _, err := pii.ParseMasterKey(bad); err == nil {
+			t.Errorf("ParseMasterKey(%q) accepted a bad key", bad)
+		}
+	}
+}
+
+func TestRotateRewrapsAndShredding(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		oldKey, newKey := pii.GenerateMasterKey(), pii.GenerateMasterKey()
+		v, err := pii.OpenVault(ctx, db, keyring(t, oldKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexBefore := v.Index.Phone("+8613812345678")
+		var keys []pii.CustomerKey
+		var cts []string
+		for _, id := range []string{"c1", "c2", "c3"} {
+			dk, w, _ := v.Keys.NewDataKey()
+			keys = append(keys, pii.CustomerKey{CustomerID: id, WrappedKey: w})
+			cts = append(cts, dk.Seal("secret-"+id, id))
+		}
+		if err := db.InTx(ctx, func(tx *database.Tx) error { return pii.InsertCustomerKeys(ctx, tx, keys) }); err != nil {
+			t.Fatal(err)
+		}
+
+		rotated, err := pii.OpenVault(ctx, db, keyring(t, newKey, oldKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := rotated.Rotate(ctx, db, nil)
+		if err != nil || n != 4 {
+			t.Fatalf("rotate = %d, %v; want 4 (3 customers + index key)", n, err)
+		}
+		// Only the new key is needed now, and the blind index is unchanged.
+		onlyNew, err := pii.OpenVault(ctx, db, keyring(t, newKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if onlyNew.Index.Phone("+8613812345678") != indexBefore {
+			t.Fatal("blind index changed across rotation")
+		}
+		if err := db.InTx(ctx, func(tx *database.Tx) error { return pii.DestroyCustomerKey(ctx, tx, "c2") }); err != nil {
+			t.Fatal(err)
+		}
+		dks, err := onlyNew.CustomerKeys(ctx, db, []string{"c1", "c2", "c3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := dks["c2"]; ok {
+			t.Fatal("destroyed key still loads")
+		}
+		if got, err := dks["c3"].Open(cts[2], "c3"); err != nil || got != "secret-c3" {
+			t.Fatalf("after rotation open = %q, %v", got, err)
+		}
+		if _, err := pii.OpenVault(ctx, db, keyring(t, oldKey)); err == nil {
+			t.Fatal("old key alone still opens the vault after rotation")
+		}
+	})
+}
+
+func TestMasking(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{pii.MaskPhone("+8613812345678"), "138****5678"},
+		{pii.MaskEmail("zhang@example.com"), "z***@example.com"},
+		{pii.MaskName("张三丰"), "张**"},
+		{pii.MaskText("上海市浦东新区世纪大道100号"), "上海市浦东***"},
+		{pii.MaskPhone("+1"), "*"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

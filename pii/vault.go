@@ -1,0 +1,200 @@
+package pii
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/handoverhq/handover/database"
+)
+
+// Vault is the keyring plus the key store in the database: the blind-index
+// key (generated once, kept wrapped) and one wrapped data key per customer.
+type Vault struct {
+	Keys  *Keyring
+	Index *Index
+}
+
+// OpenVault loads the blind-index key, creating it on first use.
+func OpenVault(ctx context.Context, db *database.DB, keys *Keyring) (*Vault, error) {
+	var w WrappedKey
+	err := db.QueryRowContext(ctx, `SELECT key_id, wrapped FROM system_keys WHERE name = 'blind-index'`).Scan(&w.KeyID, &w.Wrapped)
+	if errors.Is(err, sql.ErrNoRows) {
+		raw := make([]byte, KeySize)
+		rand.Read(raw)
+		dk, _ := newDataKey(raw)
+		w = keys.Wrap(dk)
+		// ON CONFLICT: another process may create it at the same moment;
+		// whichever wins, both then read the stored one.
+		err = db.InTx(ctx, func(tx *database.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO system_keys (name, key_id, wrapped) VALUES ('blind-index', $1, $2) ON CONFLICT (name) DO NOTHING`, w.KeyID, w.Wrapped)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create blind-index key: %w", err)
+		}
+		return OpenVault(ctx, db, keys)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load blind-index key: %w", err)
+	}
+	dk, err := keys.Unwrap(w)
+	if err != nil {
+		return nil, fmt.Errorf("blind-index key: %w (is HANDOVER_MASTER_KEY the key this database was created with?)", err)
+	}
+	return &Vault{Keys: keys, Index: NewIndex(dk.raw)}, nil
+}
+
+// CustomerKey is a customer's wrapped data key as stored.
+type CustomerKey struct {
+	CustomerID string
+	WrappedKey
+}
+
+// InsertCustomerKeys stores new customers' wrapped data keys in one
+// statement per chunk.
+func InsertCustomerKeys(ctx context.Context, tx *database.Tx, keys []CustomerKey) error {
+	const cols = 4
+	const chunk = 1000
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO customer_keys (customer_id, key_id, wrapped, created_at) VALUES `)
+		args := make([]any, 0, len(part)*cols)
+		for i, k := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "($%d,$%d,$%d,$%d)", i*cols+1, i*cols+2, i*cols+3, i*cols+4)
+			args = append(args, k.CustomerID, k.KeyID, k.Wrapped, tx.Now)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("store customer keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// Querier is what loading keys needs: a *database.DB or a *database.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// CustomerKeys loads and unwraps the data keys of the given customers. A
+// customer whose key was destroyed is absent from the result.
+func (v *Vault) CustomerKeys(ctx context.Context, q Querier, customerIDs []string) (map[string]*DataKey, error) {
+	out := make(map[string]*DataKey, len(customerIDs))
+	const chunk = 500
+	for start := 0; start < len(customerIDs); start += chunk {
+		part := customerIDs[start:min(start+chunk, len(customerIDs))]
+		placeholders := make([]string, len(part))
+		args := make([]any, len(part))
+		for i, id := range part {
+			placeholders[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = id
+		}
+		rows, err := q.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE customer_id IN (`+strings.Join(placeholders, ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("load customer keys: %w", err)
+		}
+		for rows.Next() {
+			var ck CustomerKey
+			if err := rows.Scan(&ck.CustomerID, &ck.KeyID, &ck.Wrapped); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			dk, err := v.Keys.Unwrap(ck.WrappedKey)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[ck.CustomerID] = dk
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DestroyCustomerKey deletes a customer's data key: their sealed fields are
+// unreadable from then on, in this database and in every copy of it.
+func DestroyCustomerKey(ctx context.Context, tx *database.Tx, customerID string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM customer_keys WHERE customer_id = $1`, customerID)
+	return err
+}
+
+// Rotate re-wraps, under the current master key, every stored key wrapped
+// by another one, in batches so that no transaction grows large. It returns
+// how many keys it re-wrapped. Nothing is decrypted but the keys, and
+// readers keep working throughout (old and new key ids both unwrap).
+func (v *Vault) Rotate(ctx context.Context, db *database.DB, progress func(done int)) (int, error) {
+	current := v.Keys.CurrentKeyID()
+	done := 0
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		var w WrappedKey
+		if err := tx.QueryRowContext(ctx, `SELECT key_id, wrapped FROM system_keys WHERE name = 'blind-index'`).Scan(&w.KeyID, &w.Wrapped); err != nil {
+			return err
+		}
+		if w.KeyID == current {
+			return nil
+		}
+		dk, err := v.Keys.Unwrap(w)
+		if err != nil {
+			return err
+		}
+		nw := v.Keys.Wrap(dk)
+		done++
+		_, err = tx.ExecContext(ctx, `UPDATE system_keys SET key_id = $1, wrapped = $2 WHERE name = 'blind-index'`, nw.KeyID, nw.Wrapped)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rotate blind-index key: %w", err)
+	}
+	for {
+		n := 0
+		err := db.InTx(ctx, func(tx *database.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE key_id <> $1 LIMIT 1000`, current)
+			if err != nil {
+				return err
+			}
+			var batch []CustomerKey
+			for rows.Next() {
+				var ck CustomerKey
+				if err := rows.Scan(&ck.CustomerID, &ck.KeyID, &ck.Wrapped); err != nil {
+					rows.Close()
+					return err
+				}
+				batch = append(batch, ck)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			for _, ck := range batch {
+				dk, err := v.Keys.Unwrap(ck.WrappedKey)
+				if err != nil {
+					return err
+				}
+				nw := v.Keys.Wrap(dk)
+				if _, err := tx.ExecContext(ctx, `UPDATE customer_keys SET key_id = $1, wrapped = $2 WHERE customer_id = $3`, nw.KeyID, nw.Wrapped, ck.CustomerID); err != nil {
+					return err
+				}
+			}
+			n = len(batch)
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("rotate customer keys: %w", err)
+		}
+		done += n
+		if progress != nil && n > 0 {
+			progress(done)
+		}
+		if n == 0 {
+			return done, nil
+		}
+	}
+}
