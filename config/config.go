@@ -1,0 +1,218 @@
+// Package config reads Handover's settings from HANDOVER_* environment
+// variables. Unknown HANDOVER_ variables and malformed values fail at start
+// with a message naming the variable. Secrets are never logged.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/handoverhq/handover/pii"
+)
+
+// Prefix is the prefix of every Handover environment variable.
+const Prefix = "HANDOVER_"
+
+// Config is every setting. docs/config.md lists them; a test keeps the two
+// in step.
+type Config struct {
+	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	DataDir            string        `env:"DATA_DIR" envDefault:"./data"`
+	DatabaseURL        string        `env:"DATABASE_URL"`
+	RedisURL           string        `env:"REDIS_URL"`
+	PublicURL          string        `env:"PUBLIC_URL"`
+	MasterKey          string        `env:"MASTER_KEY"`
+	PreviousMasterKeys []string      `env:"PREVIOUS_MASTER_KEYS" envSeparator:","`
+	AdminEmail         string        `env:"ADMIN_EMAIL" envDefault:"admin@handover.local"`
+	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat          string        `env:"LOG_FORMAT" envDefault:"text"`
+	MaxUploadMB        int64         `env:"MAX_UPLOAD_MB" envDefault:"200"`
+	RequestTimeout     time.Duration `env:"REQUEST_TIMEOUT" envDefault:"30s"`
+	RateLimit          float64       `env:"RATE_LIMIT" envDefault:"50"`
+	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
+	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+}
+
+// Load reads the environment (as os.Environ gives it) into a Config and
+// checks it.
+func Load(environ []string) (*Config, error) {
+	vars := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var cfg Config
+	opts := env.Options{Prefix: Prefix, Environment: vars}
+	if err := env.ParseWithOptions(&cfg, opts); err != nil {
+		return nil, explain(err)
+	}
+	if err := checkUnknown(vars, opts); err != nil {
+		return nil, err
+	}
+	return &cfg, cfg.validate()
+}
+
+// explain turns the env library's aggregate error into one line per
+// variable.
+func explain(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	var lines []string
+	for _, e := range agg.Errors {
+		var perr env.ParseError
+		if errors.As(e, &perr) {
+			lines = append(lines, fmt.Sprintf("%s%s: %v", Prefix, toEnvName(perr.Name), perr.Err))
+			continue
+		}
+		lines = append(lines, e.Error())
+	}
+	return fmt.Errorf("configuration: %s", strings.Join(lines, "; "))
+}
+
+// toEnvName finds the variable name of a Config field.
+func toEnvName(field string) string {
+	params, _ := env.GetFieldParams(&Config{})
+	for _, p := range params {
+		if p.OwnKey != "" && strings.EqualFold(strings.ReplaceAll(p.OwnKey, "_", ""), field) {
+			return p.OwnKey
+		}
+	}
+	return field
+}
+
+// Names lists every variable Handover reads, sorted.
+func Names() []string {
+	params, _ := env.GetFieldParamsWithOptions(&Config{}, env.Options{Prefix: Prefix})
+	var names []string
+	for _, p := range params {
+		names = append(names, p.Key)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func checkUnknown(vars map[string]string, opts env.Options) error {
+	known := map[string]bool{}
+	for _, n := range Names() {
+		known[n] = true
+	}
+	var unknown []string
+	for k := range vars {
+		if strings.HasPrefix(k, Prefix) && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("configuration: unknown variable %s (known: see docs/config.md)", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("configuration: HANDOVER_HTTP_ADDR must be host:port: %v", err)
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("configuration: HANDOVER_DATABASE_URL must be empty (embedded SQLite) or a postgres:// URL")
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel") {
+			return fmt.Errorf("configuration: HANDOVER_REDIS_URL must be empty (embedded) or a redis://, rediss:// or redis-sentinel:// URL")
+		}
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("configuration: HANDOVER_PUBLIC_URL must be an http(s) URL such as https://handover.example.com")
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.MasterKey != "" {
+		if _, err := pii.ParseMasterKey(c.MasterKey); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY: %v", err)
+		}
+	}
+	for i, k := range c.PreviousMasterKeys {
+		if _, err := pii.ParseMasterKey(k); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_PREVIOUS_MASTER_KEYS item %d: %v", i+1, err)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("configuration: HANDOVER_LOG_LEVEL must be debug, info, warn or error")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("configuration: HANDOVER_LOG_FORMAT must be text or json")
+	}
+	if c.MaxUploadMB < 1 {
+		return fmt.Errorf("configuration: HANDOVER_MAX_UPLOAD_MB must be at least 1")
+	}
+	if c.RateLimit <= 0 {
+		return fmt.Errorf("configuration: HANDOVER_RATE_LIMIT must be positive (requests per second per client)")
+	}
+	for _, cidr := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
+		}
+	}
+	if c.WorkerConcurrency < 1 {
+		return fmt.Errorf("configuration: HANDOVER_WORKER_CONCURRENCY must be at least 1")
+	}
+	return nil
+}
+
+// Embedded reports whether Handover runs on its embedded defaults (SQLite).
+func (c *Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// MasterKeys returns the current master key and any previous ones. In
+// embedded mode with no key set, it reads — or on first start generates —
+// DATA_DIR/master.key (mode 0600); generated reports that it did.
+func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool, err error) {
+	keyText := c.MasterKey
+	if keyText == "" {
+		if !c.Embedded() {
+			return nil, nil, false, fmt.Errorf("configuration: HANDOVER_MASTER_KEY is required with PostgreSQL (generate one with: handover keys generate)")
+		}
+		path := filepath.Join(c.DataDir, "master.key")
+		b, rerr := os.ReadFile(path)
+		switch {
+		case rerr == nil:
+			keyText = string(b)
+		case errors.Is(rerr, os.ErrNotExist):
+			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+				return nil, nil, false, err
+			}
+			keyText = pii.GenerateMasterKey()
+			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
+				return nil, nil, false, fmt.Errorf("write %s: %w", path, err)
+			}
+			generated = true
+		default:
+			return nil, nil, false, rerr
+		}
+	}
+	if current, err = pii.ParseMasterKey(keyText); err != nil {
+		return nil, nil, false, fmt.Errorf("master key: %w", err)
+	}
+	for _, k := range c.PreviousMasterKeys {
+		p, _ := pii.ParseMasterKey(k)
+		previous = append(previous, p)
+	}
+	return current, previous, generated, nil
+}

@@ -1,0 +1,31 @@
+package staff
+
+// Permission names an action on a kind of data.
+type Permission string
+
+// The permissions routes check.
+const (
+	ReadCustomers   Permission = "customers.read"   // masked views
+	RevealCustomers Permission = "customers.reveal" // unmasked, audited
+	ImportCustomers Permission = "customers.import"
+	ReadTransfers   Permission = "transfers.read"
+	WriteTransfers  Permission = "transfers.write"
+	ReadAudit       Permission = "audit.read"
+)
+
+var grants = map[Role][]Permission{
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit},
+	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers},
+	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit},
+}
+
+// Can reports whether role r holds permission p.
+func (r Role) Can(p Permission) bool {
+	for _, g := range grants[r] {
+		if g == p {
+			return true
+		}
+	}
+	return false
+}
