@@ -1,0 +1,153 @@
+// Package channels is the seam between Handover and the ways it reaches
+// customers: WeChat official account, Aliyun SMS, email, and the devbox
+// that records messages in embedded mode. Each channel sends batches of
+// outbound messages and classifies failures; inbound events (replies,
+// receipts, bounces) from any channel are stored by the Inbox, deduplicated,
+// before the provider is answered.
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// Name names a channel.
+type Name string
+
+// The channels.
+const (
+	WeChat Name = "wechat"
+	SMS    Name = "sms"
+	Email  Name = "email"
+	Devbox Name = "devbox"
+)
+
+// Address is where a customer can be reached; a channel uses the field it
+// needs.
+type Address struct {
+	Phone  string // E.164
+	Email  string
+	OpenID string // WeChat openid under this official account
+}
+
+// Kind says what a message is for, which decides how a channel sends it.
+type Kind string
+
+// Message kinds.
+const (
+	// Notice is a templated notification (transfer notice, consent
+	// request, survey): WeChat template message, SMS template, email.
+	Notice Kind = "notice"
+	// Reply is free text from staff answering a customer: WeChat
+	// customer-service message (48-hour window), SMS template, email.
+	Reply Kind = "reply"
+)
+
+// Template carries what a provider's approved template needs.
+type Template struct {
+	// Aliyun SMS: approved sign name and template code.
+	SignName     string
+	TemplateCode string
+	// WeChat: template id (template message) or subscribe template id.
+	TemplateID string
+	Subscribe  bool // WeChat subscribe message instead of template message
+	// Params fills the template's variables (SMS TemplateParam, WeChat data fields).
+	Params map[string]string
+}
+
+// Message is one outbound message to one customer.
+type Message struct {
+	// DeliveryID identifies the delivery row; channels pass it to the
+	// provider as an idempotency key (Aliyun OutId, WeChat ClientMsgID,
+	// email Message-ID) so a retried send can be recognised.
+	DeliveryID string
+	CustomerID string
+	To         Address
+	Kind       Kind
+	Subject    string // email
+	Text       string // plain text: email text part, WeChat customer-service text, devbox body
+	HTML       string // email HTML part (optional)
+	Link       string // the customer's personal link
+	// ReplyTo is the per-delivery address replies come back to (email).
+	ReplyTo string
+	// UnsubscribeURL is the portal's opt-out (email List-Unsubscribe).
+	UnsubscribeURL string
+	Template       *Template
+}
+
+// Result is the outcome of sending one message: a provider id, or Err
+// (a *SendError saying how to handle it).
+type Result struct {
+	DeliveryID string
+	ProviderID string
+	Err        error
+}
+
+// Capabilities describe what a channel can carry.
+type Capabilities struct {
+	// MaxBatch is the most messages one Send call may carry.
+	MaxBatch int
+	// MaxText is the longest Text accepted, in characters (0: no limit).
+	MaxText int
+	// Notices and Replies say which kinds the channel sends.
+	Notices, Replies bool
+}
+
+// Channel sends messages through one provider.
+type Channel interface {
+	Name() Name
+	Capabilities() Capabilities
+	// Send sends up to Capabilities().MaxBatch messages and returns one
+	// Result per message, in order. It never returns personal data in
+	// errors.
+	Send(ctx context.Context, msgs []Message) []Result
+}
+
+// EventKind says what an inbound event is.
+type EventKind string
+
+// Inbound event kinds.
+const (
+	EventMessage     EventKind = "message"     // a customer's reply or message
+	EventReceipt     EventKind = "receipt"     // delivery status of an outbound message
+	EventSubscribe   EventKind = "subscribe"   // followed the official account
+	EventUnsubscribe EventKind = "unsubscribe" // unfollowed the official account
+	EventBounce      EventKind = "bounce"      // email bounce (DSN)
+)
+
+// Receipt statuses.
+const (
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+	StatusBounced   = "bounced"
+)
+
+// InboundEvent is something a provider told us: a reply, a receipt, a
+// bounce, a follow. The Inbox stores it (personal fields sealed) before the
+// provider is answered.
+type InboundEvent struct {
+	ID      string
+	Channel Name
+	Kind    EventKind
+	// DedupKey is unique per channel: WeChat MsgId (or FromUserName+
+	// CreateTime for events), Aliyun biz_id+phone or sequence_id, email
+	// Message-ID. A repeated push with the same key is stored once.
+	DedupKey string
+	From     Address
+	// To is the address the customer wrote to: the per-delivery reply
+	// address (email) or the sign name (SMS), used for matching.
+	To                string
+	Text              string
+	ProviderMessageID string // provider id of the outbound message a receipt is about
+	DeliveryID        string // when the provider echoes it (Aliyun out_id, email reply address)
+	Status            string // receipts: StatusDelivered / StatusFailed / StatusBounced
+	ErrorCode         string // provider's code for a failed receipt
+	OccurredAt        time.Time
+	// Set by the Inbox when matched.
+	CustomerID string
+}
+
+// RecordFunc stores inbound events durably (deduplicated by channel and
+// DedupKey) and returns how many were new. Hook handlers call it before
+// answering the provider; (*Inbox).Record is the implementation.
+type RecordFunc func(ctx context.Context, events []InboundEvent) (int, error)
