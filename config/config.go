@@ -41,6 +41,30 @@ type Config struct {
 	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+
+	Channels
+}
+
+// Channels configures the providers. A channel is on when its required
+// variables are set; with none on, the devbox records messages instead.
+type Channels struct {
+	WeChatAppID      string `env:"WECHAT_APP_ID"`
+	WeChatAppSecret  string `env:"WECHAT_APP_SECRET"`
+	WeChatToken      string `env:"WECHAT_TOKEN"`
+	WeChatAESKey     string `env:"WECHAT_AES_KEY"`
+	WeChatAPIBase    string `env:"WECHAT_API_BASE" envDefault:"https://api.weixin.qq.com"`
+	WeChatRate       int    `env:"WECHAT_RATE" envDefault:"100"`
+	AliyunKeyID      string `env:"ALIYUN_ACCESS_KEY_ID"`
+	AliyunKeySecret  string `env:"ALIYUN_ACCESS_KEY_SECRET"`
+	AliyunSMSURL     string `env:"ALIYUN_SMS_ENDPOINT" envDefault:"https://dysmsapi.aliyuncs.com"`
+	SMSSignName      string `env:"SMS_SIGN_NAME"`
+	SMSRate          int    `env:"SMS_RATE" envDefault:"50"`
+	SMTPURL          string `env:"SMTP_URL"`
+	EmailFrom        string `env:"EMAIL_FROM"`
+	EmailReplyDomain string `env:"EMAIL_REPLY_DOMAIN"`
+	EmailRate        int    `env:"EMAIL_RATE" envDefault:"200"`
+	SMTPInboundAddr  string `env:"SMTP_INBOUND_ADDR"`
+	HookSecret       string `env:"HOOK_SECRET"`
 }
 
 // Load reads the environment (as os.Environ gives it) into a Config and
@@ -171,6 +195,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
 		}
 	}
+	if err := c.Channels.validate(); err != nil {
+		return err
+	}
 	if c.WorkerConcurrency < 1 {
 		return fmt.Errorf("configuration: HANDOVER_WORKER_CONCURRENCY must be at least 1")
 	}
@@ -215,4 +242,53 @@ func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool
 		previous = append(previous, p)
 	}
 	return current, previous, generated, nil
+}
+
+// WeChatOn, SMSOn and EmailOn report which providers are configured.
+func (c *Channels) WeChatOn() bool { return c.WeChatAppID != "" }
+
+// SMSOn reports whether Aliyun SMS is configured.
+func (c *Channels) SMSOn() bool { return c.AliyunKeyID != "" }
+
+// EmailOn reports whether outbound email is configured.
+func (c *Channels) EmailOn() bool { return c.SMTPURL != "" }
+
+// validate checks that a channel that is on has everything it needs, so a
+// half-configured provider fails at start rather than at the first send.
+func (c *Channels) validate() error {
+	need := func(on bool, group string, vars map[string]string) error {
+		if !on {
+			return nil
+		}
+		for name, v := range vars {
+			if v == "" {
+				return fmt.Errorf("configuration: %s is on but %s%s is empty", group, Prefix, name)
+			}
+		}
+		return nil
+	}
+	if err := need(c.WeChatOn(), "WeChat", map[string]string{"WECHAT_APP_SECRET": c.WeChatAppSecret, "WECHAT_TOKEN": c.WeChatToken}); err != nil {
+		return err
+	}
+	if c.WeChatAESKey != "" && len(c.WeChatAESKey) != 43 {
+		return fmt.Errorf("configuration: HANDOVER_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
+	}
+	if err := need(c.SMSOn(), "Aliyun SMS", map[string]string{"ALIYUN_ACCESS_KEY_SECRET": c.AliyunKeySecret, "SMS_SIGN_NAME": c.SMSSignName, "HOOK_SECRET": c.HookSecret}); err != nil {
+		return err
+	}
+	if err := need(c.EmailOn(), "email", map[string]string{"EMAIL_FROM": c.EmailFrom}); err != nil {
+		return err
+	}
+	if c.SMTPInboundAddr != "" && c.EmailReplyDomain == "" {
+		return fmt.Errorf("configuration: HANDOVER_SMTP_INBOUND_ADDR is set but HANDOVER_EMAIL_REPLY_DOMAIN is empty")
+	}
+	for name, u := range map[string]string{"WECHAT_API_BASE": c.WeChatAPIBase, "ALIYUN_SMS_ENDPOINT": c.AliyunSMSURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("configuration: %s%s must be an http(s) URL", Prefix, name)
+		}
+	}
+	if c.HookSecret != "" && len(c.HookSecret) < 16 {
+		return fmt.Errorf("configuration: HANDOVER_HOOK_SECRET must be at least 16 characters")
+	}
+	return nil
 }

@@ -95,3 +95,27 @@ func TestReferenceListsEveryVariable(t *testing.T) {
 		t.Errorf("docs/config.md documents %s, which the code does not read", name)
 	}
 }
+
+func TestHalfConfiguredChannelsFailAtStart(t *testing.T) {
+	for _, c := range []struct {
+		env     []string
+		wantVar string
+	}{
+		{[]string{"HANDOVER_WECHAT_APP_ID=wx1"}, "HANDOVER_WECHAT_"},
+		{[]string{"HANDOVER_WECHAT_APP_ID=wx1", "HANDOVER_WECHAT_APP_SECRET=s", "HANDOVER_WECHAT_TOKEN=t", "HANDOVER_WECHAT_AES_KEY=short"}, "HANDOVER_WECHAT_AES_KEY"},
+		{[]string{"HANDOVER_ALIYUN_ACCESS_KEY_ID=id", "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=s", "HANDOVER_SMS_SIGN_NAME=华东五金"}, "HANDOVER_HOOK_SECRET"},
+		{[]string{"HANDOVER_SMTP_URL=smtp://h:25"}, "HANDOVER_EMAIL_FROM"},
+		{[]string{"HANDOVER_SMTP_INBOUND_ADDR=:2525"}, "HANDOVER_EMAIL_REPLY_DOMAIN"},
+		{[]string{"HANDOVER_ALIYUN_SMS_ENDPOINT=dysmsapi"}, "HANDOVER_ALIYUN_SMS_ENDPOINT"},
+	} {
+		_, err := config.Load(c.env)
+		if err == nil || !strings.Contains(err.Error(), c.wantVar) {
+			t.Errorf("%v: err = %v, want it to name %s", c.env, err, c.wantVar)
+		}
+	}
+	cfg, err := config.Load([]string{"HANDOVER_ALIYUN_ACCESS_KEY_ID=id", "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=s",
+		"HANDOVER_SMS_SIGN_NAME=华东五金", "HANDOVER_HOOK_SECRET=0123456789abcdef"})
+	if err != nil || !cfg.SMSOn() || cfg.WeChatOn() || cfg.EmailOn() {
+		t.Fatalf("complete SMS config: %+v, %v", cfg, err)
+	}
+}

@@ -121,3 +121,19 @@ func TestMasking(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvelopeRoundTripAndBinding(t *testing.T) {
+	kr := keyring(t, pii.GenerateMasterKey())
+	in := map[string]string{"from": "+8613812345678", "text": "退订"}
+	env, err := kr.SealEnvelope(in, "inbound/e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]string
+	if err := kr.OpenEnvelope(env, "inbound/e1", &out); err != nil || out["text"] != "退订" {
+		t.Fatalf("open = %v, %v", out, err)
+	}
+	if err := kr.OpenEnvelope(env, "inbound/e2", &out); err == nil {
+		t.Fatal("envelope opened under another context")
+	}
+}
