@@ -1,0 +1,148 @@
+// Package devbox is the channel of the embedded default: it sends nothing,
+// records every message it would have sent (sealed, like all personal data)
+// so the dashboard can show it with its link, and can simulate the
+// delivery receipts and replies a real provider would push.
+package devbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
+)
+
+// Channel records messages instead of sending them.
+type Channel struct {
+	db     *database.DB
+	keys   *pii.Keyring
+	record channels.RecordFunc
+}
+
+// New returns a devbox channel. When record is not nil, every recorded
+// message is followed by a simulated "delivered" receipt through it.
+func New(db *database.DB, keys *pii.Keyring, record channels.RecordFunc) *Channel {
+	return &Channel{db: db, keys: keys, record: record}
+}
+
+// Name implements channels.Channel.
+func (c *Channel) Name() channels.Name { return channels.Devbox }
+
+// Capabilities implements channels.Channel.
+func (c *Channel) Capabilities() channels.Capabilities {
+	return channels.Capabilities{MaxBatch: 500, Notices: true, Replies: true}
+}
+
+// Message is a recorded message as the dashboard shows it.
+type Message struct {
+	ID         string
+	DeliveryID string
+	CustomerID string
+	Kind       channels.Kind
+	To         channels.Address
+	Subject    string
+	Text       string
+	Link       string
+	CreatedAt  time.Time
+}
+
+type sealedMessage struct {
+	To      channels.Address `json:"to"`
+	Subject string           `json:"subject,omitempty"`
+	Text    string           `json:"text"`
+	Link    string           `json:"link,omitempty"`
+}
+
+// Send implements channels.Channel: it records the batch in one
+// transaction.
+func (c *Channel) Send(ctx context.Context, msgs []channels.Message) []channels.Result {
+	results := make([]channels.Result, len(msgs))
+	err := c.db.InTx(ctx, func(tx *database.Tx) error {
+		for i, m := range msgs {
+			id := ulid.Make().String()
+			env, err := c.keys.SealEnvelope(sealedMessage{To: m.To, Subject: m.Subject, Text: m.Text, Link: m.Link}, "devbox/"+id)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO devbox_messages (id, delivery_id, customer_id, kind, key_id, key_wrapped, sealed, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, m.DeliveryID, m.CustomerID, string(m.Kind), env.KeyID, env.Wrapped, env.Sealed, tx.Now); err != nil {
+				return err
+			}
+			results[i] = channels.Result{DeliveryID: m.DeliveryID, ProviderID: "devbox-" + id}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range results {
+			results[i] = channels.Result{DeliveryID: msgs[i].DeliveryID, Err: channels.Errorf(channels.Transient, "", "devbox could not record the message")}
+		}
+		return results
+	}
+	if c.record != nil {
+		receipts := make([]channels.InboundEvent, len(results))
+		for i, r := range results {
+			receipts[i] = channels.InboundEvent{Channel: channels.Devbox, Kind: channels.EventReceipt, DedupKey: "receipt:" + r.ProviderID,
+				ProviderMessageID: r.ProviderID, DeliveryID: r.DeliveryID, Status: channels.StatusDelivered}
+		}
+		// A lost simulated receipt only leaves the delivery at "sent".
+		c.record(ctx, receipts)
+	}
+	return results
+}
+
+// SimulateReply records a reply from the customer of a recorded delivery,
+// as if they had answered by the channel the message went out on.
+func (c *Channel) SimulateReply(ctx context.Context, deliveryID, text string) error {
+	if c.record == nil {
+		return fmt.Errorf("devbox: no inbox to record the reply")
+	}
+	msgs, err := c.Find(ctx, deliveryID, 1)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("devbox: no recorded message for delivery %s", deliveryID)
+	}
+	_, err = c.record(ctx, []channels.InboundEvent{{Channel: channels.Devbox, Kind: channels.EventMessage,
+		DedupKey: "reply:" + ulid.Make().String(), From: msgs[0].To, DeliveryID: deliveryID, Text: text}})
+	return err
+}
+
+// Find lists recorded messages, newest first; deliveryID "" lists all.
+func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Message, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	where, args := "", []any{}
+	if deliveryID != "" {
+		where, args = "WHERE delivery_id = $1", append(args, deliveryID)
+	}
+	rows, err := c.db.QueryContext(ctx, `SELECT id, delivery_id, customer_id, kind, key_id, key_wrapped, sealed, created_at
+		FROM devbox_messages `+where+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("devbox find: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		var kind string
+		var env pii.Envelope
+		if err := rows.Scan(&m.ID, &m.DeliveryID, &m.CustomerID, &kind, &env.KeyID, &env.Wrapped, &env.Sealed, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		var s sealedMessage
+		if err := c.keys.OpenEnvelope(env, "devbox/"+m.ID, &s); err != nil {
+			return nil, fmt.Errorf("devbox open %s: %w", m.ID, err)
+		}
+		m.Kind, m.To, m.Subject, m.Text, m.Link = channels.Kind(kind), s.To, s.Subject, s.Text, s.Link
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+var _ channels.Channel = (*Channel)(nil)

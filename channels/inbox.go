@@ -1,0 +1,232 @@
+package channels
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/queue"
+)
+
+// Task types of the inbox.
+const (
+	// TypeProcessInbound matches one stored event to a customer and hands
+	// it to the OnEvent seam.
+	TypeProcessInbound = "inbound:process"
+	// TypeSweepInbound re-enqueues events whose processing task was lost
+	// (Redis flushed or restarted before a worker took it).
+	TypeSweepInbound = "inbound:sweep"
+)
+
+// Inbox stores inbound events durably and deduplicated, then processes
+// them from the queue: webhooks answer as soon as the row is written.
+type Inbox struct {
+	db    *database.DB
+	vault *pii.Vault
+	queue *queue.Queue
+	log   *slog.Logger
+	// Match finds the customer an address belongs to ("" when none). The
+	// customers package provides it.
+	Match func(ctx context.Context, from Address) (string, error)
+	// OnEvent receives each processed event, matched or not: the seam the
+	// feedback package plugs tickets into. Nil ignores events.
+	OnEvent func(ctx context.Context, ev InboundEvent) error
+}
+
+// NewInbox returns an Inbox.
+func NewInbox(db *database.DB, vault *pii.Vault, q *queue.Queue, log *slog.Logger) *Inbox {
+	return &Inbox{db: db, vault: vault, queue: q, log: log}
+}
+
+// sealedFields are the personal parts of an event, stored sealed.
+type sealedFields struct {
+	From Address `json:"from"`
+	To   string  `json:"to,omitempty"`
+	Text string  `json:"text,omitempty"`
+}
+
+// Record stores events not seen before (by channel and DedupKey) in one
+// transaction and enqueues their processing. It returns how many were new;
+// replays are counted out, not stored again. It implements RecordFunc.
+func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error) {
+	var fresh []string
+	err := in.db.InTx(ctx, func(tx *database.Tx) error {
+		fresh = fresh[:0]
+		for i := range events {
+			ev := &events[i]
+			if ev.Channel == "" || ev.Kind == "" || ev.DedupKey == "" {
+				return handover.Errorf(handover.EINVALID, "inbound event needs a channel, kind and dedup key")
+			}
+			id := ulid.Make().String()
+			env, err := in.vault.Keys.SealEnvelope(sealedFields{From: ev.From, To: ev.To, Text: ev.Text}, "inbound/"+id)
+			if err != nil {
+				return err
+			}
+			occurred := ev.OccurredAt
+			if occurred.IsZero() {
+				occurred = tx.Now
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
+				provider_message_id, delivery_id, status, error_code, occurred_at, received_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (channel, dedup_key) DO NOTHING`,
+				id, string(ev.Channel), string(ev.Kind), ev.DedupKey, in.fromIndex(ev.From), env.KeyID, env.Wrapped, env.Sealed,
+				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, occurred.UTC(), tx.Now)
+			if err != nil {
+				return fmt.Errorf("store inbound event: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				ev.ID = id
+				fresh = append(fresh, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range fresh {
+		// A lost enqueue is not lost work: the sweep finds the row.
+		if err := in.enqueue(ctx, id); err != nil {
+			in.log.Warn("enqueue inbound event; the sweep will retry", "event_id", id, "err", err)
+		}
+	}
+	return len(fresh), nil
+}
+
+func (in *Inbox) fromIndex(a Address) string {
+	switch {
+	case a.OpenID != "":
+		return in.vault.Index.OpenID(a.OpenID)
+	case a.Phone != "":
+		return in.vault.Index.Phone(a.Phone)
+	case a.Email != "":
+		return in.vault.Index.Email(a.Email)
+	}
+	return ""
+}
+
+type processPayload struct {
+	EventID string `json:"event_id"`
+}
+
+func (in *Inbox) enqueue(ctx context.Context, id string) error {
+	payload, _ := json.Marshal(processPayload{EventID: id})
+	_, err := in.queue.Client.EnqueueContext(ctx, asynq.NewTask(TypeProcessInbound, payload),
+		asynq.TaskID("inbound:"+id), asynq.Queue(queue.QueueCritical), asynq.MaxRetry(20), asynq.Retention(time.Hour))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+// Register adds the inbox's task handlers to mux.
+func (in *Inbox) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeProcessInbound, in.handleProcess)
+	mux.HandleFunc(TypeSweepInbound, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := in.Sweep(ctx, time.Minute)
+		return err
+	})
+}
+
+// SweepTask is the periodic task that runs Sweep; Unique keeps several
+// schedulers from piling copies up.
+func SweepTask() (*asynq.Task, []asynq.Option) {
+	return asynq.NewTask(TypeSweepInbound, nil), []asynq.Option{asynq.Unique(50 * time.Second), asynq.Queue(queue.QueueLow)}
+}
+
+// handleProcess matches one event to a customer and hands it on.
+func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
+	var p processPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.EventID == "" {
+		return fmt.Errorf("bad inbound payload: %w", asynq.SkipRetry)
+	}
+	ev, state, err := in.FindEventByID(ctx, p.EventID)
+	if handover.ErrorCode(err) == handover.ENOTFOUND {
+		return nil // erased since: nothing to do
+	}
+	if err != nil {
+		return err
+	}
+	if state != "received" {
+		return nil // already processed (a duplicate task)
+	}
+	if in.Match != nil {
+		if ev.CustomerID, err = in.Match(ctx, ev.From); err != nil {
+			return err
+		}
+	}
+	if in.OnEvent != nil {
+		if err := in.OnEvent(ctx, *ev); err != nil {
+			return err
+		}
+	}
+	state = "unmatched"
+	if ev.CustomerID != "" {
+		state = "matched"
+	}
+	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, processed_at = $3 WHERE id = $4 AND state = 'received'`,
+		state, ev.CustomerID, in.db.Now(), ev.ID)
+	return err
+}
+
+// FindEventByID loads an event with its sealed fields opened, and its
+// processing state.
+func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, string, error) {
+	var ev InboundEvent
+	var env pii.Envelope
+	var channel, kind, state string
+	err := in.db.QueryRowContext(ctx, `SELECT id, channel, kind, dedup_key, key_id, key_wrapped, sealed, provider_message_id, delivery_id,
+		status, error_code, customer_id, state, occurred_at FROM inbound_events WHERE id = $1`, id).
+		Scan(&ev.ID, &channel, &kind, &ev.DedupKey, &env.KeyID, &env.Wrapped, &env.Sealed, &ev.ProviderMessageID, &ev.DeliveryID,
+			&ev.Status, &ev.ErrorCode, &ev.CustomerID, &state, &ev.OccurredAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", handover.Errorf(handover.ENOTFOUND, "inbound event not found")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("find inbound event: %w", err)
+	}
+	var f sealedFields
+	if err := in.vault.Keys.OpenEnvelope(env, "inbound/"+ev.ID, &f); err != nil {
+		return nil, "", fmt.Errorf("open inbound event %s: %w", ev.ID, err)
+	}
+	ev.Channel, ev.Kind, ev.From, ev.To, ev.Text = Name(channel), EventKind(kind), f.From, f.To, f.Text
+	return &ev, state, nil
+}
+
+// Sweep re-enqueues events still unprocessed after olderThan, so that
+// losing Redis loses no inbound event. It returns how many it re-enqueued.
+func (in *Inbox) Sweep(ctx context.Context, olderThan time.Duration) (int, error) {
+	rows, err := in.db.QueryContext(ctx, `SELECT id FROM inbound_events WHERE state = 'received' AND received_at < $1 ORDER BY received_at LIMIT 1000`,
+		in.db.Now().Add(-olderThan))
+	if err != nil {
+		return 0, fmt.Errorf("sweep inbound: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	n := 0
+	for _, id := range ids {
+		if err := in.enqueue(ctx, id); err != nil {
+			return n, fmt.Errorf("sweep inbound: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,140 @@
+package channels_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/queue/queuetest"
+)
+
+func newVault(t *testing.T, db *database.DB) *pii.Vault {
+	k, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	kr, _ := pii.NewKeyring(k)
+	v, err := pii.OpenVault(context.Background(), db, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		q := queuetest.Open(t)
+		v := newVault(t, db)
+		in := channels.NewInbox(db, v, q, queuetest.Logger(t))
+		known := "+8613812345678"
+		in.Match = func(ctx context.Context, from channels.Address) (string, error) {
+			if from.Phone == known {
+				return "customer-1", nil
+			}
+			return "", nil
+		}
+		var mu sync.Mutex
+		seen := map[string]channels.InboundEvent{}
+		in.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[ev.DedupKey] = ev
+			return nil
+		}
+		events := []channels.InboundEvent{
+			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "seq-1", From: channels.Address{Phone: known}, Text: "地址变更为杭州市"},
+			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "seq-2", From: channels.Address{Phone: "+8613900000000"}, Text: "你好"},
+		}
+		n, err := in.Record(ctx, events)
+		if err != nil || n != 2 {
+			t.Fatalf("record = %d, %v", n, err)
+		}
+		// A replayed push is not stored again.
+		if n, err := in.Record(ctx, events[:1]); err != nil || n != 0 {
+			t.Fatalf("replay = %d, %v; want 0 new", n, err)
+		}
+		if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.SMS}}); err == nil {
+			t.Fatal("event without kind and key accepted")
+		}
+
+		srv := q.NewServer(queue.ServerConfig{Concurrency: 2})
+		mux := asynq.NewServeMux()
+		in.Register(mux)
+		if err := srv.Start(mux); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Shutdown()
+		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 2 })
+		if seen["seq-1"].CustomerID != "customer-1" || seen["seq-1"].Text != "地址变更为杭州市" || seen["seq-2"].CustomerID != "" {
+			t.Fatalf("processed events = %+v", seen)
+		}
+		waitFor(t, func() bool {
+			var states string
+			db.QueryRowContext(ctx, `SELECT MIN(state) || ',' || MAX(state) FROM inbound_events`).Scan(&states)
+			return states == "matched,unmatched"
+		})
+		if db.Dialect == database.SQLite {
+			db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+			assertNotInFiles(t, db, []byte("地址变更"), []byte("13812345678"))
+		}
+	})
+}
+
+func TestSweepRestoresLostTasks(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ctx := context.Background()
+	q := queuetest.Open(t)
+	in := channels.NewInbox(db, newVault(t, db), q, queuetest.Logger(t))
+	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.Email, Kind: channels.EventMessage, DedupKey: "<m1@x>", From: channels.Address{Email: "a@example.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Redis loses the task (as after a restart without persistence).
+	if _, err := q.Inspector.DeleteAllPendingTasks(queue.QueueCritical); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := in.Sweep(ctx, -time.Second); err != nil || n != 1 {
+		t.Fatalf("sweep = %d, %v; want 1", n, err)
+	}
+	info, err := q.Inspector.GetQueueInfo(queue.QueueCritical)
+	if err != nil || info.Pending != 1 {
+		t.Fatalf("pending after sweep: %+v %v", info, err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 15 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assertNotInFiles checks the SQLite database and WAL files for plaintext.
+func assertNotInFiles(t *testing.T, db *database.DB, needles ...[]byte) {
+	t.Helper()
+	var path string
+	db.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path)
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, n) {
+				t.Fatalf("%s contains plaintext %q", filepath.Base(f), n)
+			}
+		}
+	}
+}
