@@ -50,9 +50,10 @@ func NewInbox(db *database.DB, vault *pii.Vault, q *queue.Queue, log *slog.Logge
 
 // sealedFields are the personal parts of an event, stored sealed.
 type sealedFields struct {
-	From Address `json:"from"`
-	To   string  `json:"to,omitempty"`
-	Text string  `json:"text,omitempty"`
+	DedupKey string  `json:"dedup_key"`
+	From     Address `json:"from"`
+	To       string  `json:"to,omitempty"`
+	Text     string  `json:"text,omitempty"`
 }
 
 // Record stores events not seen before (by channel and DedupKey) in one
@@ -68,7 +69,7 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 				return handover.Errorf(handover.EINVALID, "inbound event needs a channel, kind and dedup key")
 			}
 			id := ulid.Make().String()
-			env, err := in.vault.Keys.SealEnvelope(sealedFields{From: ev.From, To: ev.To, Text: ev.Text}, "inbound/"+id)
+			env, err := in.vault.Keys.SealEnvelope(sealedFields{DedupKey: ev.DedupKey, From: ev.From, To: ev.To, Text: ev.Text}, "inbound/"+id)
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,7 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
 				provider_message_id, delivery_id, status, error_code, occurred_at, received_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (channel, dedup_key) DO NOTHING`,
-				id, string(ev.Channel), string(ev.Kind), ev.DedupKey, in.fromIndex(ev.From), env.KeyID, env.Wrapped, env.Sealed,
+				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), in.fromIndex(ev.From), env.KeyID, env.Wrapped, env.Sealed,
 				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, occurred.UTC(), tx.Now)
 			if err != nil {
 				return fmt.Errorf("store inbound event: %w", err)
@@ -185,9 +186,9 @@ func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, s
 	var ev InboundEvent
 	var env pii.Envelope
 	var channel, kind, state string
-	err := in.db.QueryRowContext(ctx, `SELECT id, channel, kind, dedup_key, key_id, key_wrapped, sealed, provider_message_id, delivery_id,
+	err := in.db.QueryRowContext(ctx, `SELECT id, channel, kind, key_id, key_wrapped, sealed, provider_message_id, delivery_id,
 		status, error_code, customer_id, state, occurred_at FROM inbound_events WHERE id = $1`, id).
-		Scan(&ev.ID, &channel, &kind, &ev.DedupKey, &env.KeyID, &env.Wrapped, &env.Sealed, &ev.ProviderMessageID, &ev.DeliveryID,
+		Scan(&ev.ID, &channel, &kind, &env.KeyID, &env.Wrapped, &env.Sealed, &ev.ProviderMessageID, &ev.DeliveryID,
 			&ev.Status, &ev.ErrorCode, &ev.CustomerID, &state, &ev.OccurredAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", handover.Errorf(handover.ENOTFOUND, "inbound event not found")
@@ -199,7 +200,7 @@ func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, s
 	if err := in.vault.Keys.OpenEnvelope(env, "inbound/"+ev.ID, &f); err != nil {
 		return nil, "", fmt.Errorf("open inbound event %s: %w", ev.ID, err)
 	}
-	ev.Channel, ev.Kind, ev.From, ev.To, ev.Text = Name(channel), EventKind(kind), f.From, f.To, f.Text
+	ev.Channel, ev.Kind, ev.DedupKey, ev.From, ev.To, ev.Text = Name(channel), EventKind(kind), f.DedupKey, f.From, f.To, f.Text
 	return &ev, state, nil
 }
 

@@ -51,7 +51,7 @@ func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 			return nil
 		}
 		events := []channels.InboundEvent{
-			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "seq-1", From: channels.Address{Phone: known}, Text: "地址变更为杭州市"},
+			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "biz-1:" + known, From: channels.Address{Phone: known}, Text: "地址变更为杭州市"},
 			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "seq-2", From: channels.Address{Phone: "+8613900000000"}, Text: "你好"},
 		}
 		n, err := in.Record(ctx, events)
@@ -74,7 +74,7 @@ func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 		}
 		defer srv.Shutdown()
 		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 2 })
-		if seen["seq-1"].CustomerID != "customer-1" || seen["seq-1"].Text != "地址变更为杭州市" || seen["seq-2"].CustomerID != "" {
+		if seen["biz-1:"+known].CustomerID != "customer-1" || seen["biz-1:"+known].Text != "地址变更为杭州市" || seen["seq-2"].CustomerID != "" {
 			t.Fatalf("processed events = %+v", seen)
 		}
 		waitFor(t, func() bool {

@@ -31,6 +31,10 @@ func (x *Index) Email(email string) string { return x.sum("email", strings.ToLow
 // OpenID indexes a WeChat openid.
 func (x *Index) OpenID(openid string) string { return x.sum("openid", openid) }
 
+// Dedup indexes a provider's deduplication key, which may embed a phone
+// number (Aliyun receipts are keyed by biz_id and phone).
+func (x *Index) Dedup(key string) string { return x.sum("dedup", key) }
+
 func (x *Index) sum(kind, value string) string {
 	if value == "" {
 		return ""

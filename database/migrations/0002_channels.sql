@@ -2,7 +2,8 @@
 -- before the provider is answered, and the devbox outbox of embedded mode.
 
 -- Personal fields (sender address, text) are sealed in an envelope under a
--- data key of the row's own; from_idx is the sender's blind index.
+-- data key of the row's own; from_idx is the sender's blind index, and
+-- dedup_key is an HMAC of the provider's key (which may embed a phone).
 CREATE TABLE inbound_events (
     id                  TEXT PRIMARY KEY,
     channel             TEXT NOT NULL,

@@ -1,0 +1,137 @@
+package smsfake
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+func (s *Server) sendSms(w http.ResponseWriter, r *http.Request, p map[string]string) {
+	phones := strings.Split(p["PhoneNumbers"], ",")
+	c := Call{Action: "SendSms", Phones: len(phones)}
+	if e := checkTemplate(p["TemplateCode"], p["SignName"] != ""); e != nil {
+		s.answerError(w, c, *e)
+		return
+	}
+	params, ok := parseParams(p["TemplateParam"])
+	if !ok {
+		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值"})
+		return
+	}
+	if len(phones) > 1000 {
+		s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制"})
+		return
+	}
+	for _, ph := range phones {
+		if !validPhone(ph) {
+			s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"})
+			return
+		}
+	}
+	if s.applyFault(w, r, c, phones) {
+		return
+	}
+	bizID, requestID := s.newIDs()
+	msgs := make([]Message, len(phones))
+	for i, ph := range phones {
+		msgs[i] = Message{Action: "SendSms", Phone: ph, SignName: p["SignName"], TemplateCode: p["TemplateCode"], Params: params, OutID: p["OutId"], BizID: bizID}
+	}
+	s.answerOK(w, c, msgs, bizID, requestID)
+}
+
+func (s *Server) sendBatchSms(w http.ResponseWriter, r *http.Request, p map[string]string) {
+	var phones, signs []string
+	var params []map[string]string
+	c := Call{Action: "SendBatchSms"}
+	if json.Unmarshal([]byte(p["PhoneNumberJson"]), &phones) != nil || json.Unmarshal([]byte(p["SignNameJson"]), &signs) != nil {
+		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "PhoneNumberJson and SignNameJson must be JSON arrays of strings"})
+		return
+	}
+	c.Phones = len(phones)
+	if e := checkTemplate(p["TemplateCode"], len(signs) > 0); e != nil {
+		s.answerError(w, c, *e)
+		return
+	}
+	if tp := p["TemplateParamJson"]; tp != "" && (json.Unmarshal([]byte(tp), &params) != nil || len(params) != len(phones)) {
+		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "TemplateParamJson must have one object per phone"})
+		return
+	}
+	switch {
+	case len(phones) == 0 || len(phones) > 100:
+		s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制"})
+		return
+	case len(signs) != len(phones):
+		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_PARAMETERS", "SignNameJson must have one sign name per phone"})
+		return
+	}
+	for _, ph := range phones {
+		if !validPhone(ph) {
+			s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"})
+			return
+		}
+	}
+	if s.applyFault(w, r, c, phones) {
+		return
+	}
+	bizID, requestID := s.newIDs()
+	msgs := make([]Message, len(phones))
+	for i, ph := range phones {
+		msgs[i] = Message{Action: "SendBatchSms", Phone: ph, SignName: signs[i], TemplateCode: p["TemplateCode"], BizID: bizID}
+		if params != nil {
+			msgs[i].Params = params[i]
+		}
+	}
+	s.answerOK(w, c, msgs, bizID, requestID)
+}
+
+func checkTemplate(code string, haveSign bool) *apiError {
+	switch {
+	case code == "":
+		return &apiError{http.StatusBadRequest, "MissingTemplateCode", "TemplateCode is mandatory for this action."}
+	case !haveSign:
+		return &apiError{http.StatusBadRequest, "MissingSignName", "SignName is mandatory for this action."}
+	}
+	return nil
+}
+
+func (s *Server) answerOK(w http.ResponseWriter, c Call, msgs []Message, bizID, requestID string) {
+	c.Code, c.Status = "OK", http.StatusOK
+	s.logCall(c, msgs)
+	writeJSON(w, http.StatusOK, map[string]string{"Code": "OK", "Message": "OK", "BizId": bizID, "RequestId": requestID})
+}
+
+// detail is one SmsSendDetailDTO.
+type detail struct {
+	PhoneNum, SendDate, ReceiveDate, Content, ErrCode, TemplateCode, OutId string
+	SendStatus                                                             int
+}
+
+func (s *Server) querySendDetails(w http.ResponseWriter, p map[string]string) {
+	c := Call{Action: "QuerySendDetails", Phones: 1}
+	if p["PhoneNumber"] == "" || len(p["SendDate"]) != 8 || p["PageSize"] == "" || p["CurrentPage"] == "" {
+		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_PARAMETERS", "PhoneNumber, SendDate (yyyyMMdd), PageSize and CurrentPage are required"})
+		return
+	}
+	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)
+	var details []detail
+	s.mu.Lock()
+	for _, m := range s.messages {
+		if m.Phone != p["PhoneNumber"] || (p["BizId"] != "" && m.BizID != p["BizId"]) {
+			continue
+		}
+		d := detail{PhoneNum: m.Phone, SendDate: now, ReceiveDate: now, Content: "【" + m.SignName + "】" + m.TemplateCode,
+			ErrCode: "DELIVERED", TemplateCode: m.TemplateCode, OutId: m.OutID, SendStatus: 3}
+		if code, bad := s.undeliverable[m.Phone]; bad {
+			d.ErrCode, d.SendStatus = code, 2
+		}
+		details = append(details, d)
+	}
+	s.calls = append(s.calls, Call{Action: "QuerySendDetails", Phones: 1, Code: "OK", Status: http.StatusOK})
+	s.mu.Unlock()
+	_, requestID := s.newIDs()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"Code": "OK", "Message": "OK", "RequestId": requestID, "TotalCount": len(details),
+		"SmsSendDetailDTOs": map[string]any{"SmsSendDetailDTO": details},
+	})
+}

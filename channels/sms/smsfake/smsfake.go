@@ -1,0 +1,177 @@
+// Package smsfake is a local stand-in for Aliyun's SMS API (RPC style,
+// dysmsapi 2017-05-25) for tests that drive the real SDK. It checks what
+// it receives as Aliyun would (access key, HMAC-SHA1 signature, required
+// parameters, batch shapes), records every accepted message, and can be
+// told to fail: a business code, an HTTP status, a delay.
+package smsfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/handoverhq/handover/channels/sms"
+)
+
+// Credentials the fake accepts; Config uses them.
+const (
+	AccessKeyID     = "fake-access-key-id"
+	AccessKeySecret = "fake-access-key-secret"
+	SignName        = "Handover"
+)
+
+// Message is one accepted message, one per phone.
+type Message struct {
+	Action       string // SendSms or SendBatchSms
+	Phone        string // as sent: 11 digits for mainland numbers
+	SignName     string
+	TemplateCode string
+	Params       map[string]string
+	OutID        string // SendSms only
+	BizID        string
+}
+
+// Call is one request the fake answered, accepted or not.
+type Call struct {
+	Action string
+	Phones int    // numbers in the request
+	Code   string // Code answered ("OK", an error code, or "" for a bare HTTP error)
+	Status int
+}
+
+// Fault is a programmed failure. Delay is applied first (a delay alone
+// still answers OK); then Status, if set, answers that HTTP status with
+// Code in the body; else Code, if set, answers HTTP 200 with that Code, as
+// Aliyun does for business errors.
+type Fault struct {
+	Code    string
+	Message string
+	Status  int
+	Delay   time.Duration
+}
+
+// Server is a running fake. Its methods are safe for concurrent use.
+type Server struct {
+	URL  string // http://127.0.0.1:port
+	Host string // 127.0.0.1:port
+
+	mu            sync.Mutex
+	seq           int
+	messages      []Message
+	calls         []Call
+	next          []Fault // consumed one per call
+	byPhone       map[string]Fault
+	undeliverable map[string]string // phone → err_code for QuerySendDetails
+}
+
+// New starts a fake, stopped when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{byPhone: map[string]Fault{}, undeliverable: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	s.Host = strings.TrimPrefix(srv.URL, "http://")
+	return s
+}
+
+// Config returns a channel configuration pointing the real SDK at the fake.
+func (s *Server) Config() sms.Config {
+	return sms.Config{
+		AccessKeyID:     AccessKeyID,
+		AccessKeySecret: AccessKeySecret,
+		Endpoint:        s.Host,
+		Scheme:          "http",
+		SignName:        SignName,
+		Timeout:         2 * time.Second,
+	}
+}
+
+// FailNext makes the next n calls answer with f.
+func (s *Server) FailNext(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.next = append(s.next, f)
+	}
+}
+
+// FailPhone makes every call that includes phone (as sent, e.g. 11
+// digits) answer with f, until Reset.
+func (s *Server) FailPhone(phone string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byPhone[phone] = f
+}
+
+// Undeliverable makes QuerySendDetails report messages to phone as failed
+// with errCode; others are reported delivered.
+func (s *Server) Undeliverable(phone, errCode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.undeliverable[phone] = errCode
+}
+
+// Reset forgets programmed faults, messages and calls.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next, s.messages, s.calls = nil, nil, nil
+	s.byPhone = map[string]Fault{}
+	s.undeliverable = map[string]string{}
+}
+
+// Messages returns a copy of the accepted messages, in arrival order.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Calls returns a copy of the answered calls, in arrival order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// fault picks the programmed fault for a call to phones, if any.
+func (s *Server) fault(phones []string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.next) > 0 {
+		f := s.next[0]
+		s.next = s.next[1:]
+		return f, true
+	}
+	for _, p := range phones {
+		if f, ok := s.byPhone[p]; ok {
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
+func (s *Server) newIDs() (bizID, requestID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return fmt.Sprintf("%06d^%d", s.seq, 1000+s.seq), fmt.Sprintf("FAKE-REQ-%06d", s.seq)
+}
+
+func (s *Server) logCall(c Call, msgs []Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	s.messages = append(s.messages, msgs...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
