@@ -54,8 +54,12 @@ CREATE TABLE imports (
     created_by     TEXT NOT NULL,
     created_at     TIMESTAMP NOT NULL,
     started_at     TIMESTAMP,
-    finished_at    TIMESTAMP
+    finished_at    TIMESTAMP,
+    -- A running import touches this every few seconds, so another process
+    -- can tell a live import from one whose process died.
+    heartbeat_at   TIMESTAMP
 );
+CREATE INDEX imports_status ON imports (status);
 
 -- Rejected rows: row number, field, reason. Never the rejected value.
 CREATE TABLE import_errors (

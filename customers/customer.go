@@ -1,0 +1,266 @@
+// Package customers holds the customer list being handed over: customers
+// (personal fields sealed with each customer's own data key, found through
+// blind indexes), the transfer record, and the CSV/XLSX import.
+package customers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
+)
+
+// Customer statuses.
+const (
+	StatusActive   = "active"
+	StatusOptedOut = "opted_out"
+	StatusErased   = "erased"
+)
+
+// Customer is one person or business on the list, with personal fields in
+// plaintext (decrypted). Show it to staff through Masked.
+type Customer struct {
+	ID           string
+	ExternalRef  string
+	Name         string
+	Phone        string // E.164
+	Email        string
+	WeChatOpenID string
+	Company      string
+	Address      string
+	Region       string
+	Tags         []string
+	Locale       string
+	Status       string // active | opted_out | erased
+	ImportID     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Masked returns a copy with the personal fields masked, as staff see a
+// customer unless they reveal it.
+func (c Customer) Masked() Customer {
+	c.Name = pii.MaskName(c.Name)
+	c.Phone = pii.MaskPhone(c.Phone)
+	c.Email = pii.MaskEmail(c.Email)
+	c.WeChatOpenID = pii.MaskText(c.WeChatOpenID)
+	c.Company = pii.MaskText(c.Company)
+	c.Address = pii.MaskText(c.Address)
+	c.Tags = append([]string(nil), c.Tags...)
+	return c
+}
+
+// Store reads and writes customers, transfers and imports.
+type Store struct {
+	db    *database.DB
+	vault *pii.Vault
+}
+
+// NewStore returns a Store on db whose personal fields vault protects.
+func NewStore(db *database.DB, vault *pii.Vault) *Store {
+	return &Store{db: db, vault: vault}
+}
+
+const customerColumns = `id, external_ref, name_enc, phone_enc, email_enc, openid_enc, company_enc, address_enc,
+	region, tags, locale, status, COALESCE(import_id, ''), created_at, updated_at`
+
+// sealedCustomer is a customers row before decryption.
+type sealedCustomer struct {
+	Customer
+	enc [6]string // name, phone, email, openid, company, address
+}
+
+func scanCustomer(rows interface{ Scan(...any) error }) (*sealedCustomer, error) {
+	var c sealedCustomer
+	var tags string
+	err := rows.Scan(&c.ID, &c.ExternalRef, &c.enc[0], &c.enc[1], &c.enc[2], &c.enc[3], &c.enc[4], &c.enc[5],
+		&c.Region, &tags, &c.Locale, &c.Status, &c.ImportID, &c.CreatedAt, &c.UpdatedAt)
+	if tags != "" {
+		c.Tags = strings.Split(tags, ",")
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return &c, err
+}
+
+// sealedFields names the encrypted fields in sealedCustomer.enc order; the
+// names are also the Seal contexts' suffixes.
+var sealedFields = [6]string{FieldName, FieldPhone, FieldEmail, FieldWeChatOpenID, FieldCompany, FieldAddress}
+
+// open decrypts the sealed fields. A customer whose data key was destroyed
+// (erased) keeps empty personal fields.
+func (s *Store) open(ctx context.Context, q pii.Querier, sealed []*sealedCustomer) ([]*Customer, error) {
+	ids := make([]string, len(sealed))
+	for i, c := range sealed {
+		ids[i] = c.ID
+	}
+	keys, err := s.vault.CustomerKeys(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Customer, len(sealed))
+	for i, c := range sealed {
+		out[i] = &c.Customer
+		dk := keys[c.ID]
+		if dk == nil {
+			continue
+		}
+		dst := [6]*string{&c.Name, &c.Phone, &c.Email, &c.WeChatOpenID, &c.Company, &c.Address}
+		for j, ct := range c.enc {
+			pt, err := dk.Open(ct, c.ID+"/"+sealedFields[j])
+			if err != nil {
+				return nil, fmt.Errorf("customer %s field %s: %w", c.ID, sealedFields[j], err)
+			}
+			*dst[j] = pt
+		}
+	}
+	return out, nil
+}
+
+// FindCustomerByID returns the customer, decrypted.
+func (s *Store) FindCustomerByID(ctx context.Context, id string) (*Customer, error) {
+	return s.findCustomerByID(ctx, s.db, id)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) findCustomerByID(ctx context.Context, q querier, id string) (*Customer, error) {
+	sc, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Customer not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	list, err := s.open(ctx, q, []*sealedCustomer{sc})
+	if err != nil {
+		return nil, err
+	}
+	return list[0], nil
+}
+
+// Filter selects customers for FindCustomers. Phone and Email match
+// exactly, through the blind index.
+type Filter struct {
+	Cursor   string // the nextCursor of the previous page; "" for the first
+	Limit    int    // default 50, at most 500
+	Region   string
+	Tag      string
+	Status   string
+	Phone    string
+	Email    string
+	ImportID string
+}
+
+// FindCustomers lists customers matching f in id (creation) order, decrypted;
+// callers mask them. nextCursor is "" after the last page.
+func (s *Store) FindCustomers(ctx context.Context, f Filter) (list []*Customer, nextCursor string, err error) {
+	where, args := []string{"1 = 1"}, []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Cursor != "" {
+		if _, err := ulid.ParseStrict(f.Cursor); err != nil {
+			return nil, "", handover.Errorf(handover.EINVALID, "cursor is not valid")
+		}
+		add("id > $%d", f.Cursor)
+	}
+	if f.Region != "" {
+		add("region = $%d", f.Region)
+	}
+	if f.Tag != "" {
+		add(`(',' || tags || ',') LIKE $%d ESCAPE '\'`, "%,"+escapeLike(f.Tag)+",%")
+	}
+	if f.Status != "" {
+		if f.Status != StatusActive && f.Status != StatusOptedOut && f.Status != StatusErased {
+			return nil, "", handover.Errorf(handover.EINVALID, "status must be active, opted_out or erased")
+		}
+		add("status = $%d", f.Status)
+	}
+	if f.Phone != "" {
+		phone, err := NormalizePhone(f.Phone)
+		if err != nil {
+			return nil, "", handover.Errorf(handover.EINVALID, "phone filter: %s", handover.ErrorMessage(err))
+		}
+		add("phone_idx = $%d", s.vault.Index.Phone(phone))
+	}
+	if f.Email != "" {
+		email, err := NormalizeEmail(f.Email)
+		if err != nil {
+			return nil, "", handover.Errorf(handover.EINVALID, "email filter: %s", handover.ErrorMessage(err))
+		}
+		add("email_idx = $%d", s.vault.Index.Email(email))
+	}
+	if f.ImportID != "" {
+		add("import_id = $%d", f.ImportID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY id LIMIT %d`, limit+1), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find customers: %w", err)
+	}
+	defer rows.Close()
+	var sealed []*sealedCustomer
+	for rows.Next() {
+		sc, err := scanCustomer(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("find customers: %w", err)
+		}
+		sealed = append(sealed, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("find customers: %w", err)
+	}
+	rows.Close()
+	if len(sealed) > limit {
+		sealed = sealed[:limit]
+		nextCursor = sealed[limit-1].ID
+	}
+	list, err = s.open(ctx, s.db, sealed)
+	return list, nextCursor, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// RevealCustomer returns the customer decrypted for a staff member who gave
+// a reason, and records that in the audit log in the same transaction.
+func (s *Store) RevealCustomer(ctx context.Context, id, actor, reason string) (*Customer, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, handover.Errorf(handover.EINVALID, "a reason is required to reveal a customer's details")
+	}
+	if len([]rune(reason)) > 500 {
+		return nil, handover.Errorf(handover.EINVALID, "reason must be at most 500 characters")
+	}
+	var c *Customer
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		if c, err = s.findCustomerByID(ctx, tx, id); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]string{"reason": reason})
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "customer.reveal", ObjectType: "customer", ObjectID: id, Detail: string(detail)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

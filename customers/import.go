@@ -1,0 +1,355 @@
+package customers
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+)
+
+// Import statuses.
+const (
+	ImportPending   = "pending"
+	ImportRunning   = "running"
+	ImportCompleted = "completed"
+	ImportFailed    = "failed"
+)
+
+// Limits on what an import keeps.
+const (
+	// maxStoredErrors is how many rejected-row reports an import stores;
+	// all rejected rows are counted.
+	maxStoredErrors = 10000
+	// maxLoadedErrors is how many of them FindImportByID returns.
+	maxLoadedErrors = 1000
+	// interruptedFailure is the failure text of an import whose process died.
+	interruptedFailure = "interrupted: run the import again"
+	// heartbeatEvery is how often a running import proves it is alive;
+	// staleAfter is when another process may call it interrupted.
+	heartbeatEvery = 15 * time.Second
+	staleAfter     = 2 * time.Minute
+)
+
+// RowError reports one rejected row: its number as a person sees it in the
+// file (the header is row 1), the field, and why. It never holds the value.
+type RowError struct {
+	Row    int64
+	Field  string
+	Reason string
+}
+
+// Import is one run of a customer file import and its outcome.
+type Import struct {
+	ID            string
+	FileName      string
+	Format        string // csv | xlsx
+	Status        string // pending | running | completed | failed
+	TotalRows     int64
+	ProcessedRows int64
+	Created       int64
+	Updated       int64
+	Rejected      int64
+	Failure       string
+	Errors        []RowError // the first 1,000 rejected-row reports
+	CreatedBy     string
+	CreatedAt     time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
+}
+
+// Importer imports customer files: synchronously for the CLI (Run) or in
+// the background for an upload (Start).
+type Importer struct {
+	store    *Store
+	spoolDir string
+	log      *slog.Logger
+	wg       sync.WaitGroup
+
+	// MaxBytes bounds an upload given to Start; beyond it Start fails with
+	// ETOOLARGE. NewImporter sets 512 MiB.
+	MaxBytes int64
+	// BatchSize is how many rows each transaction writes. NewImporter sets
+	// 5,000: large transactions amortise the random blind-index inserts.
+	BatchSize int
+}
+
+// NewImporter returns an Importer that spools uploads under spoolDir.
+func NewImporter(store *Store, spoolDir string, log *slog.Logger) *Importer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Importer{store: store, spoolDir: spoolDir, log: log, MaxBytes: 512 << 20, BatchSize: 5000}
+}
+
+// Start spools r to a private file, records a pending import and runs it in
+// the background, returning at once. Wait waits for it.
+func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, m Mapping, actor string) (*Import, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(im.spoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("import spool: %w", err)
+	}
+	f, err := os.CreateTemp(im.spoolDir, "import-*"+safeExt(fileName))
+	if err != nil {
+		return nil, fmt.Errorf("import spool: %w", err)
+	}
+	path := f.Name()
+	n, err := io.Copy(f, io.LimitReader(r, im.MaxBytes+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		os.Remove(path)
+		return nil, fmt.Errorf("import spool: %w", err)
+	case n > im.MaxBytes:
+		os.Remove(path)
+		return nil, handover.Errorf(handover.ETOOLARGE, "the file is larger than %d MB", im.MaxBytes>>20)
+	case n == 0:
+		os.Remove(path)
+		return nil, handover.Errorf(handover.EINVALID, "the file is empty")
+	}
+	imp, err := im.store.createImport(ctx, fileName, m, actor)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	// The caller gets a snapshot; the goroutine owns imp from here on.
+	snapshot := *imp
+	ctx = context.WithoutCancel(ctx)
+	im.wg.Add(1)
+	go func() {
+		defer im.wg.Done()
+		defer os.Remove(path)
+		if _, err := im.run(ctx, imp, path, m, nil); err != nil && handover.ErrorCode(err) == handover.EINTERNAL {
+			im.log.Error("import failed", "import", imp.ID, "err", err)
+		}
+	}()
+	return &snapshot, nil
+}
+
+// safeExt keeps a spool file's extension, which sniffing uses as a hint.
+func safeExt(name string) string {
+	switch ext := strings.ToLower(filepath.Ext(name)); ext {
+	case ".csv", ".txt", ".xlsx", ".xlsm", ".xls":
+		return ext
+	}
+	return ""
+}
+
+// Run imports the file at path synchronously, calling progress (if not nil)
+// after each batch. When the file itself cannot be imported, Run returns
+// the failed import together with an EINVALID error carrying its Failure.
+func (im *Importer) Run(ctx context.Context, path string, m Mapping, actor string, progress func(done, total int64)) (*Import, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, handover.Errorf(handover.EINVALID, "cannot open %s", filepath.Base(path))
+	}
+	imp, err := im.store.createImport(ctx, filepath.Base(path), m, actor)
+	if err != nil {
+		return nil, err
+	}
+	return im.run(ctx, imp, path, m, progress)
+}
+
+// Wait blocks until every background import has finished.
+func (im *Importer) Wait() { im.wg.Wait() }
+
+// run is one import from start to finish; it always leaves the import
+// completed or failed.
+func (im *Importer) run(ctx context.Context, imp *Import, path string, m Mapping, progress func(done, total int64)) (*Import, error) {
+	s := im.store
+	log := im.log.With("import", imp.ID)
+	if err := s.setImportRunning(ctx, imp); err != nil {
+		return imp, err
+	}
+	stop := s.heartbeat(imp.ID, log)
+	defer stop()
+	started := time.Now()
+	scan, err := scanFile(path, imp.FileName, m)
+	if err == nil {
+		imp.Format, imp.TotalRows = scan.Info.Format, scan.Rows
+		err = s.setImportScanned(ctx, imp)
+	}
+	if err == nil {
+		err = im.importRows(ctx, imp, path, scan, progress)
+	}
+	if err != nil {
+		failure := handover.ErrorMessage(err)
+		if handover.ErrorCode(err) == handover.EINTERNAL {
+			log.Error("import failed", "err", err)
+			failure = "the import stopped because of an internal error; rows already reported as processed were saved"
+		}
+		if ferr := s.finishImport(context.WithoutCancel(ctx), imp, failure); ferr != nil {
+			log.Error("record import failure", "err", ferr)
+		}
+		if handover.ErrorCode(err) == handover.EINTERNAL {
+			return imp, err
+		}
+		return imp, handover.Errorf(handover.EINVALID, "%s", failure)
+	}
+	if err := s.finishImport(ctx, imp, ""); err != nil {
+		return imp, err
+	}
+	log.Info("import completed", "rows", imp.ProcessedRows, "created", imp.Created, "updated", imp.Updated,
+		"rejected", imp.Rejected, "seconds", time.Since(started).Seconds())
+	return imp, nil
+}
+
+func (s *Store) createImport(ctx context.Context, fileName string, m Mapping, actor string) (*Import, error) {
+	if !utf8.ValidString(fileName) {
+		fileName = strings.ToValidUTF8(fileName, "?")
+	}
+	imp := &Import{ID: ulid.Make().String(), FileName: clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
+	mapping, _ := json.Marshal(m)
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		imp.CreatedAt = tx.Now
+		_, err := tx.ExecContext(ctx, `INSERT INTO imports (id, file_name, format, status, mapping, created_by, created_at, heartbeat_at)
+			VALUES ($1, $2, '', $3, $4, $5, $6, $6)`, imp.ID, imp.FileName, imp.Status, string(mapping), actor, tx.Now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create import: %w", err)
+	}
+	return imp, nil
+}
+
+func (s *Store) setImportRunning(ctx context.Context, imp *Import) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		imp.Status, imp.StartedAt = ImportRunning, &tx.Now
+		_, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, started_at = $2, heartbeat_at = $2 WHERE id = $3`, imp.Status, tx.Now, imp.ID)
+		return err
+	})
+}
+
+func (s *Store) setImportScanned(ctx context.Context, imp *Import) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE imports SET format = $1, total_rows = $2 WHERE id = $3`, imp.Format, imp.TotalRows, imp.ID)
+		return err
+	})
+}
+
+// heartbeat keeps the import's heartbeat_at fresh until stop is called.
+func (s *Store) heartbeat(id string, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_, err := s.db.ExecContext(context.Background(), `UPDATE imports SET heartbeat_at = $1 WHERE id = $2`, s.db.Now(), id)
+				if err != nil {
+					log.Warn("import heartbeat", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// finishImport marks the import completed (failure "") or failed, and
+// audits it with counts only.
+func (s *Store) finishImport(ctx context.Context, imp *Import, failure string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		imp.Status, imp.Failure, imp.FinishedAt = ImportCompleted, failure, &tx.Now
+		action := "import.complete"
+		if failure != "" {
+			imp.Status, action = ImportFailed, "import.fail"
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, failure = $2, finished_at = $3, format = $4, total_rows = $5
+			WHERE id = $6`, imp.Status, failure, tx.Now, imp.Format, imp.TotalRows, imp.ID)
+		if err != nil {
+			return fmt.Errorf("finish import: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: imp.CreatedBy, Action: action, ObjectType: "import", ObjectID: imp.ID,
+			Detail: fmt.Sprintf("format=%s total=%d processed=%d created=%d updated=%d rejected=%d",
+				imp.Format, imp.TotalRows, imp.ProcessedRows, imp.Created, imp.Updated, imp.Rejected)})
+	})
+}
+
+// FindImportByID returns an import with its first 1,000 rejected-row
+// reports.
+func (s *Store) FindImportByID(ctx context.Context, id string) (*Import, error) {
+	var imp Import
+	var started, finished sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT id, file_name, format, status, total_rows, processed_rows, created_count,
+		updated_count, rejected_count, failure, created_by, created_at, started_at, finished_at FROM imports WHERE id = $1`, id).Scan(
+		&imp.ID, &imp.FileName, &imp.Format, &imp.Status, &imp.TotalRows, &imp.ProcessedRows, &imp.Created, &imp.Updated,
+		&imp.Rejected, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &started, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Import not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find import: %w", err)
+	}
+	imp.CreatedAt = imp.CreatedAt.UTC()
+	if started.Valid {
+		t := started.Time.UTC()
+		imp.StartedAt = &t
+	}
+	if finished.Valid {
+		t := finished.Time.UTC()
+		imp.FinishedAt = &t
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT row_num, field, reason FROM import_errors WHERE import_id = $1
+		ORDER BY row_num, field LIMIT %d`, maxLoadedErrors), id)
+	if err != nil {
+		return nil, fmt.Errorf("find import errors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e RowError
+		if err := rows.Scan(&e.Row, &e.Field, &e.Reason); err != nil {
+			return nil, fmt.Errorf("find import errors: %w", err)
+		}
+		imp.Errors = append(imp.Errors, e)
+	}
+	return &imp, rows.Err()
+}
+
+// FailInterruptedImports marks failed the imports that a dead process left
+// pending or running, and returns how many. Call it at start-up. On SQLite
+// only this process uses the database, so every unfinished import is dead;
+// on PostgreSQL other processes may be importing, so only imports whose
+// heartbeat stopped count.
+func (s *Store) FailInterruptedImports(ctx context.Context) (int, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		cutoff := tx.Now.Add(-staleAfter)
+		if s.db.Dialect == database.SQLite {
+			cutoff = tx.Now.Add(time.Hour)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, failure = $2, finished_at = $3
+			WHERE status IN ($4, $5) AND COALESCE(heartbeat_at, created_at) < $6`,
+			ImportFailed, interruptedFailure, tx.Now, ImportPending, ImportRunning, cutoff)
+		if err != nil {
+			return fmt.Errorf("fail interrupted imports: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

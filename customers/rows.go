@@ -1,0 +1,194 @@
+package customers
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/pii"
+)
+
+// record is one parsed, normalised row ready to be written.
+type record struct {
+	line int64
+	// vals holds the normalised values by fieldIndex; "" means the row does
+	// not give that field (an update then keeps the stored value).
+	vals                          [numFields]string
+	phoneIdx, emailIdx, openidIdx string
+	errs                          []RowError // non-empty: the row is rejected
+}
+
+// numFields is len(importFields), as a constant for array sizes.
+const numFields = 10
+
+// Field positions in record.vals.
+var (
+	iExternalRef = fieldIndex[FieldExternalRef]
+	iName        = fieldIndex[FieldName]
+	iPhone       = fieldIndex[FieldPhone]
+	iEmail       = fieldIndex[FieldEmail]
+	iOpenID      = fieldIndex[FieldWeChatOpenID]
+	iCompany     = fieldIndex[FieldCompany]
+	iAddress     = fieldIndex[FieldAddress]
+	iRegion      = fieldIndex[FieldRegion]
+	iTags        = fieldIndex[FieldTags]
+	iLocale      = fieldIndex[FieldLocale]
+)
+
+// parseRow normalises one row's cells. Rejection reasons never quote the
+// rejected value.
+func parseRow(cols columns, cells []string, line int64, index *pii.Index) record {
+	rec := record{line: line}
+	reject := func(field, reason string) {
+		rec.errs = append(rec.errs, RowError{Row: line, Field: field, Reason: reason})
+	}
+	for i, positions := range cols {
+		raw := ""
+		for _, p := range positions {
+			if p < len(cells) && strings.TrimSpace(cells[p]) != "" {
+				raw = cells[p]
+				break
+			}
+		}
+		if raw == "" {
+			continue
+		}
+		var v, problem string
+		switch i {
+		case iPhone:
+			var err error
+			if v, err = NormalizePhone(raw); err != nil {
+				problem = handover.ErrorMessage(err)
+			}
+		case iEmail:
+			var err error
+			if v, err = NormalizeEmail(raw); err != nil {
+				problem = handover.ErrorMessage(err)
+			}
+		case iOpenID:
+			v, problem = normalizeOpenID(raw)
+		case iTags:
+			var tags []string
+			tags, problem = splitTags(raw)
+			v = strings.Join(tags, ",")
+		case iLocale:
+			v, problem = normalizeLocale(raw)
+		case iName:
+			v, problem = cleanText(raw, maxNameLen, "name")
+		case iCompany, iAddress:
+			v, problem = cleanText(raw, maxTextLen, importFields[i])
+		default: // external_ref, region
+			v, problem = cleanText(raw, maxShortLen, importFields[i])
+		}
+		if problem != "" {
+			reject(importFields[i], problem)
+			continue
+		}
+		rec.vals[i] = v
+	}
+	if len(rec.errs) > 0 {
+		return rec
+	}
+	if rec.vals[iPhone] == "" && rec.vals[iEmail] == "" && rec.vals[iOpenID] == "" {
+		reject("contact", "the row has no phone, email or WeChat openid")
+		return rec
+	}
+	rec.phoneIdx = index.Phone(rec.vals[iPhone])
+	rec.emailIdx = index.Email(rec.vals[iEmail])
+	rec.openidIdx = index.OpenID(rec.vals[iOpenID])
+	return rec
+}
+
+// parallel runs fn over [0, n) split into one contiguous part per CPU.
+func parallel(n int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || n < 64 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
+}
+
+// importRows is the second pass. A reader goroutine reads and parses
+// (in parallel) the next batch while this one writes the current batch in
+// its transaction, so parsing and the database work overlap.
+func (im *Importer) importRows(ctx context.Context, imp *Import, path string, scan *scanResult, progress func(done, total int64)) error {
+	rr, err := openRows(path, scan.Info)
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	if !rr.Next() { // the header
+		return fileError("the file changed while it was being imported")
+	}
+	size := im.BatchSize
+	if size <= 0 {
+		size = 5000
+	}
+	batches := make(chan []record, 1)
+	stop := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(batches)
+		cells := make([][]string, 0, size)
+		lines := make([]int64, 0, size)
+		send := func() bool {
+			recs := make([]record, len(cells))
+			parallel(len(cells), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					recs[i] = parseRow(scan.Cols, cells[i], lines[i], im.store.vault.Index)
+				}
+			})
+			cells, lines = cells[:0], lines[:0]
+			select {
+			case batches <- recs:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for rr.Next() {
+			cells = append(cells, append([]string(nil), rr.Row()...))
+			lines = append(lines, rr.Line())
+			if len(cells) == size && !send() {
+				return
+			}
+		}
+		if readErr = rr.Err(); readErr == nil && len(cells) > 0 {
+			send()
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range batches { // let the reader finish before rr.Close
+		}
+	}()
+	w := &batchWriter{store: im.store, imp: imp}
+	for recs := range batches {
+		if err := w.write(ctx, recs); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(imp.ProcessedRows, imp.TotalRows)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if readErr != nil {
+		return handover.Errorf(handover.EINVALID, "%s (the file changed while it was being imported; %d rows were saved)",
+			handover.ErrorMessage(readErr), imp.ProcessedRows)
+	}
+	return nil
+}
