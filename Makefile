@@ -1,0 +1,46 @@
+# Handover — the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+BENCH_ROWS ?= 1000000
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: run test test-short bench fuzz lint build clean
+
+## run: Handover on its embedded defaults (SQLite + in-process Redis) at http://127.0.0.1:8080
+run:
+	$(GO) run ./cmd/handover serve
+
+## test: the whole suite (SQLite always; PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set)
+test:
+	$(GO) test -race -count=1 ./...
+
+## test-short: the quick loop, skipping the slow tests
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## bench: the figures the issues name, printed (rows/s, startup, RSS)
+bench:
+	BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/
+	$(GO) test -run '^$$' -bench . -benchmem ./pii/ ./queue/
+
+## fuzz: each fuzz target for FUZZTIME (default 20s)
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## lint: gofmt, go vet and staticcheck
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## build: a static binary in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/handover ./cmd/handover
+
+clean:
+	rm -rf bin

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/web"
+)
+
+func runServe(ctx context.Context, m *Main, args []string) error {
+	return runProcess(ctx, m, "serve", args, true, true)
+}
+
+func runAPI(ctx context.Context, m *Main, args []string) error {
+	return runProcess(ctx, m, "api", args, true, false)
+}
+
+func runWorker(ctx context.Context, m *Main, args []string) error {
+	return runProcess(ctx, m, "worker", args, false, true)
+}
+
+// runProcess starts the HTTP server and/or the queue worker and runs until
+// ctx is cancelled (SIGINT, SIGTERM), then shuts down gracefully: requests
+// and tasks in flight finish first.
+func runProcess(ctx context.Context, m *Main, name string, args []string, withHTTP, withWorker bool) error {
+	fs := newFlags(m, name, name+" [--addr HOST:PORT]")
+	addr := fs.String("addr", "", "listen address (overrides HANDOVER_HTTP_ADDR)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := m.loadConfig(); err != nil {
+		return err
+	}
+	if *addr != "" {
+		m.Config.HTTPAddr = *addr
+	}
+	if err := m.openStores(ctx); err != nil {
+		return err
+	}
+	if err := m.openQueue(ctx); err != nil {
+		return err
+	}
+	if n, err := m.Customers.FailInterruptedImports(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		m.Log.Warn("imports interrupted by an earlier stop were marked failed", "count", n)
+	}
+
+	errc := make(chan error, 2)
+	var srv *web.Server
+	if withHTTP {
+		if err := m.printFirstAdmin(ctx); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", m.Config.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
+		}
+		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
+			Customers: m.Customers, Importer: m.Importer, Log: m.Log})
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	var worker *asynq.Server
+	if withWorker {
+		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
+		if err := worker.Start(asynq.NewServeMux()); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	m.Log.Info("handover started", "command", name, "version", version, "addr", m.Config.HTTPAddr,
+		"database", string(m.DB.Dialect), "redis_embedded", m.Queue.Embedded, "http", withHTTP, "worker", withWorker,
+		"startup_ms", time.Since(start).Milliseconds())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	m.Log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	if srv != nil {
+		if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if worker != nil {
+		worker.Shutdown()
+	}
+	return err
+}
+
+func runMigrate(ctx context.Context, m *Main, args []string) error {
+	if err := parse(newFlags(m, "migrate", "migrate"), args); err != nil {
+		return err
+	}
+	if err := m.openStores(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "database is up to date")
+	return nil
+}
+
+func runVersion(ctx context.Context, m *Main, args []string) error {
+	fmt.Fprintln(m.Stdout, "handover", version)
+	return nil
+}

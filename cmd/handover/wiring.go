@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/handoverhq/handover/config"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/staff"
+)
+
+// Main holds everything a command may need, built in dependency order:
+// config → log → database → keys → queue → stores. Nothing is global.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Environ        []string
+
+	Config    *config.Config
+	Log       *slog.Logger
+	DB        *database.DB
+	Vault     *pii.Vault
+	Queue     *queue.Queue
+	Staff     *staff.Store
+	Customers *customers.Store
+	Importer  *customers.Importer
+}
+
+// loadConfig reads the configuration and builds the logger.
+func (m *Main) loadConfig() error {
+	cfg, err := config.Load(m.Environ)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		m.Log = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	} else {
+		m.Log = slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+	return nil
+}
+
+// openStores opens and migrates the database, loads the keys and builds
+// the domain stores.
+func (m *Main) openStores(ctx context.Context) error {
+	if m.Config == nil {
+		if err := m.loadConfig(); err != nil {
+			return err
+		}
+	}
+	db, err := database.Open(ctx, m.Config.DatabaseURL, m.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	current, previous, generated, err := m.Config.MasterKeys()
+	if err != nil {
+		return err
+	}
+	if generated {
+		m.Log.Warn("GENERATED A NEW MASTER KEY: back up this file; without it the personal data in this database cannot be read",
+			"path", filepath.Join(m.Config.DataDir, "master.key"))
+	}
+	keys, err := pii.NewKeyring(current, previous...)
+	if err != nil {
+		return err
+	}
+	if m.Vault, err = pii.OpenVault(ctx, db, keys); err != nil {
+		return err
+	}
+	m.Staff = staff.NewStore(db)
+	m.Customers = customers.NewStore(db, m.Vault)
+	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
+	return nil
+}
+
+// openQueue connects to Redis, or starts the embedded server.
+func (m *Main) openQueue(ctx context.Context) error {
+	q, err := queue.Open(ctx, m.Config.RedisURL, m.Log)
+	if err != nil {
+		return err
+	}
+	m.Queue = q
+	return nil
+}
+
+// Close releases what was opened, in reverse order.
+func (m *Main) Close() {
+	if m.Importer != nil {
+		m.Importer.Wait()
+	}
+	if m.Queue != nil {
+		if err := m.Queue.Close(); err != nil {
+			m.Log.Warn("close queue", "err", err)
+		}
+	}
+	if m.DB != nil {
+		m.DB.Close()
+	}
+}
+
+// printFirstAdmin creates the first admin on an empty database and prints
+// its credentials once.
+func (m *Main) printFirstAdmin(ctx context.Context) error {
+	first, err := m.Staff.Bootstrap(ctx, m.Config.AdminEmail)
+	if err != nil || first == nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, `
+  ┌────────────────────────────────────────────────────────────────────┐
+  │ First start: an admin account was created. Shown once; keep it safe. │
+  └────────────────────────────────────────────────────────────────────┘
+    email:      %s
+    password:   %s
+    API token:  %s
+
+    Try:  curl -H "Authorization: Bearer %s" %s/api/v1/me
+
+`, first.Email, first.Password, first.Token, first.Token, m.Config.PublicURL)
+	return nil
+}

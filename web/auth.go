@@ -1,0 +1,58 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/staff"
+)
+
+const memberKey = "member"
+
+// requireToken authenticates a Bearer API token and puts the staff member
+// in the context.
+func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="handover"`)
+			return handover.Errorf(handover.EUNAUTHORIZED, "Send an API token as 'Authorization: Bearer hov_…' (create one with: handover token create).")
+		}
+		m, err := s.staff.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		c.Set(memberKey, m)
+		return next(c)
+	}
+}
+
+// can lets the request through only if the member's role holds p.
+func can(p staff.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			m := member(c)
+			if m == nil || !m.Role.Can(p) {
+				return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", p)
+			}
+			return next(c)
+		}
+	}
+}
+
+func member(c echo.Context) *staff.Member {
+	m, _ := c.Get(memberKey).(*staff.Member)
+	return m
+}
+
+// recordAccess writes an audit entry for a read of personal data.
+func (s *Server) recordAccess(c echo.Context, action, objectType, objectID, detail string) error {
+	ctx := c.Request().Context()
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		return audit.Record(ctx, tx, audit.Entry{Actor: member(c).Actor(), Action: action, ObjectType: objectType, ObjectID: objectID, Detail: detail})
+	})
+}

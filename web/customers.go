@@ -1,0 +1,107 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerCustomerRoutes(g *echo.Group) {
+	g.GET("/customers", s.handleCustomerList, can(staff.ReadCustomers))
+	g.GET("/customers/:id", s.handleCustomerView, can(staff.ReadCustomers))
+	g.POST("/customers/:id/reveal", s.handleCustomerReveal, can(staff.RevealCustomers))
+}
+
+type customerJSON struct {
+	ID           string    `json:"id"`
+	ExternalRef  string    `json:"external_ref"`
+	Name         string    `json:"name"`
+	Phone        string    `json:"phone"`
+	Email        string    `json:"email"`
+	WeChatOpenID string    `json:"wechat_openid"`
+	Company      string    `json:"company"`
+	Address      string    `json:"address"`
+	Region       string    `json:"region"`
+	Tags         []string  `json:"tags"`
+	Locale       string    `json:"locale"`
+	Status       string    `json:"status"`
+	ImportID     string    `json:"import_id,omitempty"`
+	Masked       bool      `json:"masked"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func toCustomerJSON(cu customers.Customer, masked bool) customerJSON {
+	if masked {
+		cu = cu.Masked()
+	}
+	tags := cu.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return customerJSON{ID: cu.ID, ExternalRef: cu.ExternalRef, Name: cu.Name, Phone: cu.Phone, Email: cu.Email,
+		WeChatOpenID: cu.WeChatOpenID, Company: cu.Company, Address: cu.Address, Region: cu.Region, Tags: tags,
+		Locale: cu.Locale, Status: cu.Status, ImportID: cu.ImportID, Masked: masked, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt}
+}
+
+// handleCustomerList lists customers, masked, a page at a time.
+func (s *Server) handleCustomerList(c echo.Context) error {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return handover.Errorf(handover.EINVALID, "limit must be a number from 1 to 500")
+		}
+		limit = n
+	}
+	f := customers.Filter{Cursor: c.QueryParam("cursor"), Limit: limit, Region: c.QueryParam("region"), Tag: c.QueryParam("tag"),
+		Status: c.QueryParam("status"), Phone: c.QueryParam("phone"), Email: c.QueryParam("email"), ImportID: c.QueryParam("import_id")}
+	list, next, err := s.customers.FindCustomers(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]customerJSON, len(list))
+	for i, cu := range list {
+		out[i] = toCustomerJSON(*cu, true)
+	}
+	if err := s.recordAccess(c, "customer.list", "customer", "", fmt.Sprintf("count=%d", len(out))); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})
+}
+
+// handleCustomerView shows one customer, masked.
+func (s *Server) handleCustomerView(c echo.Context) error {
+	cu, err := s.customers.FindCustomerByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.recordAccess(c, "customer.view", "customer", cu.ID, ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCustomerJSON(*cu, true))
+}
+
+// handleCustomerReveal shows one customer unmasked, for a stated reason,
+// and audits it.
+func (s *Server) handleCustomerReveal(c echo.Context) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cu, err := s.customers.RevealCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, toCustomerJSON(*cu, false))
+}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+)
+
+var statusOf = map[string]int{
+	handover.EINVALID:      http.StatusBadRequest,
+	handover.ENOTFOUND:     http.StatusNotFound,
+	handover.ECONFLICT:     http.StatusConflict,
+	handover.EUNAUTHORIZED: http.StatusUnauthorized,
+	handover.EFORBIDDEN:    http.StatusForbidden,
+	handover.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	handover.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	handover.EINTERNAL:     http.StatusInternalServerError,
+}
+
+var codeOfStatus = map[int]string{
+	http.StatusBadRequest:            handover.EINVALID,
+	http.StatusNotFound:              handover.ENOTFOUND,
+	http.StatusMethodNotAllowed:      handover.EINVALID,
+	http.StatusConflict:              handover.ECONFLICT,
+	http.StatusUnauthorized:          handover.EUNAUTHORIZED,
+	http.StatusForbidden:             handover.EFORBIDDEN,
+	http.StatusRequestEntityTooLarge: handover.ETOOLARGE,
+	http.StatusServiceUnavailable:    handover.EUNAVAILABLE,
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+// titles are short, localised headlines per code; the message carries the
+// detail.
+var titles = map[string][2]string{ // code → {en, zh-CN}
+	handover.EINVALID:      {"Invalid request", "请求无效"},
+	handover.ENOTFOUND:     {"Not found", "未找到"},
+	handover.ECONFLICT:     {"Conflict", "冲突"},
+	handover.EUNAUTHORIZED: {"Sign-in required", "需要登录"},
+	handover.EFORBIDDEN:    {"Not allowed", "无权操作"},
+	handover.ETOOLARGE:     {"Too large", "内容过大"},
+	handover.EUNAVAILABLE:  {"Temporarily unavailable", "暂时不可用"},
+	handover.EINTERNAL:     {"Internal error", "内部错误"},
+	"rate_limited":         {"Too many requests", "请求过于频繁"},
+}
+
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Title     string `json:"title"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id,omitempty"`
+	} `json:"error"`
+}
+
+// handleError answers every error as {"error":{code,title,message}} with
+// the status its code maps to. Internal errors are logged with the request
+// id and shown to the user only as "Internal error".
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var body errorBody
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		body.Error.Code = codeOfStatus[status]
+		if body.Error.Code == "" {
+			body.Error.Code = handover.EINTERNAL
+		}
+		body.Error.Message, _ = he.Message.(string)
+		if status == http.StatusRequestEntityTooLarge {
+			body.Error.Message = "The request body is larger than this endpoint accepts."
+		}
+	case handover.ErrorCode(err) != handover.EINTERNAL:
+		body.Error.Code = handover.ErrorCode(err)
+		body.Error.Message = handover.ErrorMessage(err)
+		status = statusOf[body.Error.Code]
+	default:
+		body.Error.Code = handover.EINTERNAL
+	}
+	body.Error.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", body.Error.RequestID, "route", c.Path(), "err", err)
+		if body.Error.Code == handover.EINTERNAL {
+			body.Error.Message = "Something went wrong on our side; the error is logged under the request id."
+		}
+	}
+	t := titles[body.Error.Code]
+	body.Error.Title = t[0]
+	if prefersChinese(c.Request().Header.Get("Accept-Language")) {
+		body.Error.Title = t[1]
+	}
+	if body.Error.Message == "" {
+		body.Error.Message = body.Error.Title + "."
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, body)
+}
+
+// prefersChinese reports whether the first language the client names is
+// Chinese.
+func prefersChinese(acceptLanguage string) bool {
+	first, _, _ := strings.Cut(acceptLanguage, ",")
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(first)), "zh")
+}

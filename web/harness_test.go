@@ -1,0 +1,167 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/handoverhq/handover/config"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web"
+)
+
+// app is a running server on a real database and Redis, and what tests
+// need to drive it.
+type app struct {
+	t         *testing.T
+	url       string
+	db        *database.DB
+	staff     *staff.Store
+	customers *customers.Store
+	importer  *customers.Importer
+	logs      *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir()}, env...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pii.NewKeyring(mustKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault, err := pii.OpenVault(ctx, db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	a := &app{t: t, db: db, staff: staff.NewStore(db), logs: logs}
+	a.customers = customers.NewStore(db, vault)
+	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
+	t.Cleanup(a.importer.Wait)
+	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer, Log: log})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	a.url = ts.URL
+	return a
+}
+
+func mustKey(t *testing.T) []byte {
+	k, err := pii.ParseMasterKey(pii.GenerateMasterKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// tokenFor creates a staff member with role and returns their API token.
+func (a *app) tokenFor(role staff.Role) string {
+	a.t.Helper()
+	ctx := context.Background()
+	email := string(role) + "-" + strings.ToLower(a.t.Name()[len(a.t.Name())-6:]) + "@example.com"
+	email = strings.NewReplacer("/", "", " ", "").Replace(email)
+	if err := a.staff.CreateMember(ctx, &staff.Member{Email: email, Role: role}, "", "test"); err != nil {
+		a.t.Fatal(err)
+	}
+	token, err := a.staff.CreateAPIToken(ctx, email, "test", "test")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return token
+}
+
+// do sends a request and decodes a JSON answer into out (if not nil).
+func (a *app) do(method, path, token, contentType string, body io.Reader, out any) *http.Response {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.url+path, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			a.t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, b)
+		}
+	}
+	return resp
+}
+
+func (a *app) getJSON(path, token string, out any) int {
+	return a.do(http.MethodGet, path, token, "", nil, out).StatusCode
+}
+
+func (a *app) postJSON(path, token, body string, out any) int {
+	return a.do(http.MethodPost, path, token, "application/json", strings.NewReader(body), out).StatusCode
+}
+
+// upload posts a file as multipart field "file" (and optional mapping).
+func (a *app) upload(token, name string, content []byte, mapping string, out any) int {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if mapping != "" {
+		w.WriteField("mapping", mapping)
+	}
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(content)
+	w.Close()
+	return a.do(http.MethodPost, "/api/v1/customers/import", token, w.FormDataContentType(), &buf, out).StatusCode
+}
+
+type apiError struct {
+	Error struct {
+		Code, Title, Message, RequestID string
+	} `json:"error"`
+}
+
+func eachBackend(t *testing.T, fn func(t *testing.T, a *app)) {
+	t.Helper()
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		fn(t, newApp(t, db, queuetest.Open(t)))
+	})
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerImportRoutes(g *echo.Group) {
+	g.POST("/customers/import", s.handleImportCreate, can(staff.ImportCustomers), s.uploadLimit)
+	g.GET("/imports/:id", s.handleImportView, can(staff.ImportCustomers))
+}
+
+// uploadLimit bounds an upload at HANDOVER_MAX_UPLOAD_MB.
+func (s *Server) uploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := s.cfg.MaxUploadMB << 20
+		if c.Request().ContentLength > limit {
+			return handover.Errorf(handover.ETOOLARGE, "The file is larger than %d MB (HANDOVER_MAX_UPLOAD_MB).", s.cfg.MaxUploadMB)
+		}
+		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, limit)
+		return next(c)
+	}
+}
+
+type importJSON struct {
+	ID            string               `json:"id"`
+	FileName      string               `json:"file_name"`
+	Format        string               `json:"format"`
+	Status        string               `json:"status"`
+	TotalRows     int64                `json:"total_rows"`
+	ProcessedRows int64                `json:"processed_rows"`
+	Created       int64                `json:"created"`
+	Updated       int64                `json:"updated"`
+	Rejected      int64                `json:"rejected"`
+	Failure       string               `json:"failure,omitempty"`
+	Errors        []customers.RowError `json:"errors"`
+	CreatedAt     time.Time            `json:"created_at"`
+	StartedAt     *time.Time           `json:"started_at,omitempty"`
+	FinishedAt    *time.Time           `json:"finished_at,omitempty"`
+}
+
+func toImportJSON(im *customers.Import) importJSON {
+	errs := im.Errors
+	if errs == nil {
+		errs = []customers.RowError{}
+	}
+	return importJSON{ID: im.ID, FileName: im.FileName, Format: im.Format, Status: im.Status, TotalRows: im.TotalRows,
+		ProcessedRows: im.ProcessedRows, Created: im.Created, Updated: im.Updated, Rejected: im.Rejected, Failure: im.Failure,
+		Errors: errs, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FinishedAt: im.FinishedAt}
+}
+
+// handleImportCreate accepts a CSV or XLSX upload (multipart field "file",
+// optional JSON "mapping") and starts importing it in the background.
+func (s *Server) handleImportCreate(c echo.Context) error {
+	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+		return handover.Errorf(handover.EINVALID, "Upload the file as multipart/form-data in a field named \"file\".")
+	}
+	if err := c.Request().ParseMultipartForm(8 << 20); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return handover.Errorf(handover.ETOOLARGE, "The file is larger than %d MB (HANDOVER_MAX_UPLOAD_MB).", s.cfg.MaxUploadMB)
+		}
+		return handover.Errorf(handover.EINVALID, "The upload is not a readable multipart form.")
+	}
+	defer c.Request().MultipartForm.RemoveAll()
+	mapping, err := customers.ParseMapping(c.FormValue("mapping"))
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return handover.Errorf(handover.EINVALID, "The form has no file in a field named \"file\".")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, mapping, member(c).Actor())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/imports/"+im.ID)
+	return c.JSON(http.StatusAccepted, toImportJSON(im))
+}
+
+// handleImportView reports an import's progress, counts and rejected rows.
+func (s *Server) handleImportView(c echo.Context) error {
+	im, err := s.customers.FindImportByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toImportJSON(im))
+}

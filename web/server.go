@@ -1,0 +1,136 @@
+// Package web is Handover's HTTP face: the JSON API under /api/v1, health
+// and metrics endpoints, and (in later issues) the dashboard, portal and
+// provider hooks. Handlers parse, call one domain method, and respond.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/handoverhq/handover/config"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/staff"
+)
+
+// Server is the HTTP server and everything its handlers call.
+type Server struct {
+	echo      *echo.Echo
+	http      *http.Server
+	cfg       *config.Config
+	db        *database.DB
+	queue     *queue.Queue
+	staff     *staff.Store
+	customers *customers.Store
+	importer  *customers.Importer
+	log       *slog.Logger
+	metrics   *metrics
+}
+
+// Deps are what the server needs; cmd/handover builds them.
+type Deps struct {
+	Config    *config.Config
+	DB        *database.DB
+	Queue     *queue.Queue
+	Staff     *staff.Store
+	Customers *customers.Store
+	Importer  *customers.Importer
+	Log       *slog.Logger
+}
+
+// New builds the server with its middleware and routes.
+func New(d Deps) *Server {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
+		importer: d.Importer, log: d.Log, metrics: newMetrics()}
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+
+	e.Use(middleware.RequestID())
+	e.Use(s.accessLog)
+	e.Use(middleware.Recover())
+	e.Use(s.metrics.middleware)
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		HSTSMaxAge: 31536000, ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+		ReferrerPolicy: "no-referrer",
+	}))
+	isUpload := func(c echo.Context) bool { return c.Path() == "/api/v1/customers/import" }
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isUpload}))
+	e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool {
+			return strings.HasPrefix(c.Path(), "/healthz") || c.Path() == "/readyz" || c.Path() == "/metrics"
+		},
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(d.Config.RateLimit), Burst: int(2 * d.Config.RateLimit), ExpiresIn: 3 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		ErrorHandler:        func(c echo.Context, err error) error { return echo.ErrForbidden },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests; slow down and retry shortly.")
+		},
+	}))
+
+	s.routes()
+
+	s.http = &http.Server{
+		Addr: d.Config.HTTPAddr, Handler: e,
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	}
+	return s
+}
+
+// routes registers every route; a test compares them with openapi.yaml.
+func (s *Server) routes() {
+	s.registerHealthRoutes()
+	api := s.echo.Group("/api/v1")
+	api.GET("/openapi.yaml", s.handleOpenAPI)
+	authed := api.Group("", s.requireToken)
+	authed.GET("/me", s.handleMe)
+	s.registerCustomerRoutes(authed)
+	s.registerImportRoutes(authed)
+	s.registerTransferRoutes(authed)
+}
+
+// Handler exposes the routes, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies, so a
+// client cannot spoof its address past the rate limiter.
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	for _, cidr := range trusted {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(cidr))
+		if err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
