@@ -33,6 +33,7 @@ type Server struct {
 	staff     *staff.Store
 	customers *customers.Store
 	importer  *customers.Importer
+	hooks     Hooks
 	log       *slog.Logger
 	metrics   *metrics
 }
@@ -45,6 +46,7 @@ type Deps struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	Hooks     Hooks
 	Log       *slog.Logger
 }
 
@@ -53,7 +55,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, hooks: d.Hooks, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -95,6 +97,7 @@ func New(d Deps) *Server {
 // routes registers every route; a test compares them with openapi.yaml.
 func (s *Server) routes() {
 	s.registerHealthRoutes()
+	s.registerHookRoutes(s.hooks)
 	api := s.echo.Group("/api/v1")
 	api.GET("/openapi.yaml", s.handleOpenAPI)
 	authed := api.Group("", s.requireToken)

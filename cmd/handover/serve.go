@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
 )
@@ -46,12 +47,16 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	if err := m.openQueue(ctx); err != nil {
 		return err
 	}
+	if err := m.openChannels(ctx); err != nil {
+		return err
+	}
 	if n, err := m.Customers.FailInterruptedImports(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		m.Log.Warn("imports interrupted by an earlier stop were marked failed", "count", n)
 	}
 
+	var err error
 	errc := make(chan error, 2)
 	var srv *web.Server
 	if withHTTP {
@@ -63,21 +68,31 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Hooks: m.hooks(), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
+		stopSMTP, err := m.startInboundSMTP()
+		if err != nil {
+			return err
+		}
+		defer stopSMTP()
 	}
 	var worker *asynq.Server
+	var scheduler *asynq.Scheduler
 	if withWorker {
+		mux := asynq.NewServeMux()
+		m.Inbox.Register(mux)
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
-		if err := worker.Start(asynq.NewServeMux()); err != nil {
+		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
+		}
+		if scheduler, err = m.startScheduler(); err != nil {
+			return err
 		}
 	}
 	m.Log.Info("handover started", "command", name, "version", version, "addr", m.Config.HTTPAddr,
 		"database", string(m.DB.Dialect), "redis_embedded", m.Queue.Embedded, "http", withHTTP, "worker", withWorker,
 		"startup_ms", time.Since(start).Milliseconds())
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -89,6 +104,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 			err = serr
 		}
+	}
+	if scheduler != nil {
+		scheduler.Shutdown()
 	}
 	if worker != nil {
 		worker.Shutdown()
@@ -110,4 +128,18 @@ func runMigrate(ctx context.Context, m *Main, args []string) error {
 func runVersion(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintln(m.Stdout, "handover", version)
 	return nil
+}
+
+// startScheduler enqueues the periodic tasks. Several processes may run
+// one: each task is Unique, so copies do not pile up.
+func (m *Main) startScheduler() (*asynq.Scheduler, error) {
+	s := asynq.NewSchedulerFromRedisClient(m.Queue.Redis, &asynq.SchedulerOpts{Location: time.UTC})
+	task, opts := channels.SweepTask()
+	if _, err := s.Register("@every 1m", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule inbound sweep: %w", err)
+	}
+	if err := s.Start(); err != nil {
+		return nil, fmt.Errorf("start scheduler: %w", err)
+	}
+	return s, nil
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -30,6 +32,9 @@ type Main struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	Inbox     *channels.Inbox
+	Channels  map[channels.Name]channels.Channel
+	WeChat    *wechat.Channel
 }
 
 // loadConfig reads the configuration and builds the logger.
