@@ -14,11 +14,6 @@ import (
 	"github.com/handoverhq/handover/pii"
 )
 
-// insertChunk is how many customers one INSERT statement carries: 17
-// parameters each keeps it under SQLite's 32,766 and PostgreSQL's 65,535
-// parameter limits.
-const insertChunk = 1000
-
 // entity is a customer a batch creates or updates, with the values the
 // batch's rows give it merged in file order (later rows win).
 type entity struct {
@@ -187,57 +182,44 @@ func (e *entity) seal() {
 	}
 }
 
+// lookupChunk bounds the values one lookup query carries, under SQLite's
+// 32,766 parameter limit whatever the batch size.
+const lookupChunk = 10000
+
 // lookup finds the existing customers that share a phone, email or openid
-// with the batch's rows, with one query per index, and loads their keys.
+// with the batch's rows, with one query per index (per chunk of values),
+// and loads their keys.
 func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record) (map[string]*entity, error) {
-	var selects []string
-	var args []any
+	type probe struct{ col, value string }
+	var probes []probe
 	for k, col := range []string{"phone_idx", "email_idx", "openid_idx"} {
-		var ph []string
 		seen := map[string]bool{}
 		for i := range recs {
 			v := [3]string{recs[i].phoneIdx, recs[i].emailIdx, recs[i].openidIdx}[k]
-			if v == "" || seen[v] {
-				continue
+			if v != "" && !seen[v] {
+				seen[v] = true
+				probes = append(probes, probe{col, v})
 			}
-			seen[v] = true
-			args = append(args, v)
-			ph = append(ph, placeholder(tx, len(args)))
-		}
-		if len(ph) > 0 {
-			selects = append(selects, `SELECT id, status, COALESCE(phone_idx, ''), COALESCE(email_idx, ''), COALESCE(openid_idx, '')
-				FROM customers WHERE `+col+` IN (`+strings.Join(ph, ",")+`)`)
 		}
 	}
 	byIdx := map[string]*entity{}
-	if len(selects) == 0 {
-		return byIdx, nil
-	}
-	rows, err := tx.QueryContext(ctx, strings.Join(selects, " UNION ALL "), args...)
-	if err != nil {
-		return nil, fmt.Errorf("look up existing customers: %w", err)
-	}
-	defer rows.Close()
 	byID := map[string]*entity{}
-	for rows.Next() {
-		var id, status string
-		var idx [3]string
-		if err := rows.Scan(&id, &status, &idx[0], &idx[1], &idx[2]); err != nil {
+	for start := 0; start < len(probes); start += lookupChunk {
+		chunk := probes[start:min(start+lookupChunk, len(probes))]
+		var selects []string
+		args := make([]any, 0, len(chunk))
+		for i := 0; i < len(chunk); {
+			col, ph := chunk[i].col, []string{}
+			for ; i < len(chunk) && chunk[i].col == col; i++ {
+				args = append(args, chunk[i].value)
+				ph = append(ph, placeholder(tx, len(args)))
+			}
+			selects = append(selects, `SELECT id, status, COALESCE(phone_idx, ''), COALESCE(email_idx, ''), COALESCE(openid_idx, '')
+				FROM customers WHERE `+col+` IN (`+strings.Join(ph, ",")+`)`)
+		}
+		if err := scanMatches(ctx, tx, strings.Join(selects, " UNION ALL "), args, byID, byIdx); err != nil {
 			return nil, err
 		}
-		e := byID[id]
-		if e == nil {
-			e = &entity{id: id, existing: true, erased: status == StatusErased}
-			byID[id] = e
-		}
-		for _, v := range idx {
-			if v != "" {
-				byIdx[v] = e
-			}
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
 	}
 	if len(byID) == 0 {
 		return byIdx, nil
@@ -256,6 +238,34 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 		}
 	}
 	return byIdx, nil
+}
+
+// scanMatches runs one lookup query and indexes the customers it finds by
+// id and by each of their blind indexes.
+func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any, byID, byIdx map[string]*entity) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("look up existing customers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status string
+		var idx [3]string
+		if err := rows.Scan(&id, &status, &idx[0], &idx[1], &idx[2]); err != nil {
+			return err
+		}
+		e := byID[id]
+		if e == nil {
+			e = &entity{id: id, existing: true, erased: status == StatusErased}
+			byID[id] = e
+		}
+		for _, v := range idx {
+			if v != "" {
+				byIdx[v] = e
+			}
+		}
+	}
+	return rows.Close()
 }
 
 // placeholder is the n-th (1-based) parameter marker. SQLite gets "?":
@@ -278,54 +288,26 @@ func nullable(s string) any {
 }
 
 func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, created []*entity) error {
-	const cols = 17
-	for start := 0; start < len(created); start += insertChunk {
-		part := created[start:min(start+insertChunk, len(created))]
-		var b strings.Builder
-		b.Grow(len(part) * cols * 6)
-		b.WriteString(`INSERT INTO customers (id, external_ref, name_enc, phone_enc, email_enc, openid_enc, company_enc, address_enc,
-			phone_idx, email_idx, openid_idx, region, tags, locale, import_id, created_at, updated_at) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, e := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for c := 1; c <= cols; c++ {
-				if c > 1 {
-					b.WriteByte(',')
-				}
-				b.WriteString(placeholder(tx, i*cols+c))
-			}
-			b.WriteByte(')')
-			locale := e.vals[iLocale]
-			if locale == "" {
-				locale = "zh-CN"
-			}
-			args = append(args, e.id, e.vals[iExternalRef], e.enc[0], e.enc[1], e.enc[2], e.enc[3], e.enc[4], e.enc[5],
-				nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
-				w.imp.ID, tx.Now, tx.Now)
+	columns := []string{"id", "external_ref", "name_enc", "phone_enc", "email_enc", "openid_enc", "company_enc", "address_enc",
+		"phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "import_id", "created_at", "updated_at"}
+	err := database.InsertRows(ctx, tx, "customers", columns, "", len(created), func(i int, dst []any) []any {
+		e := created[i]
+		locale := e.vals[iLocale]
+		if locale == "" {
+			locale = "zh-CN"
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("insert customers: %w", err)
-		}
+		return append(dst, e.id, e.vals[iExternalRef], e.enc[0], e.enc[1], e.enc[2], e.enc[3], e.enc[4], e.enc[5],
+			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
+			w.imp.ID, tx.Now, tx.Now)
+	})
+	if err != nil {
+		return fmt.Errorf("insert customers: %w", err)
 	}
 	keys := make([]pii.CustomerKey, len(created))
 	for i, e := range created {
 		keys[i] = pii.CustomerKey{CustomerID: e.id, WrappedKey: e.wrapped}
 	}
-	// InsertCustomerKeys numbers its parameters $1…$N, which SQLite resolves
-	// in time quadratic in N; small slices keep that cheap.
-	step := len(keys)
-	if tx.Dialect() == database.SQLite {
-		step = 100
-	}
-	for start := 0; start < len(keys); start += step {
-		if err := pii.InsertCustomerKeys(ctx, tx, keys[start:min(start+step, len(keys))]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pii.InsertCustomerKeys(ctx, tx, keys)
 }
 
 func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, updated []*entity) error {
@@ -358,22 +340,10 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 // maxStoredErrors of them.
 func (w *batchWriter) insertErrors(ctx context.Context, tx *database.Tx, errs []RowError) error {
 	errs = errs[:min(len(errs), max(0, maxStoredErrors-w.storedErrors))]
-	const cols = 4
-	for start := 0; start < len(errs); start += insertChunk {
-		part := errs[start:min(start+insertChunk, len(errs))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO import_errors (import_id, row_num, field, reason) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, e := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "(%s,%s,%s,%s)", placeholder(tx, i*cols+1), placeholder(tx, i*cols+2), placeholder(tx, i*cols+3), placeholder(tx, i*cols+4))
-			args = append(args, w.imp.ID, e.Row, e.Field, e.Reason)
-		}
-		if _, err := tx.ExecContext(ctx, b.String()+` ON CONFLICT DO NOTHING`, args...); err != nil {
-			return fmt.Errorf("store rejected rows: %w", err)
-		}
+	err := database.InsertRows(ctx, tx, "import_errors", []string{"import_id", "row_num", "field", "reason"}, "ON CONFLICT DO NOTHING", len(errs),
+		func(i int, dst []any) []any { return append(dst, w.imp.ID, errs[i].Row, errs[i].Field, errs[i].Reason) })
+	if err != nil {
+		return fmt.Errorf("store rejected rows: %w", err)
 	}
 	return nil
 }

@@ -16,15 +16,15 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 )
 
-// BenchmarkImport imports a generated CSV of HANDOVER_BENCH_ROWS rows
-// (default 100,000; HANDOVER_BENCH_BATCH sets the batch size) into SQLite and, when TEST_DATABASE_URL is set,
+// BenchmarkImport imports a generated CSV of BENCH_ROWS rows
+// (default 100,000; BENCH_BATCH sets the batch size) into SQLite and, when TEST_DATABASE_URL is set,
 // PostgreSQL, reporting rows/s and the peak heap.
 func BenchmarkImport(b *testing.B) {
 	rows := 100000
-	if v := os.Getenv("HANDOVER_BENCH_ROWS"); v != "" {
+	if v := os.Getenv("BENCH_ROWS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			b.Fatalf("HANDOVER_BENCH_ROWS=%q is not a positive number", v)
+			b.Fatalf("BENCH_ROWS=%q is not a positive number", v)
 		}
 		rows = n
 	}
@@ -35,7 +35,7 @@ func BenchmarkImport(b *testing.B) {
 			db := open(b)
 			s := newStore(b, db)
 			im := newImporter(b, s)
-			if v, err := strconv.Atoi(os.Getenv("HANDOVER_BENCH_BATCH")); err == nil {
+			if v, err := strconv.Atoi(os.Getenv("BENCH_BATCH")); err == nil {
 				im.BatchSize = v
 			}
 			runtime.GC()

@@ -75,7 +75,7 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 // instead of failing on a lock upgrade).
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-131072)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -53,7 +53,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
 		for _, stmt := range splitStatements(string(body)) {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			if _, err := tx.ExecContext(ctx, db.dialectSQL(stmt)); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("migrate %s: %w", version, err)
 			}
@@ -67,6 +67,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dialectSQL adapts a portable statement to the engine: the one
+// difference the migrations use is SQLite's WITHOUT ROWID (a table clustered
+// on its primary key, which PostgreSQL tables are not and need not say).
+func (db *DB) dialectSQL(stmt string) string {
+	if db.Dialect == Postgres {
+		return strings.Replace(stmt, ") WITHOUT ROWID", ")", 1)
+	}
+	return stmt
 }
 
 // splitStatements splits a migration on semicolons at line ends, dropping

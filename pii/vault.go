@@ -54,26 +54,14 @@ type CustomerKey struct {
 	WrappedKey
 }
 
-// InsertCustomerKeys stores new customers' wrapped data keys in one
-// statement per chunk.
+// InsertCustomerKeys stores new customers' wrapped data keys.
 func InsertCustomerKeys(ctx context.Context, tx *database.Tx, keys []CustomerKey) error {
-	const cols = 4
-	const chunk = 1000
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(start+chunk, len(keys))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO customer_keys (customer_id, key_id, wrapped, created_at) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, k := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "($%d,$%d,$%d,$%d)", i*cols+1, i*cols+2, i*cols+3, i*cols+4)
-			args = append(args, k.CustomerID, k.KeyID, k.Wrapped, tx.Now)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("store customer keys: %w", err)
-		}
+	err := database.InsertRows(ctx, tx, "customer_keys", []string{"customer_id", "key_id", "wrapped", "created_at"}, "", len(keys),
+		func(i int, dst []any) []any {
+			return append(dst, keys[i].CustomerID, keys[i].KeyID, keys[i].Wrapped, tx.Now)
+		})
+	if err != nil {
+		return fmt.Errorf("store customer keys: %w", err)
 	}
 	return nil
 }

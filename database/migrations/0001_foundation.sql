@@ -36,7 +36,7 @@ CREATE TABLE customer_keys (
     key_id      TEXT NOT NULL,
     wrapped     TEXT NOT NULL,
     created_at  TIMESTAMP NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_keys_key_id ON customer_keys (key_id);
 
 CREATE TABLE imports (
@@ -81,9 +81,9 @@ CREATE TABLE customers (
     openid_enc   TEXT NOT NULL DEFAULT '',
     company_enc  TEXT NOT NULL DEFAULT '',
     address_enc  TEXT NOT NULL DEFAULT '',
-    phone_idx    TEXT UNIQUE,
-    email_idx    TEXT UNIQUE,
-    openid_idx   TEXT UNIQUE,
+    phone_idx    TEXT,
+    email_idx    TEXT,
+    openid_idx   TEXT,
     region       TEXT NOT NULL DEFAULT '',
     tags         TEXT NOT NULL DEFAULT '',
     locale       TEXT NOT NULL DEFAULT 'zh-CN',
@@ -92,7 +92,12 @@ CREATE TABLE customers (
     created_at   TIMESTAMP NOT NULL,
     updated_at   TIMESTAMP NOT NULL
 );
-CREATE INDEX customers_external_ref ON customers (external_ref);
+-- Partial unique indexes: a customer without an openid (most, at import)
+-- costs the index nothing.
+CREATE UNIQUE INDEX customers_phone_idx ON customers (phone_idx) WHERE phone_idx IS NOT NULL;
+CREATE UNIQUE INDEX customers_email_idx ON customers (email_idx) WHERE email_idx IS NOT NULL;
+CREATE UNIQUE INDEX customers_openid_idx ON customers (openid_idx) WHERE openid_idx IS NOT NULL;
+CREATE INDEX customers_external_ref ON customers (external_ref) WHERE external_ref <> '';
 CREATE INDEX customers_region ON customers (region);
 CREATE INDEX customers_import ON customers (import_id);
 
