@@ -11,13 +11,15 @@ const (
 	ReadTransfers   Permission = "transfers.read"
 	WriteTransfers  Permission = "transfers.write"
 	ReadAudit       Permission = "audit.read"
+	ReadTemplates   Permission = "templates.read"
+	WriteTemplates  Permission = "templates.write"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit},
-	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers},
-	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers},
-	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates},
+	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates},
+	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates},
 }
 
 // Can reports whether role r holds permission p.

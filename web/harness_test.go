@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/web"
 )
 
@@ -33,6 +34,7 @@ type app struct {
 	staff     *staff.Store
 	customers *customers.Store
 	importer  *customers.Importer
+	templates *templates.Store
 	logs      *syncBuffer
 }
 
@@ -74,7 +76,9 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.customers = customers.NewStore(db, vault)
 	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
 	t.Cleanup(a.importer.Wait)
-	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer, Log: log})
+	a.templates = templates.NewStore(db, a.customers)
+	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
+		Templates: a.templates, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -33,6 +34,7 @@ type Server struct {
 	staff     *staff.Store
 	customers *customers.Store
 	importer  *customers.Importer
+	templates *templates.Store
 	hooks     Hooks
 	log       *slog.Logger
 	metrics   *metrics
@@ -46,6 +48,7 @@ type Deps struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	Templates *templates.Store
 	Hooks     Hooks
 	Log       *slog.Logger
 }
@@ -55,7 +58,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, hooks: d.Hooks, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -105,6 +108,7 @@ func (s *Server) routes() {
 	s.registerCustomerRoutes(authed)
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
+	s.registerTemplateRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

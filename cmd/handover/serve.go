@@ -50,6 +50,11 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	if err := m.openChannels(ctx); err != nil {
 		return err
 	}
+	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
+		return fmt.Errorf("install default templates: %w", err)
+	} else if n > 0 {
+		m.Log.Info("installed default message templates", "count", n)
+	}
 	if n, err := m.Customers.FailInterruptedImports(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -68,7 +73,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Hooks: m.hooks(), Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {

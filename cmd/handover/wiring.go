@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
 )
 
 // Main holds everything a command may need, built in dependency order:
@@ -32,6 +33,7 @@ type Main struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	Templates *templates.Store
 	Inbox     *channels.Inbox
 	Channels  map[channels.Name]channels.Channel
 	WeChat    *wechat.Channel
@@ -88,6 +90,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
+	m.Templates = templates.NewStore(db, m.Customers)
 	return nil
 }
 
