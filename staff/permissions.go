@@ -13,12 +13,15 @@ const (
 	ReadAudit       Permission = "audit.read"
 	ReadTemplates   Permission = "templates.read"
 	WriteTemplates  Permission = "templates.write"
+	// UseOutbox reads the devbox's recorded messages (full text, as the
+	// customer would get them) and simulates replies: embedded mode only.
+	UseOutbox Permission = "outbox.use"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox},
 	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates},
-	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox},
 	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates},
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -34,6 +36,7 @@ type app struct {
 	staff     *staff.Store
 	customers *customers.Store
 	importer  *customers.Importer
+	devbox    *devbox.Channel
 	templates *templates.Store
 	logs      *syncBuffer
 }
@@ -77,8 +80,10 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
+	// As in embedded mode: no provider, so the devbox records messages.
+	a.devbox = devbox.New(db, keys, channels.NewInbox(db, vault, q, log).Record)
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -36,6 +37,7 @@ type Server struct {
 	importer  *customers.Importer
 	templates *templates.Store
 	hooks     Hooks
+	devbox    *devbox.Channel
 	log       *slog.Logger
 	metrics   *metrics
 }
@@ -50,7 +52,9 @@ type Deps struct {
 	Importer  *customers.Importer
 	Templates *templates.Store
 	Hooks     Hooks
-	Log       *slog.Logger
+	// Devbox is the embedded default channel, nil when real providers are on.
+	Devbox *devbox.Channel
+	Log    *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -58,7 +62,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -108,6 +112,7 @@ func (s *Server) routes() {
 	s.registerCustomerRoutes(authed)
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
+	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 }
 

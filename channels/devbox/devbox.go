@@ -11,6 +11,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
@@ -105,7 +106,7 @@ func (c *Channel) SimulateReply(ctx context.Context, deliveryID, text string) er
 		return err
 	}
 	if len(msgs) == 0 {
-		return fmt.Errorf("devbox: no recorded message for delivery %s", deliveryID)
+		return handover.Errorf(handover.ENOTFOUND, "The devbox recorded no message for this delivery.")
 	}
 	_, err = c.record(ctx, []channels.InboundEvent{{Channel: channels.Devbox, Kind: channels.EventMessage,
 		DedupKey: "reply:" + ulid.Make().String(), From: msgs[0].To, DeliveryID: deliveryID, Text: text}})

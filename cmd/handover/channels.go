@@ -51,7 +51,8 @@ func (m *Main) openChannels(ctx context.Context) error {
 		m.Channels[channels.Email] = ec
 	}
 	if len(m.Channels) == 0 {
-		m.Channels[channels.Devbox] = devbox.New(m.DB, m.Vault.Keys, m.Inbox.Record)
+		m.Devbox = devbox.New(m.DB, m.Vault.Keys, m.Inbox.Record)
+		m.Channels[channels.Devbox] = m.Devbox
 	}
 	names := make([]string, 0, len(m.Channels))
 	for n := range m.Channels {

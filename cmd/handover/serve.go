@@ -73,7 +73,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {

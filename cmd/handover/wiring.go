@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
@@ -37,6 +38,7 @@ type Main struct {
 	Inbox     *channels.Inbox
 	Channels  map[channels.Name]channels.Channel
 	WeChat    *wechat.Channel
+	Devbox    *devbox.Channel
 }
 
 // loadConfig reads the configuration and builds the logger.

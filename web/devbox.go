@@ -1,0 +1,78 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerDevboxRoutes(g *echo.Group) {
+	g.GET("/devbox/messages", s.handleDevboxList, can(staff.UseOutbox))
+	g.POST("/devbox/messages/:delivery_id/reply", s.handleDevboxReply, can(staff.UseOutbox))
+}
+
+type devboxMessageJSON struct {
+	ID         string    `json:"id"`
+	DeliveryID string    `json:"delivery_id"`
+	CustomerID string    `json:"customer_id"`
+	Kind       string    `json:"kind"`
+	To         string    `json:"to"`
+	Subject    string    `json:"subject,omitempty"`
+	Text       string    `json:"text"`
+	Link       string    `json:"link,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// handleDevboxList shows what the devbox "sent", newest first, so a demo
+// can follow a message's link. Audited: the text is personal data.
+func (s *Server) handleDevboxList(c echo.Context) error {
+	if s.devbox == nil {
+		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
+	}
+	limit, err := strconv.Atoi(c.QueryParam("limit"))
+	if c.QueryParam("limit") != "" && (err != nil || limit < 1 || limit > 500) {
+		return handover.Errorf(handover.EINVALID, "limit must be a number from 1 to 500")
+	}
+	msgs, err := s.devbox.Find(c.Request().Context(), c.QueryParam("delivery_id"), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]devboxMessageJSON, len(msgs))
+	for i, m := range msgs {
+		to := m.To.Phone + m.To.Email + m.To.OpenID
+		out[i] = devboxMessageJSON{ID: m.ID, DeliveryID: m.DeliveryID, CustomerID: m.CustomerID, Kind: string(m.Kind), To: to,
+			Subject: m.Subject, Text: m.Text, Link: m.Link, CreatedAt: m.CreatedAt}
+	}
+	if err := s.recordAccess(c, "outbox.list", "devbox_message", "", fmt.Sprintf("count=%d", len(out))); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// handleDevboxReply records a reply as if the customer of a delivery had
+// answered, so the inbound path can be walked without a provider.
+func (s *Server) handleDevboxReply(c echo.Context) error {
+	if s.devbox == nil {
+		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
+	}
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Text == "" || len(req.Text) > 4000 {
+		return handover.Errorf(handover.EINVALID, "text must be 1 to 4000 bytes")
+	}
+	if err := s.devbox.SimulateReply(c.Request().Context(), c.Param("delivery_id"), req.Text); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusAccepted)
+}
