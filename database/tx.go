@@ -10,7 +10,8 @@ import (
 // Tx is a write transaction with one timestamp for everything it records.
 type Tx struct {
 	*sql.Tx
-	db *DB
+	db   *DB
+	conn *sql.Conn // the connection the transaction runs on (for COPY)
 	// Now is the transaction's single timestamp (UTC).
 	Now time.Time
 }
@@ -20,11 +21,28 @@ func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
 // BeginTx starts a write transaction. Callers must Commit or Rollback.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
-	sqlTx, err := db.DB.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", MapError(err))
 	}
-	return &Tx{Tx: sqlTx, db: db, Now: db.Now()}, nil
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin: %w", MapError(err))
+	}
+	return &Tx{Tx: sqlTx, db: db, conn: conn, Now: db.Now()}, nil
+}
+
+// Commit commits and hands the connection back to the pool.
+func (tx *Tx) Commit() error {
+	defer tx.conn.Close()
+	return tx.Tx.Commit()
+}
+
+// Rollback rolls back and hands the connection back to the pool.
+func (tx *Tx) Rollback() error {
+	defer tx.conn.Close()
+	return tx.Tx.Rollback()
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and
