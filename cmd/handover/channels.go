@@ -26,13 +26,16 @@ func (m *Main) openChannels(ctx context.Context) error {
 	}
 	m.Channels = map[channels.Name]channels.Channel{}
 	cc := m.Config.Channels
+	// Send rates are shared by every worker process through Redis.
+	limiter := channels.NewLimiter(m.Queue.Redis, "handover:rate:")
 	if cc.WeChatOn() {
 		wc, err := wechat.New(wechat.Config{AppID: cc.WeChatAppID, AppSecret: cc.WeChatAppSecret, Token: cc.WeChatToken,
 			EncodingAESKey: cc.WeChatAESKey, APIBase: cc.WeChatAPIBase}, m.Queue.Redis, "handover:wechat:")
 		if err != nil {
 			return err
 		}
-		m.WeChat, m.Channels[channels.WeChat] = wc, wc
+		m.WeChat = wc
+		m.Channels[channels.WeChat] = channels.NewLimited(wc, limiter, cc.WeChatAppID, cc.WeChatRate)
 	}
 	if cc.SMSOn() {
 		u, _ := url.Parse(cc.AliyunSMSURL) // checked by config
@@ -41,14 +44,14 @@ func (m *Main) openChannels(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.Channels[channels.SMS] = sc
+		m.Channels[channels.SMS] = channels.NewLimited(sc, limiter, cc.SMSSignName, cc.SMSRate)
 	}
 	if cc.EmailOn() {
 		ec, err := email.New(m.emailConfig())
 		if err != nil {
 			return err
 		}
-		m.Channels[channels.Email] = ec
+		m.Channels[channels.Email] = channels.NewLimited(ec, limiter, "smtp", cc.EmailRate)
 	}
 	if len(m.Channels) == 0 {
 		m.Devbox = devbox.New(m.DB, m.Vault.Keys, m.Inbox.Record)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -128,6 +129,9 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 	if err != nil || first == nil {
 		return err
 	}
+	// Hashing the password took argon2id's 64 MiB once; give it back to
+	// the OS rather than idle at that size.
+	debug.FreeOSMemory()
 	fmt.Fprintf(m.Stdout, `
   ┌────────────────────────────────────────────────────────────────────┐
   │ First start: an admin account was created. Shown once; keep it safe. │
