@@ -18,10 +18,12 @@ test:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## bench: the figures the issues name, printed (rows/s, startup, RSS)
+## bench: the figures the issues name, printed: import rows/s (SQLite, and
+## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
+## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed
 bench:
 	BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/
-	$(GO) test -run '^$$' -bench . -benchmem ./pii/ ./queue/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s
