@@ -24,7 +24,10 @@ type entity struct {
 	wrapped  pii.WrappedKey
 	vals     [numFields]string
 	idx      [3]string // phone, email, openid blind indexes this batch sets
-	enc      [6]string // sealed values in sealedFields order
+	stored   string    // existing: the pii_enc the lookup read
+	prep     *record   // new: the row that created it, as prepared
+	merged   bool      // new: later rows of the batch gave it values too
+	enc      string    // the pii_enc to store; "" keeps the stored one
 }
 
 // batchWriter writes an import's batches, each in one transaction.
@@ -32,12 +35,20 @@ type batchWriter struct {
 	store        *Store
 	imp          *Import
 	storedErrors int
+	// lookupFirst: the last batch met existing customers, so the next one
+	// looks them up before writing. Otherwise a SQLite batch is first
+	// written as all new (the common case: most imports bring new
+	// customers), skipping the lookup; the blind indexes' unique
+	// constraints catch a row of an existing customer, and the batch is
+	// then rolled back and written again after a lookup.
+	lookupFirst bool
 }
 
 // batchResult is what one batch changed.
 type batchResult struct {
 	created, updated, rejected int64
 	errs                       []RowError
+	metExisting                bool // the lookup found existing customers
 }
 
 // write stores a batch of parsed rows. A unique-index conflict means another
@@ -47,17 +58,23 @@ func (w *batchWriter) write(ctx context.Context, recs []record) error {
 	var res batchResult
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
+		guess := w.store.db.Dialect == database.SQLite && !w.lookupFirst
 		err = w.store.db.InTx(ctx, func(tx *database.Tx) error {
 			res = batchResult{}
-			return w.writeTx(ctx, tx, recs, &res)
+			return w.writeTx(ctx, tx, recs, &res, guess)
 		})
 		if handover.ErrorCode(err) != handover.ECONFLICT {
 			break
+		}
+		if guess { // not a race: the batch has existing customers
+			w.lookupFirst = true
+			attempt--
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("import batch: %w", err)
 	}
+	w.lookupFirst = res.metExisting
 	w.imp.ProcessedRows += int64(len(recs))
 	w.imp.Created += res.created
 	w.imp.Updated += res.updated
@@ -66,10 +83,17 @@ func (w *batchWriter) write(ctx context.Context, recs []record) error {
 	return nil
 }
 
-func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []record, res *batchResult) error {
-	byIdx, err := w.lookup(ctx, tx, recs)
-	if err != nil {
-		return err
+// writeTx writes a batch in tx. allNew skips looking up existing customers:
+// the batch is written as if there were none, and a row of an existing
+// customer then fails the insert with ECONFLICT.
+func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []record, res *batchResult, allNew bool) error {
+	byIdx := map[string]*entity{}
+	if !allNew {
+		var err error
+		if byIdx, err = w.lookup(ctx, tx, recs); err != nil {
+			return err
+		}
+		res.metExisting = len(byIdx) > 0
 	}
 	var created, updated []*entity
 	seenUpdate := map[*entity]bool{}
@@ -107,11 +131,12 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 				Reason: "this customer's data was erased and is not imported again"})
 			continue
 		case match == nil:
-			match = &entity{}
+			match = &entity{prep: rec}
 			created = append(created, match)
 			res.created++
 		default:
 			res.updated++
+			match.merged = true
 			if match.existing && !seenUpdate[match] {
 				seenUpdate[match] = true
 				updated = append(updated, match)
@@ -129,30 +154,48 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 			}
 		}
 	}
+	// New customers come prepared by the reader; only those it could not
+	// prepare, or that later rows of the batch merged into, are sealed here.
+	var reseal []*entity
 	for _, e := range created {
-		e.id = ulid.Make().String()
+		if p := e.prep.asNew; p.id != "" {
+			e.id, e.wrapped, e.enc = p.id, p.wrapped, p.enc
+			if e.merged {
+				reseal = append(reseal, e)
+			}
+		} else {
+			e.id = ulid.Make().String()
+			reseal = append(reseal, e)
+		}
 	}
-	var keyErr error
-	var keyErrOnce sync.Once
-	parallel(len(created), func(lo, hi int) {
-		for _, e := range created[lo:hi] {
-			dk, wrapped, err := w.store.vault.Keys.NewDataKey()
+	var sealErr error
+	var sealErrOnce sync.Once
+	parallel(len(reseal), func(lo, hi int) {
+		for _, e := range reseal[lo:hi] {
+			var err error
+			if e.wrapped.Wrapped == "" {
+				e.key, e.wrapped, err = w.store.vault.Keys.NewDataKey()
+			} else {
+				e.key, err = w.store.vault.Keys.Unwrap(e.wrapped)
+			}
 			if err != nil {
-				keyErrOnce.Do(func() { keyErr = err })
+				sealErrOnce.Do(func() { sealErr = fmt.Errorf("data key: %w", err) })
 				return
 			}
-			e.key, e.wrapped = dk, wrapped
 			e.seal()
 		}
 	})
-	if keyErr != nil {
-		return fmt.Errorf("new data key: %w", keyErr)
-	}
 	parallel(len(updated), func(lo, hi int) {
 		for _, e := range updated[lo:hi] {
-			e.seal()
+			if err := e.reseal(); err != nil {
+				sealErrOnce.Do(func() { sealErr = err })
+				return
+			}
 		}
 	})
+	if sealErr != nil {
+		return sealErr
+	}
 	if err := w.insertCustomers(ctx, tx, created); err != nil {
 		return err
 	}
@@ -163,7 +206,7 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 		return err
 	}
 	imp := w.imp
-	_, err = tx.ExecContext(ctx, `UPDATE imports SET processed_rows = $1, created_count = $2, updated_count = $3,
+	_, err := tx.ExecContext(ctx, `UPDATE imports SET processed_rows = $1, created_count = $2, updated_count = $3,
 		rejected_count = $4, heartbeat_at = $5 WHERE id = $6`,
 		imp.ProcessedRows+int64(len(recs)), imp.Created+res.created, imp.Updated+res.updated, imp.Rejected+res.rejected, tx.Now, imp.ID)
 	return err
@@ -172,14 +215,40 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 // contactFields names the blind-indexed fields in entity.idx order.
 var contactFields = [3]string{FieldPhone, FieldEmail, FieldWeChatOpenID}
 
-// seal encrypts the entity's personal values with its data key; values the
-// batch does not give stay "" (kept as stored).
-func (e *entity) seal() {
-	for j, field := range sealedFields {
-		if v := e.vals[fieldIndex[field]]; v != "" {
-			e.enc[j] = e.key.Seal(v, e.id+"/"+field)
+// merge sets in p the personal values the batch gives and reports whether
+// it gave any.
+func (e *entity) merge(p *personal) bool {
+	changed := false
+	for _, f := range [...]struct {
+		dst *string
+		i   int
+	}{{&p.Name, iName}, {&p.Phone, iPhone}, {&p.Email, iEmail}, {&p.WeChatOpenID, iOpenID}, {&p.Company, iCompany}, {&p.Address, iAddress}} {
+		if v := e.vals[f.i]; v != "" {
+			*f.dst, changed = v, true
 		}
 	}
+	return changed
+}
+
+// seal encrypts a new customer's personal values with their data key.
+func (e *entity) seal() {
+	var p personal
+	e.merge(&p)
+	e.enc = sealPersonal(e.key, e.id, &p)
+}
+
+// reseal merges the batch's personal values into an existing customer's
+// stored ones (the values the batch does not give are kept) and seals the
+// result; a batch giving none leaves enc "" (kept as stored).
+func (e *entity) reseal() error {
+	p, err := openPersonal(e.key, e.id, e.stored)
+	if err != nil {
+		return err
+	}
+	if e.merge(&p) {
+		e.enc = sealPersonal(e.key, e.id, &p)
+	}
+	return nil
 }
 
 // lookupChunk bounds the values one lookup query carries, under SQLite's
@@ -214,7 +283,7 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 				args = append(args, chunk[i].value)
 				ph = append(ph, placeholder(tx, len(args)))
 			}
-			selects = append(selects, `SELECT id, status, COALESCE(phone_idx, ''), COALESCE(email_idx, ''), COALESCE(openid_idx, '')
+			selects = append(selects, `SELECT id, status, pii_enc, COALESCE(phone_idx, ''), COALESCE(email_idx, ''), COALESCE(openid_idx, '')
 				FROM customers WHERE `+col+` IN (`+strings.Join(ph, ",")+`)`)
 		}
 		if err := scanMatches(ctx, tx, strings.Join(selects, " UNION ALL "), args, byID, byIdx); err != nil {
@@ -249,14 +318,14 @@ func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any,
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, status string
+		var id, status, stored string
 		var idx [3]string
-		if err := rows.Scan(&id, &status, &idx[0], &idx[1], &idx[2]); err != nil {
+		if err := rows.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
 			return err
 		}
 		e := byID[id]
 		if e == nil {
-			e = &entity{id: id, existing: true, erased: status == StatusErased}
+			e = &entity{id: id, existing: true, erased: status == StatusErased, stored: stored}
 			byID[id] = e
 		}
 		for _, v := range idx {
@@ -288,16 +357,14 @@ func nullable(s string) any {
 }
 
 func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, created []*entity) error {
-	columns := []string{"id", "external_ref", "name_enc", "phone_enc", "email_enc", "openid_enc", "company_enc", "address_enc",
-		"phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "import_id", "created_at", "updated_at"}
+	columns := []string{"id", "external_ref", "pii_enc", "phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "import_id", "created_at", "updated_at"}
 	err := database.InsertRows(ctx, tx, "customers", columns, "", len(created), func(i int, dst []any) []any {
 		e := created[i]
 		locale := e.vals[iLocale]
 		if locale == "" {
 			locale = "zh-CN"
 		}
-		return append(dst, e.id, e.vals[iExternalRef], e.enc[0], e.enc[1], e.enc[2], e.enc[3], e.enc[4], e.enc[5],
-			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
+		return append(dst, e.id, e.vals[iExternalRef], e.enc, nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
 			w.imp.ID, tx.Now, tx.Now)
 	})
 	if err != nil {
@@ -314,23 +381,29 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 	if len(updated) == 0 {
 		return nil
 	}
+	// pii_enc is read by the lookup and rewritten whole: the row must
+	// still hold what was read, or another writer changed the customer
+	// meanwhile and the batch is resolved again (ECONFLICT).
 	stmt, err := tx.PrepareContext(ctx, `UPDATE customers SET external_ref = COALESCE($1, external_ref),
-		name_enc = COALESCE($2, name_enc), phone_enc = COALESCE($3, phone_enc), email_enc = COALESCE($4, email_enc),
-		openid_enc = COALESCE($5, openid_enc), company_enc = COALESCE($6, company_enc), address_enc = COALESCE($7, address_enc),
-		phone_idx = COALESCE($8, phone_idx), email_idx = COALESCE($9, email_idx), openid_idx = COALESCE($10, openid_idx),
-		region = COALESCE($11, region), tags = COALESCE($12, tags), locale = COALESCE($13, locale), updated_at = $14
-		WHERE id = $15`)
+		pii_enc = COALESCE($2, pii_enc), phone_idx = COALESCE($3, phone_idx), email_idx = COALESCE($4, email_idx),
+		openid_idx = COALESCE($5, openid_idx), region = COALESCE($6, region), tags = COALESCE($7, tags),
+		locale = COALESCE($8, locale), updated_at = $9
+		WHERE id = $10 AND pii_enc = $11`)
 	if err != nil {
 		return fmt.Errorf("update customers: %w", err)
 	}
 	defer stmt.Close()
 	for _, e := range updated {
-		_, err := stmt.ExecContext(ctx, nullable(e.vals[iExternalRef]), nullable(e.enc[0]), nullable(e.enc[1]),
-			nullable(e.enc[2]), nullable(e.enc[3]), nullable(e.enc[4]), nullable(e.enc[5]),
+		res, err := stmt.ExecContext(ctx, nullable(e.vals[iExternalRef]), nullable(e.enc),
 			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]),
-			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), tx.Now, e.id)
+			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), tx.Now, e.id, e.stored)
 		if err != nil {
 			return fmt.Errorf("update customers: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update customers: %w", err)
+		} else if n != 1 {
+			return handover.Errorf(handover.ECONFLICT, "a customer changed while the import was updating it")
 		}
 	}
 	return nil

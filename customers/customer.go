@@ -70,20 +70,18 @@ func NewStore(db *database.DB, vault *pii.Vault) *Store {
 	return &Store{db: db, vault: vault}
 }
 
-const customerColumns = `id, external_ref, name_enc, phone_enc, email_enc, openid_enc, company_enc, address_enc,
-	region, tags, locale, status, COALESCE(import_id, ''), created_at, updated_at`
+const customerColumns = `id, external_ref, pii_enc, region, tags, locale, status, COALESCE(import_id, ''), created_at, updated_at`
 
 // sealedCustomer is a customers row before decryption.
 type sealedCustomer struct {
 	Customer
-	enc [6]string // name, phone, email, openid, company, address
+	enc string // pii_enc: the personal fields, sealed together
 }
 
 func scanCustomer(rows interface{ Scan(...any) error }) (*sealedCustomer, error) {
 	var c sealedCustomer
 	var tags string
-	err := rows.Scan(&c.ID, &c.ExternalRef, &c.enc[0], &c.enc[1], &c.enc[2], &c.enc[3], &c.enc[4], &c.enc[5],
-		&c.Region, &tags, &c.Locale, &c.Status, &c.ImportID, &c.CreatedAt, &c.UpdatedAt)
+	err := rows.Scan(&c.ID, &c.ExternalRef, &c.enc, &c.Region, &tags, &c.Locale, &c.Status, &c.ImportID, &c.CreatedAt, &c.UpdatedAt)
 	if tags != "" {
 		c.Tags = strings.Split(tags, ",")
 	}
@@ -91,9 +89,50 @@ func scanCustomer(rows interface{ Scan(...any) error }) (*sealedCustomer, error)
 	return &c, err
 }
 
-// sealedFields names the encrypted fields in sealedCustomer.enc order; the
-// names are also the Seal contexts' suffixes.
-var sealedFields = [6]string{FieldName, FieldPhone, FieldEmail, FieldWeChatOpenID, FieldCompany, FieldAddress}
+// personal is a customer's personal fields. They are stored as one sealed
+// column, pii_enc: this struct's JSON sealed with the customer's data key
+// under the context customerID+"/pii" (one AES-GCM seal per customer
+// rather than one per field).
+type personal struct {
+	Name         string `json:"name,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	Email        string `json:"email,omitempty"`
+	WeChatOpenID string `json:"wechat_openid,omitempty"`
+	Company      string `json:"company,omitempty"`
+	Address      string `json:"address,omitempty"`
+}
+
+// piiContext is the Seal context of a customer's pii_enc.
+func piiContext(id string) string { return id + "/pii" }
+
+// sealPersonal seals p for customer id; no personal fields seal to "".
+func sealPersonal(dk *pii.DataKey, id string, p *personal) string {
+	if *p == (personal{}) {
+		return ""
+	}
+	b, err := json.Marshal(p)
+	if err != nil { // cannot happen: strings only
+		panic(err)
+	}
+	return dk.Seal(string(b), piiContext(id))
+}
+
+// openPersonal opens a pii_enc that sealPersonal made. Errors never quote
+// the plaintext.
+func openPersonal(dk *pii.DataKey, id, enc string) (personal, error) {
+	var p personal
+	pt, err := dk.Open(enc, piiContext(id))
+	if err != nil {
+		return p, fmt.Errorf("customer %s personal fields: %w", id, err)
+	}
+	if pt == "" {
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(pt), &p); err != nil {
+		return personal{}, fmt.Errorf("customer %s personal fields are malformed", id)
+	}
+	return p, nil
+}
 
 // open decrypts the sealed fields. A customer whose data key was destroyed
 // (erased) keeps empty personal fields.
@@ -113,14 +152,11 @@ func (s *Store) open(ctx context.Context, q pii.Querier, sealed []*sealedCustome
 		if dk == nil {
 			continue
 		}
-		dst := [6]*string{&c.Name, &c.Phone, &c.Email, &c.WeChatOpenID, &c.Company, &c.Address}
-		for j, ct := range c.enc {
-			pt, err := dk.Open(ct, c.ID+"/"+sealedFields[j])
-			if err != nil {
-				return nil, fmt.Errorf("customer %s field %s: %w", c.ID, sealedFields[j], err)
-			}
-			*dst[j] = pt
+		p, err := openPersonal(dk, c.ID, c.enc)
+		if err != nil {
+			return nil, err
 		}
+		c.Name, c.Phone, c.Email, c.WeChatOpenID, c.Company, c.Address = p.Name, p.Phone, p.Email, p.WeChatOpenID, p.Company, p.Address
 	}
 	return out, nil
 }

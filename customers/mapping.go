@@ -3,7 +3,6 @@ package customers
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -133,18 +132,6 @@ func resolveColumns(header []string, m Mapping) (columns, error) {
 	return nil, handover.Errorf(handover.EINVALID,
 		"no column for name, phone, email or WeChat openid was recognised; the first row has: %s. Name the columns (e.g. 姓名, 手机, 邮箱) or give a mapping",
 		describeHeaders(header))
-}
-
-// mappedFields lists the fields the columns fill, for the import record.
-func (c columns) mappedFields() []string {
-	var out []string
-	for i, pos := range c {
-		if len(pos) > 0 {
-			out = append(out, importFields[i])
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // describeHeaders lists a header row for an error message. When the first

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/pii"
 )
@@ -18,6 +20,45 @@ type record struct {
 	vals                          [numFields]string
 	phoneIdx, emailIdx, openidIdx string
 	errs                          []RowError // non-empty: the row is rejected
+	// asNew is the row prepared, off the writer, as a new customer of its
+	// own: most rows create one. The writer uses it when the row does.
+	asNew prepared
+}
+
+// prepared is a new customer made from one row: id, wrapped data key and
+// personal fields sealed with it. Only the wrapped key is kept, so a
+// batch waiting for the writer does not hold thousands of ciphers.
+type prepared struct {
+	id      string
+	wrapped pii.WrappedKey
+	enc     string
+}
+
+// prepare makes each valid record's new customer: ids in file order (ids
+// order customers by creation), then data keys and seals in parallel. A
+// record it cannot prepare is left for the writer to do.
+func prepare(recs []record, keys *pii.Keyring) {
+	for i := range recs {
+		if len(recs[i].errs) == 0 {
+			recs[i].asNew.id = ulid.Make().String()
+		}
+	}
+	parallel(len(recs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			rec := &recs[i]
+			if rec.asNew.id == "" {
+				continue
+			}
+			dk, wrapped, err := keys.NewDataKey()
+			if err != nil {
+				rec.asNew = prepared{}
+				continue
+			}
+			e := entity{id: rec.asNew.id, key: dk, vals: rec.vals}
+			e.seal()
+			rec.asNew.wrapped, rec.asNew.enc = wrapped, e.enc
+		}
+	})
 }
 
 // numFields is len(importFields), as a constant for array sizes.
@@ -150,6 +191,7 @@ func (im *Importer) importRows(ctx context.Context, imp *Import, path string, sc
 					recs[i] = parseRow(scan.Cols, cells[i], lines[i], im.store.vault.Index)
 				}
 			})
+			prepare(recs, im.store.vault.Keys)
 			cells, lines = cells[:0], lines[:0]
 			select {
 			case batches <- recs:

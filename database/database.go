@@ -72,10 +72,15 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 
 // OpenSQLite opens the SQLite file at path in WAL mode with a busy timeout,
 // foreign keys on and immediate write transactions (so two writers queue
-// instead of failing on a lock upgrade).
+// instead of failing on a lock upgrade). The WAL is checkpointed every
+// 40,000 pages (160 MB) rather than 1,000: bulk writes dirty index pages
+// at random (blind indexes), and checkpointing after every such commit
+// copies the same pages again and again. The WAL file keeps its largest
+// size on disk (truncating it after each checkpoint cost ~6% of import
+// speed).
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-131072)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-131072)", "wal_autocheckpoint(40000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

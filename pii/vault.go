@@ -142,10 +142,14 @@ func (v *Vault) Rotate(ctx context.Context, db *database.DB, progress func(done 
 	if err != nil {
 		return 0, fmt.Errorf("rotate blind-index key: %w", err)
 	}
+	// A cursor on the primary key keeps the walk linear: already rotated
+	// keys are never scanned again.
+	cursor := ""
 	for {
 		n := 0
 		err := db.InTx(ctx, func(tx *database.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE key_id <> $1 LIMIT 1000`, current)
+			rows, err := tx.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys
+				WHERE customer_id > $1 AND key_id <> $2 ORDER BY customer_id LIMIT 1000`, cursor, current)
 			if err != nil {
 				return err
 			}
@@ -172,6 +176,9 @@ func (v *Vault) Rotate(ctx context.Context, db *database.DB, progress func(done 
 				}
 			}
 			n = len(batch)
+			if n > 0 {
+				cursor = batch[n-1].CustomerID
+			}
 			return nil
 		})
 		if err != nil {

@@ -37,7 +37,8 @@ CREATE TABLE customer_keys (
     wrapped     TEXT NOT NULL,
     created_at  TIMESTAMP NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX customer_keys_key_id ON customer_keys (key_id);
+-- No index on key_id: rotation looks for key_id <> current, which no
+-- index serves, and every new customer would pay for one.
 
 CREATE TABLE imports (
     id             TEXT PRIMARY KEY,
@@ -70,17 +71,13 @@ CREATE TABLE import_errors (
     PRIMARY KEY (import_id, row_num, field)
 );
 
--- Personal fields are ciphertext (*_enc) sealed with the customer's data
+-- Personal fields (name, phone, email, WeChat openid, company, address)
+-- are one ciphertext, pii_enc: their JSON sealed with the customer's data
 -- key; *_idx are HMAC blind indexes for exact lookup and dedup.
 CREATE TABLE customers (
     id           TEXT PRIMARY KEY,
     external_ref TEXT NOT NULL DEFAULT '',
-    name_enc     TEXT NOT NULL DEFAULT '',
-    phone_enc    TEXT NOT NULL DEFAULT '',
-    email_enc    TEXT NOT NULL DEFAULT '',
-    openid_enc   TEXT NOT NULL DEFAULT '',
-    company_enc  TEXT NOT NULL DEFAULT '',
-    address_enc  TEXT NOT NULL DEFAULT '',
+    pii_enc      TEXT NOT NULL DEFAULT '',
     phone_idx    TEXT,
     email_idx    TEXT,
     openid_idx   TEXT,
@@ -93,11 +90,11 @@ CREATE TABLE customers (
     updated_at   TIMESTAMP NOT NULL
 );
 -- Partial unique indexes: a customer without an openid (most, at import)
--- costs the index nothing.
+-- costs the index nothing. Only lookups and list filters get an index:
+-- each one is paid for by every imported row.
 CREATE UNIQUE INDEX customers_phone_idx ON customers (phone_idx) WHERE phone_idx IS NOT NULL;
 CREATE UNIQUE INDEX customers_email_idx ON customers (email_idx) WHERE email_idx IS NOT NULL;
 CREATE UNIQUE INDEX customers_openid_idx ON customers (openid_idx) WHERE openid_idx IS NOT NULL;
-CREATE INDEX customers_external_ref ON customers (external_ref) WHERE external_ref <> '';
 CREATE INDEX customers_region ON customers (region);
 CREATE INDEX customers_import ON customers (import_id);
 
