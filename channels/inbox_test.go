@@ -14,26 +14,16 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 )
-
-func newVault(t *testing.T, db *database.DB) *pii.Vault {
-	k, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
-	kr, _ := pii.NewKeyring(k)
-	v, err := pii.OpenVault(context.Background(), db, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		q := queuetest.Open(t)
-		v := newVault(t, db)
+		v := piitest.Vault(t, db)
 		in := channels.NewInbox(db, v, q, queuetest.Logger(t))
 		known := "+8613812345678"
 		in.Match = func(ctx context.Context, from channels.Address) (string, error) {
@@ -93,7 +83,7 @@ func TestSweepRestoresLostTasks(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := context.Background()
 	q := queuetest.Open(t)
-	in := channels.NewInbox(db, newVault(t, db), q, queuetest.Logger(t))
+	in := channels.NewInbox(db, piitest.Vault(t, db), q, queuetest.Logger(t))
 	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.Email, Kind: channels.EventMessage, DedupKey: "<m1@x>", From: channels.Address{Email: "a@example.com"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
 )
 
 func TestLimitedHoldsWhatIsOverTheRate(t *testing.T) {
 	db := dbtest.SQLite(t)
 	q := queuetest.Open(t)
-	box := devbox.New(db, newVault(t, db).Keys, nil)
+	box := devbox.New(db, piitest.Vault(t, db).Keys, nil)
 	ch := channels.NewLimited(box, channels.NewLimiter(q.Redis, "rl:"), "华东五金", 5)
 	if ch.Name() != channels.Devbox || ch.Capabilities().MaxBatch == 0 {
 		t.Fatal("the wrapper hides the channel's name or capabilities")

@@ -9,25 +9,13 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 )
 
 // newStore opens a vault with a fresh master key on db.
 func newStore(t testing.TB, db *database.DB) *customers.Store {
 	t.Helper()
-	key, err := pii.ParseMasterKey(pii.GenerateMasterKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := pii.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault, err := pii.OpenVault(context.Background(), db, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return customers.NewStore(db, vault)
+	return customers.NewStore(db, piitest.Vault(t, db))
 }
 
 func newImporter(t testing.TB, s *customers.Store) *customers.Importer {

@@ -13,25 +13,13 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/templates"
 )
 
 func newStores(t testing.TB, db *database.DB) (*templates.Store, *customers.Store) {
 	t.Helper()
-	key, err := pii.ParseMasterKey(pii.GenerateMasterKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := pii.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault, err := pii.OpenVault(context.Background(), db, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := customers.NewStore(db, vault)
+	cs := customers.NewStore(db, piitest.Vault(t, db))
 	return templates.NewStore(db, cs), cs
 }
 

@@ -8,21 +8,16 @@ import (
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
 )
 
 func TestDevboxRecordsAndSimulates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		k, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
-		kr, _ := pii.NewKeyring(k)
-		v, err := pii.OpenVault(ctx, db, kr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := piitest.Vault(t, db)
 		in := channels.NewInbox(db, v, queuetest.Embedded(t), queuetest.Logger(t))
-		box := devbox.New(db, kr, in.Record)
+		box := devbox.New(db, v.Keys, in.Record)
 		msgs := []channels.Message{
 			{DeliveryID: "d1", CustomerID: "c1", Kind: channels.Notice, To: channels.Address{Phone: "+8613812345678"}, Text: "您好，张三", Link: "http://x/l/abc"},
 			{DeliveryID: "d2", CustomerID: "c2", Kind: channels.Notice, To: channels.Address{Email: "li@example.com"}, Subject: "通知", Text: "您好"},

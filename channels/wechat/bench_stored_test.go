@@ -1,7 +1,6 @@
 package wechat_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +14,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/wechat/wechatfake"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
 )
 
@@ -27,13 +26,7 @@ import (
 func BenchmarkCallbackStored(b *testing.B) {
 	c, fake := newChannel(b)
 	db := dbtest.SQLite(b)
-	key, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
-	kr, _ := pii.NewKeyring(key)
-	vault, err := pii.OpenVault(context.Background(), db, kr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	inbox := channels.NewInbox(db, vault, queuetest.Open(b), quietLog())
+	inbox := channels.NewInbox(db, piitest.Vault(b, db), queuetest.Open(b), quietLog())
 	srv := httptest.NewServer(c.CallbackHandler(inbox.Record, quietLog()))
 	defer srv.Close()
 	// Plain-mode signatures cover token, timestamp and nonce, not the
