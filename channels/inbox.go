@@ -41,6 +41,9 @@ type Inbox struct {
 	// OnEvent receives each processed event, matched or not: the seam the
 	// feedback package plugs tickets into. Nil ignores events.
 	OnEvent func(ctx context.Context, ev InboundEvent) error
+	// Sent ties a reply that names no delivery to the latest message sent
+	// to its sender (under the same SMS sign name). Nil skips that step.
+	Sent *SentLog
 }
 
 // NewInbox returns an Inbox.
@@ -80,7 +83,7 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
 				provider_message_id, delivery_id, status, error_code, occurred_at, received_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (channel, dedup_key) DO NOTHING`,
-				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), in.fromIndex(ev.From), env.KeyID, env.Wrapped, env.Sealed,
+				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), addressIndex(in.vault.Index, ev.From), env.KeyID, env.Wrapped, env.Sealed,
 				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, occurred.UTC(), tx.Now)
 			if err != nil {
 				return fmt.Errorf("store inbound event: %w", err)
@@ -102,18 +105,6 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 		}
 	}
 	return len(fresh), nil
-}
-
-func (in *Inbox) fromIndex(a Address) string {
-	switch {
-	case a.OpenID != "":
-		return in.vault.Index.OpenID(a.OpenID)
-	case a.Phone != "":
-		return in.vault.Index.Phone(a.Phone)
-	case a.Email != "":
-		return in.vault.Index.Email(a.Email)
-	}
-	return ""
 }
 
 type processPayload struct {
@@ -161,7 +152,12 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	if state != "received" {
 		return nil // already processed (a duplicate task)
 	}
-	if in.Match != nil {
+	if ev.Kind == EventMessage && ev.DeliveryID == "" && in.Sent != nil {
+		if ev.DeliveryID, ev.CustomerID, err = in.Sent.Latest(ctx, ev.Channel, ev.From, ev.To); err != nil {
+			return err
+		}
+	}
+	if ev.CustomerID == "" && in.Match != nil {
 		if ev.CustomerID, err = in.Match(ctx, ev.From); err != nil {
 			return err
 		}
@@ -175,8 +171,8 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	if ev.CustomerID != "" {
 		state = "matched"
 	}
-	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, processed_at = $3 WHERE id = $4 AND state = 'received'`,
-		state, ev.CustomerID, in.db.Now(), ev.ID)
+	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, delivery_id = $3, processed_at = $4
+		WHERE id = $5 AND state = 'received'`, state, ev.CustomerID, ev.DeliveryID, in.db.Now(), ev.ID)
 	return err
 }
 

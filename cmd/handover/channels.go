@@ -24,6 +24,9 @@ func (m *Main) openChannels(ctx context.Context) error {
 	m.Inbox.Match = func(ctx context.Context, a channels.Address) (string, error) {
 		return m.Customers.MatchContact(ctx, a.OpenID, a.Phone, a.Email)
 	}
+	sent := channels.NewSentLog(m.DB, m.Vault.Index, m.Log)
+	m.Inbox.Sent = sent
+	noSender := func(channels.Message) string { return "" }
 	m.Channels = map[channels.Name]channels.Channel{}
 	cc := m.Config.Channels
 	// Send rates are shared by every worker process through Redis.
@@ -35,7 +38,7 @@ func (m *Main) openChannels(ctx context.Context) error {
 			return err
 		}
 		m.WeChat = wc
-		m.Channels[channels.WeChat] = channels.NewLimited(wc, limiter, cc.WeChatAppID, cc.WeChatRate)
+		m.Channels[channels.WeChat] = channels.NewLogged(channels.NewLimited(wc, limiter, cc.WeChatAppID, cc.WeChatRate), sent, noSender)
 	}
 	if cc.SMSOn() {
 		u, _ := url.Parse(cc.AliyunSMSURL) // checked by config
@@ -44,18 +47,25 @@ func (m *Main) openChannels(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.Channels[channels.SMS] = channels.NewLimited(sc, limiter, cc.SMSSignName, cc.SMSRate)
+		// SMS replies carry the sign name: log it to tie them to their message.
+		signName := func(msg channels.Message) string {
+			if msg.Template != nil && msg.Template.SignName != "" {
+				return msg.Template.SignName
+			}
+			return cc.SMSSignName
+		}
+		m.Channels[channels.SMS] = channels.NewLogged(channels.NewLimited(sc, limiter, cc.SMSSignName, cc.SMSRate), sent, signName)
 	}
 	if cc.EmailOn() {
 		ec, err := email.New(m.emailConfig())
 		if err != nil {
 			return err
 		}
-		m.Channels[channels.Email] = channels.NewLimited(ec, limiter, "smtp", cc.EmailRate)
+		m.Channels[channels.Email] = channels.NewLogged(channels.NewLimited(ec, limiter, "smtp", cc.EmailRate), sent, noSender)
 	}
 	if len(m.Channels) == 0 {
 		m.Devbox = devbox.New(m.DB, m.Vault.Keys, m.Inbox.Record)
-		m.Channels[channels.Devbox] = m.Devbox
+		m.Channels[channels.Devbox] = channels.NewLogged(m.Devbox, sent, noSender)
 	}
 	names := make([]string, 0, len(m.Channels))
 	for n := range m.Channels {
