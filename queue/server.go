@@ -155,3 +155,11 @@ func (l asynqLogger) Error(args ...any) { l.log.Error("asynq: " + fmt.Sprint(arg
 // Fatal logs at error level. Asynq never calls it in v0.26; exiting the
 // process is left to the caller.
 func (l asynqLogger) Fatal(args ...any) { l.log.Error("asynq: fatal: " + fmt.Sprint(args...)) }
+
+// NewScheduler returns a scheduler of periodic tasks on q's Redis client,
+// in UTC, logging through slog. Schedulers have no leader election: every
+// process that runs one enqueues each task, so periodic tasks must be
+// Unique (or otherwise idempotent).
+func (q *Queue) NewScheduler() *asynq.Scheduler {
+	return asynq.NewSchedulerFromRedisClient(q.Redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{q.log}})
+}
