@@ -16,13 +16,17 @@ const (
 	// UseOutbox reads the devbox's recorded messages (full text, as the
 	// customer would get them) and simulates replies: embedded mode only.
 	UseOutbox Permission = "outbox.use"
+	// ReadCampaigns lists campaigns, their progress and deliveries.
+	ReadCampaigns Permission = "campaigns.read"
+	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
+	WriteCampaigns Permission = "campaigns.write"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox},
-	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates},
-	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox},
-	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},
 }
 
 // Can reports whether role r holds permission p.

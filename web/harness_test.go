@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
@@ -38,6 +39,8 @@ type app struct {
 	importer  *customers.Importer
 	devbox    *devbox.Channel
 	templates *templates.Store
+	campaigns *campaigns.Service
+	queue     *queue.Queue
 	logs      *syncBuffer
 }
 
@@ -82,8 +85,11 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.templates = templates.NewStore(db, a.customers)
 	// As in embedded mode: no provider, so the devbox records messages.
 	a.devbox = devbox.New(db, keys, channels.NewInbox(db, vault, q, log).Record)
+	a.queue = q
+	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
+		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
@@ -38,6 +39,7 @@ type Server struct {
 	templates *templates.Store
 	hooks     Hooks
 	devbox    *devbox.Channel
+	campaigns *campaigns.Service
 	log       *slog.Logger
 	metrics   *metrics
 }
@@ -54,7 +56,9 @@ type Deps struct {
 	Hooks     Hooks
 	// Devbox is the embedded default channel, nil when real providers are on.
 	Devbox *devbox.Channel
-	Log    *slog.Logger
+	// Campaigns plans and sends campaigns.
+	Campaigns *campaigns.Service
+	Log       *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -62,7 +66,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -114,6 +118,7 @@ func (s *Server) routes() {
 	s.registerTransferRoutes(authed)
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
+	s.registerCampaignRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
@@ -50,6 +51,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	if err := m.openChannels(ctx); err != nil {
 		return err
 	}
+	m.openCampaigns()
 	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return fmt.Errorf("install default templates: %w", err)
 	} else if n > 0 {
@@ -73,7 +75,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {
@@ -86,7 +88,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	if withWorker {
 		mux := asynq.NewServeMux()
 		m.Inbox.Register(mux)
-		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
+		m.Campaigns.Register(mux)
+		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
+			ShutdownTimeout: m.Config.ShutdownTimeout})
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -138,10 +142,14 @@ func runVersion(ctx context.Context, m *Main, args []string) error {
 // startScheduler enqueues the periodic tasks. Several processes may run
 // one: each task is Unique, so copies do not pile up.
 func (m *Main) startScheduler() (*asynq.Scheduler, error) {
-	s := asynq.NewSchedulerFromRedisClient(m.Queue.Redis, &asynq.SchedulerOpts{Location: time.UTC})
+	s := m.Queue.NewScheduler()
 	task, opts := channels.SweepTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule inbound sweep: %w", err)
+	}
+	task, opts = campaigns.ReconcileTask()
+	if _, err := s.Register("@every 1m", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule campaign reconciler: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/channels/wechat"
@@ -40,6 +41,7 @@ type Main struct {
 	Channels  map[channels.Name]channels.Channel
 	WeChat    *wechat.Channel
 	Devbox    *devbox.Channel
+	Campaigns *campaigns.Service
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -144,4 +146,20 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 
 `, first.Email, first.Password, first.Token, first.Token, m.Config.PublicURL)
 	return nil
+}
+
+// openCampaigns builds the campaigns service on the open stores, queue and
+// channels.
+func (m *Main) openCampaigns() {
+	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
+		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log})
+}
+
+// workerQueues are the default queues plus one send queue per channel.
+func (m *Main) workerQueues() map[string]int {
+	qs := queue.DefaultQueues()
+	for name, w := range campaigns.Queues(m.Channels) {
+		qs[name] = w
+	}
+	return qs
 }

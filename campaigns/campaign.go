@@ -1,0 +1,333 @@
+// Package campaigns sends a message to an audience: a campaign names a
+// transfer, an ordered list of channels with a template each, and an
+// audience filter. Starting it plans one delivery row per recipient in
+// batched inserts and enqueues batch tasks on a per-channel queue; workers
+// claim a batch's rows with a conditional update and a lease, render, send
+// through the channel and record the outcome on each row.
+package campaigns
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/templates"
+)
+
+// Campaign statuses.
+const (
+	StatusDraft     = "draft"
+	StatusScheduled = "scheduled"
+	StatusRunning   = "running"
+	StatusPaused    = "paused"
+	StatusCompleted = "completed"
+	StatusCancelled = "cancelled"
+)
+
+// Audience selects the recipients among active customers; empty fields
+// match everyone.
+type Audience struct {
+	Tag    string
+	Region string
+}
+
+// Campaign is one message to an audience over an ordered list of channels.
+type Campaign struct {
+	ID         string
+	Name       string
+	TransferID string
+	Kind       templates.Kind
+	Status     string
+	// Channels in fallback order: a recipient gets the first they can
+	// receive.
+	Channels []channels.Name
+	// Templates names the template used on each channel.
+	Templates  map[channels.Name]string
+	Audience   Audience
+	SendAt     *time.Time
+	Planned    int
+	CreatedBy  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	StartedAt  *time.Time
+	FinishedAt *time.Time
+}
+
+// Config is what a Service needs.
+type Config struct {
+	DB        *database.DB
+	Queue     *queue.Queue
+	Customers *customers.Store
+	Templates *templates.Store
+	// Channels are the channels campaigns may send through.
+	Channels map[channels.Name]channels.Channel
+	// PublicURL prefixes personal links (PUBLIC_URL).
+	PublicURL string
+	Log       *slog.Logger
+	// BatchSize is the number of deliveries per batch task (default 200).
+	BatchSize int
+	// Lease is how long a worker owns the rows it claimed (default 6 min,
+	// longer than a batch task's 5-minute timeout, so a slow batch is never
+	// sent twice at once).
+	Lease time.Duration
+}
+
+// Service plans and sends campaigns.
+type Service struct {
+	cfg Config
+	db  *database.DB
+	log *slog.Logger
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 200
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 6 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log}
+}
+
+// Create validates c and stores it as a draft, setting its ID, Status,
+// CreatedBy and timestamps, and audits it.
+func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" || len([]rune(c.Name)) > 200 {
+		return handover.Errorf(handover.EINVALID, "name is required (at most 200 characters)")
+	}
+	if _, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID); err != nil {
+		if handover.ErrorCode(err) == handover.ENOTFOUND {
+			return handover.Errorf(handover.EINVALID, "transfer_id names no transfer")
+		}
+		return err
+	}
+	if c.Kind == "" {
+		c.Kind = templates.TransferNotice
+	}
+	if len(c.Channels) == 0 {
+		return handover.Errorf(handover.EINVALID, "channels must name at least one channel")
+	}
+	seen := map[channels.Name]bool{}
+	for _, ch := range c.Channels {
+		if seen[ch] {
+			return handover.Errorf(handover.EINVALID, "channel %s is listed twice", ch)
+		}
+		seen[ch] = true
+		if _, ok := s.cfg.Channels[ch]; !ok {
+			return handover.Errorf(handover.EINVALID, "channel %s is not configured", ch)
+		}
+		id := c.Templates[ch]
+		if id == "" {
+			return handover.Errorf(handover.EINVALID, "templates must name a template for channel %s", ch)
+		}
+		t, err := s.cfg.Templates.FindTemplateByID(ctx, id)
+		if handover.ErrorCode(err) == handover.ENOTFOUND {
+			return handover.Errorf(handover.EINVALID, "template for channel %s not found", ch)
+		} else if err != nil {
+			return err
+		}
+		if t.Channel != ch || t.Kind != c.Kind || t.Archived {
+			return handover.Errorf(handover.EINVALID, "template for channel %s must be a current %s template of kind %s", ch, ch, c.Kind)
+		}
+	}
+	for ch := range c.Templates {
+		if !seen[ch] {
+			return handover.Errorf(handover.EINVALID, "templates names channel %s, which is not in channels", ch)
+		}
+	}
+	tmpl, _ := json.Marshal(c.Templates)
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = ulid.Make().String(), StatusDraft, actor, tx.Now, tx.Now
+		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, transfer_id, kind, status, channels, template_ids,
+			audience_tag, audience_region, send_at, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			c.ID, c.Name, c.TransferID, string(c.Kind), c.Status, joinChannels(c.Channels), string(tmpl),
+			c.Audience.Tag, c.Audience.Region, c.SendAt, actor, tx.Now, tx.Now)
+		if err != nil {
+			return fmt.Errorf("create campaign: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.create", ObjectType: "campaign", ObjectID: c.ID,
+			Detail: "channels=" + joinChannels(c.Channels)})
+	})
+}
+
+func joinChannels(list []channels.Name) string {
+	s := make([]string, len(list))
+	for i, c := range list {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
+}
+
+const campaignColumns = `id, name, transfer_id, kind, status, channels, template_ids, audience_tag, audience_region,
+	send_at, planned_count, created_by, created_at, updated_at, started_at, finished_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanCampaign(row scanner) (*Campaign, error) {
+	var c Campaign
+	var kind, chans, tmpl string
+	var sendAt, started, finished sql.NullTime
+	if err := row.Scan(&c.ID, &c.Name, &c.TransferID, &kind, &c.Status, &chans, &tmpl, &c.Audience.Tag, &c.Audience.Region,
+		&sendAt, &c.Planned, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &started, &finished); err != nil {
+		return nil, err
+	}
+	c.Kind = templates.Kind(kind)
+	for _, ch := range strings.Split(chans, ",") {
+		c.Channels = append(c.Channels, channels.Name(ch))
+	}
+	if err := json.Unmarshal([]byte(tmpl), &c.Templates); err != nil {
+		return nil, fmt.Errorf("campaign %s templates: %w", c.ID, err)
+	}
+	c.SendAt, c.StartedAt, c.FinishedAt = timePtr(sendAt), timePtr(started), timePtr(finished)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return &c, nil
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// FindCampaignByID returns a campaign or an ENOTFOUND error.
+func (s *Service) FindCampaignByID(ctx context.Context, id string) (*Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Campaign not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find campaign: %w", err)
+	}
+	return c, nil
+}
+
+// FindCampaigns lists campaigns, newest first, optionally by status.
+func (s *Service) FindCampaigns(ctx context.Context, status string) ([]*Campaign, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = '' OR status = $1)
+		ORDER BY id DESC LIMIT 500`, status)
+	if err != nil {
+		return nil, fmt.Errorf("find campaigns: %w", err)
+	}
+	defer rows.Close()
+	var out []*Campaign
+	for rows.Next() {
+		c, err := scanCampaign(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find campaigns: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Counts returns the number of deliveries per status.
+func (s *Service) Counts(ctx context.Context, id string) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries WHERE campaign_id = $1 GROUP BY status`, id)
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// transition moves a campaign from one of from to to, or fails with
+// ECONFLICT (ENOTFOUND when there is no such campaign), and audits it.
+func (s *Service) transition(ctx context.Context, tx *database.Tx, id, to, actor string, from ...string) error {
+	marks := make([]string, len(from))
+	args := []any{to, tx.Now, id}
+	for i, f := range from {
+		marks[i] = fmt.Sprintf("$%d", len(args)+1)
+		args = append(args, f)
+	}
+	extra := ""
+	switch to {
+	case StatusRunning:
+		extra = ", started_at = COALESCE(started_at, $2)"
+	case StatusCompleted, StatusCancelled:
+		extra = ", finished_at = $2"
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = $1, updated_at = $2`+extra+` WHERE id = $3 AND status IN (`+
+		strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("campaign %s: %w", to, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var st string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM campaigns WHERE id = $1`, id).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return handover.Errorf(handover.ENOTFOUND, "Campaign not found.")
+		} else if err != nil {
+			return err
+		}
+		return handover.Errorf(handover.ECONFLICT, "The campaign is %s; it cannot become %s.", st, to)
+	}
+	if actor == "" {
+		return nil
+	}
+	action := map[string]string{StatusRunning: "start", StatusPaused: "pause", StatusCancelled: "cancel"}[to]
+	if to == StatusRunning && len(from) == 1 && from[0] == StatusPaused {
+		action = "resume"
+	}
+	return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign." + action, ObjectType: "campaign", ObjectID: id})
+}
+
+// Pause stops further sends: batch tasks that find the campaign paused
+// finish without sending, and Resume enqueues them again.
+func (s *Service) Pause(ctx context.Context, id, actor string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		return s.transition(ctx, tx, id, StatusPaused, actor, StatusRunning)
+	})
+}
+
+// Resume restarts a paused campaign and enqueues every batch that still
+// has queued rows.
+func (s *Service) Resume(ctx context.Context, id, actor string) error {
+	if err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		return s.transition(ctx, tx, id, StatusRunning, actor, StatusPaused)
+	}); err != nil {
+		return err
+	}
+	return s.enqueuePending(ctx, id)
+}
+
+// Cancel ends a campaign: every unsent row is suppressed (reason
+// "cancelled"). Rows a worker is sending at that moment still finish.
+func (s *Service) Cancel(ctx context.Context, id, actor string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		if err := s.transition(ctx, tx, id, StatusCancelled, actor, StatusDraft, StatusScheduled, StatusRunning, StatusPaused); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = 'cancelled', lease_until = NULL,
+			updated_at = $1 WHERE campaign_id = $2 AND status IN ('planned', 'queued')`, tx.Now, id)
+		return err
+	})
+}

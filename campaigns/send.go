@@ -1,0 +1,345 @@
+package campaigns
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/templates"
+)
+
+// maxAttempts is how many times a delivery is tried on transient errors
+// before it is failed.
+const maxAttempts = 8
+
+type claimed struct {
+	id, customer, templateID string
+	ch                       channels.Name
+	version, attempts        int
+}
+
+// outcome is what happened to one claimed row.
+type outcome struct {
+	status, reason, providerID, errMsg, linkHash string
+	retry                                        bool          // back to queued
+	rateLimited                                  bool          // back to queued without using an attempt
+	retryAfter                                   time.Duration // when rate limited
+	fallback                                     bool          // permanent failure: try the next channel
+	// next is the channel a fallback goes to, with its template and batch.
+	next         channels.Name
+	nextTemplate string
+	nextVersion  int
+	nextBatch    int
+}
+
+// HandleSendBatch sends one batch task's deliveries. It claims the rows
+// still queued (or whose lease expired) with a conditional update, so two
+// workers never send the same row at once. Transient failures go back to
+// queued and the task is retried with backoff; rate-limited ones go back
+// to queued and the task waits (queue.RateLimitError); permanent ones fail.
+func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("%w: bad payload: %v", asynq.SkipRetry, err)
+	}
+	c, err := s.FindCampaignByID(ctx, p.Campaign)
+	if handover.ErrorCode(err) == handover.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if c.Status != StatusRunning {
+		return nil // paused: Resume enqueues again; cancelled: rows are suppressed
+	}
+	rows, err := s.claim(ctx, p.Campaign, p.Batch)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	outcomes := s.send(ctx, c, p.Batch, rows)
+	if err := s.record(ctx, rows, outcomes); err != nil {
+		return err
+	}
+	if err := s.enqueueFallbacks(ctx, c.ID, outcomes); err != nil {
+		return err
+	}
+	var transient, limited bool
+	var wait time.Duration
+	for _, o := range outcomes {
+		transient = transient || o.retry
+		if o.rateLimited {
+			limited, wait = true, max(wait, o.retryAfter)
+		}
+	}
+	switch {
+	case transient:
+		return errors.New("campaign batch: transient send failures; retrying")
+	case limited:
+		return queue.RateLimitError{RetryIn: max(wait, time.Second)}
+	}
+	return s.completeIfDone(ctx, p.Campaign)
+}
+
+func (s *Service) claim(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
+	var out []claimed
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2
+			WHERE campaign_id = $3 AND batch = $4 AND (status = 'queued' OR (status = 'sending' AND lease_until < $2))
+			RETURNING id, customer_id, channel, template_id, template_version, attempts`,
+			tx.Now.Add(s.cfg.Lease), tx.Now, campaignID, int64(batch))
+		if err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d claimed
+			var ch string
+			if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
+				return err
+			}
+			d.ch = channels.Name(ch)
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// send renders and sends the claimed rows; outcomes are in row order.
+func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claimed) []outcome {
+	out := make([]outcome, len(rows))
+	custs := make([]*customers.Customer, len(rows))
+	transfer, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
+	if err != nil {
+		for i := range out {
+			out[i] = outcome{retry: true, errMsg: "transfer could not be loaded"}
+		}
+		return out
+	}
+	versions := map[string]*templates.Version{}
+	byChannel := map[channels.Name][]int{}
+	msgs := make([]channels.Message, len(rows))
+	for i, d := range rows {
+		key := fmt.Sprintf("%s/%d", d.templateID, d.version)
+		v := versions[key]
+		if v == nil {
+			if v, err = s.cfg.Templates.FindTemplateVersion(ctx, d.templateID, d.version); err != nil {
+				out[i] = outcome{status: "failed", errMsg: "template version not found"}
+				continue
+			}
+			versions[key] = v
+		}
+		cust, err := s.cfg.Customers.FindCustomerByID(ctx, d.customer)
+		if handover.ErrorCode(err) == handover.ENOTFOUND {
+			out[i] = outcome{status: "suppressed", reason: ReasonErased}
+			continue
+		} else if err != nil {
+			out[i] = outcome{retry: true, errMsg: "customer could not be loaded"}
+			continue
+		}
+		custs[i] = cust
+		if cust.Status != customers.StatusActive {
+			out[i] = outcome{status: "suppressed", reason: cust.Status}
+			continue
+		}
+		link, hash, err := s.newLink()
+		if err != nil {
+			out[i] = outcome{retry: true, errMsg: "link could not be made"}
+			continue
+		}
+		r, err := s.cfg.Templates.Render(ctx, *v, templates.NewData(cust, transfer, link, "", v.Locale))
+		if err != nil {
+			out[i] = outcome{status: "failed", errMsg: "render: " + handover.ErrorMessage(err)}
+			continue
+		}
+		msgs[i] = channels.Message{DeliveryID: d.id, CustomerID: d.customer, Kind: channels.Notice,
+			To:      channels.Address{Phone: cust.Phone, Email: cust.Email, OpenID: cust.WeChatOpenID},
+			Subject: r.Subject, Text: r.Text, HTML: r.HTML, Link: link, Template: r.Provider}
+		out[i].linkHash = hash
+		byChannel[d.ch] = append(byChannel[d.ch], i)
+	}
+	for ch, idxs := range byChannel {
+		channel := s.cfg.Channels[ch]
+		if channel == nil {
+			for _, i := range idxs {
+				out[i] = outcome{status: "failed", errMsg: "channel " + string(ch) + " is not configured"}
+			}
+			continue
+		}
+		size := max(1, channel.Capabilities().MaxBatch)
+		for start := 0; start < len(idxs); start += size {
+			part := idxs[start:min(start+size, len(idxs))]
+			batch := make([]channels.Message, len(part))
+			for j, i := range part {
+				batch[j] = msgs[i]
+			}
+			results := channel.Send(ctx, batch)
+			for j, i := range part {
+				if j >= len(results) {
+					out[i] = outcome{retry: true, errMsg: "channel returned no result"}
+					continue
+				}
+				out[i] = classify(results[j], out[i].linkHash, rows[i].attempts)
+			}
+		}
+	}
+	for i := range out {
+		if out[i].fallback {
+			s.fallBack(ctx, c, batch, rows[i].ch, custs[i], &out[i])
+		}
+	}
+	return out
+}
+
+// fallBack points a permanently failed row at the next channel of the
+// campaign's order that can reach the customer, or fails it.
+func (s *Service) fallBack(ctx context.Context, c *Campaign, batch int, from channels.Name, cust *customers.Customer, o *outcome) {
+	o.fallback, o.status = false, "failed"
+	after := false
+	for k, ch := range c.Channels {
+		if ch == from {
+			after = true
+			continue
+		}
+		if !after || cust == nil || !canReach(ch, cust) || s.cfg.Channels[ch] == nil {
+			continue
+		}
+		t, err := s.cfg.Templates.FindTemplateByID(ctx, c.Templates[ch])
+		if err != nil {
+			continue
+		}
+		o.status, o.next, o.nextTemplate, o.nextVersion, o.nextBatch = "queued", ch, t.ID, t.Version, fallbackBatch(batch, k)
+		return
+	}
+}
+
+func canReach(ch channels.Name, c *customers.Customer) bool {
+	r := recipient{phone: c.Phone != "", email: c.Email != "", openid: c.WeChatOpenID != ""}
+	return r.reachable(ch)
+}
+
+// fallbackBatch numbers the batch of rows of batch b falling back to the
+// campaign's channel k: the plan's batch in the low 40 bits, k above, so
+// it is the same for every row of b going to k and never a plan's number.
+func fallbackBatch(b, k int) int {
+	return b&(1<<40-1) | k<<40
+}
+
+// enqueueFallbacks enqueues the batches rows fell back to. A batch whose
+// task is running already leaves its new rows to the reconciler.
+func (s *Service) enqueueFallbacks(ctx context.Context, id string, outs []outcome) error {
+	done := map[int]bool{}
+	for _, o := range outs {
+		if o.next == "" || done[o.nextBatch] {
+			continue
+		}
+		done[o.nextBatch] = true
+		task, opts := NewSendBatchTask(id, o.nextBatch, o.next)
+		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue fallback batch: %w", err)
+		}
+	}
+	return nil
+}
+
+func classify(r channels.Result, linkHash string, attempts int) outcome {
+	if r.Err == nil {
+		return outcome{status: "sent", providerID: r.ProviderID, linkHash: linkHash}
+	}
+	// A *SendError's text never holds personal data; another error's might.
+	msg := "send failed"
+	var se *channels.SendError
+	if errors.As(r.Err, &se) {
+		msg = se.Error()
+	}
+	switch channels.Classify(r.Err) {
+	case channels.RateLimited:
+		var wait time.Duration
+		if se != nil {
+			wait = se.RetryAfter
+		}
+		return outcome{rateLimited: true, errMsg: msg, retryAfter: wait}
+	case channels.Transient:
+		if attempts >= maxAttempts {
+			return outcome{status: "failed", errMsg: msg}
+		}
+		return outcome{retry: true, errMsg: msg}
+	default: // Permanent, RecipientInvalid: the next channel, else failed
+		return outcome{fallback: true, errMsg: msg}
+	}
+}
+
+// newLink makes the customer's personal link: a random secret token whose
+// SHA-256 is stored on the delivery. TODO(links issue): the portal route
+// that resolves /l/{token} is not served yet.
+func (s *Service) newLink() (link, hash string, err error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(token))
+	return s.cfg.PublicURL + "/l/" + token, hex.EncodeToString(sum[:]), nil
+}
+
+// record writes every outcome; rows only change while still "sending", so
+// a cancel in between is not undone.
+func (s *Service) record(ctx context.Context, rows []claimed, outs []outcome) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		for i, o := range outs {
+			var err error
+			switch {
+			case o.rateLimited:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_until = NULL,
+					updated_at = $1 WHERE id = $2 AND status = 'sending'`, tx.Now, rows[i].id)
+			case o.retry:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', error = $1, lease_until = NULL,
+					updated_at = $2 WHERE id = $3 AND status = 'sending'`, o.errMsg, tx.Now, rows[i].id)
+			case o.next != "":
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', channel = $1, template_id = $2, template_version = $3,
+					batch = $4, attempts = 0, error = $5, lease_until = NULL, updated_at = $6 WHERE id = $7 AND status = 'sending'`,
+					string(o.next), o.nextTemplate, int64(o.nextVersion), int64(o.nextBatch), o.errMsg, tx.Now, rows[i].id)
+			case o.status == "sent":
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sent', provider_id = $1, link_hash = $2, error = '',
+					sent_at = $3, lease_until = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'`, o.providerID, o.linkHash, tx.Now, rows[i].id)
+			default:
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, skip_reason = $2, error = $3, lease_until = NULL,
+					updated_at = $4 WHERE id = $5 AND status = 'sending'`, o.status, o.reason, o.errMsg, tx.Now, rows[i].id)
+			}
+			if err != nil {
+				return fmt.Errorf("record delivery: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// completeIfDone marks a running campaign completed once no row is left to
+// send.
+func (s *Service) completeIfDone(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var left int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status IN ('planned', 'queued', 'sending')`,
+			id).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
+			WHERE id = $2 AND status = 'running'`, tx.Now, id)
+		return err
+	})
+}
