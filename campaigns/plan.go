@@ -77,7 +77,7 @@ func (s *Service) Start(ctx context.Context, id, actor string) error {
 }
 
 type recipient struct {
-	id, status                string
+	id, status           string
 	phone, email, openid bool
 }
 
