@@ -153,6 +153,10 @@ func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
 			return handover.Errorf(handover.EINVALID, "templates names channel %s, which is not in channels", ch)
 		}
 	}
+	if c.SendAt != nil {
+		t := c.SendAt.UTC().Truncate(time.Microsecond)
+		c.SendAt = &t
+	}
 	tmpl, _ := json.Marshal(c.Templates)
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = ulid.Make().String(), StatusDraft, actor, tx.Now, tx.Now
@@ -330,4 +334,45 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) error {
 			updated_at = $1 WHERE campaign_id = $2 AND status IN ('planned', 'queued')`, tx.Now, id)
 		return err
 	})
+}
+
+// Stats are a campaign's deliveries counted three ways, from one GROUP BY
+// over the campaign's rows.
+type Stats struct {
+	// ByStatus counts deliveries per status.
+	ByStatus map[string]int
+	// SkippedByReason counts skipped and suppressed deliveries per reason.
+	SkippedByReason map[string]int
+	// ByChannel counts deliveries per channel and status (rows skipped at
+	// planning have no channel and are not in it).
+	ByChannel map[string]map[string]int
+}
+
+// Stats counts a campaign's deliveries by status, skip reason and channel.
+func (s *Service) Stats(ctx context.Context, id string) (*Stats, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, status, skip_reason, COUNT(*) FROM deliveries WHERE campaign_id = $1
+		GROUP BY channel, status, skip_reason`, id)
+	if err != nil {
+		return nil, fmt.Errorf("campaign stats: %w", err)
+	}
+	defer rows.Close()
+	st := &Stats{ByStatus: map[string]int{}, SkippedByReason: map[string]int{}, ByChannel: map[string]map[string]int{}}
+	for rows.Next() {
+		var ch, status, reason string
+		var n int
+		if err := rows.Scan(&ch, &status, &reason, &n); err != nil {
+			return nil, fmt.Errorf("campaign stats: %w", err)
+		}
+		st.ByStatus[status] += n
+		if status == "skipped" || status == "suppressed" {
+			st.SkippedByReason[reason] += n
+		}
+		if ch != "" {
+			if st.ByChannel[ch] == nil {
+				st.ByChannel[ch] = map[string]int{}
+			}
+			st.ByChannel[ch][status] += n
+		}
+	}
+	return st, rows.Err()
 }

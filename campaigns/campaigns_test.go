@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -33,6 +34,7 @@ type env struct {
 	cs       *customers.Store
 	ts       *templates.Store
 	devbox   *devbox.Channel
+	vault    *pii.Vault
 	transfer string
 	template string
 }
@@ -75,7 +77,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	box := devbox.New(db, vault.Keys, nil)
 	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: box}, PublicURL: "https://handover.test", BatchSize: 2})
-	return &env{t: t, db: db, q: q, svc: svc, cs: cs, ts: ts, devbox: box, transfer: tr.ID, template: list[0].ID}
+	return &env{t: t, db: db, q: q, svc: svc, cs: cs, ts: ts, devbox: box, vault: vault, transfer: tr.ID, template: list[0].ID}
 }
 
 func (e *env) create(name string) *campaigns.Campaign {

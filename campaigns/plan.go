@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -65,6 +66,10 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		_, err := s.Reconcile(ctx)
 		return err
 	})
+	mux.HandleFunc(TypeStartDue, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.StartDue(ctx)
+		return err
+	})
 }
 
 // Start plans a draft or scheduled campaign now and enqueues its batches.
@@ -101,6 +106,12 @@ func (r recipient) reachable(ch channels.Name) bool {
 // channel of the campaign's order the customer can receive, or skipped
 // with a reason. Rows of a channel are grouped in batches of BatchSize.
 func (s *Service) Plan(ctx context.Context, id, actor string) error {
+	return s.plan(ctx, id, actor, false)
+}
+
+// plan is Plan; due starts only a scheduled campaign whose send_at has
+// passed, else fails with errNotDue.
+func (s *Service) plan(ctx context.Context, id, actor string, due bool) error {
 	c, err := s.FindCampaignByID(ctx, id)
 	if err != nil {
 		return err
@@ -114,7 +125,19 @@ func (s *Service) Plan(ctx context.Context, id, actor string) error {
 		versions[ch] = t.Version
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if err := s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled); err != nil {
+		if due {
+			res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1
+				WHERE id = $2 AND status = 'scheduled' AND send_at <= $1`, tx.Now, id)
+			if err != nil {
+				return fmt.Errorf("start due campaign: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return errNotDue
+			}
+			if err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.start", ObjectType: "campaign", ObjectID: id}); err != nil {
+				return err
+			}
+		} else if err := s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled); err != nil {
 			return err
 		}
 		list, err := audience(ctx, tx, c.Audience)

@@ -312,8 +312,12 @@ func (s *Service) record(ctx context.Context, rows []claimed, outs []outcome) er
 					batch = $4, attempts = 0, error = $5, lease_until = NULL, updated_at = $6 WHERE id = $7 AND status = 'sending'`,
 					string(o.next), o.nextTemplate, int64(o.nextVersion), int64(o.nextBatch), o.errMsg, tx.Now, rows[i].id)
 			case o.status == "sent":
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'sent', provider_id = $1, link_hash = $2, error = '',
-					sent_at = $3, lease_until = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'`, o.providerID, o.linkHash, tx.Now, rows[i].id)
+				// A receipt may have come first: its status stays.
+				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+					provider_id = $1, link_hash = $2, error = CASE WHEN status = 'sending' THEN '' ELSE error END,
+					sent_at = $3, lease_until = NULL, updated_at = $3
+					WHERE id = $4 AND (status = 'sending' OR (status IN ('delivered', 'failed', 'bounced') AND provider_id = ''))`,
+					o.providerID, o.linkHash, tx.Now, rows[i].id)
 			default:
 				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, skip_reason = $2, error = $3, lease_until = NULL,
 					updated_at = $4 WHERE id = $5 AND status = 'sending'`, o.status, o.reason, o.errMsg, tx.Now, rows[i].id)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/staff"
@@ -17,6 +18,7 @@ func (s *Server) registerCampaignRoutes(g *echo.Group) {
 	g.GET("/campaigns", s.handleCampaignList, can(staff.ReadCampaigns))
 	g.POST("/campaigns", s.handleCampaignCreate, can(staff.WriteCampaigns))
 	g.GET("/campaigns/:id", s.handleCampaignView, can(staff.ReadCampaigns))
+	g.POST("/campaigns/:id/schedule", s.handleCampaignSchedule, can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/start", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Start(c.Request().Context(), id, actor)
 	}), can(staff.WriteCampaigns))
@@ -60,11 +62,15 @@ type campaignJSON struct {
 	SendAt     *time.Time        `json:"send_at,omitempty"`
 	Planned    int               `json:"planned"`
 	Counts     map[string]int    `json:"counts,omitempty"`
-	CreatedBy  string            `json:"created_by"`
-	CreatedAt  time.Time         `json:"created_at"`
-	UpdatedAt  time.Time         `json:"updated_at"`
-	StartedAt  *time.Time        `json:"started_at,omitempty"`
-	FinishedAt *time.Time        `json:"finished_at,omitempty"`
+	// SkippedByReason counts skipped and suppressed deliveries per reason;
+	// ByChannel counts deliveries per channel and status.
+	SkippedByReason map[string]int            `json:"skipped_by_reason,omitempty"`
+	ByChannel       map[string]map[string]int `json:"by_channel,omitempty"`
+	CreatedBy       string                    `json:"created_by"`
+	CreatedAt       time.Time                 `json:"created_at"`
+	UpdatedAt       time.Time                 `json:"updated_at"`
+	StartedAt       *time.Time                `json:"started_at,omitempty"`
+	FinishedAt      *time.Time                `json:"finished_at,omitempty"`
 }
 
 func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
@@ -124,10 +130,30 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 		return err
 	}
 	out := toCampaignJSON(cp)
-	if out.Counts, err = s.campaigns.Counts(ctx, cp.ID); err != nil {
+	st, err := s.campaigns.Stats(ctx, cp.ID)
+	if err != nil {
 		return err
 	}
+	out.Counts, out.SkippedByReason, out.ByChannel = st.ByStatus, st.SkippedByReason, st.ByChannel
 	return c.JSON(http.StatusOK, out)
+}
+
+// handleCampaignSchedule sets a draft or scheduled campaign to start at
+// send_at (RFC 3339, in the future).
+func (s *Server) handleCampaignSchedule(c echo.Context) error {
+	var req struct {
+		SendAt *time.Time `json:"send_at"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.SendAt == nil {
+		return handover.Errorf(handover.EINVALID, "send_at is required (RFC 3339)")
+	}
+	if err := s.campaigns.Schedule(c.Request().Context(), c.Param("id"), *req.SendAt, member(c).Actor()); err != nil {
+		return err
+	}
+	return s.handleCampaignView(c)
 }
 
 // handleCampaignAction runs a status change and answers with the campaign.

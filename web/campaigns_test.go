@@ -18,9 +18,12 @@ import (
 )
 
 type campaignResp struct {
-	ID, Status string
-	Planned    int
-	Counts     map[string]int
+	ID, Status      string
+	Planned         int
+	Counts          map[string]int
+	SendAt          *time.Time                `json:"send_at"`
+	SkippedByReason map[string]int            `json:"skipped_by_reason"`
+	ByChannel       map[string]map[string]int `json:"by_channel"`
 }
 
 func TestCampaignsAPI(t *testing.T) {
@@ -83,8 +86,8 @@ func TestCampaignsAPI(t *testing.T) {
 				t.Fatalf("campaign not completed: %+v", c)
 			}
 		}
-		if c.Counts["sent"] != 2 {
-			t.Fatalf("counts %v; want 2 sent", c.Counts)
+		if c.Counts["sent"] != 2 || c.ByChannel["devbox"]["sent"] != 2 || len(c.SkippedByReason) != 0 {
+			t.Fatalf("counts %v by channel %v skipped %v; want 2 sent", c.Counts, c.ByChannel, c.SkippedByReason)
 		}
 		var page struct {
 			Data []struct {
@@ -116,6 +119,72 @@ func TestCampaignsAPI(t *testing.T) {
 		}
 		if !actions["campaign.create"] || !actions["campaign.start"] {
 			t.Fatalf("audit actions %v", actions)
+		}
+	})
+}
+
+// TestCampaignScheduleAPI schedules a campaign (future send_at only), then
+// starts it by hand: its stats count skipped rows by reason and rows per
+// channel.
+func TestCampaignScheduleAPI(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		ctx := context.Background()
+		admin, marketer, agent := a.tokenFor(staff.Admin), a.tokenFor(staff.Marketer), a.tokenFor(staff.Agent)
+		a.importAndWait(admin, []byte(sampleCSV)) // two valid customers
+		var tr struct{ ID string }
+		a.postJSON("/api/v1/transfers", admin, `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
+			"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr)
+		if _, err := a.templates.InstallDefaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		list, err := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("default template: %v", err)
+		}
+		var c campaignResp
+		a.postJSON("/api/v1/campaigns", marketer, fmt.Sprintf(`{"name":"定时","transfer_id":%q,"channels":["devbox"],"templates":{"devbox":%q}}`,
+			tr.ID, list[0].ID), &c)
+		path := "/api/v1/campaigns/" + c.ID + "/schedule"
+		future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		var e apiError
+		if code := a.postJSON(path, agent, `{"send_at":"`+future+`"}`, &e); code != http.StatusForbidden {
+			t.Fatalf("agent schedule: %d; want 403", code)
+		}
+		for _, bad := range []string{`{}`, `{"send_at":"tomorrow"}`, `{"send_at":"` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `"}`} {
+			if code := a.postJSON(path, marketer, bad, &e); code != http.StatusBadRequest {
+				t.Fatalf("schedule %s: %d; want 400", bad, code)
+			}
+		}
+		if code := a.postJSON(path, marketer, `{"send_at":"`+future+`"}`, &c); code != http.StatusOK || c.Status != "scheduled" ||
+			c.SendAt == nil || c.SendAt.UTC().Format(time.RFC3339) != future {
+			t.Fatalf("schedule: %d %+v", code, c)
+		}
+		if code := a.postJSON("/api/v1/campaigns/nope/schedule", marketer, `{"send_at":"`+future+`"}`, &e); code != http.StatusNotFound {
+			t.Fatalf("schedule missing: %d; want 404", code)
+		}
+		// One customer opts out before the start: skipped with its reason.
+		if _, err := a.db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE id = (SELECT MIN(id) FROM customers)`); err != nil {
+			t.Fatal(err)
+		}
+		if code := a.postJSON("/api/v1/campaigns/"+c.ID+"/start", marketer, "", &c); code != http.StatusOK || c.Status != "running" {
+			t.Fatalf("start scheduled: %d %+v", code, c)
+		}
+		if c.SkippedByReason["opted_out"] != 1 || c.ByChannel["devbox"]["queued"] != 1 || c.Counts["skipped"] != 1 {
+			t.Fatalf("stats: counts %v skipped %v by channel %v", c.Counts, c.SkippedByReason, c.ByChannel)
+		}
+		if code := a.postJSON(path, marketer, `{"send_at":"`+future+`"}`, &e); code != http.StatusConflict {
+			t.Fatalf("schedule running: %d; want 409", code)
+		}
+		entries, err := audit.Find(ctx, a.db, audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, en := range entries {
+			found = found || en.Action == "campaign.schedule"
+		}
+		if !found {
+			t.Fatal("schedule not audited")
 		}
 	})
 }

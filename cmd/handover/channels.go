@@ -113,3 +113,12 @@ func (m *Main) startInboundSMTP() (stop func(), err error) {
 	}()
 	return func() { l.Close() }, nil
 }
+
+// routeInboundEvents hands every processed inbound event to the services
+// that act on it: campaigns first (receipts update deliveries, opt-out
+// replies suppress unsent rows). Call it once the campaigns service is open.
+func (m *Main) routeInboundEvents() {
+	m.Inbox.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error {
+		return m.Campaigns.HandleInboundEvent(ctx, ev)
+	}
+}

@@ -52,6 +52,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		return err
 	}
 	m.openCampaigns()
+	m.routeInboundEvents()
 	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return fmt.Errorf("install default templates: %w", err)
 	} else if n > 0 {
@@ -150,6 +151,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = campaigns.ReconcileTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule campaign reconciler: %w", err)
+	}
+	task, opts = campaigns.StartDueTask()
+	if _, err := s.Register("@every 1m", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule due campaign starts: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)

@@ -23,6 +23,7 @@ CREATE TABLE campaigns (
     finished_at     TIMESTAMP
 );
 CREATE INDEX campaigns_status ON campaigns (status);
+CREATE INDEX campaigns_due ON campaigns (status, send_at);
 
 CREATE TABLE deliveries (
     id               TEXT PRIMARY KEY,
@@ -32,7 +33,7 @@ CREATE TABLE deliveries (
     channel          TEXT NOT NULL,
     template_id      TEXT NOT NULL DEFAULT '',
     template_version BIGINT NOT NULL DEFAULT 0,
-    status           TEXT NOT NULL CHECK (status IN ('planned', 'queued', 'sending', 'sent', 'delivered', 'failed', 'skipped', 'suppressed')),
+    status           TEXT NOT NULL CHECK (status IN ('planned', 'queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', 'skipped', 'suppressed')),
     skip_reason      TEXT NOT NULL DEFAULT '',
     attempts         BIGINT NOT NULL DEFAULT 0,
     provider_id      TEXT NOT NULL DEFAULT '',
@@ -47,3 +48,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_batch ON deliveries (campaign_id, batch, status);
 CREATE INDEX deliveries_status ON deliveries (campaign_id, status, id);
+-- Receipts that do not echo the delivery id find it by provider id;
+-- opt-out suppression finds a customer's unsent deliveries.
+CREATE INDEX deliveries_provider ON deliveries (provider_id);
+CREATE INDEX deliveries_customer ON deliveries (customer_id, status);

@@ -1,0 +1,115 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
+)
+
+// ReasonCustomerOptedOut is the skip reason of rows suppressed because the
+// customer opted out after planning.
+const ReasonCustomerOptedOut = "customer_opted_out"
+
+// optOutKeywords are the replies that opt a customer out (trimmed,
+// case-insensitive).
+var optOutKeywords = map[string]bool{"退订": true, "td": true, "t": true, "unsubscribe": true, "stop": true}
+
+// IsOptOut reports whether a customer's message text asks to opt out.
+func IsOptOut(text string) bool {
+	return optOutKeywords[strings.ToLower(strings.TrimSpace(text))]
+}
+
+// HandleInboundEvent applies what a provider told us to the campaigns: a
+// receipt or bounce moves its delivery forward to delivered, failed or
+// bounced (never back, so a repeated or late receipt changes nothing), and
+// a known customer's opt-out reply opts them out and suppresses their
+// unsent deliveries. It is the Inbox's OnEvent seam.
+func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEvent) error {
+	switch ev.Kind {
+	case channels.EventReceipt, channels.EventBounce:
+		return s.applyReceipt(ctx, ev)
+	case channels.EventMessage:
+		if ev.CustomerID == "" || !IsOptOut(ev.Text) {
+			return nil
+		}
+		if _, err := s.cfg.Customers.OptOut(ctx, ev.CustomerID, "customer:"+ev.CustomerID); err != nil {
+			return err
+		}
+		n, err := s.SuppressCustomer(ctx, ev.CustomerID, ReasonCustomerOptedOut)
+		if err != nil {
+			return err
+		}
+		s.log.Info("customer opted out by reply", "customer_id", ev.CustomerID, "channel", string(ev.Channel), "suppressed", n)
+	}
+	return nil
+}
+
+func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) error {
+	status := ""
+	switch {
+	case ev.Kind == channels.EventBounce || ev.Status == channels.StatusBounced:
+		status = "bounced"
+	case ev.Status == channels.StatusDelivered:
+		status = "delivered"
+	case ev.Status == channels.StatusFailed:
+		status = "failed"
+	default:
+		return nil // a status we do not track
+	}
+	msg := ""
+	if status != "delivered" {
+		msg = "receipt: " + status
+		if ev.ErrorCode != "" {
+			msg += " (" + truncate(ev.ErrorCode, 64) + ")"
+		}
+	}
+	now := s.db.Now()
+	if ev.DeliveryID != "" {
+		// A receipt may come before the sender recorded "sent" (the row is
+		// still "sending"); record then keeps the receipt's status.
+		_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, lease_until = NULL, updated_at = $3
+			WHERE id = $4 AND channel = $5 AND status IN ('sending', 'sent')`, status, msg, now, ev.DeliveryID, string(ev.Channel))
+		if err != nil {
+			return fmt.Errorf("delivery receipt: %w", err)
+		}
+		return nil
+	}
+	if ev.ProviderMessageID == "" {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, updated_at = $3
+		WHERE provider_id = $4 AND channel = $5 AND status = 'sent'`, status, msg, now, ev.ProviderMessageID, string(ev.Channel))
+	if err != nil {
+		return fmt.Errorf("delivery receipt: %w", err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// SuppressCustomer suppresses, with reason, the customer's unsent
+// deliveries (planned or queued) in campaigns that are scheduled, running
+// or paused; batches skip suppressed rows. Rows being sent at that moment
+// still finish. It returns how many rows it suppressed.
+func (s *Service) SuppressCustomer(ctx context.Context, customerID, reason string) (int, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, lease_until = NULL, updated_at = $2
+			WHERE customer_id = $3 AND status IN ('planned', 'queued') AND campaign_id IN
+			(SELECT id FROM campaigns WHERE status IN ('scheduled', 'running', 'paused'))`, reason, tx.Now, customerID)
+		if err != nil {
+			return fmt.Errorf("suppress customer deliveries: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}
