@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -128,11 +130,12 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 		return out
 	}
+	custByID, bulkErr := s.cfg.Customers.FindCustomersByIDs(ctx, customerIDs(rows))
 	versions := map[string]*templates.Version{}
 	byChannel := map[channels.Name][]int{}
 	msgs := make([]channels.Message, len(rows))
 	for i, d := range rows {
-		key := fmt.Sprintf("%s/%d", d.templateID, d.version)
+		key := d.templateID + "/" + strconv.Itoa(d.version)
 		v := versions[key]
 		if v == nil {
 			if v, err = s.cfg.Templates.FindTemplateVersion(ctx, d.templateID, d.version); err != nil {
@@ -141,7 +144,18 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			}
 			versions[key] = v
 		}
-		cust, err := s.cfg.Customers.FindCustomerByID(ctx, d.customer)
+		var cust *customers.Customer
+		if bulkErr == nil {
+			cust = custByID[d.customer]
+			err = nil
+			if cust == nil {
+				err = handover.Errorf(handover.ENOTFOUND, "Customer not found.")
+			}
+		} else {
+			// One customer that cannot be opened must not hold up the
+			// rest: load them one by one.
+			cust, err = s.cfg.Customers.FindCustomerByID(ctx, d.customer)
+		}
 		if handover.ErrorCode(err) == handover.ENOTFOUND {
 			out[i] = outcome{status: "suppressed", reason: ReasonErased}
 			continue
@@ -201,6 +215,14 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 	}
 	return out
+}
+
+func customerIDs(rows []claimed) []string {
+	ids := make([]string, len(rows))
+	for i, d := range rows {
+		ids[i] = d.customer
+	}
+	return ids
 }
 
 // fallBack points a permanently failed row at the next channel of the
@@ -294,40 +316,116 @@ func (s *Service) newLink() (link, hash string, err error) {
 	return s.cfg.PublicURL + "/l/" + token, hex.EncodeToString(sum[:]), nil
 }
 
-// record writes every outcome; rows only change while still "sending", so
-// a cancel in between is not undone.
+// record writes every outcome in one transaction and few statements: the
+// sent rows (each with its own provider id and link hash) through one
+// UPDATE joined to a VALUES list per recordChunk rows, the others grouped
+// by what they set and updated by id lists. Rows only change while still
+// "sending", so a cancel in between is not undone.
 func (s *Service) record(ctx context.Context, rows []claimed, outs []outcome) error {
+	type group struct {
+		status, reason, errMsg string
+		rateLimited, retry     bool
+	}
+	var sent, moved []int
+	groups := map[group][]string{}
+	var order []group
+	for i, o := range outs {
+		var g group
+		switch {
+		case o.rateLimited:
+			g = group{rateLimited: true}
+		case o.retry:
+			g = group{retry: true, errMsg: o.errMsg}
+		case o.next != "":
+			moved = append(moved, i)
+			continue
+		case o.status == "sent":
+			sent = append(sent, i)
+			continue
+		default:
+			g = group{status: o.status, reason: o.reason, errMsg: o.errMsg}
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], rows[i].id)
+	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		for i, o := range outs {
-			var err error
-			switch {
-			case o.rateLimited:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_until = NULL,
-					updated_at = $1 WHERE id = $2 AND status = 'sending'`, tx.Now, rows[i].id)
-			case o.retry:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', error = $1, lease_until = NULL,
-					updated_at = $2 WHERE id = $3 AND status = 'sending'`, o.errMsg, tx.Now, rows[i].id)
-			case o.next != "":
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', channel = $1, template_id = $2, template_version = $3,
-					batch = $4, attempts = 0, error = $5, lease_until = NULL, updated_at = $6 WHERE id = $7 AND status = 'sending'`,
-					string(o.next), o.nextTemplate, int64(o.nextVersion), int64(o.nextBatch), o.errMsg, tx.Now, rows[i].id)
-			case o.status == "sent":
-				// A receipt may have come first: its status stays.
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
-					provider_id = $1, link_hash = $2, error = CASE WHEN status = 'sending' THEN '' ELSE error END,
-					sent_at = $3, lease_until = NULL, updated_at = $3
-					WHERE id = $4 AND (status = 'sending' OR (status IN ('delivered', 'failed', 'bounced') AND provider_id = ''))`,
-					o.providerID, o.linkHash, tx.Now, rows[i].id)
-			default:
-				_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, skip_reason = $2, error = $3, lease_until = NULL,
-					updated_at = $4 WHERE id = $5 AND status = 'sending'`, o.status, o.reason, o.errMsg, tx.Now, rows[i].id)
+		for start := 0; start < len(sent); start += recordChunk {
+			part := sent[start:min(start+recordChunk, len(sent))]
+			var b strings.Builder
+			b.WriteString(`WITH v (id, provider_id, link_hash) AS (VALUES `)
+			args := make([]any, 1, 1+3*len(part))
+			args[0] = tx.Now
+			for j, i := range part {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				n := len(args)
+				fmt.Fprintf(&b, "($%d, $%d, $%d)", n+1, n+2, n+3)
+				args = append(args, rows[i].id, outs[i].providerID, outs[i].linkHash)
 			}
+			// A receipt may have come first: its status stays.
+			b.WriteString(`) UPDATE deliveries SET status = CASE WHEN deliveries.status = 'sending' THEN 'sent' ELSE deliveries.status END,
+				provider_id = v.provider_id, link_hash = v.link_hash,
+				error = CASE WHEN deliveries.status = 'sending' THEN '' ELSE deliveries.error END,
+				sent_at = $1, lease_until = NULL, updated_at = $1
+				FROM v WHERE deliveries.id = v.id AND (deliveries.status = 'sending'
+					OR (deliveries.status IN ('delivered', 'failed', 'bounced') AND deliveries.provider_id = ''))`)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("record sent deliveries: %w", err)
+			}
+		}
+		for _, g := range order {
+			ids := groups[g]
+			for start := 0; start < len(ids); start += recordChunk {
+				part := ids[start:min(start+recordChunk, len(ids))]
+				var query string
+				var args []any
+				switch {
+				case g.rateLimited:
+					query, args = `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_until = NULL, updated_at = $1`, []any{tx.Now}
+				case g.retry:
+					query, args = `UPDATE deliveries SET status = 'queued', error = $2, lease_until = NULL, updated_at = $1`, []any{tx.Now, g.errMsg}
+				default:
+					query, args = `UPDATE deliveries SET status = $2, skip_reason = $3, error = $4, lease_until = NULL, updated_at = $1`,
+						[]any{tx.Now, g.status, g.reason, g.errMsg}
+				}
+				query, args = inList(query+` WHERE status = 'sending' AND id IN (`, args, part)
+				if _, err := tx.ExecContext(ctx, query+`)`, args...); err != nil {
+					return fmt.Errorf("record deliveries: %w", err)
+				}
+			}
+		}
+		for _, i := range moved {
+			o := outs[i]
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', channel = $1, template_id = $2, template_version = $3,
+				batch = $4, attempts = 0, error = $5, lease_until = NULL, updated_at = $6 WHERE id = $7 AND status = 'sending'`,
+				string(o.next), o.nextTemplate, int64(o.nextVersion), int64(o.nextBatch), o.errMsg, tx.Now, rows[i].id)
 			if err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// recordChunk is how many rows one statement of record updates.
+const recordChunk = 500
+
+// inList appends a placeholder per id to query, and the ids to args.
+func inList(query string, args []any, ids []string) (string, []any) {
+	var b strings.Builder
+	b.WriteString(query)
+	for j, id := range ids {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, id)
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(len(args)))
+	}
+	return b.String(), args
 }
 
 // completeIfDone marks a running campaign completed once no row is left to

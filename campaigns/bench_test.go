@@ -1,0 +1,184 @@
+package campaigns_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/email"
+	"github.com/handoverhq/handover/channels/email/smtptest"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/templates"
+)
+
+// BenchmarkCampaignEmail sends an email campaign to BENCH_CAMPAIGN_ROWS
+// customers (default 20,000) into an in-process SMTP sink, timing from
+// Start to the sink's last message, on SQLite and, when TEST_DATABASE_URL
+// is set, PostgreSQL. It reports msgs/s, sender CPU-seconds per 1,000
+// messages (the whole process, sink included) and peak RSS from Start on. BENCH_SMTP_POOL
+// sets the email channel's connection pool (default the channel's own).
+func BenchmarkCampaignEmail(b *testing.B) {
+	rows := 20000
+	if v := os.Getenv("BENCH_CAMPAIGN_ROWS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("BENCH_CAMPAIGN_ROWS=%q is not a positive number", v)
+		}
+		rows = n
+	}
+	path := campaignCSV(b, rows)
+	run := func(b *testing.B, open func(testing.TB) *database.DB) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			benchCampaignOnce(b, open(b), path, rows)
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) { run(b, dbtest.SQLite) })
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		b.Run("postgres", func(b *testing.B) { run(b, dbtest.Postgres) })
+	}
+}
+
+func benchCampaignOnce(b *testing.B, db *database.DB, path string, rows int) {
+	ctx := context.Background()
+	vault := piitest.Vault(b, db)
+	cs := customers.NewStore(db, vault)
+	im := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil)
+	b.Cleanup(im.Wait)
+	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(rows) {
+		b.Fatalf("import: %+v, %v", imp, err)
+	}
+	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "email"}, RetentionDays: 90}
+	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+		b.Fatal(err)
+	}
+	ts := templates.NewStore(db, cs)
+	if _, err := ts.InstallDefaults(ctx); err != nil {
+		b.Fatal(err)
+	}
+	list, err := ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Email, Locale: "zh-CN"})
+	if err != nil || len(list) != 1 {
+		b.Fatalf("email template: %d, %v", len(list), err)
+	}
+	sink := smtptest.New(b)
+	sink.KeepMessages(false)
+	pool, _ := strconv.Atoi(os.Getenv("BENCH_SMTP_POOL")) // 0: the channel's default
+	mail, err := email.New(email.Config{SMTPURL: sink.URL(), From: "Handover <notice@example.com>", Timeout: 10 * time.Second, PoolSize: pool})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mail.Close() })
+	q := queuetest.Open(b)
+	chs := map[channels.Name]channels.Channel{channels.Email: mail}
+	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts, Channels: chs, PublicURL: "https://handover.test"})
+	c := &campaigns.Campaign{Name: "bench", TransferID: tr.ID, Kind: templates.TransferNotice,
+		Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: list[0].ID}}
+	if err := svc.Create(ctx, c, "staff:test"); err != nil {
+		b.Fatal(err)
+	}
+	srv := q.NewServer(queue.ServerConfig{Concurrency: 8, Queues: campaigns.Queues(chs),
+		TaskCheckInterval: 50 * time.Millisecond, DelayedTaskCheckInterval: 200 * time.Millisecond, ShutdownTimeout: 10 * time.Second})
+	mux := asynq.NewServeMux()
+	svc.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Shutdown)
+
+	// Peak RSS from here on: the import and the setup do not count.
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	cpu0 := cpuSeconds()
+	b.StartTimer()
+	start := time.Now()
+	if err := svc.Start(ctx, c.ID, "staff:test"); err != nil {
+		b.Fatal(err)
+	}
+	var first time.Duration
+	deadline := start.Add(time.Duration(rows)*time.Millisecond + 2*time.Minute)
+	for n := sink.Count(); n < rows; n = sink.Count() {
+		if first == 0 && n > 0 {
+			first = time.Since(start)
+		}
+		if time.Now().After(deadline) {
+			counts, _ := svc.Counts(ctx, c.ID)
+			b.Fatalf("%d of %d messages; deliveries %v", n, rows, counts)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu := cpuSeconds() - cpu0
+	if n := sink.Count(); n != rows {
+		b.Fatalf("sink has %d messages, want %d", n, rows)
+	}
+	b.ReportMetric(float64(rows)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(cpu/float64(rows)*1000, "cpu-s/1k-msgs")
+	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(first.Seconds(), "first-msg-s")
+}
+
+// campaignCSV writes rows customers with unique phones and emails.
+func campaignCSV(b *testing.B, rows int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "campaign.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "客户编号,客户名称,手机号码,电子邮箱,地区")
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(w, "C%07d,客户%d,1%d%09d,user%d@example.com,上海\n", i, i, []int{3, 5, 8}[i%3], i, i)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// cpuSeconds is the user and system CPU time this process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes.
+func peakRSS(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				b.Fatalf("VmHWM: %v", err)
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}

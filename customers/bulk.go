@@ -1,0 +1,61 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// FindCustomersByIDs returns the customers of ids that exist, decrypted,
+// keyed by id: one query for the rows and one for their data keys per 500
+// ids. Missing ids are absent from the map. An error opening any
+// customer's fields fails the whole call; callers that must isolate such a
+// customer can fall back to FindCustomerByID.
+func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[string]*Customer, error) {
+	out := make(map[string]*Customer, len(ids))
+	const chunk = 500
+	var b strings.Builder
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		b.Reset()
+		b.WriteString(`SELECT ` + customerColumns + ` FROM customers WHERE id IN (`)
+		args := make([]any, len(part))
+		for i, id := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i + 1))
+			args[i] = id
+		}
+		b.WriteByte(')')
+		rows, err := s.db.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("find customers: %w", err)
+		}
+		sealed := make([]*sealedCustomer, 0, len(part))
+		for rows.Next() {
+			sc, err := scanCustomer(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find customers: %w", err)
+			}
+			sealed = append(sealed, sc)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("find customers: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("find customers: %w", err)
+		}
+		list, err := s.open(ctx, s.db, sealed)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			out[c.ID] = c
+		}
+	}
+	return out, nil
+}
