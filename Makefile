@@ -22,7 +22,7 @@ test-short:
 ## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
 ## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
