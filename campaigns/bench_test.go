@@ -64,19 +64,7 @@ func benchCampaignOnce(b *testing.B, db *database.DB, path string, rows int) {
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(rows) {
 		b.Fatalf("import: %+v, %v", imp, err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
-		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "email"}, RetentionDays: 90}
-	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
-		b.Fatal(err)
-	}
-	ts := templates.NewStore(db, cs)
-	if _, err := ts.InstallDefaults(ctx); err != nil {
-		b.Fatal(err)
-	}
-	list, err := ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Email, Locale: "zh-CN"})
-	if err != nil || len(list) != 1 {
-		b.Fatalf("email template: %d, %v", len(list), err)
-	}
+	tr, ts, tmpl := seedTransfer(b, db, cs, channels.Email)
 	sink := smtptest.New(b)
 	sink.KeepMessages(false)
 	pool, _ := strconv.Atoi(os.Getenv("BENCH_SMTP_POOL")) // 0: the channel's default
@@ -89,7 +77,7 @@ func benchCampaignOnce(b *testing.B, db *database.DB, path string, rows int) {
 	chs := map[channels.Name]channels.Channel{channels.Email: mail}
 	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts, Channels: chs, PublicURL: "https://handover.test"})
 	c := &campaigns.Campaign{Name: "bench", TransferID: tr.ID, Kind: templates.TransferNotice,
-		Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: list[0].ID}}
+		Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: tmpl}}
 	if err := svc.Create(ctx, c, "staff:test"); err != nil {
 		b.Fatal(err)
 	}

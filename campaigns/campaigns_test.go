@@ -60,24 +60,34 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if _, err := db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE region = '南京'`); err != nil {
 		t.Fatal(err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
-		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
-	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
-		t.Fatal(err)
-	}
-	ts := templates.NewStore(db, cs)
-	if _, err := ts.InstallDefaults(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, err := ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("default template: %d, %v", len(list), err)
-	}
+	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Devbox)
 	q := queuetest.Open(t)
 	box := devbox.New(db, vault.Keys, nil)
 	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: box}, PublicURL: "https://handover.test", BatchSize: 2})
-	return &env{t: t, db: db, q: q, svc: svc, cs: cs, ts: ts, devbox: box, vault: vault, transfer: tr.ID, template: list[0].ID}
+	return &env{t: t, db: db, q: q, svc: svc, cs: cs, ts: ts, devbox: box, vault: vault, transfer: tr.ID, template: tmpl}
+}
+
+// seedTransfer records a transfer to the buyer and installs the default
+// templates; it returns the transfer, the templates store and the id of the
+// zh-CN transfer notice for ch.
+func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channels.Name) (*customers.Transfer, *templates.Store, string) {
+	tb.Helper()
+	ctx := context.Background()
+	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "phone", "email"}, RetentionDays: 90}
+	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+		tb.Fatal(err)
+	}
+	ts := templates.NewStore(db, cs)
+	if _, err := ts.InstallDefaults(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	list, err := ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: ch, Locale: "zh-CN"})
+	if err != nil || len(list) != 1 {
+		tb.Fatalf("default %s template: %d, %v", ch, len(list), err)
+	}
+	return tr, ts, list[0].ID
 }
 
 func (e *env) create(name string) *campaigns.Campaign {

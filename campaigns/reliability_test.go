@@ -79,26 +79,14 @@ func newRelEnv(t *testing.T, db *database.DB) *relEnv {
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != relRecipients {
 		t.Fatalf("import: %+v, %v", imp, err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
-		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
-	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
-		t.Fatal(err)
-	}
-	ts := templates.NewStore(db, cs)
-	if _, err := ts.InstallDefaults(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, err := ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Email, Locale: "zh-CN"})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("email template: %d, %v", len(list), err)
-	}
+	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Email)
 	sink := smtptest.New(t)
 	mail, err := email.New(email.Config{SMTPURL: sink.URL(), From: "Handover <notice@example.com>", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = mail.Close() })
-	return &relEnv{t: t, db: db, q: queuetest.Open(t), cs: cs, vault: vault, ts: ts, sink: sink, mail: mail, transfer: tr.ID, template: list[0].ID}
+	return &relEnv{t: t, db: db, q: queuetest.Open(t), cs: cs, vault: vault, ts: ts, sink: sink, mail: mail, transfer: tr.ID, template: tmpl}
 }
 
 func relAddr(i int) string { return fmt.Sprintf("r%05d@example.com", i) }
