@@ -26,22 +26,9 @@ func ReconcileTask() (*asynq.Task, []asynq.Option) {
 // campaigns with nothing left are marked completed. It returns how many
 // campaigns it looked at.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM campaigns WHERE status = 'running' ORDER BY id`)
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status = 'running' ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile campaigns: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	for _, id := range ids {
 		if err := s.enqueuePending(ctx, id); err != nil {

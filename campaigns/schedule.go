@@ -56,23 +56,10 @@ var errNotDue = errors.New("campaign is not due")
 // running update, in the planning transaction, lets exactly one plan each
 // campaign. It returns how many campaigns this call started.
 func (s *Service) StartDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= $1 ORDER BY send_at, id`,
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= $1 ORDER BY send_at, id`,
 		s.db.Now())
 	if err != nil {
 		return 0, fmt.Errorf("due campaigns: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	started := 0
 	for _, id := range ids {

@@ -203,21 +203,11 @@ func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, s
 // Sweep re-enqueues events still unprocessed after olderThan, so that
 // losing Redis loses no inbound event. It returns how many it re-enqueued.
 func (in *Inbox) Sweep(ctx context.Context, olderThan time.Duration) (int, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id FROM inbound_events WHERE state = 'received' AND received_at < $1 ORDER BY received_at LIMIT 1000`,
+	ids, err := in.db.QueryIDs(ctx, `SELECT id FROM inbound_events WHERE state = 'received' AND received_at < $1 ORDER BY received_at LIMIT 1000`,
 		in.db.Now().Add(-olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("sweep inbound: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	n := 0
 	for _, id := range ids {
 		if err := in.enqueue(ctx, id); err != nil {
