@@ -129,9 +129,13 @@ func (s *Store) CreateTransfer(ctx context.Context, t *Transfer, actor string) e
 
 // FindTransferByID returns a transfer or an ENOTFOUND error.
 func (s *Store) FindTransferByID(ctx context.Context, id string) (*Transfer, error) {
+	return s.findTransferByID(ctx, s.db, id)
+}
+
+func (s *Store) findTransferByID(ctx context.Context, q querier, id string) (*Transfer, error) {
 	var t Transfer
 	var purposes, cats string
-	err := s.db.QueryRowContext(ctx, `SELECT id, seller_name, buyer_name, buyer_contact, effective_date, purposes,
+	err := q.QueryRowContext(ctx, `SELECT id, seller_name, buyer_name, buyer_contact, effective_date, purposes,
 		data_categories, retention_days, created_by, created_at FROM transfers WHERE id = $1`, id).Scan(
 		&t.ID, &t.SellerName, &t.BuyerName, &t.BuyerContact, &t.EffectiveDate, &purposes, &cats, &t.RetentionDays, &t.CreatedBy, &t.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
