@@ -48,7 +48,16 @@ type Member struct {
 	Locale     string
 	TimeZone   string
 	DisabledAt *time.Time
-	CreatedAt  time.Time
+	// ExpiresAt ends a third-party account (the buyer's staff, an agency):
+	// after it the account can neither sign in nor use its tokens.
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+}
+
+// Active reports whether the account may act at now: not disabled, not
+// expired.
+func (m *Member) Active(now time.Time) bool {
+	return m.DisabledAt == nil && (m.ExpiresAt == nil || now.Before(*m.ExpiresAt))
 }
 
 // Actor is how audit entries name this member.
@@ -89,8 +98,8 @@ func (s *Store) CreateMember(ctx context.Context, m *Member, password, actor str
 	}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		m.CreatedAt = tx.Now
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, email, name, role, password_hash, locale, time_zone, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, m.ID, m.Email, m.Name, string(m.Role), hash, m.Locale, m.TimeZone, tx.Now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff (id, email, name, role, password_hash, locale, time_zone, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, m.ID, m.Email, m.Name, string(m.Role), hash, m.Locale, m.TimeZone, m.ExpiresAt, tx.Now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "staff.create", ObjectType: "staff", ObjectID: m.ID, Detail: "role=" + string(m.Role)})
@@ -114,9 +123,9 @@ func (s *Store) FindMemberByID(ctx context.Context, id string) (*Member, error) 
 func (s *Store) findMember(ctx context.Context, where string, arg any) (*Member, error) {
 	var m Member
 	var role string
-	var disabled sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT id, email, name, role, locale, time_zone, disabled_at, created_at FROM staff WHERE `+where, arg).
-		Scan(&m.ID, &m.Email, &m.Name, &role, &m.Locale, &m.TimeZone, &disabled, &m.CreatedAt)
+	var disabled, expires sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT id, email, name, role, locale, time_zone, disabled_at, expires_at, created_at FROM staff WHERE `+where, arg).
+		Scan(&m.ID, &m.Email, &m.Name, &role, &m.Locale, &m.TimeZone, &disabled, &expires, &m.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, handover.Errorf(handover.ENOTFOUND, "staff member not found")
 	}
@@ -126,6 +135,10 @@ func (s *Store) findMember(ctx context.Context, where string, arg any) (*Member,
 	m.Role = Role(role)
 	if disabled.Valid {
 		m.DisabledAt = &disabled.Time
+	}
+	if expires.Valid {
+		t := expires.Time.UTC()
+		m.ExpiresAt = &t
 	}
 	return &m, nil
 }

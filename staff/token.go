@@ -50,7 +50,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, email, name, actor string) (
 }
 
 // Authenticate returns the enabled member an API token belongs to, or an
-// unauthorized error that does not say why (unknown, revoked, disabled).
+// unauthorized error that does not say why (unknown, revoked, disabled,
+// expired).
 func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error) {
 	unauthorized := handover.Errorf(handover.EUNAUTHORIZED, "The API token is missing, unknown or revoked.")
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
@@ -58,8 +59,10 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error)
 	}
 	var staffID, tokenID string
 	var lastUsed sql.NullTime
+	now := s.db.Now()
 	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.staff_id, t.last_used_at FROM api_tokens t JOIN staff s ON s.id = t.staff_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.disabled_at IS NULL`, hashToken(token)).Scan(&tokenID, &staffID, &lastUsed)
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.disabled_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)`,
+		hashToken(token), now).Scan(&tokenID, &staffID, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, unauthorized
 	}
@@ -67,7 +70,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error)
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	// Record use at most once a minute, so reads stay reads.
-	if now := s.db.Now(); !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
+	if !lastUsed.Valid || now.Sub(lastUsed.Time) > time.Minute {
 		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, tokenID); err != nil {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}

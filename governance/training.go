@@ -1,0 +1,234 @@
+package governance
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/staff"
+)
+
+// Module is a short training: a text and a few multiple-choice questions,
+// for one role, to pass again every PeriodDays.
+type Module struct {
+	ID         string
+	Role       staff.Role
+	Title      string
+	Body       string
+	Questions  []Question
+	PassScore  int // percent of questions right, 1–100
+	PeriodDays int
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+// Question is one multiple-choice question; Answer indexes Options.
+type Question struct {
+	Q       string   `json:"q"`
+	Options []string `json:"options"`
+	Answer  int      `json:"answer"`
+}
+
+// Result is one attempt at a module.
+type Result struct {
+	ID       string
+	ModuleID string
+	StaffID  string
+	Score    int
+	Passed   bool
+	TakenAt  time.Time
+}
+
+func (m *Module) validate() error {
+	if _, err := staff.ParseRole(string(m.Role)); err != nil {
+		return err
+	}
+	m.Title, m.Body = strings.TrimSpace(m.Title), strings.TrimSpace(m.Body)
+	if m.Title == "" || m.Body == "" {
+		return handover.Errorf(handover.EINVALID, "A training module needs a title and a body.")
+	}
+	if len(m.Questions) == 0 || len(m.Questions) > 50 {
+		return handover.Errorf(handover.EINVALID, "A training module needs 1 to 50 questions.")
+	}
+	for i, q := range m.Questions {
+		if strings.TrimSpace(q.Q) == "" || len(q.Options) < 2 || q.Answer < 0 || q.Answer >= len(q.Options) {
+			return handover.Errorf(handover.EINVALID, "Question %d needs its text, at least two options and the index of the right one.", i+1)
+		}
+	}
+	if m.PassScore <= 0 || m.PassScore > 100 {
+		m.PassScore = 80
+	}
+	if m.PeriodDays <= 0 {
+		m.PeriodDays = 365
+	}
+	return nil
+}
+
+// CreateModule validates and stores a module for its role.
+func (s *Service) CreateModule(ctx context.Context, m *Module, actor string) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	questions, _ := json.Marshal(m.Questions)
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		m.ID, m.CreatedBy, m.CreatedAt = ulid.Make().String(), actor, tx.Now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO training_modules (id, role, title, body, questions, pass_score, period_days, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, m.ID, string(m.Role), m.Title, m.Body, string(questions), m.PassScore, m.PeriodDays, actor, tx.Now); err != nil {
+			return fmt.Errorf("create training module: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "training.create", ObjectType: "training_module", ObjectID: m.ID, Detail: "role=" + string(m.Role)})
+	})
+}
+
+// RetireModule stops requiring a module.
+func (s *Service) RetireModule(ctx context.Context, id, actor string) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE training_modules SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL`, tx.Now, id)
+		if err != nil {
+			return fmt.Errorf("retire training module: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return handover.Errorf(handover.ENOTFOUND, "Training module not found or already retired.")
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "training.retire", ObjectType: "training_module", ObjectID: id})
+	})
+}
+
+const moduleColumns = `id, role, title, body, questions, pass_score, period_days, created_by, created_at`
+
+func scanModules(rows *sql.Rows) ([]*Module, error) {
+	defer rows.Close()
+	var out []*Module
+	for rows.Next() {
+		var m Module
+		var role, questions string
+		if err := rows.Scan(&m.ID, &role, &m.Title, &m.Body, &questions, &m.PassScore, &m.PeriodDays, &m.CreatedBy, &m.CreatedAt); err != nil {
+			return nil, fmt.Errorf("read training modules: %w", err)
+		}
+		m.Role = staff.Role(role)
+		if err := json.Unmarshal([]byte(questions), &m.Questions); err != nil {
+			return nil, fmt.Errorf("read training module %s: %w", m.ID, err)
+		}
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+// ModulesFor lists the active modules of a role.
+func (s *Service) ModulesFor(ctx context.Context, role staff.Role) ([]*Module, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+moduleColumns+` FROM training_modules WHERE role = $1 AND retired_at IS NULL ORDER BY created_at, id`, string(role))
+	if err != nil {
+		return nil, fmt.Errorf("list training modules: %w", err)
+	}
+	return scanModules(rows)
+}
+
+// FindModuleByID returns an active module.
+func (s *Service) FindModuleByID(ctx context.Context, id string) (*Module, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+moduleColumns+` FROM training_modules WHERE id = $1 AND retired_at IS NULL`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find training module: %w", err)
+	}
+	list, err := scanModules(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Training module not found.")
+	}
+	return list[0], nil
+}
+
+// TakeTraining scores answers (one option index per question) and records
+// the result; a module of another role cannot be taken for credit.
+func (s *Service) TakeTraining(ctx context.Context, m *staff.Member, moduleID string, answers []int) (*Result, error) {
+	mod, err := s.FindModuleByID(ctx, moduleID)
+	if err != nil {
+		return nil, err
+	}
+	if mod.Role != m.Role {
+		return nil, handover.Errorf(handover.EFORBIDDEN, "This training is for the %s role.", mod.Role)
+	}
+	if len(answers) != len(mod.Questions) {
+		return nil, handover.Errorf(handover.EINVALID, "Answer all %d questions.", len(mod.Questions))
+	}
+	right := 0
+	for i, q := range mod.Questions {
+		if answers[i] == q.Answer {
+			right++
+		}
+	}
+	r := &Result{ID: ulid.Make().String(), ModuleID: mod.ID, StaffID: m.ID, Score: right * 100 / len(mod.Questions)}
+	r.Passed = r.Score >= mod.PassScore
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		r.TakenAt = tx.Now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO training_results (id, module_id, staff_id, score, passed, taken_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			r.ID, r.ModuleID, r.StaffID, r.Score, r.Passed, tx.Now); err != nil {
+			return fmt.Errorf("record training result: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: m.Actor(), Action: "training.take", ObjectType: "training_module", ObjectID: mod.ID,
+			Detail: fmt.Sprintf("score=%d passed=%t", r.Score, r.Passed)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// dueTraining lists the member's role modules without a pass in period.
+func (s *Service) dueTraining(ctx context.Context, m *staff.Member, now time.Time) ([]*Module, error) {
+	mods, err := s.ModulesFor(ctx, m.Role)
+	if err != nil || len(mods) == 0 {
+		return nil, err
+	}
+	var due []*Module
+	for _, mod := range mods {
+		var last sql.NullTime
+		err := s.db.QueryRowContext(ctx, `SELECT taken_at FROM training_results WHERE staff_id = $1 AND module_id = $2 AND passed
+			ORDER BY taken_at DESC LIMIT 1`,
+			m.ID, mod.ID).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("check training: %w", err)
+		}
+		if !last.Valid || now.Sub(last.Time) > time.Duration(mod.PeriodDays)*24*time.Hour {
+			due = append(due, mod)
+		}
+	}
+	return due, nil
+}
+
+// DueTraining lists the modules m must pass before seeing customer data.
+func (s *Service) DueTraining(ctx context.Context, m *staff.Member) ([]*Module, error) {
+	return s.dueTraining(ctx, m, s.db.Now())
+}
+
+// TrainingResults lists every attempt, newest first, for auditors.
+func (s *Service) TrainingResults(ctx context.Context, staffID string) ([]Result, error) {
+	q, args := `SELECT id, module_id, staff_id, score, passed, taken_at FROM training_results`, []any{}
+	if staffID != "" {
+		q, args = q+` WHERE staff_id = $1`, append(args, staffID)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY taken_at DESC, id LIMIT 1000`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("training results: %w", err)
+	}
+	defer rows.Close()
+	var out []Result
+	for rows.Next() {
+		var r Result
+		if err := rows.Scan(&r.ID, &r.ModuleID, &r.StaffID, &r.Score, &r.Passed, &r.TakenAt); err != nil {
+			return nil, fmt.Errorf("training results: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
