@@ -42,6 +42,11 @@ type Config struct {
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 
+	// Governance: how long an agreement acceptance lasts, how often access
+	// is reviewed.
+	AgreementPeriod   time.Duration `env:"AGREEMENT_PERIOD" envDefault:"8760h"`
+	AccessReviewEvery time.Duration `env:"ACCESS_REVIEW_EVERY" envDefault:"2160h"`
+
 	Channels
 }
 

@@ -20,17 +20,17 @@ type AccessFilter struct {
 
 // AccessEntry is one reveal or export of personal data.
 type AccessEntry struct {
-	Seq        int64
-	At         time.Time
-	Actor      string
-	Kind       string // reveal | export
-	Action     string
-	ObjectType string
-	ObjectID   string
-	Reason     string
+	Seq        int64     `json:"seq"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Kind       string    `json:"kind"` // reveal | export
+	Action     string    `json:"action"`
+	ObjectType string    `json:"object_type"`
+	ObjectID   string    `json:"object_id"`
+	Reason     string    `json:"reason"`
 	// Flags: "volume" (this actor did far more than peers in the
 	// period), "hours" (outside 07:00–21:00 or at a weekend, local time).
-	Flags []string
+	Flags []string `json:"flags"`
 }
 
 // AccessReport lists who revealed or exported which customer's data,

@@ -25,32 +25,32 @@ var (
 // Review is one access review: every staff account as it stood, for an
 // admin to confirm or revoke.
 type Review struct {
-	ID          string
-	PeriodStart time.Time
-	PeriodEnd   time.Time
-	Status      string // open | completed
-	CreatedBy   string
-	CreatedAt   time.Time
-	CompletedAt *time.Time
-	Items       []ReviewItem
+	ID          string       `json:"id"`
+	PeriodStart time.Time    `json:"period_start"`
+	PeriodEnd   time.Time    `json:"period_end"`
+	Status      string       `json:"status"` // open | completed
+	CreatedBy   string       `json:"created_by"`
+	CreatedAt   time.Time    `json:"created_at"`
+	CompletedAt *time.Time   `json:"completed_at"`
+	Items       []ReviewItem `json:"items"`
 }
 
 // ReviewItem is one account in a review.
 type ReviewItem struct {
-	StaffID    string
-	Email      string
-	Name       string
-	Role       string
-	Disabled   bool
-	LastSignIn *time.Time
-	Reveals    int
-	Exports    int
-	Decision   string // pending | confirmed | revoked
-	DecidedBy  string
-	DecidedAt  *time.Time
-	Note       string
+	StaffID    string     `json:"staff_id"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Disabled   bool       `json:"disabled"`
+	LastSignIn *time.Time `json:"last_sign_in"`
+	Reveals    int        `json:"reveals"`
+	Exports    int        `json:"exports"`
+	Decision   string     `json:"decision"` // pending | confirmed | revoked
+	DecidedBy  string     `json:"decided_by"`
+	DecidedAt  *time.Time `json:"decided_at"`
+	Note       string     `json:"note"`
 	// Flagged: still pending when the review is older than a week.
-	Flagged bool
+	Flagged bool `json:"flagged"`
 }
 
 // StartReview snapshots every enabled account with its role, last sign-in

@@ -20,10 +20,21 @@ const (
 	ReadCampaigns Permission = "campaigns.read"
 	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
 	WriteCampaigns Permission = "campaigns.write"
+	// ManageGovernance publishes the confidentiality agreement and
+	// training, runs access reviews and publishes the public report.
+	ManageGovernance Permission = "governance.manage"
 )
 
+// personalData are the permissions that show or move customers' personal
+// data: a member needs the current confidentiality agreement and their
+// role's training before using any of them.
+var personalData = map[Permission]bool{ReadCustomers: true, RevealCustomers: true, ImportCustomers: true, UseOutbox: true}
+
+// PersonalData reports whether p shows or moves personal data.
+func (p Permission) PersonalData() bool { return personalData[p] }
+
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, ManageGovernance},
 	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
 	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
 	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},

@@ -15,23 +15,23 @@ import (
 )
 
 func (s *Server) registerCampaignRoutes(g *echo.Group) {
-	g.GET("/campaigns", s.handleCampaignList, can(staff.ReadCampaigns))
-	g.POST("/campaigns", s.handleCampaignCreate, can(staff.WriteCampaigns))
-	g.GET("/campaigns/:id", s.handleCampaignView, can(staff.ReadCampaigns))
-	g.POST("/campaigns/:id/schedule", s.handleCampaignSchedule, can(staff.WriteCampaigns))
+	g.GET("/campaigns", s.handleCampaignList, s.can(staff.ReadCampaigns))
+	g.POST("/campaigns", s.handleCampaignCreate, s.can(staff.WriteCampaigns))
+	g.GET("/campaigns/:id", s.handleCampaignView, s.can(staff.ReadCampaigns))
+	g.POST("/campaigns/:id/schedule", s.handleCampaignSchedule, s.can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/start", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Start(c.Request().Context(), id, actor)
-	}), can(staff.WriteCampaigns))
+	}), s.can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/pause", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Pause(c.Request().Context(), id, actor)
-	}), can(staff.WriteCampaigns))
+	}), s.can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/resume", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Resume(c.Request().Context(), id, actor)
-	}), can(staff.WriteCampaigns))
+	}), s.can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/cancel", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Cancel(c.Request().Context(), id, actor)
-	}), can(staff.WriteCampaigns))
-	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, can(staff.ReadCampaigns))
+	}), s.can(staff.WriteCampaigns))
+	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, s.can(staff.ReadCampaigns))
 }
 
 type audienceJSON struct {

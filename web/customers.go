@@ -14,9 +14,9 @@ import (
 )
 
 func (s *Server) registerCustomerRoutes(g *echo.Group) {
-	g.GET("/customers", s.handleCustomerList, can(staff.ReadCustomers))
-	g.GET("/customers/:id", s.handleCustomerView, can(staff.ReadCustomers))
-	g.POST("/customers/:id/reveal", s.handleCustomerReveal, can(staff.RevealCustomers))
+	g.GET("/customers", s.handleCustomerList, s.can(staff.ReadCustomers))
+	g.GET("/customers/:id", s.handleCustomerView, s.can(staff.ReadCustomers))
+	g.POST("/customers/:id/reveal", s.handleCustomerReveal, s.can(staff.RevealCustomers))
 }
 
 type customerJSON struct {

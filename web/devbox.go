@@ -13,8 +13,8 @@ import (
 )
 
 func (s *Server) registerDevboxRoutes(g *echo.Group) {
-	g.GET("/devbox/messages", s.handleDevboxList, can(staff.UseOutbox))
-	g.POST("/devbox/messages/:delivery_id/reply", s.handleDevboxReply, can(staff.UseOutbox))
+	g.GET("/devbox/messages", s.handleDevboxList, s.can(staff.UseOutbox))
+	g.POST("/devbox/messages/:delivery_id/reply", s.handleDevboxReply, s.can(staff.UseOutbox))
 }
 
 type devboxMessageJSON struct {

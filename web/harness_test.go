@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -31,17 +32,18 @@ import (
 // app is a running server on a real database and Redis, and what tests
 // need to drive it.
 type app struct {
-	t         *testing.T
-	url       string
-	db        *database.DB
-	staff     *staff.Store
-	customers *customers.Store
-	importer  *customers.Importer
-	devbox    *devbox.Channel
-	templates *templates.Store
-	campaigns *campaigns.Service
-	queue     *queue.Queue
-	logs      *syncBuffer
+	t          *testing.T
+	url        string
+	db         *database.DB
+	staff      *staff.Store
+	customers  *customers.Store
+	importer   *customers.Importer
+	devbox     *devbox.Channel
+	templates  *templates.Store
+	campaigns  *campaigns.Service
+	governance *governance.Service
+	queue      *queue.Queue
+	logs       *syncBuffer
 }
 
 type syncBuffer struct {
@@ -88,8 +90,9 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
+	a.governance = governance.New(db, governance.Config{})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -14,8 +14,8 @@ import (
 )
 
 func (s *Server) registerImportRoutes(g *echo.Group) {
-	g.POST("/customers/import", s.handleImportCreate, can(staff.ImportCustomers), s.uploadLimit)
-	g.GET("/imports/:id", s.handleImportView, can(staff.ImportCustomers))
+	g.POST("/customers/import", s.handleImportCreate, s.can(staff.ImportCustomers), s.uploadLimit)
+	g.GET("/imports/:id", s.handleImportView, s.can(staff.ImportCustomers))
 }
 
 // uploadLimit bounds an upload at HANDOVER_MAX_UPLOAD_MB.

@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
@@ -28,20 +29,21 @@ import (
 
 // Server is the HTTP server and everything its handlers call.
 type Server struct {
-	echo      *echo.Echo
-	http      *http.Server
-	cfg       *config.Config
-	db        *database.DB
-	queue     *queue.Queue
-	staff     *staff.Store
-	customers *customers.Store
-	importer  *customers.Importer
-	templates *templates.Store
-	hooks     Hooks
-	devbox    *devbox.Channel
-	campaigns *campaigns.Service
-	log       *slog.Logger
-	metrics   *metrics
+	echo       *echo.Echo
+	http       *http.Server
+	cfg        *config.Config
+	db         *database.DB
+	queue      *queue.Queue
+	staff      *staff.Store
+	customers  *customers.Store
+	importer   *customers.Importer
+	templates  *templates.Store
+	hooks      Hooks
+	devbox     *devbox.Channel
+	campaigns  *campaigns.Service
+	governance *governance.Service
+	log        *slog.Logger
+	metrics    *metrics
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -58,7 +60,10 @@ type Deps struct {
 	Devbox *devbox.Channel
 	// Campaigns plans and sends campaigns.
 	Campaigns *campaigns.Service
-	Log       *slog.Logger
+	// Governance gates personal data behind the confidentiality agreement
+	// and training, and keeps reviews and the public report.
+	Governance *governance.Service
+	Log        *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -66,7 +71,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -119,6 +124,9 @@ func (s *Server) routes() {
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
+	s.registerGovernanceRoutes(authed)
+	s.registerReviewRoutes(authed)
+	s.registerTransparencyRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -14,13 +14,13 @@ import (
 )
 
 func (s *Server) registerTemplateRoutes(g *echo.Group) {
-	g.GET("/templates", s.handleTemplateList, can(staff.ReadTemplates))
-	g.POST("/templates", s.handleTemplateCreate, can(staff.WriteTemplates))
-	g.GET("/templates/:id", s.handleTemplateView, can(staff.ReadTemplates))
-	g.PUT("/templates/:id", s.handleTemplateUpdate, can(staff.WriteTemplates))
-	g.DELETE("/templates/:id", s.handleTemplateDelete, can(staff.WriteTemplates))
-	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, can(staff.ReadTemplates))
-	g.POST("/templates/:id/preview", s.handleTemplatePreview, can(staff.ReadTemplates))
+	g.GET("/templates", s.handleTemplateList, s.can(staff.ReadTemplates))
+	g.POST("/templates", s.handleTemplateCreate, s.can(staff.WriteTemplates))
+	g.GET("/templates/:id", s.handleTemplateView, s.can(staff.ReadTemplates))
+	g.PUT("/templates/:id", s.handleTemplateUpdate, s.can(staff.WriteTemplates))
+	g.DELETE("/templates/:id", s.handleTemplateDelete, s.can(staff.WriteTemplates))
+	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, s.can(staff.ReadTemplates))
+	g.POST("/templates/:id/preview", s.handleTemplatePreview, s.can(staff.ReadTemplates))
 }
 
 type smsJSON struct {

@@ -11,8 +11,8 @@ import (
 )
 
 func (s *Server) registerTransferRoutes(g *echo.Group) {
-	g.POST("/transfers", s.handleTransferCreate, can(staff.WriteTransfers))
-	g.GET("/transfers/:id", s.handleTransferView, can(staff.ReadTransfers))
+	g.POST("/transfers", s.handleTransferCreate, s.can(staff.WriteTransfers))
+	g.GET("/transfers/:id", s.handleTransferView, s.can(staff.ReadTransfers))
 }
 
 type transferJSON struct {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/staff"
@@ -30,10 +32,11 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 	if _, args, err := subcommand(m, "user", args, "add"); err != nil {
 		return err
 	} else {
-		fs := newFlags(m, "user add", "user add --email E --role admin|agent|marketer|auditor [--name N] [--password-stdin]")
+		fs := newFlags(m, "user add", "user add --email E --role admin|agent|marketer|auditor [--name N] [--expires YYYY-MM-DD] [--password-stdin]")
 		email := fs.String("email", "", "the staff member's email (required)")
 		role := fs.String("role", "", "admin, agent, marketer or auditor (required)")
 		name := fs.String("name", "", "display name")
+		expires := fs.String("expires", "", "third-party account (the buyer's staff, an agency): disabled from this date, Asia/Shanghai midnight")
 		fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
 		if err := parse(fs, args); err != nil {
 			return err
@@ -46,6 +49,15 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
+		mem := &staff.Member{Email: *email, Name: *name, Role: r}
+		if *expires != "" {
+			t, err := time.ParseInLocation("2006-01-02", *expires, time.FixedZone("CST", 8*3600))
+			if err != nil {
+				return handover.Errorf(handover.EINVALID, "--expires must be a date such as 2027-03-31.")
+			}
+			t = t.UTC()
+			mem.ExpiresAt = &t
+		}
 		password := ""
 		if *fromStdin {
 			line, _ := bufio.NewReader(m.Stdin).ReadString('\n')
@@ -56,7 +68,6 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 		if err := m.openStores(ctx); err != nil {
 			return err
 		}
-		mem := &staff.Member{Email: *email, Name: *name, Role: r}
 		if err := m.Staff.CreateMember(ctx, mem, password, "cli"); err != nil {
 			return err
 		}

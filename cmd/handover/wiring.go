@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
@@ -42,6 +43,8 @@ type Main struct {
 	WeChat    *wechat.Channel
 	Devbox    *devbox.Channel
 	Campaigns *campaigns.Service
+	// Governance gates personal data and keeps access reviews.
+	Governance *governance.Service
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -153,6 +156,7 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 func (m *Main) openCampaigns() {
 	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log})
+	m.Governance = governance.New(m.DB, governance.Config{AgreementPeriod: m.Config.AgreementPeriod, ReviewEvery: m.Config.AccessReviewEvery})
 }
 
 // workerQueues are the default queues plus one send queue per channel.

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/staff"
+)
+
+// registerReviewRoutes: access reviews (admins decide, auditors read) and
+// the access report for auditors.
+func (s *Server) registerReviewRoutes(g *echo.Group) {
+	g.POST("/access-reviews", s.handleReviewStart, s.can(staff.ManageGovernance))
+	g.GET("/access-reviews/:id", s.handleReviewView, s.can(staff.ReadAudit))
+	g.POST("/access-reviews/:id/items/:staff_id", s.handleReviewDecide, s.can(staff.ManageGovernance))
+	g.GET("/access-report", s.handleAccessReport, s.can(staff.ReadAudit))
+}
+
+// handleReviewStart snapshots every account for review.
+func (s *Server) handleReviewStart(c echo.Context) error {
+	r, err := s.governance.StartReview(c.Request().Context(), member(c).Actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, r)
+}
+
+// handleReviewView shows a review as JSON, or as CSV with ?format=csv.
+func (s *Server) handleReviewView(c echo.Context) error {
+	r, err := s.governance.FindReviewByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("format") != "csv" {
+		return c.JSON(http.StatusOK, r)
+	}
+	setAttachment(c, "access-review-"+r.ID+".csv")
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"staff_id", "email", "role", "last_sign_in", "reveals", "exports", "decision", "decided_by", "flagged"})
+	for _, it := range r.Items {
+		last := ""
+		if it.LastSignIn != nil {
+			last = it.LastSignIn.UTC().Format(time.RFC3339)
+		}
+		_ = w.Write([]string{it.StaffID, it.Email, it.Role, last, fmt.Sprint(it.Reveals), fmt.Sprint(it.Exports), it.Decision, it.DecidedBy, fmt.Sprint(it.Flagged)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// handleReviewDecide confirms or revokes one account.
+func (s *Server) handleReviewDecide(c echo.Context) error {
+	var req struct {
+		Decision string `json:"decision"`
+		Note     string `json:"note"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.governance.DecideReviewItem(c.Request().Context(), c.Param("id"), c.Param("staff_id"), req.Decision, req.Note, member(c).Actor()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleAccessReport lists reveals and exports with anomaly flags, as JSON
+// or CSV (?format=csv); reading it is itself audited.
+func (s *Server) handleAccessReport(c echo.Context) error {
+	f := governance.AccessFilter{Actor: c.QueryParam("actor")}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := c.QueryParam(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return handover.Errorf(handover.EINVALID, "%s must be an RFC 3339 time such as 2026-03-01T00:00:00+08:00.", p.name)
+			}
+			*p.dst = t.UTC()
+		}
+	}
+	entries, err := s.governance.AccessReport(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if err := s.recordAccess(c, "access_report.read", "audit", "", fmt.Sprintf("entries=%d", len(entries))); err != nil {
+		return err
+	}
+	if c.QueryParam("format") == "csv" {
+		setAttachment(c, "access-report.csv")
+		return governance.WriteAccessCSV(c.Response(), entries)
+	}
+	if entries == nil {
+		entries = []governance.AccessEntry{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+}
+
+// setAttachment starts a CSV download.
+func setAttachment(c echo.Context, name string) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	h.Set(echo.HeaderCacheControl, "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+}
