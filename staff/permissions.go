@@ -23,6 +23,11 @@ const (
 	// ManageGovernance publishes the confidentiality agreement and
 	// training, runs access reviews and publishes the public report.
 	ManageGovernance Permission = "governance.manage"
+	// ManageIncidents records incidents and their timeline.
+	ManageIncidents Permission = "incidents.manage"
+	// WriteAssessments drafts impact assessments; approving one needs
+	// governance.manage and another person.
+	WriteAssessments Permission = "assessments.write"
 )
 
 // personalData are the permissions that show or move customers' personal
@@ -34,9 +39,9 @@ var personalData = map[Permission]bool{ReadCustomers: true, RevealCustomers: tru
 func (p Permission) PersonalData() bool { return personalData[p] }
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, ManageGovernance},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, ManageGovernance, ManageIncidents, WriteAssessments},
 	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
-	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, WriteAssessments},
 	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -21,6 +22,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -92,7 +94,8 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
 	a.governance = governance.New(db, governance.Config{})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
+		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -16,12 +16,14 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
@@ -29,21 +31,23 @@ import (
 
 // Server is the HTTP server and everything its handlers call.
 type Server struct {
-	echo       *echo.Echo
-	http       *http.Server
-	cfg        *config.Config
-	db         *database.DB
-	queue      *queue.Queue
-	staff      *staff.Store
-	customers  *customers.Store
-	importer   *customers.Importer
-	templates  *templates.Store
-	hooks      Hooks
-	devbox     *devbox.Channel
-	campaigns  *campaigns.Service
-	governance *governance.Service
-	log        *slog.Logger
-	metrics    *metrics
+	echo        *echo.Echo
+	http        *http.Server
+	cfg         *config.Config
+	db          *database.DB
+	queue       *queue.Queue
+	staff       *staff.Store
+	customers   *customers.Store
+	importer    *customers.Importer
+	templates   *templates.Store
+	hooks       Hooks
+	devbox      *devbox.Channel
+	campaigns   *campaigns.Service
+	governance  *governance.Service
+	incidents   *incidents.Store
+	assessments *assessments.Store
+	log         *slog.Logger
+	metrics     *metrics
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -63,7 +67,11 @@ type Deps struct {
 	// Governance gates personal data behind the confidentiality agreement
 	// and training, and keeps reviews and the public report.
 	Governance *governance.Service
-	Log        *slog.Logger
+	// Incidents and Assessments keep Art. 57 incidents and Art. 55 impact
+	// assessments.
+	Incidents   *incidents.Store
+	Assessments *assessments.Store
+	Log         *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -71,7 +79,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -127,6 +135,8 @@ func (s *Server) routes() {
 	s.registerGovernanceRoutes(authed)
 	s.registerReviewRoutes(authed)
 	s.registerTransparencyRoutes(authed)
+	s.registerIncidentRoutes(authed)
+	s.registerAssessmentRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -8,9 +8,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
 )
@@ -77,7 +79,8 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance, Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
+			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/assessments"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerAssessmentRoutes(g *echo.Group) {
+	g.POST("/assessments", s.handleAssessmentCreate, s.can(staff.WriteAssessments))
+	g.GET("/transfers/:id/assessments", s.handleAssessmentList, s.can(staff.ReadTransfers))
+	g.POST("/assessments/:id/approve", s.handleAssessmentDecide(true), s.can(staff.ManageGovernance))
+	g.POST("/assessments/:id/reject", s.handleAssessmentDecide(false), s.can(staff.ManageGovernance))
+}
+
+// handleAssessmentCreate drafts an impact assessment for a purpose of a
+// transfer.
+func (s *Server) handleAssessmentCreate(c echo.Context) error {
+	var a assessments.Assessment
+	if err := bindJSON(c, &a); err != nil {
+		return err
+	}
+	t, err := s.customers.FindTransferByID(c.Request().Context(), a.TransferID)
+	if err != nil {
+		return err
+	}
+	if err := s.assessments.Create(c.Request().Context(), &a, t.Purposes, member(c).Actor()); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, a)
+}
+
+func (s *Server) handleAssessmentList(c echo.Context) error {
+	list, err := s.assessments.FindAssessments(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []*assessments.Assessment{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": list})
+}
+
+// handleAssessmentDecide approves or rejects a draft; its author cannot.
+func (s *Server) handleAssessmentDecide(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.assessments.Decide(c.Request().Context(), c.Param("id"), approve, member(c).Actor()); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerIncidentRoutes(g *echo.Group) {
+	g.POST("/incidents", s.handleIncidentCreate, s.can(staff.ManageIncidents))
+	g.GET("/incidents", s.handleIncidentList, s.can(staff.ReadAudit))
+	g.GET("/incidents/:id", s.handleIncidentView, s.can(staff.ReadAudit))
+	g.POST("/incidents/:id/events", s.handleIncidentEvent, s.can(staff.ManageIncidents))
+	g.GET("/incidents/:id/report", s.handleIncidentReport, s.can(staff.ReadAudit))
+}
+
+// handleIncidentCreate records an incident with the affected customers.
+func (s *Server) handleIncidentCreate(c echo.Context) error {
+	var req struct {
+		incidents.Incident
+		CustomerIDs []string `json:"customer_ids"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	in := req.Incident
+	if err := s.incidents.Record(c.Request().Context(), &in, req.CustomerIDs, member(c).Actor()); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+in.ID)
+	return c.JSON(http.StatusCreated, in)
+}
+
+func (s *Server) handleIncidentList(c echo.Context) error {
+	list, err := s.incidents.FindIncidents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": list})
+}
+
+func (s *Server) handleIncidentView(c echo.Context) error {
+	in, err := s.incidents.FindIncidentByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, in)
+}
+
+// handleIncidentEvent adds a timeline step or moves the status.
+func (s *Server) handleIncidentEvent(c echo.Context) error {
+	var req struct {
+		Kind string `json:"kind"`
+		Note string `json:"note"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.incidents.AddEvent(c.Request().Context(), c.Param("id"), req.Kind, req.Note, member(c).Actor()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleIncidentReport renders the report for the regulator as an HTML
+// document to print or save as PDF: counts and measures, no personal data.
+func (s *Server) handleIncidentReport(c echo.Context) error {
+	in, err := s.incidents.FindIncidentByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	data := map[string]any{"I": in, "GeneratedAt": time.Now().UTC()}
+	if err := reportPages.ExecuteTemplate(&buf, "incident.html", data); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
