@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -95,7 +96,7 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.governance = governance.New(db, governance.Config{})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
-		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Log: log})
+		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db), Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -46,6 +47,7 @@ type Server struct {
 	governance  *governance.Service
 	incidents   *incidents.Store
 	assessments *assessments.Store
+	archive     *archive.Store
 	log         *slog.Logger
 	metrics     *metrics
 }
@@ -71,7 +73,9 @@ type Deps struct {
 	// assessments.
 	Incidents   *incidents.Store
 	Assessments *assessments.Store
-	Log         *slog.Logger
+	// Archive files a transfer's records once it takes effect.
+	Archive *archive.Store
+	Log     *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -79,7 +83,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -137,6 +141,7 @@ func (s *Server) routes() {
 	s.registerTransparencyRoutes(authed)
 	s.registerIncidentRoutes(authed)
 	s.registerAssessmentRoutes(authed)
+	s.registerArchiveRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -42,6 +42,7 @@ var commands = map[string]command{
 	"token":   {"API tokens: token create --email E", runToken},
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
 	"audit":   {"audit log: audit verify", runAudit},
+	"archive": {"file a transfer's records: archive customers|index --transfer T", runArchive},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
 	"version": {"print the version", runVersion},
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -80,7 +81,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
-			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Log: m.Log})
+			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/archive"
+	"github.com/handoverhq/handover/staff"
+)
+
+// registerArchiveRoutes: admins file a transfer's records after it takes
+// effect; admins and auditors search the archive and export its index.
+func (s *Server) registerArchiveRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/archive", s.handleArchiveRun, s.can(staff.ManageGovernance))
+	g.GET("/transfers/:id/archive-index", s.handleArchiveIndex, s.can(staff.ReadAudit))
+	g.GET("/archive", s.handleArchiveSearch, s.can(staff.ReadAudit))
+}
+
+// handleArchiveRun files every customer not yet archived. Large lists
+// are better filed with `handover archive customers`, which shows progress.
+func (s *Server) handleArchiveRun(c echo.Context) error {
+	n, err := s.archive.ArchiveCustomers(c.Request().Context(), c.Param("id"), member(c).Actor(), nil)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"archived": n})
+}
+
+func (s *Server) handleArchiveIndex(c echo.Context) error {
+	setAttachment(c, "archive-index-"+c.Param("id")+".csv")
+	return s.archive.WriteIndex(c.Request().Context(), c.Response(), c.Param("id"))
+}
+
+func (s *Server) handleArchiveSearch(c echo.Context) error {
+	limit, _ := strconv.Atoi(c.QueryParam("limit"))
+	list, next, err := s.archive.FindRecords(c.Request().Context(), archive.Filter{TransferID: c.QueryParam("transfer_id"),
+		Classification: c.QueryParam("classification"), ArchiveNo: c.QueryParam("archive_no"), RecordID: c.QueryParam("record_id"),
+		Cursor: c.QueryParam("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []archive.Record{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": list, "next_cursor": next})
+}
