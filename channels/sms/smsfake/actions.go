@@ -16,16 +16,16 @@ func (s *Server) sendSms(w http.ResponseWriter, r *http.Request, p map[string]st
 	}
 	params, ok := parseParams(p["TemplateParam"])
 	if !ok {
-		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_JSON_PARAM", Message: "JSON参数不合法，只接受字符串值"})
 		return
 	}
 	if len(phones) > 1000 {
-		s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.MOBILE_COUNT_OVER_LIMIT", Message: "手机号码数量超过限制"})
 		return
 	}
 	for _, ph := range phones {
 		if !validPhone(ph) {
-			s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"})
+			s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.MOBILE_NUMBER_ILLEGAL", Message: "非法手机号"})
 			return
 		}
 	}
@@ -45,7 +45,7 @@ func (s *Server) sendBatchSms(w http.ResponseWriter, r *http.Request, p map[stri
 	var params []map[string]string
 	c := Call{Action: "SendBatchSms"}
 	if json.Unmarshal([]byte(p["PhoneNumberJson"]), &phones) != nil || json.Unmarshal([]byte(p["SignNameJson"]), &signs) != nil {
-		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "PhoneNumberJson and SignNameJson must be JSON arrays of strings"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_JSON_PARAM", Message: "PhoneNumberJson and SignNameJson must be JSON arrays of strings"})
 		return
 	}
 	c.Phones = len(phones)
@@ -54,20 +54,20 @@ func (s *Server) sendBatchSms(w http.ResponseWriter, r *http.Request, p map[stri
 		return
 	}
 	if tp := p["TemplateParamJson"]; tp != "" && (json.Unmarshal([]byte(tp), &params) != nil || len(params) != len(phones)) {
-		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_JSON_PARAM", "TemplateParamJson must have one object per phone"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_JSON_PARAM", Message: "TemplateParamJson must have one object per phone"})
 		return
 	}
 	switch {
 	case len(phones) == 0 || len(phones) > 100:
-		s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_COUNT_OVER_LIMIT", "手机号码数量超过限制"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.MOBILE_COUNT_OVER_LIMIT", Message: "手机号码数量超过限制"})
 		return
 	case len(signs) != len(phones):
-		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_PARAMETERS", "SignNameJson must have one sign name per phone"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_PARAMETERS", Message: "SignNameJson must have one sign name per phone"})
 		return
 	}
 	for _, ph := range phones {
 		if !validPhone(ph) {
-			s.answerError(w, c, apiError{http.StatusOK, "isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"})
+			s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.MOBILE_NUMBER_ILLEGAL", Message: "非法手机号"})
 			return
 		}
 	}
@@ -88,9 +88,9 @@ func (s *Server) sendBatchSms(w http.ResponseWriter, r *http.Request, p map[stri
 func checkTemplate(code string, haveSign bool) *apiError {
 	switch {
 	case code == "":
-		return &apiError{http.StatusBadRequest, "MissingTemplateCode", "TemplateCode is mandatory for this action."}
+		return &apiError{Status: http.StatusBadRequest, Code: "MissingTemplateCode", Message: "TemplateCode is mandatory for this action."}
 	case !haveSign:
-		return &apiError{http.StatusBadRequest, "MissingSignName", "SignName is mandatory for this action."}
+		return &apiError{Status: http.StatusBadRequest, Code: "MissingSignName", Message: "SignName is mandatory for this action."}
 	}
 	return nil
 }
@@ -110,7 +110,7 @@ type detail struct {
 func (s *Server) querySendDetails(w http.ResponseWriter, p map[string]string) {
 	c := Call{Action: "QuerySendDetails", Phones: 1}
 	if p["PhoneNumber"] == "" || len(p["SendDate"]) != 8 || p["PageSize"] == "" || p["CurrentPage"] == "" {
-		s.answerError(w, c, apiError{http.StatusOK, "isv.INVALID_PARAMETERS", "PhoneNumber, SendDate (yyyyMMdd), PageSize and CurrentPage are required"})
+		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_PARAMETERS", Message: "PhoneNumber, SendDate (yyyyMMdd), PageSize and CurrentPage are required"})
 		return
 	}
 	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)

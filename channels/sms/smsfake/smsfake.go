@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels/sms"
+	"github.com/handoverhq/handover/internal/aliyunfake"
 )
 
 // Credentials the fake accepts; Config uses them.
 const (
-	AccessKeyID     = "fake-access-key-id"
-	AccessKeySecret = "fake-access-key-secret"
+	AccessKeyID     = aliyunfake.AccessKeyID
+	AccessKeySecret = aliyunfake.AccessKeySecret
 	SignName        = "Handover"
 )
 
