@@ -25,13 +25,19 @@ const Prefix = "HANDOVER_"
 // Config is every setting. docs/config.md lists them; a test keeps the two
 // in step.
 type Config struct {
-	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
-	DataDir            string        `env:"DATA_DIR" envDefault:"./data"`
-	DatabaseURL        string        `env:"DATABASE_URL"`
-	RedisURL           string        `env:"REDIS_URL"`
-	PublicURL          string        `env:"PUBLIC_URL"`
-	MasterKey          string        `env:"MASTER_KEY"`
-	PreviousMasterKeys []string      `env:"PREVIOUS_MASTER_KEYS" envSeparator:","`
+	HTTPAddr           string   `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	DataDir            string   `env:"DATA_DIR" envDefault:"./data"`
+	DatabaseURL        string   `env:"DATABASE_URL"`
+	RedisURL           string   `env:"REDIS_URL"`
+	PublicURL          string   `env:"PUBLIC_URL"`
+	MasterKey          string   `env:"MASTER_KEY"`
+	PreviousMasterKeys []string `env:"PREVIOUS_MASTER_KEYS" envSeparator:","`
+	// The master key kept encrypted by Aliyun KMS instead (see pii/aliyunkms).
+	MasterKeyKMSBlob   string        `env:"MASTER_KEY_KMS_BLOB"`
+	KMSURL             string        `env:"KMS_URL" envDefault:"https://kms.cn-hangzhou.aliyuncs.com"`
+	KMSRegion          string        `env:"KMS_REGION" envDefault:"cn-hangzhou"`
+	KMSAccessKeyID     string        `env:"KMS_ACCESS_KEY_ID"`
+	KMSAccessKeySecret string        `env:"KMS_ACCESS_KEY_SECRET"`
 	AdminEmail         string        `env:"ADMIN_EMAIL" envDefault:"admin@handover.local"`
 	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat          string        `env:"LOG_FORMAT" envDefault:"text"`
@@ -175,6 +181,17 @@ func (c *Config) validate() error {
 		if _, err := pii.ParseMasterKey(c.MasterKey); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY: %v", err)
 		}
+	}
+	if c.MasterKeyKMSBlob != "" {
+		if c.MasterKey != "" {
+			return fmt.Errorf("configuration: set HANDOVER_MASTER_KEY or HANDOVER_MASTER_KEY_KMS_BLOB, not both")
+		}
+		if c.KMSAccessKeyID == "" || c.KMSAccessKeySecret == "" {
+			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY_KMS_BLOB needs HANDOVER_KMS_ACCESS_KEY_ID and HANDOVER_KMS_ACCESS_KEY_SECRET")
+		}
+	}
+	if p, err := url.Parse(c.KMSURL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("configuration: HANDOVER_KMS_URL must be an http(s) URL")
 	}
 	for i, k := range c.PreviousMasterKeys {
 		if _, err := pii.ParseMasterKey(k); err != nil {

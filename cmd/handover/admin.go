@@ -10,6 +10,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/aliyunkms"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -134,11 +135,25 @@ func runKeys(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := parse(newFlags(m, "keys "+sub, "keys "+sub), args); err != nil {
+	fs := newFlags(m, "keys "+sub, "keys generate [--kms-key-id K] | keys rotate")
+	kmsKey := fs.String("kms-key-id", "", "generate: print the new key encrypted by this Aliyun KMS key, for HANDOVER_MASTER_KEY_KMS_BLOB")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if sub == "generate" {
-		fmt.Fprintln(m.Stdout, pii.GenerateMasterKey())
+		key := pii.GenerateMasterKey()
+		if *kmsKey == "" {
+			fmt.Fprintln(m.Stdout, key)
+			return nil
+		}
+		if err := m.loadConfig(); err != nil {
+			return err
+		}
+		blob, err := aliyunkms.EncryptMasterKey(m.kmsConfig(), *kmsKey, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, blob)
 		return nil
 	}
 	if err := m.openStores(ctx); err != nil {

@@ -80,6 +80,9 @@ func (m *Main) openStores(ctx context.Context) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	if err := m.unsealMasterKey(); err != nil {
+		return err
+	}
 	current, previous, generated, err := m.Config.MasterKeys()
 	if err != nil {
 		return err
