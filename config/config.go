@@ -75,7 +75,10 @@ type Channels struct {
 	EmailReplyDomain string `env:"EMAIL_REPLY_DOMAIN"`
 	EmailRate        int    `env:"EMAIL_RATE" envDefault:"200"`
 	SMTPInboundAddr  string `env:"SMTP_INBOUND_ADDR"`
-	HookSecret       string `env:"HOOK_SECRET"`
+	// PEM files; with them the inbound listener offers STARTTLS.
+	SMTPInboundTLSCert string `env:"SMTP_INBOUND_TLS_CERT"`
+	SMTPInboundTLSKey  string `env:"SMTP_INBOUND_TLS_KEY"`
+	HookSecret         string `env:"HOOK_SECRET"`
 }
 
 // Load reads the environment (as os.Environ gives it) into a Config and
@@ -300,6 +303,9 @@ func (c *Channels) validate() error {
 	}
 	if err := need(c.EmailOn(), "email", map[string]string{"EMAIL_FROM": c.EmailFrom}); err != nil {
 		return err
+	}
+	if (c.SMTPInboundTLSCert == "") != (c.SMTPInboundTLSKey == "") {
+		return fmt.Errorf("configuration: set both HANDOVER_SMTP_INBOUND_TLS_CERT and HANDOVER_SMTP_INBOUND_TLS_KEY, or neither")
 	}
 	if c.SMTPInboundAddr != "" && c.EmailReplyDomain == "" {
 		return fmt.Errorf("configuration: HANDOVER_SMTP_INBOUND_ADDR is set but HANDOVER_EMAIL_REPLY_DOMAIN is empty")

@@ -3,6 +3,7 @@ package email
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -35,8 +36,10 @@ type Listener struct {
 }
 
 // NewListener returns a Listener for addr (e.g. "127.0.0.1:2525") that
-// accepts mail for cfg.ReplyDomain and passes events to record.
-func NewListener(addr string, cfg Config, record channels.RecordFunc, log *slog.Logger) *Listener {
+// accepts mail for cfg.ReplyDomain and passes events to record. With
+// tlsConfig it offers STARTTLS, so sending servers that prefer encryption
+// (most do) deliver replies encrypted; nil serves plain SMTP only.
+func NewListener(addr string, cfg Config, tlsConfig *tls.Config, record channels.RecordFunc, log *slog.Logger) *Listener {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -50,6 +53,7 @@ func NewListener(addr string, cfg Config, record channels.RecordFunc, log *slog.
 	s.ReadTimeout = inboundTimeout
 	s.WriteTimeout = inboundTimeout
 	s.ErrorLog = slogPrinter{log}
+	s.TLSConfig = tlsConfig
 	l.server = s
 	return l
 }

@@ -3,9 +3,16 @@ package email_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -14,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email"
@@ -47,9 +55,15 @@ func (in *inbox) take() []channels.InboundEvent {
 // startListener serves a Listener for reply.example.com on a free port.
 func startListener(t *testing.T) (string, *inbox) {
 	t.Helper()
+	return startListenerTLS(t, nil)
+}
+
+// startListenerTLS is startListener offering STARTTLS with tlsConfig.
+func startListenerTLS(t *testing.T, tlsConfig *tls.Config) (string, *inbox) {
+	t.Helper()
 	in := &inbox{}
 	var logs bytes.Buffer
-	l := email.NewListener("", email.Config{ReplyDomain: "reply.example.com"}, in.record, slog.New(slog.NewTextHandler(&logs, nil)))
+	l := email.NewListener("", email.Config{ReplyDomain: "reply.example.com"}, tlsConfig, in.record, slog.New(slog.NewTextHandler(&logs, nil)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -194,5 +208,63 @@ func TestListenerReplyOverOpenSession(t *testing.T) {
 	}
 	if got := in.take(); len(got) != 1 || got[0].Text != "OK" || got[0].DeliveryID != "01HXE2E" {
 		t.Errorf("events = %+v", got)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "reply.example.com"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+// With a certificate the listener offers STARTTLS and takes a reply over it.
+func TestListenerSTARTTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	addr, in := startListenerTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		t.Fatal("STARTTLS not offered")
+	}
+	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if state, ok := c.TLSConnectionState(); !ok || !state.HandshakeComplete {
+		t.Fatal("no TLS after STARTTLS")
+	}
+	if err := c.Mail("li.lei@customer.example"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("r-01HXREPLYGBK000000000001@reply.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(fixture(t, "reply_gbk.eml"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	if got := in.take(); len(got) != 1 || got[0].DeliveryID != "01HXREPLYGBK000000000001" {
+		t.Fatalf("events over TLS = %+v", got)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -105,7 +106,16 @@ func (m *Main) startInboundSMTP() (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbound SMTP on %s (HANDOVER_SMTP_INBOUND_ADDR): %w", addr, err)
 	}
-	l := email.NewListener(addr, m.emailConfig(), m.Inbox.Record, m.Log)
+	var tlsConfig *tls.Config
+	if cc := m.Config.Channels; cc.SMTPInboundTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cc.SMTPInboundTLSCert, cc.SMTPInboundTLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("inbound SMTP TLS (HANDOVER_SMTP_INBOUND_TLS_CERT, _KEY): %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	l := email.NewListener(addr, m.emailConfig(), tlsConfig, m.Inbox.Record, m.Log)
 	go func() {
 		if err := l.Serve(ln); err != nil {
 			m.Log.Error("inbound SMTP stopped", "err", err)
