@@ -4,11 +4,15 @@ BENCH_ROWS ?= 1000000
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test test-short bench fuzz lint build clean
+.PHONY: run demo test test-short bench fuzz lint build clean
 
 ## run: Handover on its embedded defaults (SQLite + in-process Redis) at http://127.0.0.1:8080
 run:
 	$(GO) run ./cmd/handover serve
+
+## demo: fill the embedded database with made-up customers, a transfer and a draft campaign (then: make run)
+demo:
+	$(GO) run ./cmd/handover demo
 
 ## test: the whole suite (SQLite always; PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 test:

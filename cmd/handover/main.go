@@ -44,6 +44,7 @@ var commands = map[string]command{
 	"audit":   {"audit log: audit verify", runAudit},
 	"archive": {"file a transfer's records: archive customers|index --transfer T", runArchive},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
+	"demo":    {"fill an empty embedded installation with made-up customers, a transfer and a draft campaign", runDemo},
 	"version": {"print the version", runVersion},
 }
 
