@@ -119,6 +119,8 @@ func (s *Server) routes() {
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
+	s.registerCorrectionRoutes(authed)
+	s.registerRightsRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.
