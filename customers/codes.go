@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -119,8 +121,10 @@ func codeHash(id, code string) string {
 // SQLite's immediate transactions already serialise writers.
 func lockCustomer(ctx context.Context, tx *database.Tx, customerID string) (status string, err error) {
 	err = tx.QueryRowContext(ctx, `UPDATE customers SET status = status WHERE id = $1 RETURNING status`, customerID).Scan(&status)
-	if err != nil {
-		return "", database.MapError(err)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", handover.Errorf(handover.ENOTFOUND, "Customer not found.")
+	} else if err != nil {
+		return "", fmt.Errorf("lock customer: %w", err)
 	}
 	return status, nil
 }
@@ -188,15 +192,17 @@ func checkCode(ctx context.Context, tx *database.Tx, challengeID, customerID, pu
 }
 
 // codeMessage is the message that carries a code, in the customer's
-// language.
-func codeMessage(customerID, locale string, to channels.Address, code string) channels.Message {
+// language. Its delivery id, which channels use as an idempotency key and
+// the email Message-ID, is "code-" and the challenge id: no deliveries row
+// has it.
+func codeMessage(ch *Challenge, customerID, locale string, to channels.Address, code string) channels.Message {
 	text := fmt.Sprintf("您的验证码是 %s，%d 分钟内有效。请勿告诉他人。", code, int(CodeTTL/time.Minute))
 	subject := "验证码"
 	if strings.HasPrefix(locale, "en") {
 		text = fmt.Sprintf("Your confirmation code is %s. It is valid for %d minutes. Do not share it.", code, int(CodeTTL/time.Minute))
 		subject = "Confirmation code"
 	}
-	return channels.Message{CustomerID: customerID, To: to, Kind: channels.Notice, Subject: subject, Text: text,
+	return channels.Message{DeliveryID: "code-" + ch.ID, CustomerID: customerID, To: to, Kind: channels.Notice, Subject: subject, Text: text,
 		Template: &channels.Template{Params: map[string]string{"code": code}}}
 }
 

@@ -2,6 +2,7 @@ package customers_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"sync"
 	"testing"
@@ -193,6 +194,16 @@ func TestDataAccessCodes(t *testing.T) {
 		}
 		if n := countRows(t, db, "confirmation_codes WHERE code_hash LIKE '%"+out.lastCode(t)+"%'"); n != 0 {
 			t.Error("a code is stored in the clear")
+		}
+
+		// A code that could not be sent is withdrawn.
+		clk.advance(time.Hour)
+		out.fail = errors.New("provider down")
+		if _, err := s.StartDataAccess(ctx, a, "phone", out.send); handover.ErrorCode(err) != handover.EUNAVAILABLE {
+			t.Errorf("failed send: %v", err)
+		}
+		if n := countRows(t, db, "confirmation_codes WHERE used_at IS NULL AND created_at = (SELECT MAX(created_at) FROM confirmation_codes)"); n != 0 {
+			t.Errorf("the unsent code is still usable (%d)", n)
 		}
 	})
 }

@@ -219,7 +219,7 @@ func (s *Store) RequestCorrection(ctx context.Context, in CorrectionInput, send 
 	}
 	to := channels.Address{Phone: req.Proposed.Phone, Email: req.Proposed.Email}
 	req.Challenge.To = maskAddress(to)
-	if err := s.sendCode(ctx, send, req.Challenge, codeMessage(req.CustomerID, locale, to, code)); err != nil {
+	if err := s.sendCode(ctx, send, req.Challenge, codeMessage(req.Challenge, req.CustomerID, locale, to, code)); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -327,7 +327,7 @@ func (s *Store) ResendCorrectionCode(ctx context.Context, customerID, requestID,
 	}
 	to := channels.Address{Phone: req.Proposed.Phone, Email: req.Proposed.Email}
 	ch.To = maskAddress(to)
-	if err := s.sendCode(ctx, send, ch, codeMessage(customerID, locale, to, code)); err != nil {
+	if err := s.sendCode(ctx, send, ch, codeMessage(ch, customerID, locale, to, code)); err != nil {
 		return nil, err
 	}
 	return ch, nil

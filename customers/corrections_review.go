@@ -251,6 +251,19 @@ func decisionReason(reason, what string) (string, error) {
 func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*CorrectionRequest, error) {
 	var req *CorrectionRequest
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		// The customer's row is locked first, as erasure locks it, so an
+		// erasure and an approval run one after the other.
+		var customerID string
+		if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM correction_requests WHERE id = $1`, id).Scan(&customerID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return handover.Errorf(handover.ENOTFOUND, "Correction request not found.")
+			}
+			return fmt.Errorf("approve correction: %w", err)
+		}
+		status, err := lockCustomer(ctx, tx, customerID)
+		if err != nil {
+			return err
+		}
 		// The conditional update decides which of two racing approvals
 		// applies the change; the other finds it approved.
 		res, err := tx.ExecContext(ctx, `UPDATE correction_requests SET status = $1, decided_by = $2, decided_at = $3, updated_at = $3
@@ -267,6 +280,9 @@ func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*Corre
 			}
 			return handover.Errorf(handover.ECONFLICT, "Only a pending request can be approved; this one is %s.", req.Status)
 		}
+		if status == StatusErased {
+			return handover.Errorf(handover.ECONFLICT, "The customer was erased; the request cannot be applied.")
+		}
 		if err := s.applyCorrection(ctx, tx, req); err != nil {
 			return err
 		}
@@ -282,11 +298,7 @@ func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*Corre
 // fields and recomputes the blind indexes.
 func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *CorrectionRequest) error {
 	var enc string
-	var status string
-	err := tx.QueryRowContext(ctx, `SELECT pii_enc, status FROM customers WHERE id = $1`, req.CustomerID).Scan(&enc, &status)
-	if errors.Is(err, sql.ErrNoRows) || status == StatusErased {
-		return handover.Errorf(handover.ECONFLICT, "The customer was erased; the request cannot be applied.")
-	} else if err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT pii_enc FROM customers WHERE id = $1`, req.CustomerID).Scan(&enc); err != nil {
 		return fmt.Errorf("apply correction: %w", err)
 	}
 	keys, err := s.vault.CustomerKeys(ctx, tx, []string{req.CustomerID})

@@ -58,14 +58,16 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 		if err := pii.DestroyCustomerKey(ctx, tx, id); err != nil {
 			return fmt.Errorf("erase customer key: %w", err)
 		}
+		// Rows in the order every other writer locks them (customer, codes,
+		// requests), so that no two transactions wait on each other.
 		for _, q := range []struct {
 			what, sql string
 			args      []any
 		}{
-			{"cancel correction requests", `UPDATE correction_requests SET status = 'cancelled', updated_at = $2
-				WHERE customer_id = $1 AND status IN ('awaiting_confirmation', 'pending')`, []any{id, tx.Now}},
 			{"delete codes", `DELETE FROM confirmation_codes WHERE customer_id = $1`, []any{id}},
 			{"delete grants", `DELETE FROM data_access_grants WHERE customer_id = $1`, []any{id}},
+			{"cancel correction requests", `UPDATE correction_requests SET status = 'cancelled', updated_at = $2
+				WHERE customer_id = $1 AND status IN ('awaiting_confirmation', 'pending')`, []any{id, tx.Now}},
 			{"suppress deliveries", `UPDATE deliveries SET status = 'suppressed', skip_reason = 'erased', lease_until = NULL, updated_at = $2
 				WHERE customer_id = $1 AND status IN ('planned', 'queued')`, []any{id, tx.Now}},
 		} {

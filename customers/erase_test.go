@@ -118,6 +118,7 @@ func TestEraseCustomer(t *testing.T) {
 		if err != nil || ref.ID == "" {
 			t.Fatalf("refuse = %+v, %v", ref, err)
 		}
+		pending := request(t, s, &outbox{}, b, customers.CorrectionFields{Company: "丁商贸"})
 		if _, err := s.EraseCustomer(ctx, b, "staff:s1", " "); handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("erasure without reason: %v", err)
 		}
@@ -130,6 +131,12 @@ func TestEraseCustomer(t *testing.T) {
 		}
 		if _, err := s.EraseCustomer(ctx, "01J00000000000000000000000", "staff:s1", "x"); handover.ErrorCode(err) != handover.ENOTFOUND {
 			t.Errorf("erasing an unknown customer: %v", err)
+		}
+		if _, err := s.ApproveCorrection(ctx, pending.ID, "staff:s1"); handover.ErrorCode(err) != handover.ECONFLICT {
+			t.Errorf("approving an erased customer's correction: %v", err)
+		}
+		if st := mustCorrection(t, s, pending.ID).Status; st != customers.CorrectionCancelled {
+			t.Errorf("an erased customer's open request is %s", st)
 		}
 		if _, err := s.RefuseErasure(ctx, b, "staff:s1", "late"); handover.ErrorCode(err) != handover.ECONFLICT {
 			t.Errorf("refusing after erasure: %v", err)
@@ -173,6 +180,41 @@ func TestEraseCustomer(t *testing.T) {
 		// A is untouched; the old phone of B may now be taken by a correction.
 		if cu, _ := s.FindCustomerByID(ctx, a); cu.Name != "张三" {
 			t.Error("erasing B touched A")
+		}
+	})
+}
+
+// TestEraseRacesApproval: whichever runs first, an erased customer ends
+// with no blind index and no readable field, and neither call deadlocks.
+func TestEraseRacesApproval(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		a, _ := seedRightsCustomers(t, s)
+		out := &outbox{}
+		r := request(t, s, out, a, customers.CorrectionFields{Phone: "13700004444"})
+		if _, err := s.ConfirmCorrection(ctx, a, r.ID, out.lastCode(t)); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 2)
+		go func() {
+			_, err := s.ApproveCorrection(ctx, r.ID, "staff:s1")
+			if handover.ErrorCode(err) == handover.ECONFLICT {
+				err = nil
+			}
+			done <- err
+		}()
+		go func() {
+			_, err := s.EraseCustomer(ctx, a, "staff:s2", "客户要求删除")
+			done <- err
+		}()
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := countRows(t, db, "customers WHERE id = '"+a+"' AND (status <> 'erased' OR phone_idx IS NOT NULL OR email_idx IS NOT NULL OR pii_enc <> '')"); n != 0 {
+			t.Error("the customer kept personal data after erasure")
 		}
 	})
 }

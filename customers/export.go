@@ -279,7 +279,7 @@ func (s *Store) StartDataAccess(ctx context.Context, customerID, via string, sen
 		return nil, err
 	}
 	ch.To = maskAddress(to)
-	if err := s.sendCode(ctx, send, ch, codeMessage(customerID, locale, to, code)); err != nil {
+	if err := s.sendCode(ctx, send, ch, codeMessage(ch, customerID, locale, to, code)); err != nil {
 		return nil, err
 	}
 	return ch, nil
