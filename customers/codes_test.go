@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/email"
+	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
@@ -238,4 +241,37 @@ func TestConcurrentCodeUse(t *testing.T) {
 			t.Errorf("one code gave %d grants", granted)
 		}
 	})
+}
+
+// TestCodeByEmailThroughSMTP sends a data-access code by the real email
+// channel to a real SMTP server.
+func TestCodeByEmailThroughSMTP(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.SQLite(t)
+	clk := setClock(db)
+	s := newStore(t, db)
+	a, _ := seedRightsCustomers(t, s)
+	sink := smtptest.New(t)
+	ch, err := email.New(email.Config{SMTPURL: sink.URL(), From: "Handover <notice@example.com>", ReplyDomain: "reply.example.com", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ch.Close() })
+	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Email: ch})
+	c, err := s.StartDataAccess(ctx, a, "email", send)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sink.Messages()
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "zhang@example.com" || c.To != "z***@example.com" {
+		t.Fatalf("sent %d messages: %+v", len(got), got)
+	}
+	if id := got[0].Header().Get("Message-ID"); !strings.Contains(id, "code-"+c.ID) {
+		t.Errorf("Message-ID %q", id)
+	}
+	// Without an SMS channel a phone code has nowhere to go.
+	clk.advance(2 * time.Minute)
+	if _, err := s.StartDataAccess(ctx, a, "phone", customers.ChannelSender(nil)); handover.ErrorMessage(err) != "No channel can send the confirmation code." {
+		t.Errorf("no channel: %v", err)
+	}
 }
