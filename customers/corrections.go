@@ -45,7 +45,7 @@ func (f CorrectionFields) Masked() CorrectionFields {
 		Address: pii.MaskText(f.Address), Company: pii.MaskText(f.Company)}
 }
 
-// get and set address the fields by their import names.
+// field addresses one field by its import name (FieldName …); nil for others.
 func (f *CorrectionFields) field(name string) *string {
 	switch name {
 	case FieldName:
