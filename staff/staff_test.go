@@ -92,4 +92,8 @@ func TestRolePermissions(t *testing.T) {
 	if staff.Auditor.Can(staff.ImportCustomers) || staff.Agent.Can(staff.WriteTransfers) || !staff.Admin.Can(staff.WriteTransfers) {
 		t.Fatal("write permissions are wrong")
 	}
+	if !staff.Agent.Can(staff.ReviewCorrections) || !staff.Admin.Can(staff.ReviewCorrections) || staff.Marketer.Can(staff.ReviewCorrections) ||
+		!staff.Admin.Can(staff.EraseCustomers) || staff.Agent.Can(staff.EraseCustomers) || staff.Auditor.Can(staff.EraseCustomers) {
+		t.Fatal("rights permissions are wrong")
+	}
 }

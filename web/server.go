@@ -142,6 +142,8 @@ func (s *Server) routes() {
 	s.registerIncidentRoutes(authed)
 	s.registerAssessmentRoutes(authed)
 	s.registerArchiveRoutes(authed)
+	s.registerCorrectionRoutes(authed)
+	s.registerRightsRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.
