@@ -16,6 +16,7 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	EUNAVAILABLE  = "unavailable"
+	ETOOMANY      = "rate_limited" // slow down: a throttle or a send limit
 	EINTERNAL     = "internal"
 )
 

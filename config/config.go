@@ -59,16 +59,18 @@ type Config struct {
 // Channels configures the providers. A channel is on when its required
 // variables are set; with none on, the devbox records messages instead.
 type Channels struct {
-	WeChatAppID      string `env:"WECHAT_APP_ID"`
-	WeChatAppSecret  string `env:"WECHAT_APP_SECRET"`
-	WeChatToken      string `env:"WECHAT_TOKEN"`
-	WeChatAESKey     string `env:"WECHAT_AES_KEY"`
-	WeChatAPIBase    string `env:"WECHAT_API_BASE" envDefault:"https://api.weixin.qq.com"`
-	WeChatRate       int    `env:"WECHAT_RATE" envDefault:"100"`
-	AliyunKeyID      string `env:"ALIYUN_ACCESS_KEY_ID"`
-	AliyunKeySecret  string `env:"ALIYUN_ACCESS_KEY_SECRET"`
-	AliyunSMSURL     string `env:"ALIYUN_SMS_ENDPOINT" envDefault:"https://dysmsapi.aliyuncs.com"`
-	SMSSignName      string `env:"SMS_SIGN_NAME"`
+	WeChatAppID     string `env:"WECHAT_APP_ID"`
+	WeChatAppSecret string `env:"WECHAT_APP_SECRET"`
+	WeChatToken     string `env:"WECHAT_TOKEN"`
+	WeChatAESKey    string `env:"WECHAT_AES_KEY"`
+	WeChatAPIBase   string `env:"WECHAT_API_BASE" envDefault:"https://api.weixin.qq.com"`
+	WeChatRate      int    `env:"WECHAT_RATE" envDefault:"100"`
+	AliyunKeyID     string `env:"ALIYUN_ACCESS_KEY_ID"`
+	AliyunKeySecret string `env:"ALIYUN_ACCESS_KEY_SECRET"`
+	AliyunSMSURL    string `env:"ALIYUN_SMS_ENDPOINT" envDefault:"https://dysmsapi.aliyuncs.com"`
+	SMSSignName     string `env:"SMS_SIGN_NAME"`
+	// The approved template (one variable, code) for confirmation codes.
+	SMSCodeTemplate  string `env:"SMS_CODE_TEMPLATE"`
 	SMSRate          int    `env:"SMS_RATE" envDefault:"50"`
 	SMTPURL          string `env:"SMTP_URL"`
 	EmailFrom        string `env:"EMAIL_FROM"`

@@ -47,11 +47,20 @@ type SendFunc func(ctx context.Context, m channels.Message) error
 // ChannelSender returns a SendFunc that sends a code by SMS to a phone and
 // by email to an address, falling back to the devbox channel when the
 // provider channel is not configured (embedded mode).
-func ChannelSender(chans map[channels.Name]channels.Channel) SendFunc {
+//
+// smsTemplate is the Aliyun template code approved for confirmation codes
+// (HANDOVER_SMS_CODE_TEMPLATE, one variable: code); Aliyun sends nothing
+// without one.
+func ChannelSender(chans map[channels.Name]channels.Channel, smsTemplate string) SendFunc {
 	return func(ctx context.Context, m channels.Message) error {
 		name := channels.Email
 		if m.To.Phone != "" {
 			name = channels.SMS
+			if m.Template != nil {
+				t := *m.Template
+				t.TemplateCode = smsTemplate
+				m.Template = &t
+			}
 		}
 		ch := chans[name]
 		if ch == nil {
@@ -142,10 +151,10 @@ func issueCode(ctx context.Context, tx *database.Tx, customerID, purpose, subjec
 		return "", nil, fmt.Errorf("count codes: %w", err)
 	}
 	if lastMinute >= codesPerMinute {
-		return "", nil, handover.Errorf(handover.EUNAVAILABLE, "A code was sent less than a minute ago; wait a minute before asking for another.")
+		return "", nil, handover.Errorf(handover.ETOOMANY, "A code was sent less than a minute ago; wait a minute before asking for another.")
 	}
 	if lastHour >= codesPerHour {
-		return "", nil, handover.Errorf(handover.EUNAVAILABLE, "Too many codes were sent in the last hour; try again later.")
+		return "", nil, handover.Errorf(handover.ETOOMANY, "Too many codes were sent in the last hour; try again later.")
 	}
 	ch = &Challenge{ID: ulid.Make().String(), ExpiresAt: tx.Now.Add(CodeTTL)}
 	code = newCode()

@@ -12,6 +12,8 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email"
+	"github.com/handoverhq/handover/channels/sms"
+	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -132,7 +134,7 @@ func TestDataAccessCodes(t *testing.T) {
 			t.Errorf("code went to %q (%+v)", ch.To, out.msgs[0].To)
 		}
 		// Resend throttle: one a minute, five an hour.
-		if _, err := s.StartDataAccess(ctx, a, "email", out.send); handover.ErrorCode(err) != handover.EUNAVAILABLE {
+		if _, err := s.StartDataAccess(ctx, a, "email", out.send); handover.ErrorCode(err) != handover.ETOOMANY {
 			t.Errorf("second code within a minute: %v", err)
 		}
 		for i := 0; i < 4; i++ {
@@ -142,7 +144,7 @@ func TestDataAccessCodes(t *testing.T) {
 			}
 		}
 		clk.advance(61 * time.Second)
-		if _, err := s.StartDataAccess(ctx, a, "phone", out.send); handover.ErrorCode(err) != handover.EUNAVAILABLE {
+		if _, err := s.StartDataAccess(ctx, a, "phone", out.send); handover.ErrorCode(err) != handover.ETOOMANY {
 			t.Errorf("sixth code within an hour: %v", err)
 		}
 		code := out.lastCode(t)
@@ -257,7 +259,7 @@ func TestCodeByEmailThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ch.Close() })
-	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Email: ch})
+	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Email: ch}, "")
 	c, err := s.StartDataAccess(ctx, a, "email", send)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +273,29 @@ func TestCodeByEmailThroughSMTP(t *testing.T) {
 	}
 	// Without an SMS channel a phone code has nowhere to go.
 	clk.advance(2 * time.Minute)
-	if _, err := s.StartDataAccess(ctx, a, "phone", customers.ChannelSender(nil)); handover.ErrorMessage(err) != "No channel can send the confirmation code." {
+	if _, err := s.StartDataAccess(ctx, a, "phone", customers.ChannelSender(nil, "")); handover.ErrorMessage(err) != "No channel can send the confirmation code." {
 		t.Errorf("no channel: %v", err)
+	}
+}
+
+// TestCodeBySMSThroughAliyun sends a code by the real SMS SDK to the fake
+// Aliyun with the approved code template and the code as its variable.
+func TestCodeBySMSThroughAliyun(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.SQLite(t)
+	s := newStore(t, db)
+	a, _ := seedRightsCustomers(t, s)
+	fake := smsfake.New(t)
+	ch, err := sms.New(fake.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.SMS: ch}, "SMS_CODE_1")
+	if _, err := s.StartDataAccess(ctx, a, "phone", send); err != nil {
+		t.Fatal(err)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != 1 || msgs[0].TemplateCode != "SMS_CODE_1" || len(msgs[0].Params["code"]) != 6 || msgs[0].Phone != "13812345678" {
+		t.Fatalf("sent %+v", msgs)
 	}
 }

@@ -264,6 +264,15 @@ func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*Corre
 		if err != nil {
 			return err
 		}
+		// Archived records (归档) are read-only for staff edits.
+		var archived int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive_records WHERE record_type = 'customer' AND record_id = $1`,
+			customerID).Scan(&archived); err != nil {
+			return fmt.Errorf("approve correction: %w", err)
+		}
+		if archived > 0 {
+			return handover.Errorf(handover.ECONFLICT, "This customer is archived and read-only; the correction cannot be applied.")
+		}
 		// The conditional update decides which of two racing approvals
 		// applies the change; the other finds it approved.
 		res, err := tx.ExecContext(ctx, `UPDATE correction_requests SET status = $1, decided_by = $2, decided_at = $3, updated_at = $3

@@ -153,7 +153,7 @@ func TestCorrectionOfPhoneNeedsCode(t *testing.T) {
 		if _, err := s.ConfirmCorrection(ctx, b, r.ID, code); handover.ErrorCode(err) != handover.ENOTFOUND {
 			t.Errorf("another customer's request: %v", err)
 		}
-		if _, err := s.ResendCorrectionCode(ctx, a, r.ID, "en", out.send); handover.ErrorCode(err) != handover.EUNAVAILABLE {
+		if _, err := s.ResendCorrectionCode(ctx, a, r.ID, "en", out.send); handover.ErrorCode(err) != handover.ETOOMANY {
 			t.Errorf("resend within a minute: %v", err)
 		}
 		c, err := s.ConfirmCorrection(ctx, a, r.ID, code)
@@ -261,4 +261,29 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// An archived customer (归档) is read-only: a correction is not applied.
+func TestCorrectionOfArchivedCustomer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		a, _ := seedRightsCustomers(t, s)
+		r := request(t, s, &outbox{}, a, customers.CorrectionFields{Address: "上海市三号路"})
+		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
+			Purposes: []string{"售后"}, DataCategories: []string{"name"}, RetentionDays: 30}
+		if err := s.CreateTransfer(ctx, tr, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO archive_records (record_type, record_id, transfer_id, archive_no, classification,
+			archived_by, archived_at) VALUES ('customer', $1, $2, 'HO-2026-0001-000001', 'no_response', 'test', $3)`, a, tr.ID, db.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ApproveCorrection(ctx, r.ID, "staff:s1"); handover.ErrorCode(err) != handover.ECONFLICT {
+			t.Fatalf("approving an archived customer's correction: %v", err)
+		}
+		if cu, _ := s.FindCustomerByID(ctx, a); cu.Address != "上海市一号路" {
+			t.Error("an archived customer changed")
+		}
+	})
 }

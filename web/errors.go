@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	handover.EFORBIDDEN:    http.StatusForbidden,
 	handover.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	handover.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	handover.ETOOMANY:      http.StatusTooManyRequests,
 	handover.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -30,7 +31,7 @@ var codeOfStatus = map[int]string{
 	http.StatusForbidden:             handover.EFORBIDDEN,
 	http.StatusRequestEntityTooLarge: handover.ETOOLARGE,
 	http.StatusServiceUnavailable:    handover.EUNAVAILABLE,
-	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusTooManyRequests:       handover.ETOOMANY,
 }
 
 // titles are short, localised headlines per code; the message carries the
@@ -44,7 +45,7 @@ var titles = map[string][2]string{ // code → {en, zh-CN}
 	handover.ETOOLARGE:     {"Too large", "内容过大"},
 	handover.EUNAVAILABLE:  {"Temporarily unavailable", "暂时不可用"},
 	handover.EINTERNAL:     {"Internal error", "内部错误"},
-	"rate_limited":         {"Too many requests", "请求过于频繁"},
+	handover.ETOOMANY:      {"Too many requests", "请求过于频繁"},
 }
 
 type errorBody struct {

@@ -38,7 +38,7 @@ func TestCorrectionReviewAndErasureOverAPI(t *testing.T) {
 		}
 		id := list[0].ID
 
-		send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox})
+		send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")
 		r, err := a.customers.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: id, Source: customers.SourcePortal,
 			Actor: "customer:" + id, Proposed: customers.CorrectionFields{Phone: "13700002222"}}, send)
 		if err != nil {
