@@ -56,6 +56,9 @@ func ChannelSender(chans map[channels.Name]channels.Channel, smsTemplate string)
 		name := channels.Email
 		if m.To.Phone != "" {
 			name = channels.SMS
+			if chans[channels.SMS] != nil && smsTemplate == "" {
+				return handover.Errorf(handover.EUNAVAILABLE, "Codes cannot be sent by SMS here; choose email instead.")
+			}
 			if m.Template != nil {
 				t := *m.Template
 				t.TemplateCode = smsTemplate
