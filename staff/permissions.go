@@ -20,12 +20,14 @@ const (
 	ReadCampaigns Permission = "campaigns.read"
 	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
 	WriteCampaigns Permission = "campaigns.write"
+	// WriteLinks issues and revokes customers' personal portal links.
+	WriteLinks Permission = "links.write"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
-	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
-	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, WriteLinks},
+	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns, WriteLinks},
+	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, WriteLinks},
 	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},
 }
 

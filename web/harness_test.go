@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -40,6 +41,8 @@ type app struct {
 	devbox    *devbox.Channel
 	templates *templates.Store
 	campaigns *campaigns.Service
+	links     *links.Store
+	inbox     *channels.Inbox
 	queue     *queue.Queue
 	logs      *syncBuffer
 }
@@ -84,12 +87,15 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
 	// As in embedded mode: no provider, so the devbox records messages.
-	a.devbox = devbox.New(db, keys, channels.NewInbox(db, vault, q, log).Record)
+	a.inbox = channels.NewInbox(db, vault, q, log)
+	a.devbox = devbox.New(db, keys, a.inbox.Record)
+	a.links = links.NewStore(db, vault, a.customers, cfg.LinkTTL)
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns,
+		Links: a.links, RecordEvent: a.inbox.Record, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

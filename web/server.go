@@ -14,13 +14,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
@@ -40,8 +43,12 @@ type Server struct {
 	hooks     Hooks
 	devbox    *devbox.Channel
 	campaigns *campaigns.Service
-	log       *slog.Logger
-	metrics   *metrics
+	links     *links.Store
+	// recordEvent stores portal events (survey feedback) in the inbox.
+	recordEvent channels.RecordFunc
+	portal      *portal
+	log         *slog.Logger
+	metrics     *metrics
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -58,7 +65,12 @@ type Deps struct {
 	Devbox *devbox.Channel
 	// Campaigns plans and sends campaigns.
 	Campaigns *campaigns.Service
-	Log       *slog.Logger
+	// Links issues and resolves the customers' personal links.
+	Links *links.Store
+	// RecordEvent stores the portal's inbound events (survey free text
+	// and low scores) for the feedback queue: (*channels.Inbox).Record.
+	RecordEvent channels.RecordFunc
+	Log         *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -66,7 +78,13 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, links: d.Links,
+		recordEvent: d.RecordEvent, log: d.Log, metrics: newMetrics()}
+	var rdb redis.UniversalClient
+	if d.Queue != nil {
+		rdb = d.Queue.Redis
+	}
+	s.portal = newPortal(rdb, s.metrics.registry)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -119,6 +137,8 @@ func (s *Server) routes() {
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
+	s.registerLinkRoutes(authed)
+	s.registerPortalRoutes()
 }
 
 // Handler exposes the routes, for tests and embedding.
