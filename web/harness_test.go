@@ -32,7 +32,7 @@ import (
 // app is a running server on a real database and Redis, and what tests
 // need to drive it.
 type app struct {
-	t         *testing.T
+	t         testing.TB
 	url       string
 	db        *database.DB
 	staff     *staff.Store
@@ -64,7 +64,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
+func newApp(t testing.TB, db *database.DB, q *queue.Queue, env ...string) *app {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir()}, env...))
@@ -102,7 +102,7 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	return a
 }
 
-func mustKey(t *testing.T) []byte {
+func mustKey(t testing.TB) []byte {
 	k, err := pii.ParseMasterKey(pii.GenerateMasterKey())
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,9 @@ type portal struct {
 	pages    map[string]*template.Template
 	throttle *guessThrottle
 	cssETag  string
+	// transfers caches transfers by id: a transfer is never changed once
+	// recorded, and every portal page shows one.
+	transfers sync.Map
 }
 
 func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
@@ -193,9 +196,15 @@ func (s *Server) newPortalView(c echo.Context) *portalView {
 
 // withTransfer loads the link's transfer and its notice into v.
 func (s *Server) withTransfer(ctx context.Context, v *portalView, l *links.Link) error {
-	t, err := s.customers.FindTransferByID(ctx, l.TransferID)
-	if err != nil {
-		return err
+	var t *customers.Transfer
+	if cached, ok := s.portal.transfers.Load(l.TransferID); ok {
+		t = cached.(*customers.Transfer)
+	} else {
+		var err error
+		if t, err = s.customers.FindTransferByID(ctx, l.TransferID); err != nil {
+			return err
+		}
+		s.portal.transfers.Store(t.ID, t)
 	}
 	v.Transfer, v.Notice = t, buildNotice(t, l, v.Lang, v.T)
 	return nil

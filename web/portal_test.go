@@ -163,7 +163,9 @@ func TestPortalTokens(t *testing.T) {
 	if _, err := a.db.ExecContext(context.Background(), `UPDATE links SET expires_at = $1 WHERE id = $2`, time.Now().UTC().Add(-time.Hour), le.ID); err != nil {
 		t.Fatal(err)
 	}
-	var out struct{ RevokedAt *time.Time `json:"revoked_at"` }
+	var out struct {
+		RevokedAt *time.Time `json:"revoked_at"`
+	}
 	if code := a.postJSON("/api/v1/links/"+lr.ID+"/revoke", a.tokenFor(staff.Agent), "", &out); code != http.StatusOK || out.RevokedAt == nil {
 		t.Fatalf("revoke: %d", code)
 	}
