@@ -179,7 +179,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 		msgs[i] = channels.Message{DeliveryID: d.id, CustomerID: d.customer, Kind: channels.Notice,
 			To:      channels.Address{Phone: cust.Phone, Email: cust.Email, OpenID: cust.WeChatOpenID},
-			Subject: r.Subject, Text: r.Text, HTML: r.HTML, Link: link, Template: r.Provider}
+			Subject: r.Subject, Text: r.Text, HTML: r.HTML, Link: link, UnsubscribeURL: link + "/unsubscribe", Template: r.Provider}
 		out[i].linkHash = hash
 		byChannel[d.ch] = append(byChannel[d.ch], i)
 	}
