@@ -66,6 +66,13 @@ func (b *syncBuffer) String() string {
 
 func newApp(t testing.TB, db *database.DB, q *queue.Queue, env ...string) *app {
 	t.Helper()
+	return newAppWith(t, db, q, nil, env...)
+}
+
+// newAppWith is newApp with a chance to change the server's deps (e.g. add
+// a WeChat channel) before it starts.
+func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.Deps), env ...string) *app {
+	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir()}, env...))
 	if err != nil {
@@ -93,9 +100,13 @@ func newApp(t testing.TB, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
-	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
+	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns,
-		Links: a.links, RecordEvent: a.inbox.Record, Log: log})
+		Links: a.links, RecordEvent: a.inbox.Record, Log: log}
+	if change != nil {
+		change(&deps)
+	}
+	srv := web.New(deps)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

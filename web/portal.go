@@ -135,7 +135,10 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		var l *links.Link
 		var err error
-		if c.Request().Method == http.MethodGet && c.Path() == "/l/:token" {
+		step := s.wechatStep(c)
+		// Opening the notice counts an open; the return from WeChat's
+		// OAuth is the same open.
+		if c.Request().Method == http.MethodGet && c.Path() == "/l/:token" && step != "back" {
 			l, err = s.links.Open(ctx, c.Param("token"))
 		} else {
 			l, err = s.links.Resolve(ctx, c.Param("token"))
@@ -156,6 +159,11 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(linkKey, l)
+		if step != "" {
+			if done, err := s.wechatOAuth(c, l, step); done || err != nil {
+				return err
+			}
+		}
 		return next(c)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -46,6 +47,7 @@ type Server struct {
 	links     *links.Store
 	// recordEvent stores portal events (survey feedback) in the inbox.
 	recordEvent channels.RecordFunc
+	wechat      *wechat.Channel
 	portal      *portal
 	log         *slog.Logger
 	metrics     *metrics
@@ -70,7 +72,10 @@ type Deps struct {
 	// RecordEvent stores the portal's inbound events (survey free text
 	// and low scores) for the feedback queue: (*channels.Inbox).Record.
 	RecordEvent channels.RecordFunc
-	Log         *slog.Logger
+	// WeChat, when configured, binds the openid of a customer who opens
+	// their link inside WeChat (OAuth snsapi_base).
+	WeChat *wechat.Channel
+	Log    *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -79,7 +84,7 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, links: d.Links,
-		recordEvent: d.RecordEvent, log: d.Log, metrics: newMetrics()}
+		recordEvent: d.RecordEvent, wechat: d.WeChat, log: d.Log, metrics: newMetrics()}
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
