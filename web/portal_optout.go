@@ -67,7 +67,14 @@ func (s *Server) handlePortalOptOutSubmit(c echo.Context) error {
 	if scope == "all" {
 		title = v.T["optout_done_all"]
 	}
-	v.Result = resultView{Title: title, Detail: v.T["optout_done_detail"] + s.cfg.CompanyContact, Action: v.T["back_notice"], Href: v.Base}
+	if err := s.withTransfer(c.Request().Context(), v, l); err != nil {
+		return err
+	}
+	contact := s.cfg.CompanyContact
+	if contact == "" {
+		contact = v.Transfer.BuyerContact
+	}
+	v.Result = resultView{Title: title, Detail: v.T["optout_done_detail"] + contact, Action: v.T["back_notice"], Href: v.Base}
 	return s.renderPortal(c, http.StatusOK, "result", v)
 }
 

@@ -24,6 +24,7 @@ func portalTable() map[string]map[string]string {
 		"notice_intro":         {"%s 的业务将转让给 %s。以下说明您的个人信息将如何转移及您享有的权利。", "%s is transferring its business to %s. This page explains how your personal data moves and what your rights are."},
 		"sec_who":              {"谁在转让", "Who is transferring"},
 		"who_body":             {"转让方：%s；接收方：%s；生效日期：%s。", "Seller: %s. Buyer: %s. Effective from %s."},
+		"buyer_label":          {"接收方：", "Buyer: "},
 		"sec_contact":          {"接收方联系方式", "How to reach the buyer"},
 		"sec_data":             {"转移的信息", "What data moves"},
 		"sec_purposes":         {"使用目的", "For which purposes"},
