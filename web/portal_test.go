@@ -111,6 +111,7 @@ func TestPortalConsent(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "江南商贸有限公司") || !strings.Contains(body, "400-800-1234") || !strings.Contains(body, "第十七条") {
 			t.Fatalf("notice: %d\n%s", code, body)
 		}
+		t.Logf("notice page: %d bytes", len(body))
 		if len(body) > 20_000 {
 			t.Errorf("notice page is %d bytes", len(body))
 		}
