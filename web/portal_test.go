@@ -13,11 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
 )
 
 // seedPortal imports two customers and records a transfer with two
@@ -310,5 +313,51 @@ func TestLinkAPI(t *testing.T) {
 	}
 	if code := a.postJSON("/api/v1/customers/"+ids[0]+"/links", a.tokenFor(staff.Admin), `{"transfer_id":"`+transfer+`","purposes":["别的"]}`, nil); code != http.StatusBadRequest {
 		t.Fatalf("unknown purpose: %d", code)
+	}
+}
+
+func TestCampaignSurvey(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	ids, transfer := a.seedPortal()
+	admin := a.tokenFor(staff.Admin)
+	ctx := context.Background()
+	if _, err := a.templates.InstallDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
+	if err != nil || len(tmpl) != 1 {
+		t.Fatalf("devbox template: %v", err)
+	}
+	var c struct{ ID string }
+	body := `{"name":"survey","transfer_id":"` + transfer + `","kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":"` + tmpl[0].ID + `"}}`
+	if code := a.postJSON("/api/v1/campaigns", admin, body, &c); code != http.StatusCreated {
+		t.Fatalf("create campaign: %d", code)
+	}
+	var sv struct{ NPS, CSAT bool }
+	if code := a.do(http.MethodPut, "/api/v1/campaigns/"+c.ID+"/survey", admin, "application/json",
+		strings.NewReader(`{"csat":true,"question":"这次交接顺利吗？"}`), &sv).StatusCode; code != http.StatusOK || sv.NPS || !sv.CSAT {
+		t.Fatalf("set survey: %d %+v", code, sv)
+	}
+	token, hash, _ := links.NewToken()
+	err = a.db.InTx(ctx, func(tx *database.Tx) error {
+		return links.InsertTx(ctx, tx, []links.Link{{ID: "01JLINKSURVEY0000000000000", TokenHash: hash, CustomerID: ids[0], CampaignID: c.ID,
+			TransferID: transfer, Purposes: []string{"订单履行"}, ExpiresAt: time.Now().Add(time.Hour), CreatedBy: "test"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := a.visitor()
+	_, page := v.get("/l/" + token + "/survey")
+	if !strings.Contains(page, "这次交接顺利吗？") || !strings.Contains(page, `name="csat"`) || strings.Contains(page, `name="nps"`) {
+		t.Fatalf("survey page:\n%s", page)
+	}
+	form := url.Values{"_csrf": {csrfRE.FindStringSubmatch(page)[1]}, "csat": {"5"}}
+	if code, _, _ := v.post("/l/"+token+"/survey", form); code != http.StatusSeeOther {
+		t.Fatalf("answer: %d", code)
+	}
+	var events int
+	a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbound_events WHERE channel = 'portal'`).Scan(&events)
+	if events != 0 {
+		t.Fatalf("a happy answer without text opened %d tickets", events)
 	}
 }
