@@ -180,7 +180,9 @@ func nullTime(t sql.NullTime) *time.Time {
 }
 
 // Resolve returns the live link of a token, or ErrUnknown, ErrExpired or
-// ErrRevoked. It does not count an open.
+// ErrRevoked; with the last two the link comes back too, for the one
+// thing a dead link still does (an email's one-click unsubscribe). It
+// does not count an open.
 func (s *Store) Resolve(ctx context.Context, token string) (*Link, error) {
 	if _, err := ParseToken(token); err != nil {
 		return nil, ErrUnknown
@@ -193,9 +195,9 @@ func (s *Store) Resolve(ctx context.Context, token string) (*Link, error) {
 	}
 	switch {
 	case l.RevokedAt != nil:
-		return nil, ErrRevoked
+		return l, ErrRevoked
 	case !s.db.Now().Before(l.ExpiresAt):
-		return nil, ErrExpired
+		return l, ErrExpired
 	}
 	return l, nil
 }

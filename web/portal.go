@@ -144,6 +144,9 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 			l, err = s.links.Resolve(ctx, c.Param("token"))
 		}
 		switch {
+		case l != nil && c.Path() == "/l/:token/unsubscribe":
+			// An email is unsubscribed from whenever it is read, even
+			// after its link expired or was revoked (RFC 8058).
 		case errors.Is(err, links.ErrUnknown), errors.Is(err, links.ErrExpired), errors.Is(err, links.ErrRevoked):
 			status := http.StatusGone
 			if errors.Is(err, links.ErrUnknown) {

@@ -188,6 +188,15 @@ func TestPortalTokens(t *testing.T) {
 	if pages[http.StatusGone] != pages[http.StatusNotFound] {
 		t.Error("the 404 and 410 pages differ: they hint whether a token existed")
 	}
+	// An old email still unsubscribes in one click.
+	resp := a.do(http.MethodPost, "/l/"+expired+"/unsubscribe", "", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
+	if chs, _ := a.customers.ChannelOptOuts(context.Background(), ids[0]); resp.StatusCode != http.StatusOK || len(chs) != 1 {
+		t.Fatalf("one-click through an expired link: %d, opt-outs %v", resp.StatusCode, chs)
+	}
+	resp = a.do(http.MethodPost, "/l/AAAAAAAAAAAAAA/unsubscribe", "", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("one-click with an unknown token: %d", resp.StatusCode)
+	}
 }
 
 func TestPortalThrottle(t *testing.T) {
