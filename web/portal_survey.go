@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,8 +73,8 @@ func (s *Server) handlePortalSurveySubmit(c echo.Context) error {
 		v.Survey = newSurveyView(sv)
 		v.Survey.NPS, v.Survey.CSAT, v.Survey.Text = c.FormValue("nps"), c.FormValue("csat"), c.FormValue("text")
 		v.Problem = v.T["survey_bad"]
-		if err != nil {
-			v.Problem = handover.ErrorMessage(err)
+		if utf8.RuneCountInString(a.Text) > links.MaxSurveyText {
+			v.Problem = v.T["survey_long"]
 		}
 		return s.renderPortal(c, http.StatusBadRequest, "survey", v)
 	} else if err != nil {

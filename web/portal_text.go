@@ -66,6 +66,7 @@ func portalTable() map[string]map[string]string {
 		"submit":               {"提交", "Submit"},
 		"survey_saved":         {"感谢您的反馈", "Thank you for your feedback"},
 		"survey_saved_detail":  {"我们已收到您的回答。如需回复，我们的客服会与您联系。", "We have your answer. If it needs a reply, our service team will contact you."},
+		"survey_long":          {"意见请控制在 2000 字以内。", "Please keep your comment under 2,000 characters."},
 		"survey_bad":           {"请选择评分后再提交。", "Please pick a score before submitting."},
 		"optout_intro":         {"选择您不想再接收消息的渠道。退订立即生效，尚未发送的消息将不再发送。", "Choose where you no longer want messages. It takes effect at once: messages not sent yet will not be sent."},
 		"optout_all":           {"全部渠道", "All channels"},
