@@ -18,12 +18,16 @@ import (
 )
 
 // TestSentLinks: every sent message's link is a links row bound to its
-// delivery, campaign, transfer and purposes, and opens the portal.
+// delivery, campaign, transfer and purposes, living as long as the
+// campaign says, and opens the portal.
 func TestSentLinks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		c := e.create("links")
+		if _, err := e.svc.SetPortalSettings(ctx, c.ID, campaigns.PortalSettings{LinkTTLDays: 7}, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.svc.Start(ctx, c.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +45,7 @@ func TestSentLinks(t *testing.T) {
 				t.Fatalf("link %q: %v", m.Link, err)
 			}
 			if l.CampaignID != c.ID || l.TransferID != e.transfer || l.DeliveryID == "" || len(l.Purposes) != 1 ||
-				time.Until(l.ExpiresAt) < 29*24*time.Hour {
+				time.Until(l.ExpiresAt) < 6*24*time.Hour || time.Until(l.ExpiresAt) > 7*24*time.Hour {
 				t.Fatalf("link %+v", l)
 			}
 		}

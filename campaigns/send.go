@@ -68,8 +68,12 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil || len(rows) == 0 {
 		return err
 	}
+	ttl, err := s.linkTTL(ctx, c.ID)
+	if err != nil {
+		return err
+	}
 	outcomes, purposes := s.send(ctx, c, p.Batch, rows)
-	if err := s.record(ctx, c, purposes, rows, outcomes); err != nil {
+	if err := s.record(ctx, c, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
 		return err
 	}
 	if err := s.enqueueFallbacks(ctx, c.ID, outcomes); err != nil {
@@ -313,17 +317,24 @@ func (s *Service) newLink() (link, hash string, err error) {
 	return s.cfg.PublicURL + "/l/" + token, hash, nil
 }
 
+// linkBinding is what a batch's sent links are bound to besides their
+// delivery: the transfer's purposes, and how long they live.
+type linkBinding struct {
+	purposes []string
+	ttl      time.Duration
+}
+
 // sentLinks are the links rows of the sent outcomes: bound to the
 // delivery, the campaign, its transfer and all the transfer's purposes.
-func (s *Service) sentLinks(c *Campaign, purposes []string, rows []claimed, outs []outcome, sent []int, now time.Time) []links.Link {
+func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent []int, now time.Time) []links.Link {
 	out := make([]links.Link, 0, len(sent))
 	for _, i := range sent {
 		if outs[i].linkHash == "" {
 			continue
 		}
 		out = append(out, links.Link{ID: ulid.Make().String(), TokenHash: outs[i].linkHash, CustomerID: rows[i].customer,
-			DeliveryID: rows[i].id, CampaignID: c.ID, TransferID: c.TransferID, Purposes: purposes,
-			ExpiresAt: now.Add(s.cfg.LinkTTL), CreatedBy: "campaign:" + c.ID})
+			DeliveryID: rows[i].id, CampaignID: c.ID, TransferID: c.TransferID, Purposes: lb.purposes,
+			ExpiresAt: now.Add(lb.ttl), CreatedBy: "campaign:" + c.ID})
 	}
 	return out
 }
@@ -335,7 +346,7 @@ func (s *Service) sentLinks(c *Campaign, purposes []string, rows []claimed, outs
 // (one multi-row insert). Rows only change while still "sending", so a
 // cancel in between is not undone; a sent message's link is stored even
 // then, since the customer has it.
-func (s *Service) record(ctx context.Context, c *Campaign, purposes []string, rows []claimed, outs []outcome) error {
+func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows []claimed, outs []outcome) error {
 	type group struct {
 		status, reason, errMsg string
 		rateLimited, retry     bool
@@ -390,7 +401,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, purposes []string, ro
 				return fmt.Errorf("record sent deliveries: %w", err)
 			}
 		}
-		if err := links.InsertTx(ctx, tx, s.sentLinks(c, purposes, rows, outs, sent, tx.Now)); err != nil {
+		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
 			return fmt.Errorf("record sent links: %w", err)
 		}
 		for _, g := range order {

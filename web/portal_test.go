@@ -325,7 +325,7 @@ func TestLinkAPI(t *testing.T) {
 	}
 }
 
-func TestCampaignSurvey(t *testing.T) {
+func TestCampaignPortalSettings(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
 	ids, transfer := a.seedPortal()
 	admin := a.tokenFor(staff.Admin)
@@ -342,10 +342,18 @@ func TestCampaignSurvey(t *testing.T) {
 	if code := a.postJSON("/api/v1/campaigns", admin, body, &c); code != http.StatusCreated {
 		t.Fatalf("create campaign: %d", code)
 	}
-	var sv struct{ NPS, CSAT bool }
-	if code := a.do(http.MethodPut, "/api/v1/campaigns/"+c.ID+"/survey", admin, "application/json",
-		strings.NewReader(`{"csat":true,"question":"这次交接顺利吗？"}`), &sv).StatusCode; code != http.StatusOK || sv.NPS || !sv.CSAT {
-		t.Fatalf("set survey: %d %+v", code, sv)
+	var ps struct {
+		Survey      struct{ NPS, CSAT bool }
+		LinkTTLDays int `json:"link_ttl_days"`
+	}
+	if code := a.do(http.MethodPut, "/api/v1/campaigns/"+c.ID+"/portal", admin, "application/json",
+		strings.NewReader(`{"survey":{"csat":true,"question":"这次交接顺利吗？"},"link_ttl_days":14}`), &ps).StatusCode; code != http.StatusOK ||
+		ps.Survey.NPS || !ps.Survey.CSAT || ps.LinkTTLDays != 14 {
+		t.Fatalf("set portal settings: %d %+v", code, ps)
+	}
+	if code := a.do(http.MethodPut, "/api/v1/campaigns/"+c.ID+"/portal", admin, "application/json",
+		strings.NewReader(`{"link_ttl_days":400}`), nil).StatusCode; code != http.StatusBadRequest {
+		t.Fatalf("ttl of 400 days: %d", code)
 	}
 	token, hash, _ := links.NewToken()
 	err = a.db.InTx(ctx, func(tx *database.Tx) error {

@@ -143,7 +143,7 @@ func (s *Server) routes() {
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
 	s.registerLinkRoutes(authed)
-	s.registerCampaignSurveyRoutes(authed)
+	s.registerCampaignPortalRoutes(authed)
 	s.registerPortalRoutes()
 }
 

@@ -25,6 +25,8 @@ CREATE INDEX links_campaign ON links (campaign_id);
 -- A campaign's survey: JSON {"nps":true,"csat":false,"question":"..."};
 -- empty means NPS and free text.
 ALTER TABLE campaigns ADD COLUMN survey TEXT NOT NULL DEFAULT '';
+-- How long the campaign's links live, in days; 0: HANDOVER_LINK_TTL.
+ALTER TABLE campaigns ADD COLUMN link_ttl_days BIGINT NOT NULL DEFAULT 0;
 
 -- One answer per link.
 CREATE TABLE survey_answers (
