@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/templates"
 )
@@ -76,7 +77,10 @@ type Config struct {
 	Channels map[channels.Name]channels.Channel
 	// PublicURL prefixes personal links (PUBLIC_URL).
 	PublicURL string
-	Log       *slog.Logger
+	// LinkTTL is how long a sent personal link lives (default 30 days,
+	// HANDOVER_LINK_TTL).
+	LinkTTL time.Duration
+	Log     *slog.Logger
 	// BatchSize is the number of deliveries per batch task (default 200).
 	BatchSize int
 	// Lease is how long a worker owns the rows it claimed (default 6 min,
@@ -102,6 +106,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.LinkTTL <= 0 {
+		cfg.LinkTTL = links.DefaultTTL
 	}
 	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log}
 }

@@ -2,10 +2,6 @@ package campaigns
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,11 +10,13 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/templates"
 )
@@ -70,8 +68,12 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	outcomes := s.send(ctx, c, p.Batch, rows)
-	if err := s.record(ctx, rows, outcomes); err != nil {
+	ttl, err := s.linkTTL(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	outcomes, purposes := s.send(ctx, c, p.Batch, rows)
+	if err := s.record(ctx, c, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
 		return err
 	}
 	if err := s.enqueueFallbacks(ctx, c.ID, outcomes); err != nil {
@@ -119,8 +121,9 @@ func (s *Service) claim(ctx context.Context, campaignID string, batch int) ([]cl
 	return out, err
 }
 
-// send renders and sends the claimed rows; outcomes are in row order.
-func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claimed) []outcome {
+// send renders and sends the claimed rows; outcomes are in row order. It
+// also returns the transfer's purposes, which the links sent are bound to.
+func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claimed) ([]outcome, []string) {
 	out := make([]outcome, len(rows))
 	custs := make([]*customers.Customer, len(rows))
 	transfer, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
@@ -128,7 +131,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		for i := range out {
 			out[i] = outcome{retry: true, errMsg: "transfer could not be loaded"}
 		}
-		return out
+		return out, nil
 	}
 	custByID, bulkErr := s.cfg.Customers.FindCustomersByIDs(ctx, customerIDs(rows))
 	versions := map[string]*templates.Version{}
@@ -180,7 +183,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 		msgs[i] = channels.Message{DeliveryID: d.id, CustomerID: d.customer, Kind: channels.Notice,
 			To:      channels.Address{Phone: cust.Phone, Email: cust.Email, OpenID: cust.WeChatOpenID},
-			Subject: r.Subject, Text: r.Text, HTML: r.HTML, Link: link, Template: r.Provider}
+			Subject: r.Subject, Text: r.Text, HTML: r.HTML, Link: link, UnsubscribeURL: link + "/unsubscribe", Template: r.Provider}
 		out[i].linkHash = hash
 		byChannel[d.ch] = append(byChannel[d.ch], i)
 	}
@@ -214,7 +217,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			s.fallBack(ctx, c, batch, rows[i].ch, custs[i], &out[i])
 		}
 	}
-	return out
+	return out, transfer.Purposes
 }
 
 func customerIDs(rows []claimed) []string {
@@ -303,25 +306,47 @@ func classify(r channels.Result, linkHash string, attempts int) outcome {
 	}
 }
 
-// newLink makes the customer's personal link: a random secret token whose
-// SHA-256 is stored on the delivery. TODO(links issue): the portal route
-// that resolves /l/{token} is not served yet.
+// newLink makes the customer's personal link: a random token (links
+// package) whose SHA-256 is stored on the delivery and, once the message
+// is sent, in the links table (record).
 func (s *Service) newLink() (link, hash string, err error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
+	token, hash, err := links.NewToken()
+	if err != nil {
 		return "", "", err
 	}
-	token := base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
-	return s.cfg.PublicURL + "/l/" + token, hex.EncodeToString(sum[:]), nil
+	return s.cfg.PublicURL + "/l/" + token, hash, nil
+}
+
+// linkBinding is what a batch's sent links are bound to besides their
+// delivery: the transfer's purposes, and how long they live.
+type linkBinding struct {
+	purposes []string
+	ttl      time.Duration
+}
+
+// sentLinks are the links rows of the sent outcomes: bound to the
+// delivery, the campaign, its transfer and all the transfer's purposes.
+func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent []int, now time.Time) []links.Link {
+	out := make([]links.Link, 0, len(sent))
+	for _, i := range sent {
+		if outs[i].linkHash == "" {
+			continue
+		}
+		out = append(out, links.Link{ID: ulid.Make().String(), TokenHash: outs[i].linkHash, CustomerID: rows[i].customer,
+			DeliveryID: rows[i].id, CampaignID: c.ID, TransferID: c.TransferID, Purposes: lb.purposes,
+			ExpiresAt: now.Add(lb.ttl), CreatedBy: "campaign:" + c.ID})
+	}
+	return out
 }
 
 // record writes every outcome in one transaction and few statements: the
 // sent rows (each with its own provider id and link hash) through one
 // UPDATE joined to a VALUES list per recordChunk rows, the others grouped
-// by what they set and updated by id lists. Rows only change while still
-// "sending", so a cancel in between is not undone.
-func (s *Service) record(ctx context.Context, rows []claimed, outs []outcome) error {
+// by what they set and updated by id lists, and the sent links inserted
+// (one multi-row insert). Rows only change while still "sending", so a
+// cancel in between is not undone; a sent message's link is stored even
+// then, since the customer has it.
+func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows []claimed, outs []outcome) error {
 	type group struct {
 		status, reason, errMsg string
 		rateLimited, retry     bool
@@ -375,6 +400,9 @@ func (s *Service) record(ctx context.Context, rows []claimed, outs []outcome) er
 			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return fmt.Errorf("record sent deliveries: %w", err)
 			}
+		}
+		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
+			return fmt.Errorf("record sent links: %w", err)
 		}
 		for _, g := range order {
 			ids := groups[g]

@@ -20,6 +20,9 @@ const (
 	SMS    Name = "sms"
 	Email  Name = "email"
 	Devbox Name = "devbox"
+	// Portal is no sending channel: it names events that come from the
+	// customer portal (survey free text and low scores) for the inbox.
+	Portal Name = "portal"
 )
 
 // Address is where a customer can be reached; a channel uses the field it
@@ -143,7 +146,8 @@ type InboundEvent struct {
 	Status            string // receipts: StatusDelivered / StatusFailed / StatusBounced
 	ErrorCode         string // provider's code for a failed receipt
 	OccurredAt        time.Time
-	// Set by the Inbox when matched.
+	// Set by the Inbox when matched, or by the recorder when it knows the
+	// customer already (the portal).
 	CustomerID string
 }
 

@@ -47,6 +47,12 @@ type Config struct {
 	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// LinkTTL is how long a personal link lives.
+	LinkTTL time.Duration `env:"LINK_TTL" envDefault:"720h"`
+	// CompanyName and CompanyContact head the portal pages and tell a
+	// customer whose link does not open whom to ask.
+	CompanyName    string `env:"COMPANY_NAME"`
+	CompanyContact string `env:"COMPANY_CONTACT"`
 
 	// Governance: how long an agreement acceptance lasts, how often access
 	// is reviewed.
@@ -213,6 +219,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxUploadMB < 1 {
 		return fmt.Errorf("configuration: HANDOVER_MAX_UPLOAD_MB must be at least 1")
+	}
+	if c.LinkTTL < time.Hour || c.LinkTTL > 366*24*time.Hour {
+		return fmt.Errorf("configuration: HANDOVER_LINK_TTL must be between 1h and 8784h (366 days)")
 	}
 	if c.RateLimit <= 0 {
 		return fmt.Errorf("configuration: HANDOVER_RATE_LIMIT must be positive (requests per second per client)")

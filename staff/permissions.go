@@ -36,13 +36,15 @@ const (
 	// EraseCustomers erases a customer on request, or records a refusal
 	// (Art. 47, 50).
 	EraseCustomers Permission = "customers.erase"
+	// WriteLinks issues and revokes customers' personal portal links.
+	WriteLinks Permission = "links.write"
 )
 
 // personalData are the permissions that show or move customers' personal
 // data: a member needs the current confidentiality agreement and their
 // role's training before using any of them.
 var personalData = map[Permission]bool{ReadCustomers: true, RevealCustomers: true, ImportCustomers: true, UseOutbox: true,
-	ReviewCorrections: true, EraseCustomers: true}
+	ReviewCorrections: true, EraseCustomers: true, WriteLinks: true}
 
 // PersonalData reports whether p shows or moves personal data.
 func (p Permission) PersonalData() bool { return personalData[p] }
@@ -66,6 +68,7 @@ var grants = map[Permission][]Role{
 	WriteAssessments:  {Admin, Marketer},
 	ReviewCorrections: {Admin, Agent},
 	EraseCustomers:    {Admin},
+	WriteLinks:        {Admin, Agent, Marketer},
 }
 
 // Can reports whether role r holds permission p.

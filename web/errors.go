@@ -88,6 +88,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	body.Error.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", body.Error.RequestID, "route", c.Path(), "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/l/") && c.Request().Method != http.MethodHead {
+		s.portalError(c, status, body.Error.Message) // customers get a page, not JSON
+		return
+	}
+	if status >= 500 {
 		if body.Error.Code == handover.EINTERNAL {
 			body.Error.Message = "Something went wrong on our side; the error is logged under the request id."
 		}

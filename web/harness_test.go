@@ -24,6 +24,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -35,7 +36,7 @@ import (
 // app is a running server on a real database and Redis, and what tests
 // need to drive it.
 type app struct {
-	t          *testing.T
+	t          testing.TB
 	url        string
 	db         *database.DB
 	staff      *staff.Store
@@ -45,6 +46,8 @@ type app struct {
 	templates  *templates.Store
 	campaigns  *campaigns.Service
 	governance *governance.Service
+	links      *links.Store
+	inbox      *channels.Inbox
 	queue      *queue.Queue
 	logs       *syncBuffer
 }
@@ -66,7 +69,14 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
+func newApp(t testing.TB, db *database.DB, q *queue.Queue, env ...string) *app {
+	t.Helper()
+	return newAppWith(t, db, q, nil, env...)
+}
+
+// newAppWith is newApp with a chance to change the server's deps (e.g. add
+// a WeChat channel) before it starts.
+func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.Deps), env ...string) *app {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir()}, env...))
@@ -89,21 +99,28 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
 	// As in embedded mode: no provider, so the devbox records messages.
-	a.devbox = devbox.New(db, keys, channels.NewInbox(db, vault, q, log).Record)
+	a.inbox = channels.NewInbox(db, vault, q, log)
+	a.devbox = devbox.New(db, keys, a.inbox.Record)
+	a.links = links.NewStore(db, vault, a.customers, cfg.LinkTTL)
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
 	a.governance = governance.New(db, governance.Config{})
-	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
+	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
-		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db), Log: log})
+		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
+		Links: a.links, RecordEvent: a.inbox.Record, Log: log}
+	if change != nil {
+		change(&deps)
+	}
+	srv := web.New(deps)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a
 }
 
-func mustKey(t *testing.T) []byte {
+func mustKey(t testing.TB) []byte {
 	k, err := pii.ParseMasterKey(pii.GenerateMasterKey())
 	if err != nil {
 		t.Fatal(err)

@@ -14,17 +14,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
 	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
@@ -48,6 +52,11 @@ type Server struct {
 	incidents   *incidents.Store
 	assessments *assessments.Store
 	archive     *archive.Store
+	links       *links.Store
+	// recordEvent stores portal events (survey feedback) in the inbox.
+	recordEvent channels.RecordFunc
+	wechat      *wechat.Channel
+	portal      *portal
 	log         *slog.Logger
 	metrics     *metrics
 }
@@ -75,7 +84,15 @@ type Deps struct {
 	Assessments *assessments.Store
 	// Archive files a transfer's records once it takes effect.
 	Archive *archive.Store
-	Log     *slog.Logger
+	// Links issues and resolves the customers' personal links.
+	Links *links.Store
+	// RecordEvent stores the portal's inbound events (survey free text
+	// and low scores) for the feedback queue: (*channels.Inbox).Record.
+	RecordEvent channels.RecordFunc
+	// WeChat, when configured, binds the openid of a customer who opens
+	// their link inside WeChat (OAuth snsapi_base).
+	WeChat *wechat.Channel
+	Log    *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -83,7 +100,13 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
+		links: d.Links, recordEvent: d.RecordEvent, wechat: d.WeChat, log: d.Log, metrics: newMetrics()}
+	var rdb redis.UniversalClient
+	if d.Queue != nil {
+		rdb = d.Queue.Redis
+	}
+	s.portal = newPortal(rdb, s.metrics.registry)
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -144,6 +167,9 @@ func (s *Server) routes() {
 	s.registerArchiveRoutes(authed)
 	s.registerCorrectionRoutes(authed)
 	s.registerRightsRoutes(authed)
+	s.registerLinkRoutes(authed)
+	s.registerCampaignPortalRoutes(authed)
+	s.registerPortalRoutes()
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
@@ -38,6 +39,7 @@ type Main struct {
 	Customers *customers.Store
 	Importer  *customers.Importer
 	Templates *templates.Store
+	Links     *links.Store
 	Inbox     *channels.Inbox
 	Channels  map[channels.Name]channels.Channel
 	WeChat    *wechat.Channel
@@ -102,6 +104,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Templates = templates.NewStore(db, m.Customers)
+	m.Links = links.NewStore(db, m.Vault, m.Customers, m.Config.LinkTTL)
 	return nil
 }
 
@@ -158,7 +161,7 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 // channels.
 func (m *Main) openCampaigns() {
 	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
-		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log})
+		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log})
 	m.Governance = governance.New(m.DB, governance.Config{AgreementPeriod: m.Config.AgreementPeriod, ReviewEvery: m.Config.AccessReviewEvery})
 }
 

@@ -1,0 +1,163 @@
+package links_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/pii/piitest"
+)
+
+type env struct {
+	db       *database.DB
+	links    *links.Store
+	customer string
+	transfer string
+}
+
+func newEnv(t *testing.T, db *database.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	vault := piitest.Vault(t, db)
+	cs := customers.NewStore(db, vault)
+	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	t.Cleanup(im.Wait)
+	path := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(path, []byte("姓名,手机\n张三,13812345678\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Run(ctx, path, nil, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := db.QueryRowContext(ctx, `SELECT id FROM customers`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+		Purposes: []string{"订单履行", "营销推广"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
+	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	return &env{db: db, links: links.NewStore(db, vault, cs, 0), customer: id, transfer: tr.ID}
+}
+
+func TestIssueOpenRevoke(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		token, l, err := e.links.Issue(ctx, links.IssueRequest{CustomerID: e.customer, TransferID: e.transfer, Purposes: []string{"营销推广"}, Actor: "staff:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(token) != links.TokenLen || l.TokenHash != links.HashToken(token) || strings.Contains(l.TokenHash, token) {
+			t.Fatalf("token %q hash %q", token, l.TokenHash)
+		}
+		var stored int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE token_hash = $1`, token).Scan(&stored)
+		if stored != 0 {
+			t.Fatal("the token itself is stored")
+		}
+		for i := 1; i <= 3; i++ {
+			got, err := e.links.Open(ctx, token)
+			if err != nil || got.OpenCount != int64(i) || got.FirstOpenedAt == nil || got.ID != l.ID {
+				t.Fatalf("open %d: %+v, %v", i, got, err)
+			}
+		}
+		if got, err := e.links.Resolve(ctx, token); err != nil || got.OpenCount != 3 || len(got.Purposes) != 1 {
+			t.Fatalf("resolve: %+v, %v", got, err)
+		}
+		if _, err := e.links.Open(ctx, "AAAAAAAAAAAAAA"); err != links.ErrUnknown {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if _, err := e.links.Revoke(ctx, l.ID, "staff:1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.links.Revoke(ctx, l.ID, "staff:1"); err != nil {
+			t.Fatal("second revoke:", err)
+		}
+		if _, err := e.links.Open(ctx, token); err != links.ErrRevoked {
+			t.Fatalf("revoked: %v", err)
+		}
+		var audits int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('link.issue', 'link.revoke')`).Scan(&audits)
+		if audits != 2 {
+			t.Fatalf("audit entries = %d, want 2", audits)
+		}
+	})
+}
+
+func TestExpiredAndInvalid(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, dbtest.SQLite(t))
+	token, l, err := e.links.Issue(ctx, links.IssueRequest{CustomerID: e.customer, TransferID: e.transfer, TTL: time.Hour, Actor: "staff:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.ExecContext(ctx, `UPDATE links SET expires_at = $1 WHERE id = $2`, time.Now().UTC().Add(-time.Minute), l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.links.Open(ctx, token); err != links.ErrExpired {
+		t.Fatalf("expired: %v", err)
+	}
+	for name, r := range map[string]links.IssueRequest{
+		"purpose":  {CustomerID: e.customer, TransferID: e.transfer, Purposes: []string{"别的"}, Actor: "staff:1"},
+		"ttl":      {CustomerID: e.customer, TransferID: e.transfer, TTL: time.Minute, Actor: "staff:1"},
+		"customer": {CustomerID: "nobody", TransferID: e.transfer, Actor: "staff:1"},
+		"transfer": {CustomerID: e.customer, TransferID: "none", Actor: "staff:1"},
+	} {
+		if _, _, err := e.links.Issue(ctx, r); handover.ErrorCode(err) == handover.EINTERNAL || err == nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestNewToken(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		tok, hash, err := links.NewToken()
+		if err != nil || seen[tok] || len(hash) != 64 {
+			t.Fatalf("token %q: %v", tok, err)
+		}
+		if _, err := links.ParseToken(tok); err != nil {
+			t.Fatalf("own token %q refused: %v", tok, err)
+		}
+		seen[tok] = true
+	}
+}
+
+func TestParseToken(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"Ab3dE5gH1jK2mN", true}, {"-_-_-_-_-_-_-_", true}, {"", false}, {"Ab3dE5gH1jK2m", false}, {"Ab3dE5gH1jK2mNo", false},
+		{"Ab3dE5gH1jK2m=", false}, {"Ab3dE5gH1jK2m/", false}, {"Ab3dE5gH1jK2m。", false}, {"../../etc/pas", false},
+	} {
+		if _, err := links.ParseToken(tc.in); (err == nil) != tc.ok {
+			t.Errorf("ParseToken(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
+}
+
+func FuzzParseToken(f *testing.F) {
+	for _, s := range []string{"Ab3dE5gH1jK2mN", "", "%00", "Ab3dE5gH1jK2m。", strings.Repeat("a", 1000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, err := links.ParseToken(s)
+		if err != nil {
+			return
+		}
+		if tok != s || len(tok) != links.TokenLen || strings.ContainsAny(tok, "/.%=+ ") {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerCampaignPortalRoutes(g *echo.Group) {
+	g.PUT("/campaigns/:id/portal", s.handleCampaignPortal, s.can(staff.WriteCampaigns))
+}
+
+type surveyJSON struct {
+	NPS      bool   `json:"nps"`
+	CSAT     bool   `json:"csat"`
+	Question string `json:"question"`
+}
+
+type portalSettingsJSON struct {
+	Survey      surveyJSON `json:"survey"`
+	LinkTTLDays int        `json:"link_ttl_days"`
+}
+
+// handleCampaignPortal sets how long the campaign's links live and what
+// the portal's survey asks.
+func (s *Server) handleCampaignPortal(c echo.Context) error {
+	var req portalSettingsJSON
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ps, err := s.campaigns.SetPortalSettings(c.Request().Context(), c.Param("id"),
+		campaigns.PortalSettings{Survey: links.Survey(req.Survey), LinkTTLDays: req.LinkTTLDays}, member(c).Actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, portalSettingsJSON{Survey: surveyJSON(ps.Survey), LinkTTLDays: ps.LinkTTLDays})
+}

@@ -1,0 +1,331 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/links"
+)
+
+//go:embed views/portal/*.html
+var portalViews embed.FS
+
+//go:embed static/portal.css
+var portalCSS []byte
+
+// portalCSP lets the portal's pages use their own stylesheet and post
+// their own forms, and nothing else: no script runs on them.
+const portalCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+const (
+	linkKey = "portal.link"
+	langKey = "portal.lang"
+	// guessLimit failed token lookups per minute and client address are
+	// allowed; beyond it the portal answers 429 until the minute ends.
+	guessLimit = 20
+)
+
+// portal is the customer portal's state: its templates, the token
+// guessing throttle and its metrics.
+type portal struct {
+	pages    map[string]*template.Template
+	throttle *guessThrottle
+	cssETag  string
+	// transfers caches transfers by id: a transfer is never changed once
+	// recorded, and every portal page shows one.
+	transfers sync.Map
+}
+
+func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
+	p := &portal{pages: map[string]*template.Template{}, throttle: newGuessThrottle(rdb, reg)}
+	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
+	for _, page := range []string{"notice", "consent", "review", "result", "survey", "optout", "gone"} {
+		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/portal/layout.html", "views/portal/"+page+".html"))
+	}
+	sum := sha256.Sum256(portalCSS)
+	p.cssETag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	return p
+}
+
+func (s *Server) registerPortalRoutes() {
+	s.echo.GET("/static/portal.css", s.handlePortalCSS)
+	l := s.echo.Group("/l/:token", s.portalHeaders, middleware.BodyLimit("16K"), s.portalLink)
+	// RFC 8058: a mail client's one-click unsubscribe is a machine POST
+	// with no page before it, so it carries no CSRF token.
+	l.POST("/unsubscribe", s.handlePortalUnsubscribe)
+	f := l.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup: "form:_csrf", CookieName: "hov_csrf", CookiePath: "/l/", CookieHTTPOnly: true,
+		CookieSecure: s.secureCookies(), CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "The form expired; open the page again.")
+		},
+	}))
+	f.GET("", s.handlePortalNotice)
+	f.GET("/consent", s.handlePortalConsent)
+	f.POST("/consent", s.handlePortalConsentSubmit)
+	f.GET("/survey", s.handlePortalSurvey)
+	f.POST("/survey", s.handlePortalSurveySubmit)
+	f.GET("/optout", s.handlePortalOptOut)
+	f.POST("/optout", s.handlePortalOptOutSubmit)
+}
+
+// secureCookies reports whether cookies must say Secure: when customers
+// reach Handover over https.
+func (s *Server) secureCookies() bool {
+	return s.cfg != nil && strings.HasPrefix(s.cfg.PublicURL, "https://")
+}
+
+// handlePortalCSS serves the portal's one stylesheet, cached for a day.
+func (s *Server) handlePortalCSS(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "public, max-age=86400")
+	h.Set("ETag", s.portal.cssETag)
+	if c.Request().Header.Get("If-None-Match") == s.portal.cssETag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", portalCSS)
+}
+
+// portalHeaders sets the portal's CSP, keeps its pages out of caches and
+// picks the language: ?lang=en or ?lang=zh switches and is remembered in a
+// cookie; zh-CN otherwise.
+func (s *Server) portalHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentSecurityPolicy, portalCSP)
+		h.Set(echo.HeaderCacheControl, "no-store")
+		lang := "zh-CN"
+		if ck, err := c.Cookie("hov_lang"); err == nil && ck.Value == "en" {
+			lang = "en"
+		}
+		if q := c.QueryParam("lang"); q == "en" || q == "zh" {
+			lang = map[string]string{"en": "en", "zh": "zh-CN"}[q]
+			c.SetCookie(&http.Cookie{Name: "hov_lang", Value: q, Path: "/l/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
+				Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+		}
+		c.Set(langKey, lang)
+		return next(c)
+	}
+}
+
+// portalLink resolves the token (opening the notice counts an open) and
+// answers a friendly 404/410 page when it does not; failed lookups are
+// throttled per client address.
+func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip := c.RealIP()
+		if s.portal.throttle.blocked(ip) {
+			return s.renderGone(c, http.StatusTooManyRequests)
+		}
+		ctx := c.Request().Context()
+		var l *links.Link
+		var err error
+		step := s.wechatStep(c)
+		// Opening the notice counts an open; the return from WeChat's
+		// OAuth is the same open.
+		if c.Request().Method == http.MethodGet && c.Path() == "/l/:token" && step != "back" {
+			l, err = s.links.Open(ctx, c.Param("token"))
+		} else {
+			l, err = s.links.Resolve(ctx, c.Param("token"))
+		}
+		switch {
+		case l != nil && c.Path() == "/l/:token/unsubscribe":
+			// An email is unsubscribed from whenever it is read, even
+			// after its link expired or was revoked (RFC 8058).
+		case errors.Is(err, links.ErrUnknown), errors.Is(err, links.ErrExpired), errors.Is(err, links.ErrRevoked):
+			status := http.StatusGone
+			if errors.Is(err, links.ErrUnknown) {
+				status = http.StatusNotFound
+				// Only unknown tokens are guesses; an expired link is a
+				// customer who came back late.
+				if s.portal.throttle.fail(ctx, ip) {
+					status = http.StatusTooManyRequests
+				}
+			}
+			return s.renderGone(c, status)
+		case err != nil:
+			return err
+		}
+		c.Set(linkKey, l)
+		if step != "" {
+			if done, err := s.wechatOAuth(c, l, step); done || err != nil {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+func portalLinkOf(c echo.Context) *links.Link { return c.Get(linkKey).(*links.Link) }
+
+// portalView is what every portal page gets.
+type portalView struct {
+	Lang, OtherLang, OtherLangLabel string
+	T                               map[string]string
+	Company, Contact                string
+	Base                            string // /l/{token}
+	CSRF                            string
+	Transfer                        *customers.Transfer
+	Notice                          notice
+	Purposes                        []purposeRow
+	Survey                          surveyView
+	OptOut                          optOutView
+	Result                          resultView
+	Problem                         string
+}
+
+func (s *Server) newPortalView(c echo.Context) *portalView {
+	lang, _ := c.Get(langKey).(string)
+	v := &portalView{Lang: lang, T: portalText[lang], Company: s.cfg.CompanyName, Contact: s.cfg.CompanyContact}
+	v.OtherLang, v.OtherLangLabel = "en", "English"
+	if lang == "en" {
+		v.OtherLang, v.OtherLangLabel = "zh", "中文"
+	}
+	if tok, ok := c.Get("csrf").(string); ok {
+		v.CSRF = tok
+	}
+	if c.Get(linkKey) != nil {
+		v.Base = "/l/" + c.Param("token")
+	}
+	return v
+}
+
+// withTransfer loads the link's transfer and its notice into v.
+func (s *Server) withTransfer(ctx context.Context, v *portalView, l *links.Link) error {
+	var t *customers.Transfer
+	if cached, ok := s.portal.transfers.Load(l.TransferID); ok {
+		t = cached.(*customers.Transfer)
+	} else {
+		var err error
+		if t, err = s.customers.FindTransferByID(ctx, l.TransferID); err != nil {
+			return err
+		}
+		s.portal.transfers.Store(t.ID, t)
+	}
+	v.Transfer, v.Notice = t, buildNotice(t, l, v.Lang, v.T)
+	return nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *Server) renderPortal(c echo.Context, status int, page string, v *portalView) error {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	if err := s.portal.pages[page].Execute(buf, v); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderGone is the page for a link that does not open, whatever the
+// reason: the status differs (404 unknown, 410 expired or revoked, 429
+// guessing), the words do not.
+func (s *Server) renderGone(c echo.Context, status int) error {
+	c.Set(linkKey, nil)
+	v := s.newPortalView(c)
+	if v.T == nil {
+		v.T, v.Lang = portalText["zh-CN"], "zh-CN"
+	}
+	return s.renderPortal(c, status, "gone", v)
+}
+
+// portalError answers an error on a portal route as a page, not JSON.
+func (s *Server) portalError(c echo.Context, status int, message string) {
+	c.Response().Header().Set(echo.HeaderContentSecurityPolicy, portalCSP)
+	v := s.newPortalView(c)
+	if v.T == nil {
+		v.T, v.Lang = portalText["zh-CN"], "zh-CN"
+	}
+	v.Problem = v.T["problem_generic"]
+	switch status {
+	case http.StatusForbidden:
+		v.Problem = v.T["problem_form"]
+	case http.StatusBadRequest:
+		v.Problem = message
+	case http.StatusRequestEntityTooLarge:
+		v.Problem = v.T["problem_large"]
+	}
+	v.Result = resultView{Warn: true, Title: v.T["problem_title"], Detail: v.Problem}
+	if err := s.renderPortal(c, status, "result", v); err != nil {
+		c.NoContent(status)
+	}
+}
+
+// guessThrottle counts failed token lookups per client address in Redis
+// (shared by every api process, per minute) and remembers locally which
+// addresses are over the limit, so a good lookup costs no Redis call.
+type guessThrottle struct {
+	rdb       redis.UniversalClient
+	mu        sync.Mutex
+	until     map[string]time.Time
+	failed    prometheus.Counter
+	throttled prometheus.Counter
+}
+
+func newGuessThrottle(rdb redis.UniversalClient, reg *prometheus.Registry) *guessThrottle {
+	g := &guessThrottle{rdb: rdb, until: map[string]time.Time{},
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "handover_portal_failed_lookups_total",
+			Help: "Portal link tokens that matched no link (guesses, typos)."}),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{Name: "handover_portal_throttled_total",
+			Help: "Portal requests refused because their address guessed too many tokens."}),
+	}
+	reg.MustRegister(g.failed, g.throttled)
+	return g
+}
+
+func (g *guessThrottle) blocked(ip string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.until[ip]
+	if ok && time.Now().Before(t) {
+		g.throttled.Inc()
+		return true
+	}
+	if ok {
+		delete(g.until, ip)
+	}
+	return false
+}
+
+// fail counts a failed lookup and reports whether the address is now over
+// the limit. Without Redis the count is lost, never the request.
+func (g *guessThrottle) fail(ctx context.Context, ip string) bool {
+	g.failed.Inc()
+	if g.rdb == nil {
+		return false
+	}
+	now := time.Now().UTC()
+	window := now.Truncate(time.Minute)
+	key := "handover:portal:guess:" + window.Format("150405") + ":" + ip
+	pipe := g.rdb.TxPipeline()
+	incr := pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, 2*time.Minute)
+	if _, err := pipe.Exec(ctx); err != nil || incr.Val() <= guessLimit {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, t := range g.until { // keep the map to the addresses still blocked
+		if now.After(t) {
+			delete(g.until, k)
+		}
+	}
+	g.until[ip] = window.Add(time.Minute)
+	g.throttled.Inc()
+	return true
+}

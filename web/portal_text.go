@@ -1,0 +1,125 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/links"
+)
+
+// portalText is every word the portal shows, per language.
+var portalText = portalTable()
+
+func portalTable() map[string]map[string]string {
+	out := map[string]map[string]string{"zh-CN": {}, "en": {}}
+	for k, v := range map[string][2]string{ // key → {zh-CN, en}
+		"title":                {"客户信息转移告知", "Notice of transfer of your data"},
+		"nav_notice":           {"告知书", "Notice"},
+		"nav_consent":          {"同意设置", "Consent"},
+		"nav_survey":           {"满意度调查", "Survey"},
+		"nav_optout":           {"退订", "Unsubscribe"},
+		"notice_intro":         {"%s 的业务将转让给 %s。以下说明您的个人信息将如何转移及您享有的权利。", "%s is transferring its business to %s. This page explains how your personal data moves and what your rights are."},
+		"sec_who":              {"谁在转让", "Who is transferring"},
+		"who_body":             {"转让方：%s；接收方：%s；生效日期：%s。", "Seller: %s. Buyer: %s. Effective from %s."},
+		"buyer_label":          {"接收方：", "Buyer: "},
+		"sec_contact":          {"接收方联系方式", "How to reach the buyer"},
+		"sec_data":             {"转移的信息", "What data moves"},
+		"sec_purposes":         {"使用目的", "For which purposes"},
+		"sec_retention":        {"保存期限", "How long it is kept"},
+		"retention_body":       {"自生效日起保存 %d 天，期满后删除。", "%d days from the effective date, then deleted."},
+		"sec_rights":           {"您的权利及行使方式", "Your rights and how to use them"},
+		"rights_body":          {"依据《个人信息保护法》第十七条、第二十二条及第四十四条至第四十七条，您有权知情、决定、查阅、复制、更正、删除您的个人信息，并可随时撤回同意。您可在本页“同意设置”中给予或撤回同意，在“退订”中停止接收消息，或通过上方联系方式联系接收方。", "Under China's Personal Information Protection Law (Art. 17, 22 and 44–47) you may know about, decide on, see, copy, correct and delete your personal data, and withdraw consent at any time. Use \"Consent\" on this page to give or withdraw consent, \"Unsubscribe\" to stop messages, or write to the buyer at the contact above."},
+		"cat_name":             {"姓名", "name"},
+		"cat_phone":            {"手机号码", "phone number"},
+		"cat_email":            {"电子邮箱", "email address"},
+		"cat_wechat_openid":    {"微信标识", "WeChat identifier"},
+		"cat_company":          {"公司名称", "company"},
+		"cat_address":          {"地址", "address"},
+		"cat_region":           {"地区", "region"},
+		"cat_tags":             {"客户分类", "customer tags"},
+		"list_sep":             {"、", ", "},
+		"go_consent":           {"给予或撤回同意", "Give or withdraw consent"},
+		"consent_intro":        {"请就每项用途选择是否同意。您可以随时回到此页撤回同意。", "Choose for each purpose whether you agree. You can come back to this page at any time to withdraw."},
+		"grant":                {"同意", "Agree"},
+		"decline":              {"不同意", "Do not agree"},
+		"state_granted":        {"当前：已同意", "Now: agreed"},
+		"state_declined":       {"当前：未同意", "Now: not agreed"},
+		"state_withdrawn":      {"当前：已撤回", "Now: withdrawn"},
+		"state_none":           {"当前：尚未选择", "Now: not chosen yet"},
+		"next":                 {"下一步", "Next"},
+		"review_title":         {"请确认您的选择", "Please confirm your choices"},
+		"will_grant":           {"同意", "You agree"},
+		"will_decline":         {"不同意", "You do not agree"},
+		"will_withdraw":        {"撤回同意", "You withdraw your consent"},
+		"confirm":              {"确认提交", "Confirm"},
+		"change":               {"返回修改", "Change"},
+		"consent_saved":        {"您的选择已记录", "Your choices are recorded"},
+		"consent_saved_detail": {"您可以随时回到“同意设置”撤回或更改。", "You can come back to \"Consent\" at any time to withdraw or change them."},
+		"pick_all":             {"请为每项用途选择“同意”或“不同意”。", "Please choose \"Agree\" or \"Do not agree\" for each purpose."},
+		"survey_intro":         {"感谢您抽出时间回答。", "Thank you for taking a moment to answer."},
+		"nps_q":                {"您有多大可能向朋友或同事推荐我们？（0 = 不可能，10 = 非常可能）", "How likely are you to recommend us to a friend or colleague? (0 = not at all, 10 = extremely)"},
+		"csat_q":               {"您对我们的服务满意吗？（1 = 很不满意，5 = 非常满意）", "How satisfied are you with our service? (1 = very unsatisfied, 5 = very satisfied)"},
+		"comment":              {"其他意见（选填）", "Anything else? (optional)"},
+		"submit":               {"提交", "Submit"},
+		"survey_saved":         {"感谢您的反馈", "Thank you for your feedback"},
+		"survey_saved_detail":  {"我们已收到您的回答。如需回复，我们的客服会与您联系。", "We have your answer. If it needs a reply, our service team will contact you."},
+		"survey_long":          {"意见请控制在 2000 字以内。", "Please keep your comment under 2,000 characters."},
+		"survey_bad":           {"请选择评分后再提交。", "Please pick a score before submitting."},
+		"optout_intro":         {"选择您不想再接收消息的渠道。退订立即生效，尚未发送的消息将不再发送。", "Choose where you no longer want messages. It takes effect at once: messages not sent yet will not be sent."},
+		"optout_all":           {"全部渠道", "All channels"},
+		"ch_sms":               {"短信", "SMS"},
+		"ch_email":             {"电子邮件", "Email"},
+		"ch_wechat":            {"微信", "WeChat"},
+		"optout_done_all":      {"您已退订全部消息", "You will get no more messages"},
+		"optout_done_one":      {"您已退订该渠道的消息", "You will get no more messages on that channel"},
+		"optout_done_detail":   {"如需恢复或有疑问，请联系：", "To undo this or ask a question, contact: "},
+		"optout_now":           {"已退订：", "Unsubscribed: "},
+		"optout_submit":        {"确认退订", "Unsubscribe"},
+		"back_notice":          {"返回告知书", "Back to the notice"},
+		"gone_title":           {"链接无法打开", "This link cannot be opened"},
+		"gone_detail":          {"链接可能已失效或输入有误。如需帮助，请联系我们。", "The link may no longer be valid, or it was mistyped. If you need help, please contact us."},
+		"contact":              {"联系方式：", "Contact: "},
+		"problem_title":        {"操作未完成", "That did not work"},
+		"problem_generic":      {"请稍后再试。", "Please try again in a moment."},
+		"problem_form":         {"页面已过期，请重新打开链接后再提交。", "The page expired; open the link again and resubmit."},
+		"problem_large":        {"提交的内容过长。", "What you sent is too long."},
+	} {
+		out["zh-CN"][k], out["en"][k] = v[0], v[1]
+	}
+	return out
+}
+
+// notice is the transfer notice a link shows (PIPL Art. 17, 22). Hash is
+// the SHA-256 of its text, recorded with every decision made after it.
+type notice struct {
+	Intro    string
+	Sections []noticeSection
+	Hash     string
+}
+
+type noticeSection struct{ Title, Body string }
+
+func buildNotice(t *customers.Transfer, l *links.Link, lang string, tx map[string]string) notice {
+	cats := make([]string, len(t.DataCategories))
+	for i, c := range t.DataCategories {
+		cats[i] = tx["cat_"+c]
+	}
+	n := notice{Intro: fmt.Sprintf(tx["notice_intro"], t.SellerName, t.BuyerName), Sections: []noticeSection{
+		{tx["sec_who"], fmt.Sprintf(tx["who_body"], t.SellerName, t.BuyerName, t.EffectiveDate)},
+		{tx["sec_contact"], t.BuyerContact},
+		{tx["sec_data"], strings.Join(cats, tx["list_sep"])},
+		{tx["sec_purposes"], strings.Join(l.Purposes, tx["list_sep"])},
+		{tx["sec_retention"], fmt.Sprintf(tx["retention_body"], t.RetentionDays)},
+		{tx["sec_rights"], tx["rights_body"]},
+	}}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n", lang, n.Intro)
+	for _, s := range n.Sections {
+		fmt.Fprintf(h, "%s\n%s\n", s.Title, s.Body)
+	}
+	n.Hash = hex.EncodeToString(h.Sum(nil))
+	return n
+}
