@@ -49,8 +49,8 @@ type Campaign struct {
 	// receive.
 	Channels []channels.Name
 	// Templates names the template used on each channel.
-	Templates  map[channels.Name]string
-	Audience   Audience
+	Templates map[channels.Name]string
+	Audience  Audience
 	// Purpose is the transfer purpose whose consent the campaign needs:
 	// for a consent-dependent kind (all but transfer and incident notices)
 	// customers who declined or withdrew it are skipped, and a later
