@@ -348,12 +348,12 @@ func (s *Service) PreviewAudience(ctx context.Context, c *Campaign) (*AudiencePr
 	}
 	sel := newSelection(c, "", opted)
 	for cursor := ""; ; {
-		list, err := sel.chunk(ctx, s.db, cursor, planChunk)
+		list, err := sel.chunk(ctx, s.db, cursor, s.cfg.PlanChunk)
 		if err != nil {
 			return nil, err
 		}
 		count(list)
-		if len(list) < planChunk {
+		if len(list) < s.cfg.PlanChunk {
 			return p, nil
 		}
 		cursor = list[len(list)-1].id

@@ -88,6 +88,9 @@ type Config struct {
 	Log       *slog.Logger
 	// BatchSize is the number of deliveries per batch task (default 200).
 	BatchSize int
+	// PlanChunk is how many customers one planning transaction reads
+	// (default 10,000).
+	PlanChunk int
 	// Limiter keeps campaigns' own rates (Campaign.Rates); default one on
 	// the queue's Redis.
 	Limiter *channels.Limiter
@@ -115,6 +118,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.PlanChunk <= 0 {
+		cfg.PlanChunk = 10000
 	}
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")

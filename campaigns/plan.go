@@ -85,11 +85,6 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 	})
 }
 
-// planChunk is how many customers one planning transaction reads: the
-// first chunk's batches are queued (and its first message out) while the
-// rest is planned.
-const planChunk = 10000
-
 // Start moves a draft or scheduled campaign to running, plans the first
 // chunk of its audience and enqueues its batches at once; a plan task
 // plans the rest, enqueuing each chunk's batches as it commits. A campaign
@@ -223,11 +218,11 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		if err := tx.QueryRowContext(ctx, `SELECT plan_cursor, next_batch FROM campaigns WHERE id = $1`, c.ID).Scan(&cursor, &next); err != nil {
 			return fmt.Errorf("plan campaign: %w", err)
 		}
-		list, err := p.sel.chunk(ctx, tx, cursor, planChunk)
+		list, err := p.sel.chunk(ctx, tx, cursor, s.cfg.PlanChunk)
 		if err != nil {
 			return err
 		}
-		done = len(list) < planChunk
+		done = len(list) < s.cfg.PlanChunk
 		type row struct {
 			id, reason string
 			ch         channels.Name

@@ -48,9 +48,9 @@ func parseClock(v string) (int, error) {
 // Clock formats minutes after midnight as HH:MM.
 func Clock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
 
-// until returns when the window containing t ends, or the zero time when t
+// Until returns when the window containing t ends, or the zero time when t
 // is outside it. t is in the zone the window is reckoned in.
-func (q QuietHours) until(t time.Time) time.Time {
+func (q QuietHours) Until(t time.Time) time.Time {
 	if q.Start == q.End {
 		return time.Time{}
 	}
@@ -85,7 +85,7 @@ func (c *Campaign) holdUntil(now time.Time) time.Time {
 	if err != nil {
 		loc = shanghai
 	}
-	return c.Quiet.until(now.In(loc))
+	return c.Quiet.Until(now.In(loc))
 }
 
 // shanghai is Asia/Shanghai (UTC+8, no daylight saving), with a fixed zone
