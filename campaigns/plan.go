@@ -45,7 +45,7 @@ type batchPayload struct {
 func NewSendBatchTask(campaignID string, n int, ch channels.Name) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(batchPayload{Campaign: campaignID, Batch: n, Channel: ch})
 	return asynq.NewTask(TypeSendBatch, b), []asynq.Option{
-		asynq.TaskID(fmt.Sprintf("campaign:%s:batch:%d", campaignID, n)),
+		asynq.TaskID(batchTaskID(campaignID, n)),
 		asynq.Queue(QueueName(ch)), asynq.MaxRetry(maxAttempts), asynq.Timeout(5 * time.Minute),
 	}
 }
@@ -191,6 +191,9 @@ func (s *Service) newPlanner(ctx context.Context, c *Campaign) (*planner, error)
 type pendingBatch struct {
 	n  int
 	ch channels.Name
+	// recover is, for rows left sending by a worker whose lease expired,
+	// their highest attempt number; 0 for queued rows.
+	recover int
 }
 
 // step plans the next chunk in one transaction: one delivery row per
@@ -293,28 +296,75 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 // due when the window ends. A batch whose task exists is left alone.
 func (s *Service) enqueueBatches(ctx context.Context, c *Campaign, list []pendingBatch) error {
 	hold := c.holdUntil(s.db.Now())
+	var live map[string]bool
 	for _, p := range list {
 		task, opts := NewSendBatchTask(c.ID, p.n, p.ch)
+		if p.recover > 0 {
+			// The dead worker's task may still be "active" in Asynq until
+			// its recoverer runs (about a minute): a task of its own sends
+			// the rows now; the old one, if it runs, finds nothing to claim.
+			opts = append(opts, asynq.TaskID(fmt.Sprintf("%s:r%d", batchTaskID(c.ID, p.n), p.recover)))
+		}
 		if !hold.IsZero() {
 			opts = append(opts, asynq.ProcessAt(hold))
 		}
-		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		_, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
+		if errors.Is(err, asynq.ErrTaskIDConflict) && p.recover == 0 && s.orphaned(QueueName(p.ch), batchTaskID(c.ID, p.n), &live) {
+			// Queued rows whose task a dead worker holds "active" until
+			// Asynq's recoverer runs: a task of their own sends them now.
+			opts = append(opts, asynq.TaskID(batchTaskID(c.ID, p.n)+":o"))
+			_, err = s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
+		}
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return fmt.Errorf("enqueue campaign batch: %w", err)
 		}
 	}
 	return nil
 }
 
+func batchTaskID(campaignID string, n int) string {
+	return fmt.Sprintf("campaign:%s:batch:%d", campaignID, n)
+}
+
+// orphaned reports whether task id is active in Asynq while no live worker
+// process runs it (its worker died). live caches the ids of the tasks live
+// workers run. A false "orphaned" only enqueues a task that claims nothing.
+func (s *Service) orphaned(queueName, id string, live *map[string]bool) bool {
+	in := s.cfg.Queue.Inspector
+	if in == nil {
+		return false
+	}
+	info, err := in.GetTaskInfo(queueName, id)
+	if err != nil || info.State != asynq.TaskStateActive {
+		return false
+	}
+	if *live == nil {
+		servers, err := in.Servers()
+		if err != nil {
+			return false
+		}
+		*live = map[string]bool{}
+		for _, srv := range servers {
+			for _, w := range srv.ActiveWorkers {
+				(*live)[w.TaskID] = true
+			}
+		}
+	}
+	return !(*live)[id]
+}
+
 // enqueuePending enqueues a task for every batch of the campaign that has
 // rows waiting (queued, or sending with an expired lease). Batches whose
-// task still exists are left alone.
+// task still exists are left alone; rows a dead worker left sending get a
+// task of their own per attempt.
 func (s *Service) enqueuePending(ctx context.Context, id string) error {
 	c, err := s.FindCampaignByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT batch, channel FROM deliveries WHERE campaign_id = $1
-		AND (status = 'queued' OR (status = 'sending' AND lease_until < $2)) ORDER BY batch`, id, s.db.Now())
+	rows, err := s.db.QueryContext(ctx, `SELECT batch, channel, CASE WHEN status = 'sending' THEN MAX(attempts) ELSE 0 END
+		FROM deliveries WHERE campaign_id = $1 AND (status = 'queued' OR (status = 'sending' AND lease_until < $2))
+		GROUP BY batch, channel, status ORDER BY batch`, id, s.db.Now())
 	if err != nil {
 		return fmt.Errorf("enqueue campaign: %w", err)
 	}
@@ -322,7 +372,7 @@ func (s *Service) enqueuePending(ctx context.Context, id string) error {
 	for rows.Next() {
 		var p pendingBatch
 		var ch string
-		if err := rows.Scan(&p.n, &ch); err != nil {
+		if err := rows.Scan(&p.n, &ch, &p.recover); err != nil {
 			rows.Close()
 			return err
 		}

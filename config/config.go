@@ -41,6 +41,7 @@ type Config struct {
 	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	CampaignLease      time.Duration `env:"CAMPAIGN_LEASE" envDefault:"6m"`
 
 	Channels
 }

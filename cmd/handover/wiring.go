@@ -152,7 +152,7 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 // channels.
 func (m *Main) openCampaigns() {
 	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
-		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log})
+		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log, Lease: m.Config.CampaignLease})
 }
 
 // workerQueues are the default queues plus one send queue per channel.
