@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,13 +39,6 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// Audience selects the recipients among active customers; empty fields
-// match everyone.
-type Audience struct {
-	Tag    string
-	Region string
-}
-
 // Campaign is one message to an audience over an ordered list of channels.
 type Campaign struct {
 	ID         string
@@ -56,10 +50,25 @@ type Campaign struct {
 	// receive.
 	Channels []channels.Name
 	// Templates names the template used on each channel.
-	Templates  map[channels.Name]string
-	Audience   Audience
-	SendAt     *time.Time
-	Planned    int
+	Templates map[channels.Name]string
+	Audience  Audience
+	// Purpose is the transfer purpose whose consent the campaign needs:
+	// for a consent-dependent kind (all but transfer and incident notices)
+	// customers who declined or withdrew it are skipped, and a later
+	// withdrawal suppresses their unsent rows. "" needs none.
+	Purpose string
+	// TimeZone is where quiet hours are reckoned (default Asia/Shanghai).
+	TimeZone string
+	// Quiet holds sends due inside it until it ends; nil sends any time.
+	Quiet *QuietHours
+	// Rates caps this campaign's messages per second per channel, on top
+	// of the channel's shared rate; absent or 0 is no campaign cap.
+	Rates   map[channels.Name]int
+	SendAt  *time.Time
+	Planned int
+	// PlannedAt is when every recipient had a delivery row; nil while
+	// planning goes on.
+	PlannedAt  *time.Time
 	CreatedBy  string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -83,6 +92,12 @@ type Config struct {
 	Log     *slog.Logger
 	// BatchSize is the number of deliveries per batch task (default 200).
 	BatchSize int
+	// PlanChunk is how many customers one planning transaction reads
+	// (default 10,000).
+	PlanChunk int
+	// Limiter keeps campaigns' own rates (Campaign.Rates); default one on
+	// the queue's Redis.
+	Limiter *channels.Limiter
 	// Lease is how long a worker owns the rows it claimed (default 6 min,
 	// longer than a batch task's 5-minute timeout, so a slow batch is never
 	// sent twice at once).
@@ -91,9 +106,10 @@ type Config struct {
 
 // Service plans and sends campaigns.
 type Service struct {
-	cfg Config
-	db  *database.DB
-	log *slog.Logger
+	cfg     Config
+	db      *database.DB
+	log     *slog.Logger
+	limiter *channels.Limiter
 }
 
 // New returns a Service.
@@ -110,24 +126,84 @@ func New(cfg Config) *Service {
 	if cfg.LinkTTL <= 0 {
 		cfg.LinkTTL = links.DefaultTTL
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log}
+	if cfg.PlanChunk <= 0 {
+		cfg.PlanChunk = 10000
+	}
+	if cfg.Limiter == nil && cfg.Queue != nil {
+		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
+	}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter}
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,
 // CreatedBy and timestamps, and audits it.
 func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
+	if err := s.validate(ctx, c, true); err != nil {
+		return err
+	}
+	tmpl, _ := json.Marshal(c.Templates)
+	rules, _ := json.Marshal(audienceRules{ImportID: c.Audience.ImportID, Consent: c.Audience.Consent, Reachable: c.Audience.Reachable,
+		List: len(c.Audience.CustomerIDs) > 0})
+	rates, _ := json.Marshal(c.Rates)
+	var qs, qe int
+	if c.Quiet != nil {
+		qs, qe = c.Quiet.Start, c.Quiet.End
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = ulid.Make().String(), StatusDraft, actor, tx.Now, tx.Now
+		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, transfer_id, kind, status, channels, template_ids,
+			audience_tag, audience_region, send_at, created_by, created_at, updated_at,
+			audience_rules, purpose, time_zone, quiet_start, quiet_end, rates)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			c.ID, c.Name, c.TransferID, string(c.Kind), c.Status, joinChannels(c.Channels), string(tmpl),
+			strings.Join(c.Audience.Tags, ","), c.Audience.Region, c.SendAt, actor, tx.Now, tx.Now,
+			string(rules), c.Purpose, c.TimeZone, int64(qs), int64(qe), string(rates))
+		if err != nil {
+			return fmt.Errorf("create campaign: %w", err)
+		}
+		if ids := c.Audience.CustomerIDs; len(ids) > 0 {
+			err := database.InsertRows(ctx, tx, "campaign_customers", []string{"campaign_id", "customer_id"}, "", len(ids),
+				func(i int, dst []any) []any { return append(dst, c.ID, ids[i]) })
+			if err != nil {
+				return fmt.Errorf("create campaign audience: %w", err)
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.create", ObjectType: "campaign", ObjectID: c.ID,
+			Detail: "channels=" + joinChannels(c.Channels)})
+	})
+}
+
+// audienceRules is the JSON of campaigns.audience_rules: the audience
+// filters without their own column (the explicit list is in
+// campaign_customers).
+type audienceRules struct {
+	ImportID  string          `json:"import_id,omitempty"`
+	Consent   []ConsentFilter `json:"consent,omitempty"`
+	Reachable []channels.Name `json:"reachable,omitempty"`
+	List      bool            `json:"list,omitempty"`
+}
+
+// validate normalises and checks c before it is stored (full) or its
+// audience previewed.
+func (s *Service) validate(ctx context.Context, c *Campaign, full bool) error {
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || len([]rune(c.Name)) > 200 {
+	if full && (c.Name == "" || len([]rune(c.Name)) > 200) {
 		return handover.Errorf(handover.EINVALID, "name is required (at most 200 characters)")
 	}
-	if _, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID); err != nil {
-		if handover.ErrorCode(err) == handover.ENOTFOUND {
-			return handover.Errorf(handover.EINVALID, "transfer_id names no transfer")
-		}
+	tr, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
+	if handover.ErrorCode(err) == handover.ENOTFOUND {
+		return handover.Errorf(handover.EINVALID, "transfer_id names no transfer")
+	} else if err != nil {
 		return err
 	}
 	if c.Kind == "" {
 		c.Kind = templates.TransferNotice
+	}
+	if c.Purpose != "" && !slices.Contains(tr.Purposes, c.Purpose) {
+		return handover.Errorf(handover.EINVALID, "purpose %q is not one of the transfer's purposes", c.Purpose)
+	}
+	if err := validateAudience(&c.Audience, tr); err != nil {
+		return err
 	}
 	if len(c.Channels) == 0 {
 		return handover.Errorf(handover.EINVALID, "channels must name at least one channel")
@@ -141,6 +217,14 @@ func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
 		if _, ok := s.cfg.Channels[ch]; !ok {
 			return handover.Errorf(handover.EINVALID, "channel %s is not configured", ch)
 		}
+	}
+	if !full {
+		return nil
+	}
+	if err := s.validateRules(c, seen); err != nil {
+		return err
+	}
+	for _, ch := range c.Channels {
 		id := c.Templates[ch]
 		if id == "" {
 			return handover.Errorf(handover.EINVALID, "templates must name a template for channel %s", ch)
@@ -164,20 +248,22 @@ func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
 		t := c.SendAt.UTC().Truncate(time.Microsecond)
 		c.SendAt = &t
 	}
-	tmpl, _ := json.Marshal(c.Templates)
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = ulid.Make().String(), StatusDraft, actor, tx.Now, tx.Now
-		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, transfer_id, kind, status, channels, template_ids,
-			audience_tag, audience_region, send_at, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			c.ID, c.Name, c.TransferID, string(c.Kind), c.Status, joinChannels(c.Channels), string(tmpl),
-			c.Audience.Tag, c.Audience.Region, c.SendAt, actor, tx.Now, tx.Now)
-		if err != nil {
-			return fmt.Errorf("create campaign: %w", err)
+	if len(c.Audience.CustomerIDs) > 0 {
+		found := 0
+		for start := 0; start < len(c.Audience.CustomerIDs); start += 500 {
+			part := c.Audience.CustomerIDs[start:min(start+500, len(c.Audience.CustomerIDs))]
+			q, args := inList(`SELECT COUNT(*) FROM customers WHERE id IN (`, nil, part)
+			var n int
+			if err := s.db.QueryRowContext(ctx, q+`)`, args...).Scan(&n); err != nil {
+				return fmt.Errorf("campaign audience: %w", err)
+			}
+			found += n
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.create", ObjectType: "campaign", ObjectID: c.ID,
-			Detail: "channels=" + joinChannels(c.Channels)})
-	})
+		if found != len(c.Audience.CustomerIDs) {
+			return handover.Errorf(handover.EINVALID, "audience customer_ids names %d unknown customers", len(c.Audience.CustomerIDs)-found)
+		}
+	}
+	return nil
 }
 
 func joinChannels(list []channels.Name) string {
@@ -189,18 +275,39 @@ func joinChannels(list []channels.Name) string {
 }
 
 const campaignColumns = `id, name, transfer_id, kind, status, channels, template_ids, audience_tag, audience_region,
-	send_at, planned_count, created_by, created_at, updated_at, started_at, finished_at`
+	send_at, planned_count, created_by, created_at, updated_at, started_at, finished_at,
+	audience_rules, purpose, time_zone, quiet_start, quiet_end, rates, planned_at`
 
 type scanner interface{ Scan(...any) error }
 
 func scanCampaign(row scanner) (*Campaign, error) {
 	var c Campaign
-	var kind, chans, tmpl string
-	var sendAt, started, finished sql.NullTime
-	if err := row.Scan(&c.ID, &c.Name, &c.TransferID, &kind, &c.Status, &chans, &tmpl, &c.Audience.Tag, &c.Audience.Region,
-		&sendAt, &c.Planned, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &started, &finished); err != nil {
+	var kind, chans, tmpl, tags, rules, rates string
+	var qs, qe int
+	var sendAt, started, finished, planned sql.NullTime
+	if err := row.Scan(&c.ID, &c.Name, &c.TransferID, &kind, &c.Status, &chans, &tmpl, &tags, &c.Audience.Region,
+		&sendAt, &c.Planned, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &started, &finished,
+		&rules, &c.Purpose, &c.TimeZone, &qs, &qe, &rates, &planned); err != nil {
 		return nil, err
 	}
+	if tags != "" {
+		c.Audience.Tags = strings.Split(tags, ",")
+	}
+	var r audienceRules
+	if err := json.Unmarshal([]byte(rules), &r); err != nil {
+		return nil, fmt.Errorf("campaign %s audience: %w", c.ID, err)
+	}
+	c.Audience.ImportID, c.Audience.Consent, c.Audience.Reachable = r.ImportID, r.Consent, r.Reachable
+	if r.List {
+		c.Audience.CustomerIDs = []string{} // non-nil: the list is in campaign_customers
+	}
+	if err := json.Unmarshal([]byte(rates), &c.Rates); err != nil {
+		return nil, fmt.Errorf("campaign %s rates: %w", c.ID, err)
+	}
+	if qs != qe {
+		c.Quiet = &QuietHours{Start: qs, End: qe}
+	}
+	c.PlannedAt = timePtr(planned)
 	c.Kind = templates.Kind(kind)
 	for _, ch := range strings.Split(chans, ",") {
 		c.Channels = append(c.Channels, channels.Name(ch))

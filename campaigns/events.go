@@ -7,6 +7,7 @@ import (
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/templates"
 )
 
 // ReasonCustomerOptedOut is the skip reason of rows suppressed because the
@@ -112,4 +113,34 @@ func (s *Service) SuppressCustomer(ctx context.Context, customerID, reason strin
 		return nil
 	})
 	return int(n), err
+}
+
+// SuppressConsent suppresses, with reason consent_withdrawn, the
+// customer's unsent deliveries in scheduled, running or paused campaigns
+// of the transfer that need consent for purpose (Campaign.Purpose, on a
+// consent-dependent kind). The portal calls it after recording a
+// withdrawal (or a decline); notices the law requires keep going. It
+// returns how many rows it suppressed.
+func (s *Service) SuppressConsent(ctx context.Context, customerID, transferID, purpose string) (int, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		var err error
+		n, err = s.SuppressConsentTx(ctx, tx, customerID, transferID, purpose)
+		return err
+	})
+	return int(n), err
+}
+
+// SuppressConsentTx is SuppressConsent inside the caller's transaction, so
+// the withdrawal and the suppression commit together.
+func (s *Service) SuppressConsentTx(ctx context.Context, tx *database.Tx, customerID, transferID, purpose string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, lease_until = NULL, updated_at = $2
+		WHERE customer_id = $3 AND status IN ('planned', 'queued') AND campaign_id IN
+		(SELECT id FROM campaigns WHERE status IN ('scheduled', 'running', 'paused') AND transfer_id = $4 AND purpose = $5
+			AND kind NOT IN ($6, $7))`,
+		ReasonConsentWithdrew, tx.Now, customerID, transferID, purpose, string(templates.TransferNotice), string(templates.IncidentNotice))
+	if err != nil {
+		return 0, fmt.Errorf("suppress customer deliveries: %w", err)
+	}
+	return res.RowsAffected()
 }

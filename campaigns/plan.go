@@ -5,24 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
-)
-
-// Skip reasons recorded on deliveries that are not sent.
-const (
-	ReasonOptedOut    = "opted_out"
-	ReasonErased      = "erased"
-	ReasonUnreachable = "no_channel" // no listed channel can reach the customer
-	ReasonCancelled   = "cancelled"
 )
 
 // TypeSendBatch is the task that sends one batch of a campaign's deliveries.
@@ -54,14 +45,36 @@ type batchPayload struct {
 func NewSendBatchTask(campaignID string, n int, ch channels.Name) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(batchPayload{Campaign: campaignID, Batch: n, Channel: ch})
 	return asynq.NewTask(TypeSendBatch, b), []asynq.Option{
-		asynq.TaskID(fmt.Sprintf("campaign:%s:batch:%d", campaignID, n)),
+		asynq.TaskID(batchTaskID(campaignID, n)),
 		asynq.Queue(QueueName(ch)), asynq.MaxRetry(maxAttempts), asynq.Timeout(5 * time.Minute),
+	}
+}
+
+// TypePlan is the task that plans what is left of a started campaign's
+// audience, a chunk at a time.
+const TypePlan = "campaign:plan"
+
+// NewPlanTask returns the task planning the rest of campaign c. It goes to
+// the queue of c's first channel, which every worker sending c serves; its
+// TaskID keeps one per campaign.
+func NewPlanTask(c *Campaign) (*asynq.Task, []asynq.Option) {
+	b, _ := json.Marshal(batchPayload{Campaign: c.ID})
+	return asynq.NewTask(TypePlan, b), []asynq.Option{
+		asynq.TaskID("campaign:" + c.ID + ":plan"), asynq.Queue(QueueName(c.Channels[0])),
+		asynq.MaxRetry(maxAttempts), asynq.Timeout(30 * time.Minute),
 	}
 }
 
 // Register adds the campaign task handlers to mux.
 func (s *Service) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeSendBatch, s.HandleSendBatch)
+	mux.HandleFunc(TypePlan, func(ctx context.Context, t *asynq.Task) error {
+		var p batchPayload
+		if err := json.Unmarshal(t.Payload(), &p); err != nil {
+			return fmt.Errorf("%w: bad payload: %v", asynq.SkipRetry, err)
+		}
+		return s.planAll(ctx, p.Campaign)
+	})
 	mux.HandleFunc(TypeReconcile, func(ctx context.Context, _ *asynq.Task) error {
 		_, err := s.Reconcile(ctx)
 		return err
@@ -72,190 +85,306 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 	})
 }
 
-// Start plans a draft or scheduled campaign now and enqueues its batches.
-// A campaign starts once: a second Start is an ECONFLICT error.
+// Start moves a draft or scheduled campaign to running, plans the first
+// chunk of its audience and enqueues its batches at once; a plan task
+// plans the rest, enqueuing each chunk's batches as it commits. A campaign
+// starts once: a second Start is an ECONFLICT error.
 func (s *Service) Start(ctx context.Context, id, actor string) error {
-	if err := s.Plan(ctx, id, actor); err != nil {
+	return s.start(ctx, id, actor, false)
+}
+
+// Plan starts the campaign like Start but plans the whole audience in the
+// caller, enqueuing each chunk's batches as it commits.
+func (s *Service) Plan(ctx context.Context, id, actor string) error {
+	if err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		return s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled)
+	}); err != nil {
 		return err
 	}
-	return s.enqueuePending(ctx, id)
+	return s.planAll(ctx, id)
 }
 
-type recipient struct {
-	id, status           string
-	phone, email, openid bool
-}
-
-// reachable reports whether the customer has the address ch needs.
-func (r recipient) reachable(ch channels.Name) bool {
-	switch ch {
-	case channels.SMS:
-		return r.phone
-	case channels.Email:
-		return r.email
-	case channels.WeChat:
-		return r.openid
-	case channels.Devbox:
-		return true
-	}
-	return false
-}
-
-// Plan moves the campaign to running and, in the same transaction, writes
-// one delivery row per recipient of its audience: queued on the first
-// channel of the campaign's order the customer can receive, or skipped
-// with a reason. Rows of a channel are grouped in batches of BatchSize.
-func (s *Service) Plan(ctx context.Context, id, actor string) error {
-	return s.plan(ctx, id, actor, false)
-}
-
-// plan is Plan; due starts only a scheduled campaign whose send_at has
+// start is Start; due starts only a scheduled campaign whose send_at has
 // passed, else fails with errNotDue.
-func (s *Service) plan(ctx context.Context, id, actor string, due bool) error {
+func (s *Service) start(ctx context.Context, id, actor string, due bool) error {
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		if !due {
+			return s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1
+			WHERE id = $2 AND status = 'scheduled' AND send_at <= $1`, tx.Now, id)
+		if err != nil {
+			return fmt.Errorf("start due campaign: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errNotDue
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.start", ObjectType: "campaign", ObjectID: id})
+	})
+	if err != nil {
+		return err
+	}
 	c, err := s.FindCampaignByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	versions := map[channels.Name]int{}
+	p, err := s.newPlanner(ctx, c)
+	if err != nil {
+		return err
+	}
+	done, err := p.step(ctx)
+	if err != nil || done {
+		return err
+	}
+	task, opts := NewPlanTask(c)
+	if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue campaign plan: %w", err) // the reconciler enqueues it again
+	}
+	return nil
+}
+
+// planAll plans every chunk of the campaign's audience not yet planned.
+func (s *Service) planAll(ctx context.Context, id string) error {
+	c, err := s.FindCampaignByID(ctx, id)
+	if handover.ErrorCode(err) == handover.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	p, err := s.newPlanner(ctx, c)
+	if err != nil {
+		return err
+	}
+	for {
+		done, err := p.step(ctx)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// planner writes a campaign's delivery rows a chunk at a time.
+type planner struct {
+	s        *Service
+	c        *Campaign
+	sel      selection
+	versions map[channels.Name]int
+}
+
+func (s *Service) newPlanner(ctx context.Context, c *Campaign) (*planner, error) {
+	p := &planner{s: s, c: c, versions: map[channels.Name]int{}}
 	for _, ch := range c.Channels {
 		t, err := s.cfg.Templates.FindTemplateByID(ctx, c.Templates[ch])
 		if err != nil {
-			return fmt.Errorf("campaign template for %s: %w", ch, err)
+			return nil, fmt.Errorf("campaign template for %s: %w", ch, err)
 		}
-		versions[ch] = t.Version
+		p.versions[ch] = t.Version
 	}
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if due {
-			res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'running', started_at = COALESCE(started_at, $1), updated_at = $1
-				WHERE id = $2 AND status = 'scheduled' AND send_at <= $1`, tx.Now, id)
-			if err != nil {
-				return fmt.Errorf("start due campaign: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return errNotDue
-			}
-			if err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.start", ObjectType: "campaign", ObjectID: id}); err != nil {
-				return err
-			}
-		} else if err := s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled); err != nil {
-			return err
+	opted, err := anyChannelOptouts(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	p.sel = newSelection(c, c.ID, opted)
+	return p, nil
+}
+
+type pendingBatch struct {
+	n  int
+	ch channels.Name
+	// recover is, for rows left sending by a worker whose lease expired,
+	// their highest attempt number; 0 for queued rows.
+	recover int
+}
+
+// step plans the next chunk in one transaction: one delivery row per
+// recipient, queued on the first channel of the campaign's order that can
+// reach them (batches of BatchSize rows of one channel), or skipped with a
+// reason; then it enqueues the chunk's batches. It reports done once every
+// recipient has a row, or when the campaign is no longer being planned.
+// Concurrent planners of one campaign take turns on the campaign row and
+// each plans from where the last left off.
+func (p *planner) step(ctx context.Context) (done bool, err error) {
+	s, c := p.s, p.c
+	var pend []pendingBatch
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET updated_at = $1 WHERE id = $2 AND planned_at IS NULL
+			AND status IN ('running', 'paused')`, tx.Now, c.ID)
+		if err != nil {
+			return fmt.Errorf("plan campaign: %w", err)
 		}
-		list, err := audience(ctx, tx, c.Audience)
+		if n, _ := res.RowsAffected(); n == 0 {
+			done = true // planned, or cancelled
+			return nil
+		}
+		var cursor string
+		var next int64
+		if err := tx.QueryRowContext(ctx, `SELECT plan_cursor, next_batch FROM campaigns WHERE id = $1`, c.ID).Scan(&cursor, &next); err != nil {
+			return fmt.Errorf("plan campaign: %w", err)
+		}
+		list, err := p.sel.chunk(ctx, tx, cursor, s.cfg.PlanChunk)
 		if err != nil {
 			return err
 		}
+		done = len(list) < s.cfg.PlanChunk
 		type row struct {
-			id, customer, status, reason string
-			ch                           channels.Name
-			batch                        int
+			id, reason string
+			ch         channels.Name
+			batch      int64
 		}
-		rows := make([]row, 0, len(list))
-		byChannel := map[channels.Name][]int{}
-		for _, r := range list {
-			d := row{id: ulid.Make().String(), customer: r.id, status: "skipped"}
-			switch r.status {
-			case customers.StatusOptedOut:
-				d.reason = ReasonOptedOut
-			case customers.StatusErased:
-				d.reason = ReasonErased
-			default:
-				d.reason = ReasonUnreachable
-				for _, ch := range c.Channels {
-					if r.reachable(ch) {
-						d.ch, d.status, d.reason = ch, "queued", ""
-						byChannel[ch] = append(byChannel[ch], len(rows))
-						break
-					}
+		rows := make([]row, len(list))
+		fill := map[channels.Name]int{}
+		for i, r := range list {
+			ch, reason := route(c, r)
+			rows[i] = row{id: ulid.Make().String(), ch: ch, reason: reason}
+			if ch == "" {
+				continue
+			}
+			if fill[ch]%s.cfg.BatchSize == 0 {
+				next++
+				pend = append(pend, pendingBatch{n: int(next), ch: ch})
+			}
+			// Rows of one channel fill its open batch: pend's last for ch.
+			for k := len(pend) - 1; k >= 0; k-- {
+				if pend[k].ch == ch {
+					rows[i].batch = int64(pend[k].n)
+					break
 				}
 			}
-			rows = append(rows, d)
-		}
-		batch := 0
-		for _, ch := range c.Channels {
-			for i, idx := range byChannel[ch] {
-				if i%s.cfg.BatchSize == 0 {
-					batch++
-				}
-				rows[idx].batch = batch
-			}
+			fill[ch]++
 		}
 		cols := []string{"id", "campaign_id", "customer_id", "batch", "channel", "template_id", "template_version", "status", "skip_reason", "updated_at"}
 		for start := 0; start < len(rows); start += 5000 {
 			part := rows[start:min(start+5000, len(rows))]
+			off := start
 			err := database.InsertRows(ctx, tx, "deliveries", cols, "", len(part), func(i int, dst []any) []any {
 				d := part[i]
-				return append(dst, d.id, id, d.customer, int64(d.batch), string(d.ch), c.Templates[d.ch], int64(versions[d.ch]),
-					d.status, d.reason, tx.Now)
+				status := "queued"
+				if d.ch == "" {
+					status = "skipped"
+				}
+				return append(dst, d.id, c.ID, list[off+i].id, d.batch, string(d.ch), c.Templates[d.ch], int64(p.versions[d.ch]),
+					status, d.reason, tx.Now)
 			})
 			if err != nil {
 				return fmt.Errorf("plan campaign: %w", err)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET planned_count = $1 WHERE id = $2`, int64(len(rows)), id)
+		if len(list) > 0 {
+			cursor = list[len(list)-1].id
+		}
+		var plannedAt *time.Time
+		if done {
+			plannedAt = &tx.Now
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET plan_cursor = $1, next_batch = $2, planned_count = planned_count + $3,
+			planned_at = $4 WHERE id = $5`, cursor, next, int64(len(list)), plannedAt, c.ID)
 		return err
 	})
+	if err != nil {
+		return false, err
+	}
+	if err := s.enqueueBatches(ctx, c, pend); err != nil {
+		return false, err
+	}
+	if done {
+		return true, s.completeIfDone(ctx, c.ID)
+	}
+	return false, nil
 }
 
-// audience reads the reachability of every customer the audience selects.
-// It reads blind-index presence only: nothing is decrypted.
-func audience(ctx context.Context, tx *database.Tx, a Audience) ([]recipient, error) {
-	where, args := []string{"1 = 1"}, []any{}
-	if a.Region != "" {
-		args = append(args, a.Region)
-		where = append(where, fmt.Sprintf("region = $%d", len(args)))
-	}
-	if a.Tag != "" {
-		args = append(args, "%,"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(a.Tag)+",%")
-		where = append(where, fmt.Sprintf(`(',' || tags || ',') LIKE $%d ESCAPE '\'`, len(args)))
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, status, phone_idx IS NOT NULL, email_idx IS NOT NULL, openid_idx IS NOT NULL
-		FROM customers WHERE `+strings.Join(where, " AND ")+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("campaign audience: %w", err)
-	}
-	defer rows.Close()
-	var out []recipient
-	for rows.Next() {
-		var r recipient
-		if err := rows.Scan(&r.id, &r.status, &r.phone, &r.email, &r.openid); err != nil {
-			return nil, fmt.Errorf("campaign audience: %w", err)
+// enqueueBatches enqueues a task per batch; during quiet hours they are
+// due when the window ends. A batch whose task exists is left alone.
+func (s *Service) enqueueBatches(ctx context.Context, c *Campaign, list []pendingBatch) error {
+	hold := c.holdUntil(s.db.Now())
+	var live map[string]bool
+	for _, p := range list {
+		task, opts := NewSendBatchTask(c.ID, p.n, p.ch)
+		if p.recover > 0 {
+			// The dead worker's task may still be "active" in Asynq until
+			// its recoverer runs (about a minute): a task of its own sends
+			// the rows now; the old one, if it runs, finds nothing to claim.
+			opts = append(opts, asynq.TaskID(fmt.Sprintf("%s:r%d", batchTaskID(c.ID, p.n), p.recover)))
 		}
-		out = append(out, r)
+		if !hold.IsZero() {
+			opts = append(opts, asynq.ProcessAt(hold))
+		}
+		_, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
+		if errors.Is(err, asynq.ErrTaskIDConflict) && p.recover == 0 && s.orphaned(QueueName(p.ch), batchTaskID(c.ID, p.n), &live) {
+			// Queued rows whose task a dead worker holds "active" until
+			// Asynq's recoverer runs: a task of their own sends them now.
+			opts = append(opts, asynq.TaskID(batchTaskID(c.ID, p.n)+":o"))
+			_, err = s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
+		}
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue campaign batch: %w", err)
+		}
 	}
-	return out, rows.Err()
+	return nil
+}
+
+func batchTaskID(campaignID string, n int) string {
+	return fmt.Sprintf("campaign:%s:batch:%d", campaignID, n)
+}
+
+// orphaned reports whether task id is active in Asynq while no live worker
+// process runs it (its worker died). live caches the ids of the tasks live
+// workers run. A false "orphaned" only enqueues a task that claims nothing.
+func (s *Service) orphaned(queueName, id string, live *map[string]bool) bool {
+	in := s.cfg.Queue.Inspector
+	if in == nil {
+		return false
+	}
+	info, err := in.GetTaskInfo(queueName, id)
+	if err != nil || info.State != asynq.TaskStateActive {
+		return false
+	}
+	if *live == nil {
+		servers, err := in.Servers()
+		if err != nil {
+			return false
+		}
+		*live = map[string]bool{}
+		for _, srv := range servers {
+			for _, w := range srv.ActiveWorkers {
+				(*live)[w.TaskID] = true
+			}
+		}
+	}
+	return !(*live)[id]
 }
 
 // enqueuePending enqueues a task for every batch of the campaign that has
 // rows waiting (queued, or sending with an expired lease). Batches whose
-// task still exists are left alone.
+// task still exists are left alone; rows a dead worker left sending get a
+// task of their own per attempt.
 func (s *Service) enqueuePending(ctx context.Context, id string) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT batch, channel FROM deliveries WHERE campaign_id = $1
-		AND (status = 'queued' OR (status = 'sending' AND lease_until < $2)) ORDER BY batch`, id, s.db.Now())
+	c, err := s.FindCampaignByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT batch, channel, CASE WHEN status = 'sending' THEN MAX(attempts) ELSE 0 END
+		FROM deliveries WHERE campaign_id = $1 AND (status = 'queued' OR (status = 'sending' AND lease_until < $2))
+		GROUP BY batch, channel, status ORDER BY batch`, id, s.db.Now())
 	if err != nil {
 		return fmt.Errorf("enqueue campaign: %w", err)
 	}
-	type pending struct {
-		n  int
-		ch string
-	}
-	var list []pending
+	var list []pendingBatch
 	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.n, &p.ch); err != nil {
+		var p pendingBatch
+		var ch string
+		if err := rows.Scan(&p.n, &ch, &p.recover); err != nil {
 			rows.Close()
 			return err
 		}
+		p.ch = channels.Name(ch)
 		list = append(list, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, p := range list {
-		task, opts := NewSendBatchTask(id, p.n, channels.Name(p.ch))
-		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("enqueue campaign batch: %w", err)
-		}
+	if err := s.enqueueBatches(ctx, c, list); err != nil {
+		return err
 	}
 	if len(list) == 0 {
 		return s.completeIfDone(ctx, id)

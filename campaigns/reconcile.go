@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,6 +34,21 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	for _, id := range ids {
 		if err := s.enqueuePending(ctx, id); err != nil {
 			return 0, err
+		}
+	}
+	// Plans cut short (the planning worker died, its task was lost).
+	unplanned, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile campaigns: %w", err)
+	}
+	for _, id := range unplanned {
+		c, err := s.FindCampaignByID(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		task, opts := NewPlanTask(c)
+		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return 0, fmt.Errorf("enqueue campaign plan: %w", err)
 		}
 	}
 	return len(ids), nil

@@ -63,7 +63,7 @@ func (s *Service) StartDue(ctx context.Context) (int, error) {
 	}
 	started := 0
 	for _, id := range ids {
-		err := s.plan(ctx, id, "scheduler", true)
+		err := s.start(ctx, id, "scheduler", true)
 		if errors.Is(err, errNotDue) {
 			continue
 		}
@@ -72,9 +72,6 @@ func (s *Service) StartDue(ctx context.Context) (int, error) {
 		}
 		started++
 		s.log.Info("scheduled campaign started", "campaign_id", id)
-		if err := s.enqueuePending(ctx, id); err != nil {
-			return started, err
-		}
 	}
 	return started, nil
 }

@@ -64,6 +64,12 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	if c.Status != StatusRunning {
 		return nil // paused: Resume enqueues again; cancelled: rows are suppressed
 	}
+	if until := c.holdUntil(s.db.Now()); !until.IsZero() {
+		// Quiet hours: the task waits in Asynq's retry set (not counted as
+		// a failure) until the window ends; the reconciler sees its TaskID
+		// and leaves the batch alone.
+		return queue.RateLimitError{RetryIn: until.Sub(s.db.Now())}
+	}
 	rows, err := s.claim(ctx, p.Campaign, p.Batch)
 	if err != nil || len(rows) == 0 {
 		return err
@@ -198,6 +204,17 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		size := max(1, channel.Capabilities().MaxBatch)
 		for start := 0; start < len(idxs); start += size {
 			part := idxs[start:min(start+size, len(idxs))]
+			allowed, wait, err := s.campaignRate(ctx, c, ch, len(part))
+			if err != nil {
+				allowed = 0 // without Redis the campaign's rate cannot be kept: hold
+				wait = time.Second
+			}
+			for _, i := range part[allowed:] {
+				out[i] = outcome{rateLimited: true, retryAfter: wait, errMsg: "campaign send rate reached"}
+			}
+			if part = part[:allowed]; len(part) == 0 {
+				continue
+			}
 			batch := make([]channels.Message, len(part))
 			for j, i := range part {
 				batch[j] = msgs[i]
@@ -469,7 +486,7 @@ func (s *Service) completeIfDone(ctx context.Context, id string) error {
 			return nil
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
-			WHERE id = $2 AND status = 'running'`, tx.Now, id)
+			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL`, tx.Now, id)
 		return err
 	})
 }

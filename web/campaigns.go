@@ -32,11 +32,49 @@ func (s *Server) registerCampaignRoutes(g *echo.Group) {
 		return s.campaigns.Cancel(c.Request().Context(), id, actor)
 	}), s.can(staff.WriteCampaigns))
 	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, s.can(staff.ReadCampaigns))
+	g.POST("/campaigns/audience-preview", s.handleAudiencePreview, s.can(staff.ReadCampaigns))
+	g.POST("/campaigns/:id/test-send", s.handleCampaignTestSend, s.can(staff.WriteCampaigns))
+}
+
+type consentFilterJSON struct {
+	Purpose  string `json:"purpose"`
+	Decision string `json:"decision"`
 }
 
 type audienceJSON struct {
-	Tag    string `json:"tag,omitempty"`
-	Region string `json:"region,omitempty"`
+	Tags        []string            `json:"tags,omitempty"`
+	Region      string              `json:"region,omitempty"`
+	ImportID    string              `json:"import_id,omitempty"`
+	Consent     []consentFilterJSON `json:"consent,omitempty"`
+	Reachable   []string            `json:"reachable,omitempty"`
+	CustomerIDs []string            `json:"customer_ids,omitempty"`
+}
+
+func (a audienceJSON) audience() campaigns.Audience {
+	out := campaigns.Audience{Tags: a.Tags, Region: a.Region, ImportID: a.ImportID, CustomerIDs: a.CustomerIDs}
+	for _, f := range a.Consent {
+		out.Consent = append(out.Consent, campaigns.ConsentFilter{Purpose: f.Purpose, Decision: f.Decision})
+	}
+	for _, ch := range a.Reachable {
+		out.Reachable = append(out.Reachable, channels.Name(ch))
+	}
+	return out
+}
+
+func toAudienceJSON(a campaigns.Audience) audienceJSON {
+	out := audienceJSON{Tags: a.Tags, Region: a.Region, ImportID: a.ImportID}
+	for _, f := range a.Consent {
+		out.Consent = append(out.Consent, consentFilterJSON{Purpose: f.Purpose, Decision: f.Decision})
+	}
+	for _, ch := range a.Reachable {
+		out.Reachable = append(out.Reachable, string(ch))
+	}
+	return out
+}
+
+type quietJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // campaignInput is the body of a create.
@@ -48,6 +86,34 @@ type campaignInput struct {
 	Templates  map[string]string `json:"templates"`
 	Audience   audienceJSON      `json:"audience"`
 	SendAt     *time.Time        `json:"send_at"`
+	Purpose    string            `json:"purpose"`
+	TimeZone   string            `json:"time_zone"`
+	QuietHours *quietJSON        `json:"quiet_hours"`
+	Rates      map[string]int    `json:"rates"`
+}
+
+// campaign builds the domain campaign from the input.
+func (req *campaignInput) campaign() (*campaigns.Campaign, error) {
+	cp := &campaigns.Campaign{Name: req.Name, TransferID: req.TransferID, Kind: templates.Kind(req.Kind),
+		Templates: map[channels.Name]string{}, Audience: req.Audience.audience(), SendAt: req.SendAt,
+		Purpose: req.Purpose, TimeZone: req.TimeZone, Rates: map[channels.Name]int{}}
+	for _, ch := range req.Channels {
+		cp.Channels = append(cp.Channels, channels.Name(ch))
+	}
+	for ch, id := range req.Templates {
+		cp.Templates[channels.Name(ch)] = id
+	}
+	for ch, r := range req.Rates {
+		cp.Rates[channels.Name(ch)] = r
+	}
+	if req.QuietHours != nil {
+		q, err := campaigns.ParseQuietHours(req.QuietHours.Start, req.QuietHours.End)
+		if err != nil {
+			return nil, err
+		}
+		cp.Quiet = q
+	}
+	return cp, nil
 }
 
 type campaignJSON struct {
@@ -59,9 +125,17 @@ type campaignJSON struct {
 	Channels   []string          `json:"channels"`
 	Templates  map[string]string `json:"templates"`
 	Audience   audienceJSON      `json:"audience"`
-	SendAt     *time.Time        `json:"send_at,omitempty"`
-	Planned    int               `json:"planned"`
-	Counts     map[string]int    `json:"counts,omitempty"`
+	// AudienceList says the audience is an explicit customer list.
+	AudienceList bool           `json:"audience_list,omitempty"`
+	Purpose      string         `json:"purpose,omitempty"`
+	TimeZone     string         `json:"time_zone"`
+	QuietHours   *quietJSON     `json:"quiet_hours,omitempty"`
+	Rates        map[string]int `json:"rates,omitempty"`
+	SendAt       *time.Time     `json:"send_at,omitempty"`
+	Planned      int            `json:"planned"`
+	// Planning is true while recipients are still being planned.
+	Planning bool           `json:"planning,omitempty"`
+	Counts   map[string]int `json:"counts,omitempty"`
 	// SkippedByReason counts skipped and suppressed deliveries per reason;
 	// ByChannel counts deliveries per channel and status.
 	SkippedByReason map[string]int            `json:"skipped_by_reason,omitempty"`
@@ -75,14 +149,24 @@ type campaignJSON struct {
 
 func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
 	out := campaignJSON{ID: c.ID, Name: c.Name, TransferID: c.TransferID, Kind: string(c.Kind), Status: c.Status,
-		Templates: map[string]string{}, Audience: audienceJSON{Tag: c.Audience.Tag, Region: c.Audience.Region},
-		SendAt: c.SendAt, Planned: c.Planned, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Templates: map[string]string{}, Audience: toAudienceJSON(c.Audience), AudienceList: c.Audience.CustomerIDs != nil,
+		Purpose: c.Purpose, TimeZone: c.TimeZone, SendAt: c.SendAt, Planned: c.Planned,
+		Planning: c.PlannedAt == nil && (c.Status == campaigns.StatusRunning || c.Status == campaigns.StatusPaused), CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
 	for _, ch := range c.Channels {
 		out.Channels = append(out.Channels, string(ch))
 	}
 	for ch, id := range c.Templates {
 		out.Templates[string(ch)] = id
+	}
+	if c.Quiet != nil {
+		out.QuietHours = &quietJSON{Start: campaigns.Clock(c.Quiet.Start), End: campaigns.Clock(c.Quiet.End)}
+	}
+	if len(c.Rates) > 0 {
+		out.Rates = map[string]int{}
+		for ch, r := range c.Rates {
+			out.Rates[string(ch)] = r
+		}
 	}
 	return out
 }
@@ -106,14 +190,9 @@ func (s *Server) handleCampaignCreate(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	cp := &campaigns.Campaign{Name: req.Name, TransferID: req.TransferID, Kind: templates.Kind(req.Kind),
-		Templates: map[channels.Name]string{}, Audience: campaigns.Audience{Tag: req.Audience.Tag, Region: req.Audience.Region},
-		SendAt: req.SendAt}
-	for _, ch := range req.Channels {
-		cp.Channels = append(cp.Channels, channels.Name(ch))
-	}
-	for ch, id := range req.Templates {
-		cp.Templates[channels.Name(ch)] = id
+	cp, err := req.campaign()
+	if err != nil {
+		return err
 	}
 	if err := s.campaigns.Create(c.Request().Context(), cp, member(c).Actor()); err != nil {
 		return err
@@ -200,4 +279,35 @@ func (s *Server) handleDeliveryList(c echo.Context) error {
 			ProviderID: d.ProviderID, Error: d.Error, SentAt: d.SentAt, UpdatedAt: d.UpdatedAt}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})
+}
+
+// handleAudiencePreview counts what starting a campaign like the body
+// (transfer, kind, purpose, channels, audience) would plan now.
+func (s *Server) handleAudiencePreview(c echo.Context) error {
+	var req campaignInput
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cp, err := req.campaign()
+	if err != nil {
+		return err
+	}
+	p, err := s.campaigns.PreviewAudience(c.Request().Context(), cp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"count": p.Total, "queued": p.Queued, "by_channel": p.ByChannel,
+		"skipped_by_reason": p.SkippedByReason})
+}
+
+// handleCampaignTestSend sends the campaign's message to the calling staff
+// member's own email (or the devbox); it is not counted in the stats.
+func (s *Server) handleCampaignTestSend(c echo.Context) error {
+	m := member(c)
+	res, err := s.campaigns.TestSend(c.Request().Context(), c.Param("id"), channels.Address{Email: m.Email}, m.Name, m.Actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"channel": string(res.Channel), "template_id": res.Template,
+		"template_version": res.Version, "provider_id": res.ProviderID})
 }

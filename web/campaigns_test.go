@@ -55,6 +55,29 @@ func TestCampaignsAPI(t *testing.T) {
 		if code := a.postJSON("/api/v1/campaigns", marketer, body, &c); code != http.StatusCreated || c.Status != "draft" {
 			t.Fatalf("marketer create: %d %+v", code, c)
 		}
+		var preview struct {
+			Count, Queued   int
+			ByChannel       map[string]int `json:"by_channel"`
+			SkippedByReason map[string]int `json:"skipped_by_reason"`
+		}
+		if code := a.postJSON("/api/v1/campaigns/audience-preview", agent, fmt.Sprintf(`{"transfer_id":%q,"channels":["devbox"],
+			"audience":{"reachable":["email","sms"],"tags":[]}}`, tr.ID), &preview); code != http.StatusOK || preview.Count != 2 || preview.ByChannel["devbox"] != 2 {
+			t.Fatalf("audience preview: %d %+v", code, preview)
+		}
+		if code := a.postJSON("/api/v1/campaigns/audience-preview", agent, fmt.Sprintf(`{"transfer_id":%q,"channels":["devbox"],
+			"audience":{"consent":[{"purpose":"营销","decision":"granted"}]}}`, tr.ID), &e); code != http.StatusBadRequest {
+			t.Fatalf("preview with a purpose the transfer lacks: %d; want 400", code)
+		}
+		var sent struct {
+			Channel    string
+			ProviderID string `json:"provider_id"`
+		}
+		if code := a.postJSON("/api/v1/campaigns/"+c.ID+"/test-send", agent, "", &e); code != http.StatusForbidden {
+			t.Fatalf("agent test-send: %d; want 403", code)
+		}
+		if code := a.postJSON("/api/v1/campaigns/"+c.ID+"/test-send", marketer, "", &sent); code != http.StatusOK || sent.Channel != "devbox" || sent.ProviderID == "" {
+			t.Fatalf("test-send: %d %+v", code, sent)
+		}
 		var listed struct{ Data []campaignResp }
 		if code := a.getJSON("/api/v1/campaigns", agent, &listed); code != http.StatusOK || len(listed.Data) != 1 {
 			t.Fatalf("agent list: %d %+v", code, listed)
