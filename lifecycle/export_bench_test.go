@@ -1,0 +1,64 @@
+package lifecycle_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/lifecycle"
+	"github.com/handoverhq/handover/pii/piitest"
+)
+
+// BenchmarkExport exports 100,000 customers who granted every purpose
+// (filter, open, minimise, encrypt, write) and reports customers/s.
+func BenchmarkExport(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	db := dbtest.SQLite(b)
+	cs := customers.NewStore(db, piitest.Vault(b, db))
+	var sb strings.Builder
+	sb.WriteString("姓名,手机,邮箱\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "客户%d,139%08d,c%d@example.com\n", i, i, i)
+	}
+	path := filepath.Join(b.TempDir(), "c.csv")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil).Run(ctx, path, nil, "bench", nil); err != nil {
+		b.Fatal(err)
+	}
+	tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
+		Purposes: []string{"订单履约"}, DataCategories: []string{"name", "phone"}, RetentionDays: 30}
+	if err := cs.CreateTransfer(ctx, tr, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	// Consent state written directly: the ledger is not what is measured.
+	err := db.InTx(ctx, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO consent_state (customer_id, transfer_id, purpose, decision, event_id, updated_at)
+			SELECT id, $1, '订单履约', 'granted', id, $2 FROM customers`, tr.ID, tx.Now)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	buyer, _ := age.GenerateX25519Identity()
+	ex := lifecycle.NewExporter(db, cs)
+	b.ResetTimer()
+	for range b.N {
+		m, err := ex.Export(ctx, lifecycle.ExportRequest{TransferID: tr.ID, Recipient: buyer.Recipient().String(), Actor: "bench"}, io.Discard)
+		if err != nil || m.Customers != n {
+			b.Fatalf("exported %v, %v", m, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
+}
