@@ -20,13 +20,19 @@ const (
 	ReadCampaigns Permission = "campaigns.read"
 	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
 	WriteCampaigns Permission = "campaigns.write"
+	// ExportTransfers writes the buyer's encrypted handover package.
+	ExportTransfers Permission = "transfers.export"
+	// RequestDestruction plans and requests the destruction of the
+	// seller's copy; ApproveDestruction is the second person's approval.
+	RequestDestruction Permission = "destruction.request"
+	ApproveDestruction Permission = "destruction.approve"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, ExportTransfers, RequestDestruction},
 	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
 	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
-	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},
+	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns, ApproveDestruction},
 }
 
 // Can reports whether role r holds permission p.

@@ -80,8 +80,10 @@ func New(d Deps) *Server {
 		ReferrerPolicy: "no-referrer",
 	}))
 	isUpload := func(c echo.Context) bool { return c.Path() == "/api/v1/customers/import" }
+	// A large buyer's package streams for longer than a request may last.
+	isLong := func(c echo.Context) bool { return isUpload(c) || c.Path() == "/api/v1/transfers/:id/exports" }
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
-	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isUpload}))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isLong}))
 	e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Skipper: func(c echo.Context) bool {
 			return isHook(c) || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics"
@@ -116,6 +118,7 @@ func (s *Server) routes() {
 	s.registerCustomerRoutes(authed)
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
+	s.registerExportRoutes(authed)
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)

@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
 	"audit":   {"audit log: audit verify", runAudit},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
+	"export":  {"the buyer's encrypted package: export handover --transfer T --to AGE_KEY --out FILE", runExport},
 	"version": {"print the version", runVersion},
 }
 
