@@ -41,6 +41,9 @@ type Config struct {
 	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// BackupRecipient is the age public key backups are encrypted to;
+	// empty: a key derived from the master key.
+	BackupRecipient string `env:"BACKUP_RECIPIENT"`
 
 	Channels
 }
@@ -194,6 +197,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
 		}
+	}
+	if c.BackupRecipient != "" && !strings.HasPrefix(strings.TrimSpace(c.BackupRecipient), "age1") {
+		return fmt.Errorf("configuration: HANDOVER_BACKUP_RECIPIENT must be an age X25519 public key (age1…)")
 	}
 	if err := c.Channels.validate(); err != nil {
 		return err

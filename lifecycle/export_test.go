@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
+	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/piitest"
 )
 
@@ -42,8 +43,14 @@ var phones = []string{"13800000000", "13800000001", "13800000002", "13800000003"
 // and then withdraws 营销; c5 never answers.
 func seed(t testing.TB, db *database.DB) *world {
 	t.Helper()
+	return seedWith(t, db, piitest.Vault(t, db))
+}
+
+// seedWith is seed with the caller's vault.
+func seedWith(t testing.TB, db *database.DB, vault *pii.Vault) *world {
+	t.Helper()
 	ctx := context.Background()
-	w := &world{db: db, customers: customers.NewStore(db, piitest.Vault(t, db)), ids: map[string]string{}}
+	w := &world{db: db, customers: customers.NewStore(db, vault), ids: map[string]string{}}
 	lines := []string{"姓名,手机,邮箱,地址"}
 	for i, p := range phones {
 		lines = append(lines, fmt.Sprintf("客户%d,%s,c%d@example.com,上海市%d号", i, p, i, i))

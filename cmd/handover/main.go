@@ -43,6 +43,8 @@ var commands = map[string]command{
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
 	"audit":   {"audit log: audit verify", runAudit},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
+	"backup":  {"encrypted, checksummed backup: backup --out FILE [--keys]", runBackup},
+	"restore": {"restore a backup into an empty data dir: restore --in FILE", runRestore},
 	"export":  {"the buyer's encrypted package: export handover --transfer T --to AGE_KEY --out FILE", runExport},
 	"version": {"print the version", runVersion},
 }
