@@ -35,6 +35,8 @@ func newKeyStoreConnector(path, dsn string) *keyStoreConnector {
 			`ATTACH DATABASE '` + strings.ReplaceAll(keys, "'", "''") + `' AS keys`,
 			`PRAGMA keys.journal_mode = WAL`,
 			`PRAGMA keys.synchronous = NORMAL`,
+			// A deleted key is overwritten, not left in a free page.
+			`PRAGMA keys.secure_delete = ON`,
 		} {
 			if _, err := conn.ExecContext(ctx, stmt, nil); err != nil {
 				return fmt.Errorf("attach key store: %w", err)
