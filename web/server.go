@@ -80,8 +80,11 @@ func New(d Deps) *Server {
 		ReferrerPolicy: "no-referrer",
 	}))
 	isUpload := func(c echo.Context) bool { return c.Path() == "/api/v1/customers/import" }
-	// A large buyer's package streams for longer than a request may last.
-	isLong := func(c echo.Context) bool { return isUpload(c) || c.Path() == "/api/v1/transfers/:id/exports" }
+	// A large buyer's package, or a destruction of a large list, takes
+	// longer than a request may last.
+	isLong := func(c echo.Context) bool {
+		return isUpload(c) || c.Path() == "/api/v1/transfers/:id/exports" || c.Path() == "/api/v1/destruction-plans/:id/run"
+	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isLong}))
 	e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
@@ -119,6 +122,7 @@ func (s *Server) routes() {
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
 	s.registerExportRoutes(authed)
+	s.registerDestructionRoutes(authed)
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)

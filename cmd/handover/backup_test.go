@@ -40,3 +40,25 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Errorf("restore over a database: %d %s", code, stderr)
 	}
 }
+
+func TestDestroyCommandsNeedTwoPeople(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"HANDOVER_DATA_DIR=" + dir}
+	for _, args := range [][]string{{"user", "add", "--email", "a@example.com", "--role", "admin"}, {"user", "add", "--email", "au@example.com", "--role", "auditor"}} {
+		if code, _, stderr := runCLI(t, env, "", args...); code != 0 {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, env, "", "destroy", "request", "--transfer", "T0", "--as", "a@example.com"); code != 1 || !strings.Contains(stderr, "Transfer not found") {
+		t.Errorf("unknown transfer: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, env, "", "destroy", "approve", "--plan", "P0", "--as", "a@example.com"); code != 1 || !strings.Contains(stderr, "auditor") {
+		t.Errorf("admin approval: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, env, "", "destroy", "run", "--plan", "P0"); code != 1 || !strings.Contains(stderr, "not found") {
+		t.Errorf("unknown plan: %d %s", code, stderr)
+	}
+	if code, out, stderr := runCLI(t, env, "", "destroy", "run-due"); code != 0 || !strings.Contains(out, "0 due plans") {
+		t.Errorf("run-due: %d %s %s", code, out, stderr)
+	}
+}

@@ -45,6 +45,7 @@ var commands = map[string]command{
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
 	"backup":  {"encrypted, checksummed backup: backup --out FILE [--keys]", runBackup},
 	"restore": {"restore a backup into an empty data dir: restore --in FILE", runRestore},
+	"destroy": {"retention plans: destroy request|approve|run|run-due|report", runDestroy},
 	"export":  {"the buyer's encrypted package: export handover --transfer T --to AGE_KEY --out FILE", runExport},
 	"version": {"print the version", runVersion},
 }
