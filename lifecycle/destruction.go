@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -195,17 +194,6 @@ func (d *Destroyer) CancelDestruction(ctx context.Context, planID string, by *st
 // scheduled job.
 func (d *Destroyer) DuePlans(ctx context.Context) ([]string, error) {
 	return d.db.QueryIDs(ctx, `SELECT id FROM destruction_plans WHERE status IN ('approved', 'running') AND due_at <= $1 ORDER BY due_at`, d.db.Now())
-}
-
-// idList makes "$k,$k+1,…" for ids starting at placeholder k.
-func idList(ids []string, k int) (string, []any) {
-	marks := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		marks[i] = fmt.Sprintf("$%d", i+k)
-		args[i] = id
-	}
-	return strings.Join(marks, ","), args
 }
 
 func marshal(v any) string {

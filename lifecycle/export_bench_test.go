@@ -13,18 +13,33 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
-	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
-	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/staff"
 )
 
-// BenchmarkExport exports 100,000 customers who granted every purpose
-// (filter, open, minimise, encrypt, write) and reports customers/s.
-func BenchmarkExport(b *testing.B) {
-	const n = 100_000
+const benchCustomers = 100_000
+
+// benchWorld imports n customers into a fresh SQLite data dir and makes a
+// transfer every one of them granted.
+func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *customers.Transfer, string) {
 	ctx := context.Background()
-	db := dbtest.SQLite(b)
-	cs := customers.NewStore(db, piitest.Vault(b, db))
+	dir := b.TempDir()
+	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	kr, _ := pii.NewKeyring(master)
+	db, err := database.OpenSQLite(ctx, filepath.Join(dir, "handover.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	vault, err := pii.OpenVault(ctx, db, kr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := customers.NewStore(db, vault)
 	var sb strings.Builder
 	sb.WriteString("姓名,手机,邮箱\n")
 	for i := range n {
@@ -43,7 +58,7 @@ func BenchmarkExport(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Consent state written directly: the ledger is not what is measured.
-	err := db.InTx(ctx, func(tx *database.Tx) error {
+	err = db.InTx(ctx, func(tx *database.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO consent_state (customer_id, transfer_id, purpose, decision, event_id, updated_at)
 			SELECT id, $1, '订单履约', 'granted', id, $2 FROM customers`, tr.ID, tx.Now)
 		return err
@@ -51,6 +66,15 @@ func BenchmarkExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return db, cs, tr, dir
+}
+
+// BenchmarkExport exports 100,000 customers who granted every purpose
+// (filter, open, minimise, encrypt, write) and reports customers/s.
+func BenchmarkExport(b *testing.B) {
+	const n = benchCustomers
+	ctx := context.Background()
+	db, cs, tr, _ := benchWorld(b, n)
 	buyer, _ := age.GenerateX25519Identity()
 	ex := lifecycle.NewExporter(db, cs)
 	b.ResetTimer()
@@ -61,4 +85,29 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "customers/s")
+}
+
+// BenchmarkCryptoShred destroys 100,000 customers under an approved plan
+// (keys, rows, verification, report) and reports customers/s.
+func BenchmarkCryptoShred(b *testing.B) {
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		db, cs, tr, dir := benchWorld(b, benchCustomers)
+		admin, auditor := &staff.Member{ID: "a", Role: staff.Admin}, &staff.Member{ID: "b", Role: staff.Auditor}
+		d := lifecycle.NewDestroyer(db, cs, dir)
+		p, err := d.RequestDestruction(ctx, tr.ID, 1, admin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.ApproveDestruction(ctx, p.ID, auditor); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		r, err := d.RunDestruction(ctx, p.ID, "bench")
+		if err != nil || r.Plan.DestroyedCount != benchCustomers {
+			b.Fatalf("destroyed %v, %v", r, err)
+		}
+	}
+	b.ReportMetric(float64(benchCustomers*b.N)/b.Elapsed().Seconds(), "customers/s")
 }

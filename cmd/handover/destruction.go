@@ -42,11 +42,7 @@ func runDestroy(ctx context.Context, m *Main, args []string) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	dataDir := ""
-	if m.Config.Embedded() {
-		dataDir = m.Config.DataDir
-	}
-	d := lifecycle.NewDestroyer(m.DB, m.Customers, dataDir)
+	d := m.destroyer()
 	switch sub {
 	case "request", "approve":
 		who, err := m.Staff.FindMemberByEmail(ctx, *as)
@@ -67,17 +63,9 @@ func runDestroy(ctx context.Context, m *Main, args []string) error {
 	case "run":
 		return m.runPlan(ctx, d, *plan)
 	case "run-due":
-		ids, err := d.DuePlans(ctx)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := m.runPlan(ctx, d, id); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(m.Stdout, "%d due plans run\n", len(ids))
-		return nil
+		n, err := d.RunDue(ctx)
+		fmt.Fprintf(m.Stdout, "%d due plans run\n", n)
+		return err
 	}
 	html, err := d.Report(ctx, *plan)
 	if err != nil {
@@ -93,4 +81,13 @@ func (m *Main) runPlan(ctx context.Context, d *lifecycle.Destroyer, id string) e
 			id, r.Plan.DestroyedCount, r.Verified, id)
 	}
 	return err
+}
+
+// destroyer builds the destruction service on the open stores.
+func (m *Main) destroyer() *lifecycle.Destroyer {
+	dataDir := ""
+	if m.Config.Embedded() {
+		dataDir = m.Config.DataDir
+	}
+	return lifecycle.NewDestroyer(m.DB, m.Customers, dataDir)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
 )
@@ -90,6 +91,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		mux := asynq.NewServeMux()
 		m.Inbox.Register(mux)
 		m.Campaigns.Register(mux)
+		m.destroyer().Register(mux)
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
 			ShutdownTimeout: m.Config.ShutdownTimeout})
 		if err := worker.Start(mux); err != nil {
@@ -155,6 +157,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = campaigns.StartDueTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule due campaign starts: %w", err)
+	}
+	task, opts = lifecycle.DestroyDueTask()
+	if _, err := s.Register("@every 1h", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule due destructions: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)
