@@ -20,9 +20,10 @@ test-short:
 
 ## bench: the figures the issues name, printed: import rows/s (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
-## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed
+## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed,
+## buyer export and crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k)
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
