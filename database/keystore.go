@@ -70,6 +70,12 @@ func moveKeysToKeyStore(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("key store: %w", err)
 	}
 	if inMain > 0 {
+		// secure_delete zeroes the dropped table's pages, and the
+		// checkpoint below empties the WAL, so no key stays in handover.db.
+		if _, err := conn.ExecContext(ctx, `PRAGMA main.secure_delete = ON`); err != nil {
+			return fmt.Errorf("key store: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA main.secure_delete = OFF`)
 		stmts = append(stmts, `INSERT INTO keys.customer_keys SELECT customer_id, key_id, wrapped, created_at FROM main.customer_keys WHERE true
 			ON CONFLICT (customer_id) DO NOTHING`, `DROP TABLE main.customer_keys`)
 	}
@@ -83,7 +89,15 @@ func moveKeysToKeyStore(ctx context.Context, conn *sql.Conn) error {
 			return fmt.Errorf("key store: %w", err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("key store: %w", err)
+	}
+	if inMain > 0 {
+		if _, err := conn.ExecContext(ctx, `PRAGMA main.wal_checkpoint(TRUNCATE)`); err != nil {
+			return fmt.Errorf("key store: %w", err)
+		}
+	}
+	return nil
 }
 
 // restrictKeyStore gives the key store file the database file's mode.

@@ -16,6 +16,11 @@ import (
 // openDataDir opens (migrating) the SQLite database in dir under master.
 func openDataDir(t *testing.T, dir string, master []byte) (*database.DB, *pii.Vault) {
 	t.Helper()
+	return openDataDirTB(t, dir, master)
+}
+
+func openDataDirTB(t testing.TB, dir string, master []byte) (*database.DB, *pii.Vault) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := database.OpenSQLite(ctx, filepath.Join(dir, "handover.db"))
 	if err != nil {
