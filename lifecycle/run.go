@@ -110,7 +110,7 @@ func (d *Destroyer) takeSample(ctx context.Context) ([]*sampled, error) {
 }
 
 // destroyBatch destroys the first batch of remaining customers and
-// returns how many it destroyed.
+// returns how many it found (0: none left, leftovers destroyed).
 func (d *Destroyer) destroyBatch(ctx context.Context, p *Plan, actor string) (int, error) {
 	ids, err := d.db.QueryIDs(ctx, `SELECT id FROM customers ORDER BY id LIMIT `+fmt.Sprint(d.batch))
 	if err != nil {
@@ -123,28 +123,35 @@ func (d *Destroyer) destroyBatch(ctx context.Context, p *Plan, actor string) (in
 	// primary keys, where a list of 2,000 bound ids costs more to bind
 	// than the deletes themselves.
 	first, last := ids[0], ids[len(ids)-1]
+	var destroyed int64
 	err = d.db.InTx(ctx, func(tx *database.Tx) error {
 		// The keys first: from this statement on the customers are
 		// unreadable everywhere, backups included.
-		for _, q := range []string{
-			`DELETE FROM customer_keys WHERE customer_id >= $1 AND customer_id <= $2`,
-			`DELETE FROM customers WHERE id >= $1 AND id <= $2`,
-			`DELETE FROM channel_optouts WHERE customer_id >= $1 AND customer_id <= $2`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, first, last); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_keys WHERE customer_id >= $1 AND customer_id <= $2`, first, last); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE destruction_plans SET destroyed_count = destroyed_count + $1 WHERE id = $2`, len(ids), p.ID); err != nil {
+		// Counted from the rows deleted, so that a second run racing this
+		// one (the hourly job and a manual run) counts no customer twice.
+		res, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id >= $1 AND id <= $2`, first, last)
+		if err != nil {
+			return err
+		}
+		if destroyed, err = res.RowsAffected(); err != nil || destroyed == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM channel_optouts WHERE customer_id >= $1 AND customer_id <= $2`, first, last); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE destruction_plans SET destroyed_count = destroyed_count + $1 WHERE id = $2`, destroyed, p.ID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "destruction.batch", ObjectType: "destruction_plan", ObjectID: p.ID,
-			Detail: marshal(map[string]any{"customers": len(ids), "first": first, "last": last})})
+			Detail: marshal(map[string]any{"customers": destroyed, "first": first, "last": last})})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("destruction: %w", err)
 	}
-	p.DestroyedCount += int64(len(ids))
+	p.DestroyedCount += destroyed
 	return len(ids), nil
 }
 
@@ -240,9 +247,13 @@ func (d *Destroyer) complete(ctx context.Context, p *Plan, r *Report, actor stri
 		}
 		sum := sha256.Sum256(html)
 		r.Plan.ReportSHA256 = hex.EncodeToString(sum[:])
-		if _, err := tx.ExecContext(ctx, `UPDATE destruction_plans SET status = 'completed', completed_at = $1, report_html = $2, report_sha256 = $3 WHERE id = $4`,
-			tx.Now, string(html), r.Plan.ReportSHA256, p.ID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE destruction_plans SET status = 'completed', completed_at = $1, report_html = $2, report_sha256 = $3
+			WHERE id = $4 AND status = 'running'`, tx.Now, string(html), r.Plan.ReportSHA256, p.ID)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return handover.Errorf(handover.ECONFLICT, "Another run completed this destruction first.")
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "destruction.complete", ObjectType: "destruction_plan", ObjectID: p.ID,
 			Detail: marshal(map[string]any{"customers": p.DestroyedCount, "verified": r.Verified, "report_sha256": r.Plan.ReportSHA256})}); err != nil {
