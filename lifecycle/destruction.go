@@ -33,8 +33,10 @@ const DestructionMethod = "Crypto-shredding: each customer's AES-256 data key is
 	"including data backups; then the customer rows and the messages recorded for them are deleted. " +
 	"The consent ledger (decision, purpose, notice hash, time) and the audit log are kept without personal data."
 
-// Plan is a transfer's retention plan: destroy the seller's copy
-// RetentionDays after the effective date, once a second person approved.
+// Plan is a transfer's retention plan: destroy the seller's copy (every
+// customer of this installation; one installation serves one customer
+// list) RetentionDays after the effective date, once a second person
+// approved.
 type Plan struct {
 	ID             string     `json:"id"`
 	TransferID     string     `json:"transfer_id"`
