@@ -28,9 +28,10 @@ test-short:
 ## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
 ## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed,
 ## portal link open → page and consent submit (req/s, p99), a 100k-recipient
-## email campaign and a BENCH_PLAN_ROWS campaign plan
+## email campaign, a BENCH_PLAN_ROWS campaign plan, buyer export and
+## crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k)
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)

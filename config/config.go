@@ -59,6 +59,9 @@ type Config struct {
 	AgreementPeriod   time.Duration `env:"AGREEMENT_PERIOD" envDefault:"8760h"`
 	AccessReviewEvery time.Duration `env:"ACCESS_REVIEW_EVERY" envDefault:"2160h"`
 	CampaignLease     time.Duration `env:"CAMPAIGN_LEASE" envDefault:"6m"`
+	// BackupRecipient is the age public key backups are encrypted to;
+	// empty: a key derived from the master key.
+	BackupRecipient string `env:"BACKUP_RECIPIENT"`
 
 	Channels
 }
@@ -231,6 +234,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
 		}
+	}
+	if c.BackupRecipient != "" && !strings.HasPrefix(strings.TrimSpace(c.BackupRecipient), "age1") {
+		return fmt.Errorf("configuration: HANDOVER_BACKUP_RECIPIENT must be an age X25519 public key (age1…)")
 	}
 	if err := c.Channels.validate(); err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/handoverhq/handover"
 )
@@ -70,7 +69,8 @@ func Open(ctx context.Context, rawURL, dataDir string) (*DB, error) {
 	return db, nil
 }
 
-// OpenSQLite opens the SQLite file at path in WAL mode with a busy timeout,
+// OpenSQLite opens the SQLite file at path, with the key store keys.db
+// beside it attached (see KeyStoreFile), in WAL mode with a busy timeout,
 // foreign keys on and immediate write transactions (so two writers queue
 // instead of failing on a lock upgrade). The WAL is checkpointed every
 // 40,000 pages (160 MB) rather than 1,000: bulk writes dirty index pages
@@ -84,10 +84,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	sqlDB, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite: %w", err)
-	}
+	sqlDB := sql.OpenDB(newKeyStoreConnector(path, "file:"+path+"?"+q.Encode()))
 	// SQLite has one writer; a few connections let reads run beside it.
 	sqlDB.SetMaxOpenConns(4)
 	sqlDB.SetMaxIdleConns(4)
@@ -100,6 +97,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("restrict database file: %w", err)
+	}
+	if err := restrictKeyStore(path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

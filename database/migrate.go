@@ -66,6 +66,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", version, err)
 		}
 	}
+	if db.Dialect == SQLite {
+		return moveKeysToKeyStore(ctx, conn)
+	}
 	return nil
 }
 

@@ -38,13 +38,19 @@ const (
 	EraseCustomers Permission = "customers.erase"
 	// WriteLinks issues and revokes customers' personal portal links.
 	WriteLinks Permission = "links.write"
+	// ExportTransfers writes the buyer's encrypted handover package.
+	ExportTransfers Permission = "transfers.export"
+	// RequestDestruction plans and requests the destruction of the
+	// seller's copy; ApproveDestruction is the second person's approval.
+	RequestDestruction Permission = "destruction.request"
+	ApproveDestruction Permission = "destruction.approve"
 )
 
 // personalData are the permissions that show or move customers' personal
 // data: a member needs the current confidentiality agreement and their
 // role's training before using any of them.
 var personalData = map[Permission]bool{ReadCustomers: true, RevealCustomers: true, ImportCustomers: true, UseOutbox: true,
-	ReviewCorrections: true, EraseCustomers: true, WriteLinks: true}
+	ReviewCorrections: true, EraseCustomers: true, WriteLinks: true, ExportTransfers: true}
 
 // PersonalData reports whether p shows or moves personal data.
 func (p Permission) PersonalData() bool { return personalData[p] }
@@ -52,23 +58,26 @@ func (p Permission) PersonalData() bool { return personalData[p] }
 // grants says which roles hold each permission: one line a permission, so
 // a new permission is one new line.
 var grants = map[Permission][]Role{
-	ReadCustomers:     {Admin, Agent, Marketer, Auditor},
-	RevealCustomers:   {Admin, Agent},
-	ImportCustomers:   {Admin, Marketer},
-	ReadTransfers:     {Admin, Agent, Marketer, Auditor},
-	WriteTransfers:    {Admin},
-	ReadAudit:         {Admin, Auditor},
-	ReadTemplates:     {Admin, Agent, Marketer, Auditor},
-	WriteTemplates:    {Admin, Marketer},
-	UseOutbox:         {Admin, Marketer},
-	ReadCampaigns:     {Admin, Agent, Marketer, Auditor},
-	WriteCampaigns:    {Admin, Marketer},
-	ManageGovernance:  {Admin},
-	ManageIncidents:   {Admin},
-	WriteAssessments:  {Admin, Marketer},
-	ReviewCorrections: {Admin, Agent},
-	EraseCustomers:    {Admin},
-	WriteLinks:        {Admin, Agent, Marketer},
+	ReadCustomers:      {Admin, Agent, Marketer, Auditor},
+	RevealCustomers:    {Admin, Agent},
+	ImportCustomers:    {Admin, Marketer},
+	ReadTransfers:      {Admin, Agent, Marketer, Auditor},
+	WriteTransfers:     {Admin},
+	ReadAudit:          {Admin, Auditor},
+	ReadTemplates:      {Admin, Agent, Marketer, Auditor},
+	WriteTemplates:     {Admin, Marketer},
+	UseOutbox:          {Admin, Marketer},
+	ReadCampaigns:      {Admin, Agent, Marketer, Auditor},
+	WriteCampaigns:     {Admin, Marketer},
+	ManageGovernance:   {Admin},
+	ManageIncidents:    {Admin},
+	WriteAssessments:   {Admin, Marketer},
+	ReviewCorrections:  {Admin, Agent},
+	EraseCustomers:     {Admin},
+	WriteLinks:         {Admin, Agent, Marketer},
+	ExportTransfers:    {Admin},
+	RequestDestruction: {Admin},
+	ApproveDestruction: {Auditor},
 }
 
 // Can reports whether role r holds permission p.

@@ -120,8 +120,13 @@ func New(d Deps) *Server {
 		ReferrerPolicy: "no-referrer",
 	}))
 	isUpload := func(c echo.Context) bool { return c.Path() == "/api/v1/customers/import" }
+	// A large buyer's package, or a destruction of a large list, takes
+	// longer than a request may last.
+	isLong := func(c echo.Context) bool {
+		return isUpload(c) || c.Path() == "/api/v1/transfers/:id/exports" || c.Path() == "/api/v1/destruction-plans/:id/run"
+	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
-	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isUpload}))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: d.Config.RequestTimeout, Skipper: isLong}))
 	e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Skipper: func(c echo.Context) bool {
 			return isHook(c) || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics"
@@ -156,6 +161,8 @@ func (s *Server) routes() {
 	s.registerCustomerRoutes(authed)
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
+	s.registerExportRoutes(authed)
+	s.registerDestructionRoutes(authed)
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)

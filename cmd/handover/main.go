@@ -45,6 +45,10 @@ var commands = map[string]command{
 	"archive": {"file a transfer's records: archive customers|index --transfer T", runArchive},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
 	"demo":    {"fill an empty embedded installation with made-up customers, a transfer and a draft campaign", runDemo},
+	"backup":  {"encrypted, checksummed backup: backup --out FILE [--keys]", runBackup},
+	"restore": {"restore a backup into an empty data dir: restore --in FILE", runRestore},
+	"destroy": {"retention plans: destroy request|approve|run|run-due|report", runDestroy},
+	"export":  {"the buyer's encrypted package: export handover --transfer T --to AGE_KEY --out FILE", runExport},
 	"version": {"print the version", runVersion},
 }
 

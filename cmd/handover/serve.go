@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
 )
@@ -97,6 +98,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		m.Inbox.Register(mux)
 		m.Campaigns.Register(mux)
 		m.Governance.Register(mux)
+		m.destroyer().Register(mux)
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
 			ShutdownTimeout: m.Config.ShutdownTimeout})
 		if err := worker.Start(mux); err != nil {
@@ -166,6 +168,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = governance.HousekeepingTask()
 	if _, err := s.Register("@every 10m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule governance housekeeping: %w", err)
+	}
+	task, opts = lifecycle.DestroyDueTask()
+	if _, err := s.Register("@every 1h", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule due destructions: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/lifecycle"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerExportRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/exports", s.handleExportCreate, s.can(staff.ExportTransfers))
+}
+
+type exportRequest struct {
+	Recipient string   `json:"recipient"`
+	Rule      string   `json:"rule"`
+	Purposes  []string `json:"purposes"`
+	DryRun    bool     `json:"dry_run"`
+}
+
+// handleExportCreate streams the buyer's package, encrypted to the
+// recipient's age key, or with dry_run answers the counts per rule.
+func (s *Server) handleExportCreate(c echo.Context) error {
+	var req exportRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ex := lifecycle.NewExporter(s.db, s.customers)
+	rule := lifecycle.Rule{Mode: req.Rule, Purposes: req.Purposes}
+	if req.DryRun {
+		counts, err := ex.DryRun(c.Request().Context(), c.Param("id"), rule)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, counts)
+	}
+	// Headers go out with the first byte: an error found before then
+	// (bad key, unknown transfer) still answers as JSON.
+	w := &firstWrite{c: c, name: fmt.Sprintf("handover-%s.tar.age", c.Param("id"))}
+	_, err := ex.Export(c.Request().Context(), lifecycle.ExportRequest{TransferID: c.Param("id"), Recipient: req.Recipient,
+		Rule: rule, Actor: member(c).Actor()}, w)
+	if err != nil && w.started {
+		// Too late for a status: the truncated package fails to decrypt.
+		s.log.Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
+		return nil
+	}
+	return err
+}
+
+// firstWrite sets the download headers on the response's first write.
+type firstWrite struct {
+	c       echo.Context
+	name    string
+	started bool
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		h := w.c.Response().Header()
+		h.Set(echo.HeaderContentType, "application/octet-stream")
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+w.name+`"`)
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(p)
+}
