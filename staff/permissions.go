@@ -20,13 +20,20 @@ const (
 	ReadCampaigns Permission = "campaigns.read"
 	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
 	WriteCampaigns Permission = "campaigns.write"
+	// ReadTickets lists tickets and reads their conversations (audited).
+	ReadTickets Permission = "tickets.read"
+	// WriteTickets replies, adds notes, assigns, merges and links tickets.
+	WriteTickets Permission = "tickets.write"
+	// ConfigureTickets edits classification rules and canned replies.
+	ConfigureTickets Permission = "tickets.configure"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
-	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
+	Admin: {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns,
+		ReadTickets, WriteTickets, ConfigureTickets},
+	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns, ReadTickets, WriteTickets},
 	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
-	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},
+	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns, ReadTickets},
 }
 
 // Can reports whether role r holds permission p.

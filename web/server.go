@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
@@ -40,6 +41,7 @@ type Server struct {
 	hooks     Hooks
 	devbox    *devbox.Channel
 	campaigns *campaigns.Service
+	tickets   *feedback.Service
 	log       *slog.Logger
 	metrics   *metrics
 }
@@ -58,7 +60,9 @@ type Deps struct {
 	Devbox *devbox.Channel
 	// Campaigns plans and sends campaigns.
 	Campaigns *campaigns.Service
-	Log       *slog.Logger
+	// Tickets runs feedback tickets.
+	Tickets *feedback.Service
+	Log     *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -66,7 +70,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, log: d.Log, metrics: newMetrics()}
+		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
@@ -119,6 +123,7 @@ func (s *Server) routes() {
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
+	s.registerTicketRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

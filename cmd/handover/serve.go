@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
 )
@@ -52,6 +53,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		return err
 	}
 	m.openCampaigns()
+	if err := m.openTickets(); err != nil {
+		return err
+	}
 	m.routeInboundEvents()
 	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return fmt.Errorf("install default templates: %w", err)
@@ -76,7 +80,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Log: m.Log})
+			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Tickets: m.Tickets, Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {
@@ -90,6 +94,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		mux := asynq.NewServeMux()
 		m.Inbox.Register(mux)
 		m.Campaigns.Register(mux)
+		m.Tickets.Register(mux)
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
 			ShutdownTimeout: m.Config.ShutdownTimeout})
 		if err := worker.Start(mux); err != nil {
@@ -155,6 +160,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = campaigns.StartDueTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule due campaign starts: %w", err)
+	}
+	task, opts = feedback.CheckSLATask()
+	if _, err := s.Register("@every 1m", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule ticket SLA check: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)

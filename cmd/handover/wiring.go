@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -15,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
@@ -42,6 +44,7 @@ type Main struct {
 	WeChat    *wechat.Channel
 	Devbox    *devbox.Channel
 	Campaigns *campaigns.Service
+	Tickets   *feedback.Service
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -153,6 +156,19 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 func (m *Main) openCampaigns() {
 	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, Log: m.Log})
+}
+
+// openTickets builds the feedback tickets service on the open stores,
+// queue and channels.
+func (m *Main) openTickets() error {
+	cal := feedback.DefaultCalendar()
+	if err := cal.SetHolidays(m.Config.TicketHolidays); err != nil {
+		return err
+	}
+	m.Tickets = feedback.New(feedback.Config{DB: m.DB, Vault: m.Vault, Queue: m.Queue, Customers: m.Customers, Channels: m.Channels,
+		Calendar: cal, ReopenWindow: time.Duration(m.Config.TicketReopenDays) * 24 * time.Hour,
+		SMSReplyTemplate: m.Config.TicketSMSTemplate, Log: m.Log})
+	return nil
 }
 
 // workerQueues are the default queues plus one send queue per channel.
