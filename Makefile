@@ -20,10 +20,12 @@ test-short:
 
 ## bench: the figures the issues name, printed: import rows/s (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
-## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed
+## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed,
+## inbound messages → tickets per second
 bench:
 	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
+	$(GO) test -run '^$$' -bench . -benchtime 5000x -timeout 30m ./feedback/
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

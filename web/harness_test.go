@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -40,6 +41,7 @@ type app struct {
 	devbox    *devbox.Channel
 	templates *templates.Store
 	campaigns *campaigns.Service
+	tickets   *feedback.Service
 	queue     *queue.Queue
 	logs      *syncBuffer
 }
@@ -88,8 +90,10 @@ func newApp(t *testing.T, db *database.DB, q *queue.Queue, env ...string) *app {
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
+	a.tickets = feedback.New(feedback.Config{DB: db, Vault: vault, Queue: q, Customers: a.customers,
+		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, Log: log})
 	srv := web.New(web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Log: log})
+		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Tickets: a.tickets, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
