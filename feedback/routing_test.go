@@ -2,6 +2,7 @@ package feedback_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -250,6 +251,31 @@ func TestSubscribe(t *testing.T) {
 		}
 		cancel()
 		for range events { // closed once ctx ends
+		}
+	})
+}
+
+// TestConcurrentMessagesOneTicket: a customer's messages processed at
+// once by several workers land on one ticket (the one-open-ticket index
+// and a retry settle the race).
+func TestConcurrentMessagesOneTicket(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db, "")
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				errs <- e.svc.HandleInboundEvent(context.Background(), channels.InboundEvent{ID: fmt.Sprintf("ev%d", i),
+					Channel: channels.SMS, Kind: channels.EventMessage, Text: fmt.Sprintf("消息%d", i), CustomerID: e.customer("李四")})
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		list := e.tickets("李四")
+		if len(list) != 1 || len(e.view(list[0].ID).Messages) != 8 {
+			t.Fatalf("%d tickets", len(list))
 		}
 	})
 }
