@@ -80,11 +80,13 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 			if occurred.IsZero() {
 				occurred = tx.Now
 			}
+			// CustomerID is kept when the poster already knows it (the
+			// portal); providers' events are matched when processed.
 			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
-				provider_message_id, delivery_id, status, error_code, occurred_at, received_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (channel, dedup_key) DO NOTHING`,
+				provider_message_id, delivery_id, status, error_code, customer_id, occurred_at, received_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (channel, dedup_key) DO NOTHING`,
 				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), addressIndex(in.vault.Index, ev.From), env.KeyID, env.Wrapped, env.Sealed,
-				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, occurred.UTC(), tx.Now)
+				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, ev.CustomerID, occurred.UTC(), tx.Now)
 			if err != nil {
 				return fmt.Errorf("store inbound event: %w", err)
 			}
@@ -152,7 +154,7 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	if state != "received" {
 		return nil // already processed (a duplicate task)
 	}
-	if ev.Kind == EventMessage && ev.DeliveryID == "" && in.Sent != nil {
+	if ev.Kind == EventMessage && ev.DeliveryID == "" && ev.CustomerID == "" && in.Sent != nil {
 		if ev.DeliveryID, ev.CustomerID, err = in.Sent.Latest(ctx, ev.Channel, ev.From, ev.To); err != nil {
 			return err
 		}

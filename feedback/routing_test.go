@@ -1,8 +1,10 @@
 package feedback_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -38,6 +40,14 @@ func TestReplyJoinsOpenTicket(t *testing.T) {
 		}
 		if e.auditCount("ticket.read", tk.ID) != 1 {
 			t.Fatal("reading the conversation was not audited")
+		}
+		if db.Dialect == database.SQLite { // the text is sealed at rest
+			var path string
+			db.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path)
+			db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			if raw, err := os.ReadFile(path); err != nil || bytes.Contains(raw, []byte("新公司的电话")) {
+				t.Fatalf("message text in the database file in clear (%v)", err)
+			}
 		}
 		e.message(channels.WeChat, "张三", "我要投诉你们的服务")
 		list = e.tickets("张三")
@@ -276,6 +286,21 @@ func TestConcurrentMessagesOneTicket(t *testing.T) {
 		list := e.tickets("李四")
 		if len(list) != 1 || len(e.view(list[0].ID).Messages) != 8 {
 			t.Fatalf("%d tickets", len(list))
+		}
+	})
+}
+
+// TestPortalSurvey: survey free text posted by the portal is a survey
+// ticket; an opt-out word there is text, not an opt-out.
+func TestPortalSurvey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db, "")
+		e.message(feedback.Portal, "张三", "NPS 3：送货太慢")
+		e.message(feedback.Portal, "李四", "退订")
+		for _, name := range []string{"张三", "李四"} {
+			if l := e.tickets(name); len(l) != 1 || l[0].Category != feedback.CategorySurvey || l[0].Status != feedback.StatusNew {
+				t.Fatalf("%s: %+v", name, l)
+			}
 		}
 	})
 }
