@@ -15,6 +15,7 @@ import (
 
 func (s *Server) registerTicketRoutes(g *echo.Group) {
 	g.GET("/tickets", s.handleTicketList, can(staff.ReadTickets))
+	g.GET("/tickets/counts", s.handleTicketCounts, can(staff.ReadTickets))
 	g.GET("/tickets/:id", s.handleTicketView, can(staff.ReadTickets))
 	g.PATCH("/tickets/:id", s.handleTicketUpdate, can(staff.WriteTickets))
 	g.POST("/tickets/:id/replies", s.handleTicketReply, can(staff.WriteTickets))
@@ -46,6 +47,9 @@ type ticketJSON struct {
 	ResolvedAt       *time.Time    `json:"resolved_at,omitempty"`
 	ClosedAt         *time.Time    `json:"closed_at,omitempty"`
 	Messages         []messageJSON `json:"messages,omitempty"`
+	// Preview is the first line of the latest customer message (list with
+	// preview=true only).
+	Preview string `json:"preview,omitempty"`
 }
 
 type messageJSON struct {
@@ -101,15 +105,36 @@ func (s *Server) handleTicketList(c echo.Context) error {
 		f.Breached = v
 	}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
-	list, next, err := s.tickets.FindTickets(c.Request().Context(), f)
+	ctx := c.Request().Context()
+	list, next, err := s.tickets.FindTickets(ctx, f)
 	if err != nil {
 		return err
 	}
 	out := make([]ticketJSON, len(list))
+	ids := make([]string, len(list))
 	for i, t := range list {
-		out[i] = toTicketJSON(t)
+		out[i], ids[i] = toTicketJSON(t), t.ID
+	}
+	if q.Get("preview") == "true" {
+		previews, err := s.tickets.Previews(ctx, ids, member(c).Actor())
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			out[i].Preview = previews[out[i].ID]
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})
+}
+
+// handleTicketCounts counts the open tickets for the queue's navigation.
+func (s *Server) handleTicketCounts(c echo.Context) error {
+	n, err := s.tickets.Counts(c.Request().Context(), member(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"open": n.Open, "mine": n.Mine, "unassigned": n.Unassigned, "breached": n.Breached,
+		"by_category": n.ByCategory, "by_channel": n.ByChannel})
 }
 
 // handleTicketView shows a ticket with its conversation (audited).

@@ -92,6 +92,18 @@ func TestTicketAPI(t *testing.T) {
 		if a.getJSON("/api/v1/tickets?assignee=unassigned", agent, &list); len(list.Data) != 0 {
 			t.Fatalf("unassigned: %d", len(list.Data))
 		}
+		var counts struct {
+			Open, Mine, Unassigned int
+		}
+		if code := a.getJSON("/api/v1/tickets/counts", agent, &counts); code != http.StatusOK || counts.Open != 1 || counts.Mine != 1 || counts.Unassigned != 0 {
+			t.Fatalf("counts: %d, %+v", code, counts)
+		}
+		var previews struct {
+			Data []struct{ Preview string } `json:"data"`
+		}
+		if a.getJSON("/api/v1/tickets?preview=true", auditor, &previews); len(previews.Data) != 1 || previews.Data[0].Preview != "地址变更：<script>alert(1)</script>" {
+			t.Fatalf("previews %+v", previews)
+		}
 		if code := a.getJSON("/api/v1/tickets?breached=maybe", agent, nil); code != http.StatusBadRequest {
 			t.Fatalf("bad breached: %d", code)
 		}
