@@ -18,11 +18,18 @@ const EventsChannel = "handover:tickets"
 // never text, and readers load what they show.
 type TicketEvent struct {
 	// Type is created, message (a customer wrote), reopened, reply, note,
-	// updated, merged, linked or breached.
-	Type     string    `json:"type"`
-	TicketID string    `json:"ticket_id"`
-	At       time.Time `json:"at"`
+	// updated, merged, linked or breached; dashboards may publish their own
+	// (e.g. viewing, for a collision notice) with Publish.
+	Type     string `json:"type"`
+	TicketID string `json:"ticket_id"`
+	// Actor is who caused it: "staff:ID", "customer:ID" or "system".
+	Actor string    `json:"actor,omitempty"`
+	At    time.Time `json:"at"`
 }
+
+// Publish sends a dashboard's own event (such as "viewing") to every
+// subscriber in every process.
+func (s *Service) Publish(ctx context.Context, ev TicketEvent) { s.publish(ctx, ev) }
 
 // publish sends ev to every subscriber in every process. Live updates are
 // a convenience: a failure is logged and the change stands.
@@ -109,7 +116,7 @@ func (s *Service) CheckSLA(ctx context.Context) (breached, closed int, err error
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			breached++
-			s.publish(ctx, TicketEvent{Type: "breached", TicketID: id, At: now})
+			s.publish(ctx, TicketEvent{Type: "breached", TicketID: id, Actor: "system", At: now})
 		}
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE tickets SET status = 'closed', closed_at = $1, updated_at = $1

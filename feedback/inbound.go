@@ -46,6 +46,10 @@ func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEve
 		return err
 	}
 	var r routed
+	actor := "system"
+	if ev.CustomerID != "" {
+		actor = "customer:" + ev.CustomerID
+	}
 	for attempt := 0; ; attempt++ {
 		err = s.db.InTx(ctx, func(tx *database.Tx) error {
 			var err error
@@ -61,7 +65,7 @@ func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEve
 	if err != nil || r.ticketID == "" {
 		return err
 	}
-	s.publish(ctx, TicketEvent{Type: r.event, TicketID: r.ticketID})
+	s.publish(ctx, TicketEvent{Type: r.event, TicketID: r.ticketID, Actor: actor})
 	if rule != nil && rule.Action == ActionOptOut {
 		s.confirmOptOut(ctx, r.ticketID, ev)
 	}

@@ -109,7 +109,7 @@ func (s *Service) UpdateTicket(ctx context.Context, id string, u Update, actor s
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, TicketEvent{Type: "updated", TicketID: id})
+	s.publish(ctx, TicketEvent{Type: "updated", TicketID: id, Actor: actor})
 	return s.FindTicketByID(ctx, id)
 }
 
@@ -155,7 +155,7 @@ func (s *Service) AddNote(ctx context.Context, ticketID, staffID, text string) (
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, TicketEvent{Type: "note", TicketID: ticketID})
+	s.publish(ctx, TicketEvent{Type: "note", TicketID: ticketID, Actor: "staff:" + staffID})
 	return m, nil
 }
 
@@ -214,8 +214,8 @@ func (s *Service) Merge(ctx context.Context, sourceID, targetID, actor string) (
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, TicketEvent{Type: "merged", TicketID: sourceID})
-	s.publish(ctx, TicketEvent{Type: "updated", TicketID: targetID})
+	s.publish(ctx, TicketEvent{Type: "merged", TicketID: sourceID, Actor: actor})
+	s.publish(ctx, TicketEvent{Type: "updated", TicketID: targetID, Actor: actor})
 	return s.FindTicketByID(ctx, targetID)
 }
 
@@ -252,7 +252,7 @@ func (s *Service) LinkCustomer(ctx context.Context, ticketID, customerID, actor 
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, TicketEvent{Type: "linked", TicketID: ticketID})
+	s.publish(ctx, TicketEvent{Type: "linked", TicketID: ticketID, Actor: actor})
 	return s.FindTicketByID(ctx, ticketID)
 }
 

@@ -211,7 +211,7 @@ func (s *Service) deliver(ctx context.Context, t *Ticket, c *customers.Customer,
 	if err != nil {
 		return nil, fmt.Errorf("record reply: %w", err)
 	}
-	s.publish(ctx, TicketEvent{Type: "reply", TicketID: t.ID})
+	s.publish(ctx, TicketEvent{Type: "reply", TicketID: t.ID, Actor: actor})
 	return m, nil
 }
 

@@ -253,7 +253,7 @@ func TestSubscribe(t *testing.T) {
 		e.message(channels.WeChat, "张三", "你好")
 		select {
 		case ev := <-events:
-			if ev.Type != "created" || ev.TicketID == "" {
+			if ev.Type != "created" || ev.TicketID == "" || ev.Actor != "customer:"+e.customer("张三") {
 				t.Fatalf("event %+v", ev)
 			}
 		case <-time.After(5 * time.Second):
