@@ -10,6 +10,10 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
+	"github.com/handoverhq/handover/channels/sms"
+	"github.com/handoverhq/handover/channels/sms/smsfake"
+	"github.com/handoverhq/handover/channels/wechat"
+	"github.com/handoverhq/handover/channels/wechat/wechatfake"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
@@ -165,6 +169,53 @@ func TestCannedReplies(t *testing.T) {
 		}
 		if _, err := e.svc.FindCannedReplyByID(ctx, c.ID); handover.ErrorCode(err) != handover.ENOTFOUND {
 			t.Fatalf("after delete: %v", err)
+		}
+	})
+}
+
+// TestReplyThroughProviderFakes drives the real WeChat and Aliyun SDKs
+// against the fake providers: a reply inside the 48-hour window is a WeChat
+// customer-service message; after it, an SMS under the reply template; an
+// opt-out on WeChat is confirmed there.
+func TestReplyThroughProviderFakes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, "")
+		wx := wechatfake.New(t)
+		wc, err := wechat.New(wechat.Config{AppID: wx.AppID, AppSecret: wx.AppSecret, Token: wx.Token, EncodingAESKey: wx.EncodingAESKey,
+			APIBase: wx.URL(), HTTPTimeout: time.Second}, e.q.Redis, "handover:test:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake := smsfake.New(t)
+		sc, err := sms.New(fake.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc = e.service(map[channels.Name]channels.Channel{channels.WeChat: wc, channels.SMS: sc}, "SMS_REPLY_1")
+
+		e.message(channels.WeChat, "张三", "你好，请问新公司在哪？")
+		tk := e.tickets("张三")[0]
+		m, err := e.svc.Reply(ctx, tk.ID, "agent1", "您好，地址已更新。", "")
+		if err != nil || m.Channel != channels.WeChat || m.DeliveryStatus != "sent" {
+			t.Fatalf("reply in the window: %+v, %v", m, err)
+		}
+		if sent := wx.Sent(); len(sent) != 1 || sent[0].API != "custom" || sent[0].ToUser != "oZhang" || sent[0].Text != "您好，地址已更新。" {
+			t.Fatalf("wechat sent %+v", sent)
+		}
+		e.advance(49 * time.Hour)
+		m, err = e.svc.Reply(ctx, tk.ID, "agent1", "请问还有其他问题吗？", "")
+		if err != nil || m.Channel != channels.SMS || m.DeliveryStatus != "sent" || !strings.Contains(m.ChannelReason, "48-hour") {
+			t.Fatalf("reply after the window: %+v, %v", m, err)
+		}
+		msgs := fake.Messages()
+		if len(msgs) != 1 || msgs[0].TemplateCode != "SMS_REPLY_1" || msgs[0].Params["content"] != "请问还有其他问题吗？" || msgs[0].Phone != "13812345678" {
+			t.Fatalf("sms sent %+v", msgs)
+		}
+
+		e.message(channels.WeChat, "张三", "TD")
+		if sent := wx.Sent(); len(sent) != 2 || sent[1].API != "custom" || !strings.Contains(sent[1].Text, "退订") {
+			t.Fatalf("opt-out confirmation %+v", sent)
 		}
 	})
 }
