@@ -24,7 +24,7 @@ type Counts struct {
 // Counts counts the open tickets, Mine being staffID's.
 func (s *Service) Counts(ctx context.Context, staffID string) (*Counts, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT category, channel, assignee_id = $1, assignee_id = '', (breached OR sla_due < $2), COUNT(*)
-		FROM tickets WHERE status IN ('new', 'open', 'pending') GROUP BY 1, 2, 3, 4, 5`, staffID, s.db.Now())
+		FROM tickets WHERE sla_due < $3 GROUP BY 1, 2, 3, 4, 5`, staffID, s.db.Now(), noDeadline)
 	if err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}

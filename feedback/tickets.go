@@ -196,7 +196,8 @@ func (s *Service) FindTickets(ctx context.Context, f Filter) (list []*Ticket, ne
 	where, args := []string{"1 = 1"}, []any{}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if f.Status == "" {
-		where = append(where, "status IN ('new', 'open', 'pending')")
+		// The open tickets: only they have a deadline (see nextDue).
+		where = append(where, "sla_due < "+arg(noDeadline))
 	} else {
 		switch f.Status {
 		case StatusNew, StatusOpen, StatusPending, StatusResolved, StatusClosed, StatusMerged:

@@ -37,8 +37,13 @@ CREATE UNIQUE INDEX tickets_one_open ON tickets (customer_id, category)
     WHERE customer_id <> '' AND status IN ('new', 'open', 'pending');
 CREATE INDEX tickets_customer ON tickets (customer_id, status, updated_at);
 CREATE INDEX tickets_sender ON tickets (sender_idx, status);
-CREATE INDEX tickets_queue ON tickets (status, sla_due, id);
-CREATE INDEX tickets_assignee ON tickets (assignee_id, status, sla_due);
+-- The queue reads open tickets in deadline order: exactly the tickets whose
+-- sla_due is not the far-future "nothing due", so one index walk serves it
+-- (and, led by assignee or category, its common filters).
+CREATE INDEX tickets_sla ON tickets (sla_due, id);
+CREATE INDEX tickets_status ON tickets (status, sla_due, id);
+CREATE INDEX tickets_assignee ON tickets (assignee_id, sla_due, id);
+CREATE INDEX tickets_category ON tickets (category, sla_due, id);
 
 CREATE TABLE ticket_messages (
     id                  TEXT PRIMARY KEY,
