@@ -57,9 +57,6 @@ const (
 // free text, a low score, the contact form).
 const Portal channels.Name = "portal"
 
-// openStatuses are the statuses of a ticket that still needs work.
-var openStatuses = []string{StatusNew, StatusOpen, StatusPending}
-
 // noDeadline is the sla_due of a ticket that needs nothing: the queue
 // sorts it last.
 var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)

@@ -86,11 +86,11 @@ func ChooseChannel(r Reachability) (channels.Name, string, error) {
 	}
 	var skipped []string
 	if r.LastUsed != "" && r.LastUsed != Portal {
-		if ok, why := r.usable(r.LastUsed); ok {
+		ok, why := r.usable(r.LastUsed)
+		if ok {
 			return r.LastUsed, "the channel the customer last used", nil
-		} else {
-			skipped = append(skipped, why)
 		}
+		skipped = append(skipped, why)
 	}
 	for _, ch := range []channels.Name{channels.WeChat, channels.SMS, channels.Email, channels.Devbox} {
 		if ch == r.LastUsed {

@@ -86,11 +86,11 @@ func (c *Calendar) Add(start time.Time, d time.Duration) time.Time {
 			t = next
 			continue
 		}
-		if left := closing.Sub(t); d <= left {
+		left := closing.Sub(t)
+		if d <= left {
 			return t.Add(d).UTC()
-		} else {
-			d -= left
 		}
+		d -= left
 		t = next
 	}
 	return noDeadline
