@@ -95,9 +95,12 @@ func (s *Service) classify(ctx context.Context, ev channels.InboundEvent) (*Rule
 			if ev.CustomerID == "" || ev.DeliveryID == "" {
 				continue
 			}
+			// An erased customer (matched through an old sent-log row) has
+			// no key to seal evidence with: their word is kept as text only.
 			var transferID string
 			err := s.db.QueryRowContext(ctx, `SELECT c.transfer_id FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-				WHERE d.id = $1 AND d.customer_id = $2 AND c.kind = 'consent_request'`, ev.DeliveryID, ev.CustomerID).Scan(&transferID)
+				JOIN customers cu ON cu.id = d.customer_id
+				WHERE d.id = $1 AND d.customer_id = $2 AND c.kind = 'consent_request' AND cu.status <> 'erased'`, ev.DeliveryID, ev.CustomerID).Scan(&transferID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
