@@ -29,10 +29,12 @@ test-short:
 ## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed,
 ## portal link open → page and consent submit (req/s, p99), a 100k-recipient
 ## email campaign, a BENCH_PLAN_ROWS campaign plan, buyer export and
-## crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k)
+## crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k), inbound
+## messages → tickets per second
 bench:
 	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
+	$(GO) test -run '^$$' -bench . -benchtime 5000x -timeout 30m ./feedback/
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

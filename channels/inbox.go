@@ -80,6 +80,8 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 			if occurred.IsZero() {
 				occurred = tx.Now
 			}
+			// CustomerID is kept when the poster already knows it (the
+			// portal); providers' events are matched when processed.
 			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
 				provider_message_id, delivery_id, status, error_code, occurred_at, received_at, customer_id)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (channel, dedup_key) DO NOTHING`,

@@ -74,9 +74,42 @@ func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 		})
 		if db.Dialect == database.SQLite {
 			db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-			assertNotInFiles(t, db, []byte("地址变更"), []byte("13812345678"))
+			// ("地址变更" itself is a default ticket rule keyword, stored in clear.)
+			assertNotInFiles(t, db, []byte("变更为杭州市"), []byte("13812345678"))
 		}
 	})
+}
+
+// TestInboxKeepsKnownCustomer: an event whose poster already knows the
+// customer (the portal's survey answers) keeps that customer through
+// processing, with no address to match.
+func TestInboxKeepsKnownCustomer(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ctx := context.Background()
+	q := queuetest.Open(t)
+	in := channels.NewInbox(db, piitest.Vault(t, db), q, queuetest.Logger(t))
+	in.Match = func(context.Context, channels.Address) (string, error) { return "", nil }
+	got := make(chan channels.InboundEvent, 1)
+	in.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error { got <- ev; return nil }
+	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: "portal", Kind: channels.EventMessage, DedupKey: "answer-1",
+		CustomerID: "customer-7", Text: "送货太慢"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := q.NewServer(queue.ServerConfig{Concurrency: 1})
+	mux := asynq.NewServeMux()
+	in.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	select {
+	case ev := <-got:
+		if ev.CustomerID != "customer-7" || ev.Text != "送货太慢" {
+			t.Fatalf("processed %+v", ev)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("event not processed")
+	}
 }
 
 func TestSweepRestoresLostTasks(t *testing.T) {

@@ -64,6 +64,14 @@ type Config struct {
 	BackupRecipient string `env:"BACKUP_RECIPIENT"`
 
 	Channels
+	Tickets
+}
+
+// Tickets configures feedback tickets.
+type Tickets struct {
+	TicketReopenDays  int      `env:"TICKET_REOPEN_DAYS" envDefault:"7"`
+	TicketHolidays    []string `env:"TICKET_HOLIDAYS" envSeparator:","`
+	TicketSMSTemplate string   `env:"TICKET_SMS_TEMPLATE"`
 }
 
 // Channels configures the providers. A channel is on when its required
@@ -220,6 +228,14 @@ func (c *Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("configuration: HANDOVER_LOG_FORMAT must be text or json")
+	}
+	if c.TicketReopenDays < 1 || c.TicketReopenDays > 365 {
+		return fmt.Errorf("configuration: HANDOVER_TICKET_REOPEN_DAYS must be between 1 and 365")
+	}
+	for _, d := range c.TicketHolidays {
+		if _, err := time.Parse(time.DateOnly, strings.TrimSpace(d)); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_TICKET_HOLIDAYS must list dates written YYYY-MM-DD, separated by commas")
+		}
 	}
 	if c.MaxUploadMB < 1 {
 		return fmt.Errorf("configuration: HANDOVER_MAX_UPLOAD_MB must be at least 1")

@@ -44,13 +44,20 @@ const (
 	// seller's copy; ApproveDestruction is the second person's approval.
 	RequestDestruction Permission = "destruction.request"
 	ApproveDestruction Permission = "destruction.approve"
+	// ReadTickets lists tickets and reads their conversations (audited).
+	ReadTickets Permission = "tickets.read"
+	// WriteTickets replies, adds notes, assigns, merges and links tickets.
+	WriteTickets Permission = "tickets.write"
+	// ConfigureTickets edits classification rules and canned replies.
+	ConfigureTickets Permission = "tickets.configure"
 )
 
 // personalData are the permissions that show or move customers' personal
 // data: a member needs the current confidentiality agreement and their
 // role's training before using any of them.
 var personalData = map[Permission]bool{ReadCustomers: true, RevealCustomers: true, ImportCustomers: true, UseOutbox: true,
-	ReviewCorrections: true, EraseCustomers: true, WriteLinks: true, ExportTransfers: true}
+	ReviewCorrections: true, EraseCustomers: true, WriteLinks: true, ExportTransfers: true,
+	ReadTickets: true, WriteTickets: true}
 
 // PersonalData reports whether p shows or moves personal data.
 func (p Permission) PersonalData() bool { return personalData[p] }
@@ -78,6 +85,9 @@ var grants = map[Permission][]Role{
 	ExportTransfers:    {Admin},
 	RequestDestruction: {Admin},
 	ApproveDestruction: {Auditor},
+	ReadTickets:        {Admin, Agent, Auditor},
+	WriteTickets:       {Admin, Agent},
+	ConfigureTickets:   {Admin},
 }
 
 // Can reports whether role r holds permission p.

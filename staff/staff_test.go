@@ -96,4 +96,12 @@ func TestRolePermissions(t *testing.T) {
 		!staff.Admin.Can(staff.EraseCustomers) || staff.Agent.Can(staff.EraseCustomers) || staff.Auditor.Can(staff.EraseCustomers) {
 		t.Fatal("rights permissions are wrong")
 	}
+	// Tickets: agents and admins work them, auditors read, admins configure.
+	for role, want := range map[staff.Role][3]bool{staff.Admin: {true, true, true}, staff.Agent: {true, true, false},
+		staff.Auditor: {true, false, false}, staff.Marketer: {false, false, false}} {
+		got := [3]bool{role.Can(staff.ReadTickets), role.Can(staff.WriteTickets), role.Can(staff.ConfigureTickets)}
+		if got != want {
+			t.Fatalf("%s ticket permissions %v, want %v", role, got, want)
+		}
+	}
 }

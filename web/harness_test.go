@@ -22,6 +22,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
@@ -47,6 +48,7 @@ type app struct {
 	campaigns  *campaigns.Service
 	governance *governance.Service
 	links      *links.Store
+	tickets    *feedback.Service
 	inbox      *channels.Inbox
 	queue      *queue.Queue
 	logs       *syncBuffer
@@ -105,11 +107,13 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	a.queue = q
 	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
+	a.tickets = feedback.New(feedback.Config{DB: db, Vault: vault, Queue: q, Customers: a.customers,
+		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, Log: log})
 	a.governance = governance.New(db, governance.Config{})
 	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
 		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
-		Links: a.links, RecordEvent: a.inbox.Record, Log: log}
+		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log}
 	if change != nil {
 		change(&deps)
 	}

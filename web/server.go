@@ -26,6 +26,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
@@ -53,6 +54,7 @@ type Server struct {
 	assessments *assessments.Store
 	archive     *archive.Store
 	links       *links.Store
+	tickets     *feedback.Service
 	// recordEvent stores portal events (survey feedback) in the inbox.
 	recordEvent channels.RecordFunc
 	wechat      *wechat.Channel
@@ -92,7 +94,9 @@ type Deps struct {
 	// WeChat, when configured, binds the openid of a customer who opens
 	// their link inside WeChat (OAuth snsapi_base).
 	WeChat *wechat.Channel
-	Log    *slog.Logger
+	// Tickets runs feedback tickets.
+	Tickets *feedback.Service
+	Log     *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -101,7 +105,7 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
-		links: d.Links, recordEvent: d.RecordEvent, wechat: d.WeChat, log: d.Log, metrics: newMetrics()}
+		links: d.Links, recordEvent: d.RecordEvent, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
@@ -177,6 +181,7 @@ func (s *Server) routes() {
 	s.registerLinkRoutes(authed)
 	s.registerCampaignPortalRoutes(authed)
 	s.registerPortalRoutes()
+	s.registerTicketRoutes(authed)
 }
 
 // Handler exposes the routes, for tests and embedding.

@@ -126,9 +126,14 @@ func (m *Main) startInboundSMTP() (stop func(), err error) {
 
 // routeInboundEvents hands every processed inbound event to the services
 // that act on it: campaigns first (receipts update deliveries, opt-out
-// replies suppress unsent rows). Call it once the campaigns service is open.
+// replies suppress unsent rows), then tickets (messages become tickets).
+// Call it once both services are open. A retried event is harmless to
+// both: each skips what it already applied.
 func (m *Main) routeInboundEvents() {
 	m.Inbox.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error {
-		return m.Campaigns.HandleInboundEvent(ctx, ev)
+		if err := m.Campaigns.HandleInboundEvent(ctx, ev); err != nil {
+			return err
+		}
+		return m.Tickets.HandleInboundEvent(ctx, ev)
 	}
 }

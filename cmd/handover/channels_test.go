@@ -17,7 +17,7 @@ import (
 // TestServeWiresProviderHooksToTheInbox runs serve with Aliyun SMS pointed
 // at the fake provider and pushes an SMS reply through the real HTTP
 // endpoint: it is stored, processed by the worker and matched to the
-// customer who owns the phone.
+// customer who owns the phone, and becomes a ticket.
 func TestServeWiresProviderHooksToTheInbox(t *testing.T) {
 	fake := smsfake.New(t)
 	cfg := fake.Config()
@@ -90,6 +90,13 @@ func TestServeWiresProviderHooksToTheInbox(t *testing.T) {
 			t.Fatalf("event not matched: n=%d state=%q", n, state)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The reply became a ticket, classified by the default rules.
+	var tickets int
+	var category string
+	db.QueryRow(`SELECT COUNT(*), MAX(category) FROM tickets`).Scan(&tickets, &category)
+	if tickets != 1 || category != "correction" {
+		t.Fatalf("%d tickets (category %q) for the reply", tickets, category)
 	}
 	if !regexp.MustCompile(`channels on.*channels=sms`).MatchString(errOut.String()) {
 		t.Fatalf("serve did not log the channels that are on:\n%s", errOut.String())

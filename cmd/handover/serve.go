@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/lifecycle"
@@ -57,6 +58,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		return err
 	}
 	m.openCampaigns()
+	if err := m.openTickets(); err != nil {
+		return err
+	}
 	m.routeInboundEvents()
 	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return fmt.Errorf("install default templates: %w", err)
@@ -83,7 +87,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
-			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Log: m.Log})
+			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets, Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {
@@ -99,6 +103,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		m.Campaigns.Register(mux)
 		m.Governance.Register(mux)
 		m.destroyer().Register(mux)
+		m.Tickets.Register(mux)
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
 			ShutdownTimeout: m.Config.ShutdownTimeout})
 		if err := worker.Start(mux); err != nil {
@@ -172,6 +177,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = lifecycle.DestroyDueTask()
 	if _, err := s.Register("@every 1h", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule due destructions: %w", err)
+	}
+	task, opts = feedback.CheckSLATask()
+	if _, err := s.Register("@every 1m", task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule ticket SLA check: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return nil, fmt.Errorf("start scheduler: %w", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -15,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
@@ -47,6 +49,8 @@ type Main struct {
 	Campaigns *campaigns.Service
 	// Governance gates personal data and keeps access reviews.
 	Governance *governance.Service
+	// Tickets turns replies into feedback tickets staff work.
+	Tickets *feedback.Service
 }
 
 // loadConfig reads the configuration and builds the logger.
@@ -163,6 +167,19 @@ func (m *Main) openCampaigns() {
 	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease})
 	m.Governance = governance.New(m.DB, governance.Config{AgreementPeriod: m.Config.AgreementPeriod, ReviewEvery: m.Config.AccessReviewEvery})
+}
+
+// openTickets builds the feedback tickets service on the open stores,
+// queue and channels.
+func (m *Main) openTickets() error {
+	cal := feedback.DefaultCalendar()
+	if err := cal.SetHolidays(m.Config.TicketHolidays); err != nil {
+		return err
+	}
+	m.Tickets = feedback.New(feedback.Config{DB: m.DB, Vault: m.Vault, Queue: m.Queue, Customers: m.Customers, Channels: m.Channels,
+		Calendar: cal, ReopenWindow: time.Duration(m.Config.TicketReopenDays) * 24 * time.Hour,
+		SMSReplyTemplate: m.Config.TicketSMSTemplate, Log: m.Log})
+	return nil
 }
 
 // workerQueues are the default queues plus one send queue per channel.

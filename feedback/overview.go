@@ -1,0 +1,127 @@
+package feedback
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
+)
+
+// Counts are the open tickets (new, open, pending) counted the ways the
+// queue's navigation shows them.
+type Counts struct {
+	Open       int
+	Mine       int // assigned to the staff member asked about
+	Unassigned int
+	Breached   int
+	ByCategory map[string]int
+	ByChannel  map[string]int
+}
+
+// Counts counts the open tickets, Mine being staffID's.
+func (s *Service) Counts(ctx context.Context, staffID string) (*Counts, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT category, channel, assignee_id = $1, assignee_id = '', (breached OR sla_due < $2), COUNT(*)
+		FROM tickets WHERE sla_due < $3 GROUP BY 1, 2, 3, 4, 5`, staffID, s.db.Now(), noDeadline)
+	if err != nil {
+		return nil, fmt.Errorf("count tickets: %w", err)
+	}
+	defer rows.Close()
+	c := &Counts{ByCategory: map[string]int{}, ByChannel: map[string]int{}}
+	for rows.Next() {
+		var category, channel string
+		var mine, unassigned, breached bool
+		var n int
+		if err := rows.Scan(&category, &channel, &mine, &unassigned, &breached, &n); err != nil {
+			return nil, fmt.Errorf("count tickets: %w", err)
+		}
+		c.Open += n
+		c.ByCategory[category] += n
+		c.ByChannel[channel] += n
+		if mine && staffID != "" {
+			c.Mine += n
+		}
+		if unassigned {
+			c.Unassigned += n
+		}
+		if breached {
+			c.Breached += n
+		}
+	}
+	return c, rows.Err()
+}
+
+// previewLength is how much of a message a queue row shows.
+const previewLength = 80
+
+// Previews returns, per ticket, the first line of the customer's latest
+// message (at most 80 characters) for a queue page, and audits that
+// staff member actor saw them (ticket.preview, one entry per page).
+// Tickets without a readable message are absent.
+func (s *Service) Previews(ctx context.Context, ticketIDs []string, actor string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ticketIDs) == 0 {
+		return out, nil
+	}
+	if len(ticketIDs) > 200 {
+		ticketIDs = ticketIDs[:200]
+	}
+	marks := make([]string, len(ticketIDs))
+	args := make([]any, len(ticketIDs))
+	for i, id := range ticketIDs {
+		marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
+	}
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.ticket_id, t.customer_id, m.key_id, m.key_wrapped, m.text_enc
+			FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+			WHERE m.ticket_id IN (`+strings.Join(marks, ",")+`) AND m.direction = 'in' ORDER BY m.ticket_id, m.created_at DESC, m.id DESC`, args...)
+		if err != nil {
+			return fmt.Errorf("previews: %w", err)
+		}
+		type latest struct {
+			msgID, customerID string
+			env               pii.Envelope
+		}
+		byTicket := map[string]latest{}
+		var customerIDs []string
+		for rows.Next() {
+			var l latest
+			var ticketID string
+			if err := rows.Scan(&l.msgID, &ticketID, &l.customerID, &l.env.KeyID, &l.env.Wrapped, &l.env.Sealed); err != nil {
+				rows.Close()
+				return fmt.Errorf("previews: %w", err)
+			}
+			if _, seen := byTicket[ticketID]; seen {
+				continue // an older message of the same ticket
+			}
+			byTicket[ticketID] = l
+			if l.customerID != "" {
+				customerIDs = append(customerIDs, l.customerID)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		keys, err := s.cfg.Vault.CustomerKeys(ctx, tx, customerIDs)
+		if err != nil {
+			return err
+		}
+		for ticketID, l := range byTicket {
+			text, err := s.openText(keys[l.customerID], l.msgID, l.env)
+			if err != nil {
+				return err
+			}
+			if line, _, _ := strings.Cut(strings.TrimSpace(text), "\n"); line != "" {
+				out[ticketID] = clip(line, previewLength)
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.preview", ObjectType: "ticket",
+			ObjectID: ticketIDs[0], Detail: "tickets=" + strings.Join(ticketIDs, ",")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,260 @@
+package feedback
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+)
+
+// WeChatWindow is how long after a customer's last WeChat message the
+// official account may send them customer-service messages.
+const WeChatWindow = 48 * time.Hour
+
+// maxReply is the longest reply or note, in characters.
+const maxReply = 2000
+
+// Reachability is what choosing a reply channel depends on.
+type Reachability struct {
+	// Requested is the channel staff asked for ("" to choose).
+	Requested channels.Name
+	// LastUsed is the channel the customer last wrote on.
+	LastUsed channels.Name
+	// LastWeChat is when the customer last wrote on WeChat (zero: never).
+	LastWeChat time.Time
+	Now        time.Time
+	// Address fields the customer has.
+	HasOpenID, HasPhone, HasEmail bool
+	// Configured channels that send replies; SMSTemplate says SMS replies
+	// have an approved template.
+	Configured  map[channels.Name]bool
+	SMSTemplate bool
+}
+
+// usable says whether ch can carry a reply now, and if not why.
+func (r Reachability) usable(ch channels.Name) (bool, string) {
+	if !r.Configured[ch] {
+		return false, string(ch) + " is not configured for replies"
+	}
+	switch ch {
+	case channels.WeChat:
+		if !r.HasOpenID {
+			return false, "the customer has no WeChat openid"
+		}
+		if r.LastWeChat.IsZero() || r.Now.Sub(r.LastWeChat) > WeChatWindow {
+			return false, "outside WeChat's 48-hour customer-service window"
+		}
+	case channels.SMS:
+		if !r.HasPhone {
+			return false, "the customer has no mobile number"
+		}
+		if !r.SMSTemplate {
+			return false, "no SMS reply template is configured"
+		}
+	case channels.Email:
+		if !r.HasEmail {
+			return false, "the customer has no email address"
+		}
+	case channels.Devbox:
+	default:
+		return false, string(ch) + " cannot carry replies"
+	}
+	return true, ""
+}
+
+// ChooseChannel picks the channel a reply goes out on and says why: the
+// one staff asked for if it can carry it; else the channel the customer
+// last used if it can; else WeChat (inside the 48-hour window), SMS, email,
+// then the devbox (embedded mode), in that order.
+func ChooseChannel(r Reachability) (channels.Name, string, error) {
+	if r.Requested != "" {
+		if ok, why := r.usable(r.Requested); !ok {
+			return "", "", handover.Errorf(handover.EINVALID, "Cannot reply by %s: %s.", r.Requested, why)
+		}
+		return r.Requested, "chosen by staff", nil
+	}
+	var skipped []string
+	if r.LastUsed != "" && r.LastUsed != Portal {
+		ok, why := r.usable(r.LastUsed)
+		if ok {
+			return r.LastUsed, "the channel the customer last used", nil
+		}
+		skipped = append(skipped, why)
+	}
+	for _, ch := range []channels.Name{channels.WeChat, channels.SMS, channels.Email, channels.Devbox} {
+		if ch == r.LastUsed {
+			continue
+		}
+		ok, why := r.usable(ch)
+		if ok {
+			reason := "first reachable channel"
+			if len(skipped) > 0 {
+				reason += " (" + strings.Join(skipped, "; ") + ")"
+			}
+			return ch, reason, nil
+		}
+		if r.Configured[ch] {
+			skipped = append(skipped, why)
+		}
+	}
+	return "", "", handover.Errorf(handover.EINVALID, "The customer cannot be reached by any configured channel.")
+}
+
+// Reply sends staff's text to the ticket's customer and records it with
+// its delivery status and the reason its channel was chosen (see
+// ChooseChannel; channel "" chooses). The first reply stops the
+// first-response clock; the ticket then waits for the customer (pending).
+// A failed send is recorded and returned as the message's status, not as
+// an error.
+func (s *Service) Reply(ctx context.Context, ticketID, staffID, text string, channel channels.Name) (*Message, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > maxReply {
+		return nil, handover.Errorf(handover.EINVALID, "A reply needs text of at most %d characters.", maxReply)
+	}
+	t, err := s.FindTicketByID(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	if t.CustomerID == "" {
+		return nil, handover.Errorf(handover.EINVALID, "Link this ticket to a customer before replying.")
+	}
+	if t.Status == StatusMerged {
+		return nil, handover.Errorf(handover.EINVALID, "This ticket was merged into %s; reply there.", t.MergedInto)
+	}
+	c, err := s.cfg.Customers.FindCustomerByID(ctx, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	reach, err := s.reachability(ctx, c, t.Channel, channel)
+	if err != nil {
+		return nil, err
+	}
+	ch, reason, err := ChooseChannel(reach)
+	if err != nil {
+		return nil, err
+	}
+	return s.deliver(ctx, t, c, ch, reason, expand(text, c, t), staffID)
+}
+
+func (s *Service) reachability(ctx context.Context, c *customers.Customer, lastUsed, requested channels.Name) (Reachability, error) {
+	r := Reachability{Requested: requested, LastUsed: lastUsed, Now: s.db.Now(), HasOpenID: c.WeChatOpenID != "",
+		HasPhone: c.Phone != "", HasEmail: c.Email != "", Configured: map[channels.Name]bool{}, SMSTemplate: s.cfg.SMSReplyTemplate != ""}
+	for name, ch := range s.cfg.Channels {
+		r.Configured[name] = ch.Capabilities().Replies
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT m.created_at FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+		WHERE t.customer_id = $1 AND m.direction = 'in' AND m.channel = 'wechat' ORDER BY m.created_at DESC LIMIT 1`, c.ID).Scan(&r.LastWeChat)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("last wechat message: %w", err)
+	}
+	return r, nil
+}
+
+// deliver records an outbound message as sending, sends it, and records
+// the outcome. authorID "" is the system (an opt-out confirmation).
+func (s *Service) deliver(ctx context.Context, t *Ticket, c *customers.Customer, ch channels.Name, reason, text, authorID string) (*Message, error) {
+	m := &Message{ID: ulid.Make().String(), TicketID: t.ID, Direction: DirectionOut, Channel: ch, Text: text,
+		DeliveryStatus: "sending", ChannelReason: reason, AuthorID: authorID}
+	actor := "system"
+	if authorID != "" {
+		actor = "staff:" + authorID
+	}
+	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+		m.CreatedAt = tx.Now
+		if err := s.insertOwn(ctx, tx, m); err != nil {
+			return err
+		}
+		if authorID != "" {
+			// The first response stops its clock; the ticket now waits
+			// for the customer.
+			_, err := tx.ExecContext(ctx, `UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1),
+				sla_due = CASE WHEN status IN ('new', 'open', 'pending') THEN resolution_due ELSE sla_due END,
+				status = CASE WHEN status IN ('new', 'open') THEN 'pending' ELSE status END, updated_at = $1 WHERE id = $2`, tx.Now, t.ID)
+			if err != nil {
+				return fmt.Errorf("reply: %w", err)
+			}
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.reply", ObjectType: "ticket", ObjectID: t.ID,
+			Detail: "channel=" + string(ch) + " message=" + m.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	msg := channels.Message{DeliveryID: m.ID, CustomerID: c.ID, Kind: channels.Reply, Text: text,
+		To: channels.Address{Phone: c.Phone, Email: c.Email, OpenID: c.WeChatOpenID}}
+	switch ch {
+	case channels.Email:
+		msg.Subject = "Re: [#" + t.ID + "]"
+	case channels.SMS:
+		msg.Template = &channels.Template{TemplateCode: s.cfg.SMSReplyTemplate, Params: map[string]string{"content": text}}
+	}
+	res := s.cfg.Channels[ch].Send(ctx, []channels.Message{msg})
+	m.DeliveryStatus, m.ProviderMessageID = "sent", res[0].ProviderID
+	if res[0].Err != nil {
+		m.DeliveryStatus, m.DeliveryError = "failed", clip(res[0].Err.Error(), 200)
+		s.log.Warn("ticket reply failed", "ticket_id", t.ID, "message_id", m.ID, "channel", string(ch), "class", string(channels.Classify(res[0].Err)))
+	}
+	// A receipt may already have moved the status on; keep it.
+	_, err = s.db.ExecContext(ctx, `UPDATE ticket_messages SET delivery_status = $1, delivery_error = $2, provider_message_id = $3
+		WHERE id = $4 AND delivery_status = 'sending'`, m.DeliveryStatus, m.DeliveryError, m.ProviderMessageID, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("record reply: %w", err)
+	}
+	s.publish(ctx, TicketEvent{Type: "reply", TicketID: t.ID, Actor: actor})
+	return m, nil
+}
+
+// insertOwn stores a reply or note written here, sealed with the
+// customer's key (or an envelope on an unmatched ticket).
+func (s *Service) insertOwn(ctx context.Context, tx *database.Tx, m *Message) error {
+	var customerID string
+	if err := tx.QueryRowContext(ctx, `SELECT customer_id FROM tickets WHERE id = $1`, m.TicketID).Scan(&customerID); err != nil {
+		return fmt.Errorf("store message: %w", database.MapError(err))
+	}
+	keys, err := s.cfg.Vault.CustomerKeys(ctx, tx, []string{customerID})
+	if err != nil {
+		return err
+	}
+	env, err := s.sealText(keys[customerID], m.ID, m.Text)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO ticket_messages (id, ticket_id, direction, channel, key_id, key_wrapped, text_enc,
+		delivery_status, channel_reason, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		m.ID, m.TicketID, m.Direction, string(m.Channel), env.KeyID, env.Wrapped, env.Sealed, m.DeliveryStatus, m.ChannelReason, m.AuthorID, tx.Now)
+	if err != nil {
+		return fmt.Errorf("store message: %w", err)
+	}
+	return nil
+}
+
+// confirmOptOut answers an opt-out on the channel it came by, where that
+// channel carries free text (WeChat inside its window, email, the devbox;
+// SMS carriers confirm TD themselves). A failure is logged, not retried:
+// the opt-out itself is already recorded.
+func (s *Service) confirmOptOut(ctx context.Context, ticketID string, ev channels.InboundEvent) {
+	if ev.Channel == channels.SMS || s.cfg.Channels[ev.Channel] == nil {
+		return
+	}
+	t, err := s.FindTicketByID(ctx, ticketID)
+	if err == nil {
+		var c *customers.Customer
+		if c, err = s.cfg.Customers.FindCustomerByID(ctx, ev.CustomerID); err == nil {
+			_, err = s.deliver(ctx, t, c, ev.Channel, "opt-out confirmation on the channel opted out of", optOutConfirmation, "")
+		}
+	}
+	if err != nil {
+		s.log.Warn("opt-out confirmation not sent", "ticket_id", ticketID, "err", err)
+	}
+}
