@@ -20,10 +20,12 @@ const (
 	ReadCampaigns Permission = "campaigns.read"
 	// WriteCampaigns creates, starts, pauses, resumes and cancels campaigns.
 	WriteCampaigns Permission = "campaigns.write"
+	// ManageStaff adds staff, changes roles, disables accounts.
+	ManageStaff Permission = "staff.manage"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
+	Admin:    {ReadCustomers, RevealCustomers, ImportCustomers, ReadTransfers, WriteTransfers, ReadAudit, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns, ManageStaff},
 	Agent:    {ReadCustomers, RevealCustomers, ReadTransfers, ReadTemplates, ReadCampaigns},
 	Marketer: {ReadCustomers, ImportCustomers, ReadTransfers, ReadTemplates, WriteTemplates, UseOutbox, ReadCampaigns, WriteCampaigns},
 	Auditor:  {ReadCustomers, ReadTransfers, ReadAudit, ReadTemplates, ReadCampaigns},

@@ -42,6 +42,7 @@ type Server struct {
 	campaigns *campaigns.Service
 	log       *slog.Logger
 	metrics   *metrics
+	dash      *dashboard
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -119,6 +120,7 @@ func (s *Server) routes() {
 	s.registerDevboxRoutes(authed)
 	s.registerTemplateRoutes(authed)
 	s.registerCampaignRoutes(authed)
+	s.registerDashboardRoutes()
 }
 
 // Handler exposes the routes, for tests and embedding.

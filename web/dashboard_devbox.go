@@ -1,0 +1,32 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerDevboxPages() {
+	s.pageRoute(http.MethodGet, "/devbox", s.handleDevboxPage, staff.UseOutbox)
+}
+
+// handleDevboxPage shows what the devbox recorded instead of sending,
+// newest first, with each personal link clickable. Audited: the texts
+// are personal data.
+func (s *Server) handleDevboxPage(c echo.Context) error {
+	if s.devbox == nil {
+		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
+	}
+	msgs, err := s.devbox.Find(c.Request().Context(), "", 200)
+	if err != nil {
+		return err
+	}
+	if err := s.recordAccess(c, "outbox.list", "devbox_message", "", fmt.Sprintf("count=%d", len(msgs))); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "devbox", &page{Title: "nav.devbox", Nav: "devbox", Data: msgs})
+}
