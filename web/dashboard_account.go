@@ -31,7 +31,9 @@ func (s *Server) accountPage(c echo.Context, status int, v accountView) error {
 	return s.render(c, status, "account", &page{Title: "account.title", Nav: "account", Flash: c.QueryParam("done"), Data: v})
 }
 
-func (s *Server) handleAccountPage(c echo.Context) error { return s.accountPage(c, http.StatusOK, accountView{}) }
+func (s *Server) handleAccountPage(c echo.Context) error {
+	return s.accountPage(c, http.StatusOK, accountView{})
+}
 
 // handleAccountPreferences sets the member's language and time zone.
 func (s *Server) handleAccountPreferences(c echo.Context) error {

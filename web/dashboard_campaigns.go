@@ -22,10 +22,18 @@ func (s *Server) registerCampaignPages() {
 	s.pageRoute(http.MethodGet, "/campaigns/:id", s.handleCampaignPage, staff.ReadCampaigns)
 	s.pageRoute(http.MethodGet, "/campaigns/:id/progress", s.handleCampaignProgress, staff.ReadCampaigns)
 	actions := map[string]func(c echo.Context, id, actor string) error{
-		"start":  func(c echo.Context, id, actor string) error { return s.campaigns.Start(c.Request().Context(), id, actor) },
-		"pause":  func(c echo.Context, id, actor string) error { return s.campaigns.Pause(c.Request().Context(), id, actor) },
-		"resume": func(c echo.Context, id, actor string) error { return s.campaigns.Resume(c.Request().Context(), id, actor) },
-		"cancel": func(c echo.Context, id, actor string) error { return s.campaigns.Cancel(c.Request().Context(), id, actor) },
+		"start": func(c echo.Context, id, actor string) error {
+			return s.campaigns.Start(c.Request().Context(), id, actor)
+		},
+		"pause": func(c echo.Context, id, actor string) error {
+			return s.campaigns.Pause(c.Request().Context(), id, actor)
+		},
+		"resume": func(c echo.Context, id, actor string) error {
+			return s.campaigns.Resume(c.Request().Context(), id, actor)
+		},
+		"cancel": func(c echo.Context, id, actor string) error {
+			return s.campaigns.Cancel(c.Request().Context(), id, actor)
+		},
 	}
 	for name, fn := range actions {
 		s.pageRoute(http.MethodPost, "/campaigns/:id/"+name, s.handleCampaignActionPage(name, fn), staff.WriteCampaigns)
