@@ -164,7 +164,7 @@ func funnel(by map[string]int) []funnelStep {
 	steps := []funnelStep{{Label: "funnel.planned", Count: planned}, {Label: "funnel.sent", Count: sent},
 		{Label: "funnel.delivered", Count: by["delivered"]}}
 	for i := range steps {
-		steps[i].Width = scale(steps[i].Count, planned, 400)
+		steps[i].Width = scale(steps[i].Count, planned, 300)
 		steps[i].Percent = percent(steps[i].Count, planned)
 	}
 	return steps

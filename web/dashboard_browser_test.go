@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
+)
+
+// TestDashboardInBrowser walks the dashboard in Chromium at a desktop
+// viewport: sign in, find a customer with the keyboard, reveal them with a
+// reason, start and pause a campaign.
+func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	ctx := context.Background()
+	token := a.tokenFor(staff.Admin)
+	a.importAndWait(token, []byte(sampleCSV))
+	var tr struct{ ID string }
+	a.postJSON("/api/v1/transfers", token, `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
+		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr)
+	if _, err := a.templates.InstallDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("default template: %v", err)
+	}
+	var cp struct{ ID string }
+	a.postJSON("/api/v1/campaigns", token, fmt.Sprintf(`{"name":"转让告知","transfer_id":%q,"kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":%q}}`,
+		tr.ID, list[0].ID), &cp)
+	_, email := a.staffMember(staff.Admin, "admin")
+
+	b := newBrowser(t, desktopWidth, desktopHeight)
+	do := func(steps ...chromedp.Action[chromedp.Void]) error {
+		ctx, cancel := context.WithTimeout(b, 20*time.Second)
+		defer cancel()
+		return chromedp.Do(ctx, steps...)
+	}
+	must := func(step string, err error) {
+		t.Helper()
+		if err != nil {
+			screenshot(t, b, "failed-"+step)
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	must("sign in", do(chromedp.Navigate(a.url+"/"), chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", email), chromedp.SendKeys("#password", testPassword)))
+	screenshot(t, b, "1-login")
+	must("sign in", do(chromedp.Click("#sign-in"), chromedp.WaitVisible("#search")))
+	screenshot(t, b, "2-tickets")
+
+	// The script runs under the strict CSP: ? opens the shortcuts.
+	must("shortcuts", do(chromedp.KeyEvent("?")))
+	open, err := chromedp.Run(b, chromedp.Evaluate[bool](`document.getElementById("shortcuts").open`))
+	if err != nil || !open {
+		t.Fatalf("? did not open the shortcuts (script blocked?): %v", err)
+	}
+	screenshot(t, b, "3-shortcuts")
+	must("close shortcuts", do(chromedp.KeyEvent("\x1b")))
+
+	// / focuses the search; a phone number finds the customer, masked.
+	must("search", do(chromedp.KeyEvent("/")))
+	focused, _ := chromedp.Run(b, chromedp.Evaluate[string](`document.activeElement.id`))
+	if focused != "search" {
+		t.Fatalf("/ focused %q; want the search box", focused)
+	}
+	// CDP delivers the key's character apart from its keydown, so the
+	// script's preventDefault cannot stop the "/" landing in the box as it
+	// does for a real keyboard: clear it.
+	if _, err := chromedp.Run(b, chromedp.Evaluate[string](`document.getElementById("search").value = ""`)); err != nil {
+		t.Fatal(err)
+	}
+	must("search", do(chromedp.KeyEvent("138 1234 5678\r"), chromedp.WaitVisible("#customers")))
+	rows, _ := chromedp.Run(b, chromedp.Text("#customers tbody"))
+	if !strings.Contains(rows, "张*") || strings.Contains(rows, "张三") {
+		t.Fatalf("search result = %q; want 张三 masked", rows)
+	}
+	screenshot(t, b, "4-search")
+
+	// j selects the row, Enter opens it.
+	must("open customer", do(chromedp.KeyEvent("j"), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reveal-form")))
+	screenshot(t, b, "5-customer-masked")
+	must("reveal", do(chromedp.SendKeys("#reveal-reason", "客户来电核对地址"), chromedp.Click("#reveal"),
+		chromedp.WaitVisible("#revealed")))
+	name, _ := chromedp.Run(b, chromedp.Text("#customer-name"))
+	if name != "张三" {
+		t.Fatalf("revealed name = %q", name)
+	}
+	if entries := a.auditActions("customer.reveal"); len(entries) != 1 || !strings.Contains(entries[0].Detail, "客户来电核对地址") {
+		t.Fatalf("reveal audit = %+v", entries)
+	}
+	screenshot(t, b, "6-customer-revealed")
+
+	must("campaign", do(chromedp.Navigate(a.url+"/campaigns"), chromedp.WaitVisible("#campaigns")))
+	screenshot(t, b, "7-campaigns")
+	must("start", do(chromedp.Navigate(a.url+"/campaigns/"+cp.ID), chromedp.WaitVisible("#start"),
+		chromedp.Click("#start"), chromedp.WaitVisible("#pause")))
+	total, _ := chromedp.Run(b, chromedp.Text("#progress-total"))
+	if total != "2" {
+		t.Fatalf("progress total = %q; want 2 deliveries", total)
+	}
+	screenshot(t, b, "8-campaign-running")
+	must("pause", do(chromedp.Click("#pause"), chromedp.WaitVisible("#resume")))
+	status, _ := chromedp.Run(b, chromedp.Text("#campaign-status"))
+	if status != "已暂停" {
+		t.Fatalf("status after pause = %q", status)
+	}
+	screenshot(t, b, "9-campaign-paused")
+	if len(a.auditActions("campaign.start")) != 1 || len(a.auditActions("campaign.pause")) != 1 {
+		t.Fatal("start and pause are not audited")
+	}
+}
