@@ -106,6 +106,12 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = $1`, scopes[0]); err != nil {
 			return err
 		}
+		// Sessions that ended by time without coming back are swept here,
+		// so the table holds little more than the live ones.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2`,
+			tx.Now, tx.Now.Add(-p.withDefaults().Idle)); err != nil {
+			return err
+		}
 		if sess, err = createSession(ctx, tx, id, p); err != nil {
 			return err
 		}

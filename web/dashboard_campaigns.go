@@ -250,6 +250,11 @@ func (s *Server) parseCampaignForm(c echo.Context) (*campaigns.Campaign, error) 
 		if err != nil {
 			return nil, handover.Errorf(handover.EINVALID, "Send time must be a date and time such as 2026-12-01T09:00.")
 		}
+		// Checked before the campaign is stored, so a past time does not
+		// leave a draft behind for the form to create again.
+		if !t.After(time.Now()) {
+			return nil, handover.Errorf(handover.EINVALID, "Send time must be in the future (or empty to start by hand).")
+		}
 		cp.SendAt = &t
 	}
 	return cp, nil

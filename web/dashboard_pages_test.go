@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
@@ -183,6 +184,19 @@ func TestDashboardCampaigns(t *testing.T) {
 			t.Fatalf("no channel: %d\n%s", resp.StatusCode, body)
 		}
 		form.Set("order_devbox", "1")
+		form.Set("send_at", "2020-01-01T09:00")
+		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "in the future") {
+			t.Fatalf("past send time: %d\n%s", resp.StatusCode, body)
+		}
+		if list, _ := a.campaigns.FindCampaigns(ctx, ""); len(list) != 0 {
+			t.Fatalf("a refused form left %d campaigns", len(list))
+		}
+		form.Set("send_at", time.Now().Add(48*time.Hour).Format("2006-01-02T15:04"))
+		resp, _ = w.post("/campaigns", form)
+		if list, _ := a.campaigns.FindCampaigns(ctx, "scheduled"); resp.StatusCode != http.StatusSeeOther || len(list) != 1 {
+			t.Fatalf("scheduled create: %d, %d scheduled", resp.StatusCode, len(list))
+		}
+		form.Del("send_at")
 		resp, _ = w.post("/campaigns", form)
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/campaigns/") {
