@@ -12,6 +12,7 @@ import (
 
 func (s *Server) registerDevboxPages() {
 	s.pageRoute(http.MethodGet, "/devbox", s.handleDevboxPage, staff.UseOutbox)
+	s.pageRoute(http.MethodPost, "/devbox/:delivery_id/reply", s.handleDevboxReplyPage, staff.UseOutbox)
 }
 
 // handleDevboxPage shows what the devbox recorded instead of sending,
@@ -29,4 +30,20 @@ func (s *Server) handleDevboxPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "devbox", &page{Title: "nav.devbox", Nav: "devbox", Data: msgs})
+}
+
+// handleDevboxReplyPage records a reply as if the message's customer had
+// answered, so a demo can walk the inbound path from one browser.
+func (s *Server) handleDevboxReplyPage(c echo.Context) error {
+	if s.devbox == nil {
+		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
+	}
+	text := c.FormValue("text")
+	if text == "" || len(text) > 4000 {
+		return handover.Errorf(handover.EINVALID, "The reply must be 1 to 4000 bytes.")
+	}
+	if err := s.devbox.SimulateReply(c.Request().Context(), c.Param("delivery_id"), text); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/devbox?done=replied")
 }
