@@ -118,7 +118,59 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("status after pause = %q", status)
 	}
 	screenshot(t, b, "9-campaign-paused")
+
+	// Resumed with a worker running, the page follows the campaign to the
+	// end by itself (the script polls its progress).
+	must("resume", do(chromedp.Click("#resume"), chromedp.WaitVisible("#pause")))
+	a.startWorker()
+	must("live progress", do(chromedp.WaitVisible(`#live[data-status="completed"]`)))
+	done, _ := chromedp.Run(b, chromedp.Text("#progress-done"))
+	if done != "2" {
+		t.Fatalf("progress after completion = %q; want 2", done)
+	}
+	screenshot(t, b, "10-campaign-completed")
 	if len(a.auditActions("campaign.start")) != 1 || len(a.auditActions("campaign.pause")) != 1 {
 		t.Fatal("start and pause are not audited")
+	}
+}
+
+// TestDashboardPayloadInert: personal data that carries markup renders as
+// text in Chromium (html/template escapes it; the CSP would also block an
+// inline handler), checked in the browser, not by string compare.
+func TestDashboardPayloadInert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	payload := `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`
+	a.importAndWait(a.tokenFor(staff.Admin), []byte("姓名,手机,公司\n\""+strings.ReplaceAll(payload, `"`, `""`)+"\",13812345678,\"<svg onload=window.__xss=3>\"\n"))
+	_, email := a.staffMember(staff.Agent, "agent")
+	w := a.newWebClient()
+	w.login(email, testPassword)
+	_, body := w.get("/customers?q=13812345678")
+	id := between(body, `<a href="/customers/`, `"`)
+	if id == "" {
+		t.Fatalf("customer not found\n%s", body)
+	}
+
+	b := newBrowser(t, desktopWidth, desktopHeight)
+	ctx, cancel := context.WithTimeout(b, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", email),
+		chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#search"),
+		chromedp.Navigate(a.url+"/customers/"+id), chromedp.WaitVisible("#reveal-form"),
+		chromedp.SendKeys("#reveal-reason", "安全测试"), chromedp.Click("#reveal"), chromedp.WaitVisible("#revealed"))
+	if err != nil {
+		screenshot(t, b, "failed")
+		t.Fatal(err)
+	}
+	screenshot(t, b, "revealed-payload")
+	fired, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__xss !== undefined || document.querySelector("main img, main script:not([src]), main svg[onload]") !== null`))
+	if err != nil || fired {
+		t.Fatalf("the payload became markup (fired=%t, %v)", fired, err)
+	}
+	name, _ := chromedp.Run(ctx, chromedp.Text("#customer-name"))
+	if name != payload {
+		t.Fatalf("name shown as %q; want the payload as text", name)
 	}
 }

@@ -39,14 +39,7 @@ func TestDashboardDevbox(t *testing.T) {
 	a.postJSON("/api/v1/campaigns", token, fmt.Sprintf(`{"name":"告知","transfer_id":%q,"kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":%q}}`,
 		tr.ID, list[0].ID), &cp)
 	a.postJSON("/api/v1/campaigns/"+cp.ID+"/start", token, "", &cp)
-	srv := a.queue.NewServer(queue.ServerConfig{Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}),
-		TaskCheckInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
-	mux := asynq.NewServeMux()
-	a.campaigns.Register(mux)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	a.startWorker()
 	for deadline := time.Now().Add(10 * time.Second); cp.Status != "completed"; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("campaign not completed: %+v", cp)
@@ -74,4 +67,17 @@ func TestDashboardDevbox(t *testing.T) {
 	if len(a.auditActions("outbox.list")) == 0 {
 		t.Fatal("reading the outbox is not audited")
 	}
+}
+
+// startWorker runs the campaign send tasks (devbox queue) until the test ends.
+func (a *app) startWorker() {
+	a.t.Helper()
+	srv := a.queue.NewServer(queue.ServerConfig{Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}),
+		TaskCheckInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+	mux := asynq.NewServeMux()
+	a.campaigns.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(srv.Shutdown)
 }

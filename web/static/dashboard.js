@@ -60,7 +60,7 @@
           document.getElementById("progress-done").textContent = p.done;
           document.getElementById("progress-total").textContent = p.total;
           document.getElementById("progress-percent").textContent = p.percent;
-          if (p.status !== live.dataset.status) { clearInterval(timer); location.reload(); }
+          if (p.status !== live.dataset.status) { clearInterval(timer); location.replace(location.pathname); }
         })
         .catch(function () { clearInterval(timer); });
     }, 2000);
