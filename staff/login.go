@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
@@ -57,6 +56,9 @@ type LoginInput struct {
 	IP string
 }
 
+// errBadCode rolls back a sign-in whose TOTP code did not match.
+var errBadCode = errors.New("bad totp code")
+
 // dummyHash makes a sign-in for an unknown email cost as much as one for a
 // known email, so timing does not tell which emails have accounts.
 var dummyHash = HashPassword("handover-dummy-password")
@@ -96,13 +98,17 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 		if code == "" {
 			return nil, nil, handover.Errorf(handover.EUNAUTHORIZED, "Enter the 6-digit code from your authenticator app.")
 		}
-		if !totp.Validate(code, secret) {
-			return nil, nil, refuse(handover.Errorf(handover.EUNAUTHORIZED, "The authenticator code is wrong or has expired."),
-				s.fail(ctx, scopes, id, "bad_code"))
-		}
 	}
 	var sess *Session
+	badCode := false
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		if totpOn {
+			ok, err := useTOTPCode(ctx, tx, id, secret, strings.TrimSpace(in.Code))
+			if err != nil || !ok {
+				badCode = err == nil
+				return errors.Join(err, errBadCode)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = $1`, scopes[0]); err != nil {
 			return err
 		}
@@ -118,6 +124,10 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 		return audit.Record(ctx, tx, audit.Entry{Actor: "staff:" + id, Action: "staff.login", ObjectType: "staff", ObjectID: id,
 			Detail: fmt.Sprintf("totp=%t", totpOn)})
 	})
+	if badCode {
+		return nil, nil, refuse(handover.Errorf(handover.EUNAUTHORIZED, "The authenticator code is wrong, expired or already used."),
+			s.fail(ctx, scopes, id, "bad_code"))
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,10 @@ package staff
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/pquerna/otp/totp"
 
@@ -46,7 +49,14 @@ func (s *Store) ConfirmTOTP(ctx context.Context, id, code string) error {
 		if on {
 			return handover.Errorf(handover.ECONFLICT, "Two-step sign-in is already on.")
 		}
-		if secret == "" || !totp.Validate(code, secret) {
+		ok := false
+		if secret != "" {
+			var err error
+			if ok, err = useTOTPCode(ctx, tx, id, secret, strings.TrimSpace(code)); err != nil {
+				return err
+			}
+		}
+		if !ok {
 			return handover.Errorf(handover.EINVALID, "The code does not match; check the device's clock and try the next code.")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET totp_enabled = TRUE WHERE id = $1`, id); err != nil {
@@ -72,4 +82,32 @@ func (s *Store) ResetTOTP(ctx context.Context, id, actor string) error {
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "staff.totp_off", ObjectType: "staff", ObjectID: id})
 	})
+}
+
+// totpStep finds the 30-second step whose code is code, allowing one step
+// of clock drift either way; 0 when none matches.
+func totpStep(secret, code string, now time.Time) int64 {
+	for _, drift := range []int64{0, -1, 1} {
+		step := now.Unix()/30 + drift
+		want, err := totp.GenerateCode(secret, time.Unix(step*30, 0))
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step
+		}
+	}
+	return 0
+}
+
+// useTOTPCode accepts a code once: its step must be later than the last
+// accepted one, which it then becomes.
+func useTOTPCode(ctx context.Context, tx *database.Tx, id, secret, code string) (bool, error) {
+	step := totpStep(secret, code, tx.Now)
+	if step == 0 {
+		return false, nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE staff SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, step, id)
+	if err != nil {
+		return false, fmt.Errorf("totp: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }

@@ -151,9 +151,18 @@ func TestDashboardTOTP(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong code: %d", resp.StatusCode)
 	}
-	code, _ = totp.GenerateCode(secret, time.Now())
+	// The code that turned TOTP on was used: sign in with the next one
+	// (one step of drift is allowed).
+	code, _ = totp.GenerateCode(secret, time.Now().Add(30*time.Second))
 	if resp, _ = w.post("/login", url.Values{"email": {email}, "password": {testPassword}, "code": {code}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("right code: %d", resp.StatusCode)
+	}
+	// A code works once: replayed by someone who saw it, it is refused.
+	other := a.newWebClient()
+	other.get("/login")
+	resp, body = other.post("/login", url.Values{"email": {email}, "password": {testPassword}, "code": {code}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "already used") {
+		t.Fatalf("replayed code: %d\n%s", resp.StatusCode, body)
 	}
 }
 

@@ -27,6 +27,8 @@ CREATE INDEX login_failures_scope ON login_failures (scope, created_at);
 CREATE INDEX login_failures_created ON login_failures (created_at);
 
 -- TOTP (RFC 6238): totp_secret is set at enrolment and used once
--- totp_enabled is true (after the member proved a code).
+-- totp_enabled is true (after the member proved a code). totp_last_step is
+-- the 30-second step of the last code accepted: a code works once.
 ALTER TABLE staff ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
 ALTER TABLE staff ADD COLUMN totp_enabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE staff ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
