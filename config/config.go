@@ -62,6 +62,13 @@ type Config struct {
 	// BackupRecipient is the age public key backups are encrypted to;
 	// empty: a key derived from the master key.
 	BackupRecipient string `env:"BACKUP_RECIPIENT"`
+	// CookieSecure is "auto" (Secure unless PUBLIC_URL is plain http),
+	// "true" or "false"; validate resolves it into SecureCookies.
+	CookieSecure  string        `env:"COOKIE_SECURE" envDefault:"auto"`
+	SessionIdle   time.Duration `env:"SESSION_IDLE" envDefault:"30m"`
+	SessionMaxAge time.Duration `env:"SESSION_MAX_AGE" envDefault:"12h"`
+	// SecureCookies is whether dashboard cookies carry the Secure flag.
+	SecureCookies bool `env:"-"`
 
 	Channels
 	Tickets
@@ -200,6 +207,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("configuration: HANDOVER_PUBLIC_URL must be an http(s) URL such as https://handover.example.com")
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	switch c.CookieSecure {
+	case "auto":
+		c.SecureCookies = !strings.HasPrefix(c.PublicURL, "http://")
+	case "true", "false":
+		c.SecureCookies = c.CookieSecure == "true"
+	default:
+		return fmt.Errorf("configuration: HANDOVER_COOKIE_SECURE must be auto, true or false")
+	}
+	if c.SessionIdle < time.Minute || c.SessionMaxAge < c.SessionIdle {
+		return fmt.Errorf("configuration: HANDOVER_SESSION_IDLE must be at least 1m and HANDOVER_SESSION_MAX_AGE at least as long")
+	}
 	if c.MasterKey != "" {
 		if _, err := pii.ParseMasterKey(c.MasterKey); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY: %v", err)

@@ -50,6 +50,8 @@ const (
 	WriteTickets Permission = "tickets.write"
 	// ConfigureTickets edits classification rules and canned replies.
 	ConfigureTickets Permission = "tickets.configure"
+	// ManageStaff adds staff, changes roles, disables accounts.
+	ManageStaff Permission = "staff.manage"
 )
 
 // personalData are the permissions that show or move customers' personal
@@ -88,6 +90,7 @@ var grants = map[Permission][]Role{
 	ReadTickets:        {Admin, Agent, Auditor},
 	WriteTickets:       {Admin, Agent},
 	ConfigureTickets:   {Admin},
+	ManageStaff:        {Admin},
 }
 
 // Can reports whether role r holds permission p.

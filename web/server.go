@@ -61,6 +61,7 @@ type Server struct {
 	portal      *portal
 	log         *slog.Logger
 	metrics     *metrics
+	dash        *dashboard
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -182,6 +183,7 @@ func (s *Server) routes() {
 	s.registerCampaignPortalRoutes(authed)
 	s.registerPortalRoutes()
 	s.registerTicketRoutes(authed)
+	s.registerDashboardRoutes()
 }
 
 // Handler exposes the routes, for tests and embedding.

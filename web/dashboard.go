@@ -1,0 +1,242 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/staff"
+)
+
+//go:embed views/dashboard/*.html
+var dashboardViews embed.FS
+
+//go:embed static/dashboard.css static/dashboard.js
+var dashboardStatic embed.FS
+
+// dashboardCSP allows only our own script and stylesheet: no inline
+// script, no inline style, nothing from elsewhere.
+const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// dashboard holds the parsed pages: each page file is parsed together with
+// layout.html, which calls its "content" block.
+type dashboard struct {
+	pages map[string]*template.Template
+}
+
+func newDashboard() *dashboard {
+	d := &dashboard{pages: map[string]*template.Template{}}
+	names, err := fs.Glob(dashboardViews, "views/dashboard/*.html")
+	if err != nil {
+		panic(err)
+	}
+	funcs := template.FuncMap{"pct": percent, "add": func(a, b int) int { return a + b }}
+	for _, name := range names {
+		base := path.Base(name)
+		if base == "layout.html" {
+			continue
+		}
+		d.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.New("layout.html").Funcs(funcs).
+			ParseFS(dashboardViews, "views/dashboard/layout.html", name))
+	}
+	return d
+}
+
+// percent is part of whole in whole percents, 0 when whole is 0.
+func percent(part, whole int) int {
+	if whole <= 0 {
+		return 0
+	}
+	return part * 100 / whole
+}
+
+// page is what every dashboard template receives.
+type page struct {
+	Title   string
+	Nav     string // the active navigation entry
+	Member  *staff.Member
+	CSRF    string
+	Devbox  bool
+	Flash   string // a message key, translated
+	Search  string
+	Data    any
+	locale  string
+	zone    *time.Location
+	nowTime time.Time
+}
+
+// T translates a message key into the page's language.
+func (p *page) T(key string) string { return translate(p.locale, key) }
+
+// Lang is the page's language tag.
+func (p *page) Lang() string { return p.locale }
+
+// Can reports whether the signed-in member's role holds a permission.
+func (p *page) Can(perm string) bool {
+	return p.Member != nil && p.Member.Role.Can(staff.Permission(perm))
+}
+
+// Date shows a time in the member's time zone.
+func (p *page) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(p.zone).Format("2006-01-02 15:04")
+}
+
+// Ago shows how long ago a time was ("3 分钟前", "3 min ago"), the date
+// once it is more than a week old.
+func (p *page) Ago(t time.Time) string { return relative(p.locale, p.nowTime, t, p.zone) }
+
+// render writes a page with status.
+func (s *Server) render(c echo.Context, status int, name string, p *page) error {
+	t, ok := s.dash.pages[name]
+	if !ok {
+		return errors.New("no dashboard page " + name)
+	}
+	if m := member(c); m != nil {
+		p.Member = m
+		p.locale = m.Locale
+		p.zone = loadZone(m.TimeZone)
+	} else {
+		p.locale = guestLocale(c)
+		p.zone = loadZone("Asia/Shanghai")
+	}
+	if sess := session(c); sess != nil {
+		p.CSRF = sess.CSRFToken
+	} else if p.CSRF == "" {
+		p.CSRF = s.loginCSRF(c)
+	}
+	p.Devbox = s.devbox != nil
+	p.nowTime = time.Now()
+	if p.Title != "" {
+		p.Title = p.T(p.Title)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func loadZone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+// guestLocale picks the language of a page shown before sign-in.
+func guestLocale(c echo.Context) string {
+	if prefersChinese(c.Request().Header.Get("Accept-Language")) || c.Request().Header.Get("Accept-Language") == "" {
+		return "zh-CN"
+	}
+	return "en"
+}
+
+// dashboardPage sets the headers every dashboard page needs and renders
+// errors as pages rather than JSON.
+func (s *Server) dashboardPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", dashboardCSP)
+		h.Set(echo.HeaderCacheControl, "no-store")
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		return s.renderError(c, err)
+	}
+}
+
+type errorPage struct {
+	Status  int
+	Title   string
+	Message string
+	Login   bool
+}
+
+// renderError shows an error as a page: the domain's message for known
+// codes, a generic one (and a log line) for the rest.
+func (s *Server) renderError(c echo.Context, err error) error {
+	ep := errorPage{Status: http.StatusInternalServerError}
+	var he *echo.HTTPError
+	var throttled *staff.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		ep.Status, ep.Message = http.StatusTooManyRequests, throttled.Error()
+	case errors.As(err, &he):
+		ep.Status = he.Code
+		ep.Message, _ = he.Message.(string)
+	case handover.ErrorCode(err) != handover.EINTERNAL:
+		ep.Status, ep.Message = statusOf[handover.ErrorCode(err)], handover.ErrorMessage(err)
+	}
+	if ep.Status >= 500 {
+		s.log.Error("dashboard request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
+		ep.Message = ""
+	}
+	ep.Login = ep.Status == http.StatusUnauthorized
+	ep.Title = "error." + http.StatusText(ep.Status)
+	return s.render(c, ep.Status, "error", &page{Title: "error.title", Data: ep})
+}
+
+// pageRoute registers a dashboard page for signed-in staff whose role holds
+// perm ("" for any signed-in member). Unsafe methods need the session's
+// CSRF token.
+func (s *Server) pageRoute(method, path string, h echo.HandlerFunc, perm staff.Permission) {
+	mw := []echo.MiddlewareFunc{s.dashboardPage, s.requireSession, s.checkCSRF}
+	if perm != "" {
+		mw = append(mw, s.can(perm))
+	}
+	s.echo.Add(method, path, h, mw...)
+}
+
+// registerDashboardRoutes registers the dashboard: sign-in, the pages of
+// each section and their static files.
+func (s *Server) registerDashboardRoutes() {
+	s.dash = newDashboard()
+	for _, name := range []string{"dashboard.css", "dashboard.js"} {
+		s.echo.GET("/static/"+name, s.handleDashboardStatic(name))
+	}
+	s.registerSessionRoutes()
+	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/tickets") }, "")
+	s.pageRoute(http.MethodGet, "/tickets", s.handleTicketsPage, "")
+	s.registerAccountPages()
+	s.registerStaffPages()
+	s.registerCustomerPages()
+	s.registerCampaignPages()
+	s.registerTemplatePages()
+	s.registerDevboxPages()
+}
+
+func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {
+	body, err := dashboardStatic.ReadFile("static/" + name)
+	if err != nil {
+		panic(err)
+	}
+	ctype := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8"
+	}
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+		return c.Blob(http.StatusOK, ctype, body)
+	}
+}
+
+// handleTicketsPage is the queue's place in the layout. The ticket list
+// and conversation come with the feedback package; until then it says how
+// tickets will arrive.
+func (s *Server) handleTicketsPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "tickets", &page{Title: "nav.tickets", Nav: "tickets"})
+}

@@ -1,0 +1,145 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/staff"
+)
+
+func (s *Server) registerCustomerPages() {
+	s.pageRoute(http.MethodGet, "/customers", s.handleCustomersPage, staff.ReadCustomers)
+	s.pageRoute(http.MethodGet, "/customers/:id", s.handleCustomerPage, staff.ReadCustomers)
+	s.pageRoute(http.MethodPost, "/customers/:id/reveal", s.handleCustomerRevealPage, staff.RevealCustomers)
+}
+
+// nameScanLimit bounds a search by name: names are sealed, so a name
+// search opens customers page by page, newest import order, up to this many.
+const nameScanLimit = 2000
+
+type customersView struct {
+	Query     string
+	Customers []customers.Customer
+	// Scanned is set for a name search: how many customers were opened.
+	Scanned int
+	Next    string
+}
+
+// handleCustomersPage lists customers masked. The search box takes an exact
+// phone or email (found through the blind index) or part of a name.
+func (s *Server) handleCustomersPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := strings.TrimSpace(c.QueryParam("q"))
+	v := customersView{Query: q}
+	f := customers.Filter{Cursor: c.QueryParam("cursor"), Limit: 50}
+	switch {
+	case q == "":
+	case strings.Contains(q, "@"):
+		f.Email = q
+	case looksLikePhone(q):
+		f.Phone = q
+	default:
+		return s.customerNameSearch(c, v)
+	}
+	list, next, err := s.customers.FindCustomers(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, cu := range list {
+		v.Customers = append(v.Customers, cu.Masked())
+	}
+	v.Next = next
+	if err := s.recordAccess(c, "customer.list", "customer", "", fmt.Sprintf("count=%d", len(list))); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "customers", &page{Title: "nav.customers", Nav: "customers", Search: q, Data: v})
+}
+
+func looksLikePhone(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 5
+}
+
+// customerNameSearch opens up to nameScanLimit customers and keeps those
+// whose name contains the query; the page says how many were searched.
+func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
+	ctx := c.Request().Context()
+	cursor := ""
+	for v.Scanned < nameScanLimit && len(v.Customers) < 50 {
+		list, next, err := s.customers.FindCustomers(ctx, customers.Filter{Cursor: cursor, Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, cu := range list {
+			if strings.Contains(strings.ToLower(cu.Name), strings.ToLower(v.Query)) {
+				v.Customers = append(v.Customers, cu.Masked())
+			}
+		}
+		v.Scanned += len(list)
+		if cursor = next; next == "" {
+			break
+		}
+	}
+	if err := s.recordAccess(c, "customer.search", "customer", "", fmt.Sprintf("by=name count=%d", len(v.Customers))); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "customers", &page{Title: "nav.customers", Nav: "customers", Search: v.Query, Data: v})
+}
+
+type customerView struct {
+	Customer customers.Customer
+	Revealed bool
+	Consent  []customers.ConsentEvent
+}
+
+func (s *Server) customerPage(c echo.Context, cu *customers.Customer, revealed bool) error {
+	history, err := s.customers.ConsentHistory(c.Request().Context(), cu.ID)
+	if err != nil {
+		return err
+	}
+	v := customerView{Customer: *cu, Revealed: revealed, Consent: history}
+	if !revealed {
+		v.Customer = cu.Masked()
+		// Evidence (address, browser) is personal data: shown on reveal.
+		for i := range v.Consent {
+			v.Consent[i].IP, v.Consent[i].UserAgent = "", ""
+		}
+	}
+	return s.render(c, http.StatusOK, "customer", &page{Title: "nav.customers", Nav: "customers", Data: v})
+}
+
+// handleCustomerPage shows one customer masked, with the consent ledger.
+func (s *Server) handleCustomerPage(c echo.Context) error {
+	cu, err := s.customers.FindCustomerByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.recordAccess(c, "customer.view", "customer", cu.ID, ""); err != nil {
+		return err
+	}
+	return s.customerPage(c, cu, false)
+}
+
+// handleCustomerRevealPage shows the customer unmasked for the reason
+// given; RevealCustomer audits it. The answer is never cached or
+// redirected to, so reloading does not reveal again silently.
+func (s *Server) handleCustomerRevealPage(c echo.Context) error {
+	cu, err := s.customers.RevealCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), c.FormValue("reason"))
+	if err != nil {
+		return err
+	}
+	return s.customerPage(c, cu, true)
+}

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/handoverhq/handover/staff"
+)
+
+// FuzzCSRFMatches: a sent token matches only the expected token itself,
+// whatever bytes arrive in the form field or header.
+func FuzzCSRFMatches(f *testing.F) {
+	want := staff.NewToken()
+	for _, seed := range []string{"", want, want + "x", strings.ToUpper(want), "\x00", strings.Repeat("a", 43)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, got string) {
+		if csrfMatches(want, got) != (got == want) {
+			t.Fatalf("csrfMatches(%q) = %t", got, !(got == want))
+		}
+		if csrfMatches("", got) || csrfMatches(got, "") {
+			t.Fatal("an empty token matched")
+		}
+	})
+}
+
+// FuzzSafeNext: whatever "next" a sign-in form carries, the redirect stays
+// on this site.
+func FuzzSafeNext(f *testing.F) {
+	for _, seed := range []string{"/", "/customers?q=1", "//evil.example", "/\\evil.example", "https://evil.example", "/login", "", "javascript:alert(1)"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\") {
+			t.Fatalf("safeNext(%q) = %q leaves the site", next, got)
+		}
+	})
+}
+
+func TestRelative(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	zone := loadZone("Asia/Shanghai")
+	for _, c := range []struct {
+		ago    time.Duration
+		zh, en string
+	}{
+		{10 * time.Second, "刚刚", "just now"},
+		{3 * time.Minute, "3 分钟前", "3 min ago"},
+		{5 * time.Hour, "5 小时前", "5 h ago"},
+		{2 * 24 * time.Hour, "2 天前", "2 d ago"},
+		{30 * 24 * time.Hour, "2026-10-28", "2026-10-28"},
+	} {
+		if got := relative("zh-CN", now, now.Add(-c.ago), zone); got != c.zh {
+			t.Errorf("zh %v: %q, want %q", c.ago, got, c.zh)
+		}
+		if got := relative("en", now, now.Add(-c.ago), zone); got != c.en {
+			t.Errorf("en %v: %q, want %q", c.ago, got, c.en)
+		}
+	}
+}
+
+func TestProgressAndFunnel(t *testing.T) {
+	p := newProgress("running", map[string]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 0})
+	if p.Total != 10 || p.Done != 7 || p.Percent != 70 || !p.Live {
+		t.Fatalf("progress = %+v", p)
+	}
+	steps := funnel(map[string]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 4})
+	if steps[0].Count != 10 || steps[1].Count != 7 || steps[2].Count != 2 || steps[0].Width != 300 || steps[2].Percent != 20 {
+		t.Fatalf("funnel = %+v", steps)
+	}
+	if scale(1, 1000000, 300) != 1 || scale(0, 10, 300) != 0 || scale(5, 0, 300) != 0 {
+		t.Fatal("scale is wrong at the edges")
+	}
+}
+
+func TestLooksLikePhone(t *testing.T) {
+	for q, want := range map[string]bool{"13812345678": true, "+86 138-1234-5678": true, "(010) 1234": true, "1234": false,
+		"张三": false, "zhang@example.com": false, "138abc45678": false} {
+		if looksLikePhone(q) != want {
+			t.Errorf("looksLikePhone(%q) = %t", q, !want)
+		}
+	}
+}
+
+// TestEveryTextTranslated: every key the pages ask for has both texts.
+func TestEveryTextTranslated(t *testing.T) {
+	for key, texts := range messages {
+		if texts[0] == "" || texts[1] == "" {
+			t.Errorf("%s lacks a text", key)
+		}
+	}
+	d := newDashboard()
+	if len(d.pages) < 10 {
+		t.Fatalf("only %d pages parsed", len(d.pages))
+	}
+	names, _ := dashboardViews.ReadDir("views/dashboard")
+	for _, n := range names {
+		b, _ := dashboardViews.ReadFile("views/dashboard/" + n.Name())
+		for _, part := range strings.Split(string(b), `.T "`)[1:] {
+			key, _, _ := strings.Cut(part, `"`)
+			if _, ok := messages[key]; !ok {
+				t.Errorf("%s: no text for %q", n.Name(), key)
+			}
+		}
+	}
+}
