@@ -111,6 +111,18 @@ const (
 	TrainingPath  = "/training"
 )
 
+// AccessError is the 403 CheckAccess returns: it names the page where the
+// member unblocks themselves, so the dashboard can link to it.
+type AccessError struct {
+	Err  *handover.Error // the 403 with what to do
+	Path string          // AgreementPath or TrainingPath
+}
+
+func (e *AccessError) Error() string { return e.Err.Error() }
+
+// Unwrap lets handover.ErrorCode and ErrorMessage see the 403.
+func (e *AccessError) Unwrap() error { return e.Err }
+
 // CheckAccess returns nil when m may see customer data now: they accepted
 // the current agreement within the period and passed every training
 // module of their role within its period. Otherwise an EFORBIDDEN error
@@ -130,7 +142,8 @@ func (s *Service) CheckAccess(ctx context.Context, m *staff.Member) error {
 			if err != nil {
 				return err
 			}
-			return handover.Errorf(handover.EFORBIDDEN, "Accept the current confidentiality agreement before you see customer data: open %s in the dashboard or POST /api/v1/agreement/accept.", AgreementPath)
+			return &AccessError{Path: AgreementPath, Err: handover.Errorf(handover.EFORBIDDEN,
+				"Accept the current confidentiality agreement before you see customer data: open %s in the dashboard or POST /api/v1/agreement/accept.", AgreementPath)}
 		}
 	}
 	due, err := s.dueTraining(ctx, m, now)
@@ -138,7 +151,8 @@ func (s *Service) CheckAccess(ctx context.Context, m *staff.Member) error {
 		return err
 	}
 	if len(due) > 0 {
-		return handover.Errorf(handover.EFORBIDDEN, "Pass the training %q before you see customer data: open %s in the dashboard.", due[0].Title, TrainingPath)
+		return &AccessError{Path: TrainingPath, Err: handover.Errorf(handover.EFORBIDDEN,
+			"Pass the training %q before you see customer data: open %s in the dashboard.", due[0].Title, TrainingPath)}
 	}
 	return nil
 }

@@ -148,3 +148,21 @@ func splitList(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// PublicReportSlugs maps each transfer with a published report to its slug.
+func (s *Service) PublicReportSlugs(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT transfer_id, slug FROM public_reports`)
+	if err != nil {
+		return nil, fmt.Errorf("public reports: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var t, slug string
+		if err := rows.Scan(&t, &slug); err != nil {
+			return nil, fmt.Errorf("public reports: %w", err)
+		}
+		out[t] = slug
+	}
+	return out, rows.Err()
+}

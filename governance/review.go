@@ -229,3 +229,15 @@ func (s *Service) DisableExpiredStaff(ctx context.Context) (int, error) {
 	}
 	return len(ids), nil
 }
+
+// LatestReview returns the newest review, or ENOTFOUND before the first.
+func (s *Service) LatestReview(ctx context.Context) (*Review, error) {
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM access_reviews ORDER BY created_at DESC, id DESC LIMIT 1`)
+	if err != nil {
+		return nil, fmt.Errorf("latest review: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, handover.Errorf(handover.ENOTFOUND, "No access review has been started yet.")
+	}
+	return s.FindReviewByID(ctx, ids[0])
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -164,6 +165,9 @@ type errorPage struct {
 	Title   string
 	Message string
 	Login   bool
+	// Unblock is where a member blocked by the confidentiality agreement
+	// or training goes to unblock themselves.
+	Unblock string
 }
 
 // renderError shows an error as a page: the domain's message for known
@@ -172,6 +176,10 @@ func (s *Server) renderError(c echo.Context, err error) error {
 	ep := errorPage{Status: http.StatusInternalServerError}
 	var he *echo.HTTPError
 	var throttled *staff.ThrottledError
+	var blocked *governance.AccessError
+	if errors.As(err, &blocked) {
+		ep.Unblock = blocked.Path
+	}
 	switch {
 	case errors.As(err, &throttled):
 		ep.Status, ep.Message = http.StatusTooManyRequests, throttled.Error()
@@ -217,6 +225,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.registerCampaignPages()
 	s.registerTemplatePages()
 	s.registerDevboxPages()
+	s.registerGovernancePages()
 }
 
 func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {

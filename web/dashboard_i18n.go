@@ -10,7 +10,9 @@ import (
 func translate(locale, key string) string {
 	t, ok := messages[key]
 	if !ok {
-		return key
+		if t, ok = governanceMessages[key]; !ok {
+			return key
+		}
 	}
 	if locale == "en" {
 		return t[0]
