@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -117,7 +118,7 @@ func (d *ConsentDecision) validate(t *Transfer) error {
 	default:
 		return handover.Errorf(handover.EINVALID, "Decision must be granted, declined or withdrawn.")
 	}
-	if !contains(t.Purposes, d.Purpose) {
+	if !slices.Contains(t.Purposes, d.Purpose) {
 		return handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", d.Purpose)
 	}
 	if d.Source == "" || d.Actor == "" {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,7 +71,7 @@ func (t *Transfer) validate() error {
 	}
 	for i, c := range cats {
 		cats[i] = strings.ToLower(c)
-		if !contains(DataCategories, cats[i]) {
+		if !slices.Contains(DataCategories, cats[i]) {
 			return handover.Errorf(handover.EINVALID, "data_categories: %q is not one of %s", clip(c, 40), strings.Join(DataCategories, ", "))
 		}
 	}
@@ -87,7 +88,7 @@ func cleanList(name string, items []string) ([]string, error) {
 	var out []string
 	for _, it := range items {
 		it = strings.TrimSpace(it)
-		if it == "" || contains(out, it) {
+		if it == "" || slices.Contains(out, it) {
 			continue
 		}
 		if strings.Contains(it, ",") || utf8.RuneCountInString(it) > 200 {
@@ -96,15 +97,6 @@ func cleanList(name string, items []string) ([]string, error) {
 		out = append(out, it)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CreateTransfer validates and stores t, setting its ID, CreatedBy and

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,10 +101,10 @@ func (s *Store) Issue(ctx context.Context, r IssueRequest) (string, *Link, error
 	if len(r.Purposes) > 0 {
 		purposes = nil
 		for _, p := range r.Purposes {
-			if !contains(t.Purposes, p) {
+			if !slices.Contains(t.Purposes, p) {
 				return "", nil, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", clip(p, 40))
 			}
-			if !contains(purposes, p) {
+			if !slices.Contains(purposes, p) {
 				purposes = append(purposes, p)
 			}
 		}
@@ -275,15 +276,6 @@ func (s *Store) Revoke(ctx context.Context, id, actor string) (*Link, error) {
 			Detail: "link=" + l.ID})
 	})
 	return l, err
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func clip(s string, n int) string {
