@@ -23,6 +23,8 @@ const (
 	// Portal is no sending channel: it names events that come from the
 	// customer portal (survey free text and low scores) for the inbox.
 	Portal Name = "portal"
+	// Phone names what a customer said on a call, logged by staff.
+	Phone Name = "phone"
 )
 
 // Address is where a customer can be reached; a channel uses the field it

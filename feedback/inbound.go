@@ -31,19 +31,26 @@ const optOutConfirmation = "您已退订，此渠道将不再向您发送消息�
 // reopen window, or opens a new one; an unknown sender gets an unmatched
 // ticket. A retried event adds nothing.
 func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEvent) error {
+	_, err := s.handle(ctx, ev)
+	return err
+}
+
+// handle is HandleInboundEvent returning the ticket the message landed on
+// ("" for receipts, empty messages and retried events).
+func (s *Service) handle(ctx context.Context, ev channels.InboundEvent) (string, error) {
 	switch ev.Kind {
 	case channels.EventReceipt, channels.EventBounce:
-		return s.applyReceipt(ctx, ev)
+		return "", s.applyReceipt(ctx, ev)
 	case channels.EventMessage:
 	default:
-		return nil
+		return "", nil
 	}
 	if strings.TrimSpace(ev.Text) == "" {
-		return nil
+		return "", nil
 	}
 	rule, transferID, err := s.classify(ctx, ev)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var r routed
 	actor := "system"
@@ -63,13 +70,13 @@ func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEve
 		}
 	}
 	if err != nil || r.ticketID == "" {
-		return err
+		return "", err
 	}
 	s.publish(ctx, TicketEvent{Type: r.event, TicketID: r.ticketID, Actor: actor})
 	if rule != nil && rule.Action == ActionOptOut {
 		s.confirmOptOut(ctx, r.ticketID, ev)
 	}
-	return nil
+	return r.ticketID, nil
 }
 
 // classify finds the first rule that matches and applies: a consent rule

@@ -183,6 +183,7 @@ func (s *Server) routes() {
 	s.registerCampaignPortalRoutes(authed)
 	s.registerPortalRoutes()
 	s.registerTicketRoutes(authed)
+	s.registerTicketCallRoutes(authed)
 	s.registerDashboardRoutes()
 }
 
