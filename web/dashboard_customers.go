@@ -7,7 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -100,17 +102,32 @@ func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
 }
 
 type customerView struct {
-	Customer customers.Customer
-	Revealed bool
-	Consent  []customers.ConsentEvent
+	Customer   customers.Customer
+	Revealed   bool
+	Consent    []customers.ConsentEvent
+	Deliveries []campaigns.CustomerDelivery
+	Tickets    []*feedback.Ticket
 }
 
 func (s *Server) customerPage(c echo.Context, cu *customers.Customer, revealed bool) error {
-	history, err := s.customers.ConsentHistory(c.Request().Context(), cu.ID)
+	ctx := c.Request().Context()
+	history, err := s.customers.ConsentHistory(ctx, cu.ID)
 	if err != nil {
 		return err
 	}
 	v := customerView{Customer: *cu, Revealed: revealed, Consent: history}
+	if v.Deliveries, err = s.campaigns.FindCustomerDeliveries(ctx, cu.ID, 20); err != nil {
+		return err
+	}
+	if member(c).Role.Can(staff.ReadTickets) {
+		for _, status := range []string{"", feedback.StatusResolved} {
+			list, _, err := s.tickets.FindTickets(ctx, feedback.Filter{CustomerID: cu.ID, Status: status, Limit: 20})
+			if err != nil {
+				return err
+			}
+			v.Tickets = append(v.Tickets, list...)
+		}
+	}
 	if !revealed {
 		v.Customer = cu.Masked()
 		// Evidence (address, browser) is personal data: shown on reveal.
