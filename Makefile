@@ -30,7 +30,8 @@ test-short:
 ## portal link open → page and consent submit (req/s, p99), a 100k-recipient
 ## email campaign, a BENCH_PLAN_ROWS campaign plan, buyer export and
 ## crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k), inbound
-## messages → tickets per second
+## messages → tickets per second, the ticket queue's first page p95 with
+## BENCH_TICKET_ROWS (default 1,000,000) tickets
 bench:
 	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
