@@ -79,6 +79,8 @@ type Tickets struct {
 	TicketReopenDays  int      `env:"TICKET_REOPEN_DAYS" envDefault:"7"`
 	TicketHolidays    []string `env:"TICKET_HOLIDAYS" envSeparator:","`
 	TicketSMSTemplate string   `env:"TICKET_SMS_TEMPLATE"`
+	// TicketCSAT sends a satisfaction-survey link when a ticket is resolved.
+	TicketCSAT bool `env:"TICKET_CSAT" envDefault:"false"`
 }
 
 // Channels configures the providers. A channel is on when its required

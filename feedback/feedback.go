@@ -8,6 +8,7 @@
 package feedback
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -138,7 +139,11 @@ type Config struct {
 	// out under, its one variable named "content"
 	// (HANDOVER_TICKET_SMS_TEMPLATE); "" keeps replies off SMS.
 	SMSReplyTemplate string
-	Log              *slog.Logger
+	// SurveyLink, when set, makes a personal satisfaction-survey link
+	// (/l/{token}/survey) for a customer; resolving a ticket then sends it
+	// (HANDOVER_TICKET_CSAT). nil sends none.
+	SurveyLink func(ctx context.Context, customerID string) (string, error)
+	Log        *slog.Logger
 }
 
 // Service runs tickets.

@@ -29,6 +29,7 @@ type Update struct {
 // recomputes the SLA deadlines from the ticket's creation.
 func (s *Service) UpdateTicket(ctx context.Context, id string, u Update, actor string) (*Ticket, error) {
 	var t *Ticket
+	resolved := false
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		var err error
 		if t, err = s.findTicket(ctx, tx, id); err != nil {
@@ -43,7 +44,7 @@ func (s *Service) UpdateTicket(ctx context.Context, id string, u Update, actor s
 			case StatusNew, StatusOpen, StatusPending:
 				t.ResolvedAt, t.ClosedAt = nil, nil
 			case StatusResolved:
-				t.ResolvedAt, t.ClosedAt = &tx.Now, nil
+				t.ResolvedAt, t.ClosedAt, resolved = &tx.Now, nil, true
 			case StatusClosed:
 				t.ClosedAt = &tx.Now
 			default:
@@ -110,6 +111,9 @@ func (s *Service) UpdateTicket(ctx context.Context, id string, u Update, actor s
 		return nil, err
 	}
 	s.publish(ctx, TicketEvent{Type: "updated", TicketID: id, Actor: actor})
+	if resolved && s.cfg.SurveyLink != nil && t.CustomerID != "" {
+		s.sendSurvey(ctx, t)
+	}
 	return s.FindTicketByID(ctx, id)
 }
 

@@ -178,8 +178,32 @@ func (m *Main) openTickets() error {
 	}
 	m.Tickets = feedback.New(feedback.Config{DB: m.DB, Vault: m.Vault, Queue: m.Queue, Customers: m.Customers, Channels: m.Channels,
 		Calendar: cal, ReopenWindow: time.Duration(m.Config.TicketReopenDays) * 24 * time.Hour,
-		SMSReplyTemplate: m.Config.TicketSMSTemplate, Log: m.Log})
+		SMSReplyTemplate: m.Config.TicketSMSTemplate, SurveyLink: m.surveyLink(), Log: m.Log})
 	return nil
+}
+
+// surveyLink makes the satisfaction-survey link sent after a ticket is
+// resolved (HANDOVER_TICKET_CSAT): a personal link for 7 days under the
+// newest transfer, nil when the survey is off.
+func (m *Main) surveyLink() func(ctx context.Context, customerID string) (string, error) {
+	if !m.Config.TicketCSAT {
+		return nil
+	}
+	return func(ctx context.Context, customerID string) (string, error) {
+		transfers, err := m.Customers.FindTransfers(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(transfers) == 0 {
+			return "", fmt.Errorf("no transfer to bind the survey link to")
+		}
+		token, _, err := m.Links.Issue(ctx, links.IssueRequest{CustomerID: customerID, TransferID: transfers[0].ID,
+			TTL: 7 * 24 * time.Hour, Actor: "system"})
+		if err != nil {
+			return "", err
+		}
+		return m.Config.PublicURL + "/l/" + token + "/survey", nil
+	}
 }
 
 // workerQueues are the default queues plus one send queue per channel.
