@@ -28,11 +28,11 @@ type detailRow struct{ Field, Label, Value string }
 
 func detailRows(cu *customers.Customer, t map[string]string) []detailRow {
 	return []detailRow{
-		{"name", t["cat_name"], pii.MaskName(cu.Name)},
-		{"phone", t["cat_phone"], pii.MaskPhone(cu.Phone)},
-		{"email", t["cat_email"], pii.MaskEmail(cu.Email)},
-		{"address", t["cat_address"], pii.MaskText(cu.Address)},
-		{"company", t["cat_company"], pii.MaskText(cu.Company)},
+		{"name", t["lbl_name"], pii.MaskName(cu.Name)},
+		{"phone", t["lbl_phone"], pii.MaskPhone(cu.Phone)},
+		{"email", t["lbl_email"], pii.MaskEmail(cu.Email)},
+		{"address", t["lbl_address"], pii.MaskText(cu.Address)},
+		{"company", t["lbl_company"], pii.MaskText(cu.Company)},
 	}
 }
 
