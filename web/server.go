@@ -118,6 +118,13 @@ func New(d Deps) *Server {
 		rdb = d.Queue.Redis
 	}
 	s.portal = newPortal(rdb, s.metrics.registry)
+	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
+		chans := map[channels.Name]channels.Channel{}
+		if d.Devbox != nil {
+			chans[channels.Devbox] = d.Devbox
+		}
+		s.sendCode = customers.ChannelSender(chans, "")
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
