@@ -62,6 +62,9 @@ func TestPortalMyData(t *testing.T) {
 		if code, _ := v.get(baseA + "/mydata/download?format=json"); code != http.StatusSeeOther {
 			t.Fatalf("download without a code: %d", code)
 		}
+		if code, _, _ := v.post(baseA+"/mydata/code", url.Values{"via": {"phone"}}); code != http.StatusForbidden {
+			t.Fatalf("no CSRF: %d", code)
+		}
 		csrf, challenge, sent := startMyData(t, a, v, baseA, "phone")
 		if _, phone, _ := a.lastCode(); phone != "+8613812345678" {
 			t.Fatalf("code went to %q", phone)
