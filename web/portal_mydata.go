@@ -80,8 +80,10 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 		v.Problem = v.T["mydata_pick"]
 		return s.renderMyDataStart(c, v, http.StatusBadRequest, "", "")
 	case handover.ETOOMANY:
+		// Asked again from the code step: stay on it, the last code
+		// still works.
 		v.Problem = codeThrottleProblem(err, v.T)
-		return s.renderMyDataStart(c, v, http.StatusTooManyRequests, "", "")
+		return s.renderMyDataStart(c, v, http.StatusTooManyRequests, c.FormValue("c"), via)
 	}
 	return err
 }

@@ -69,8 +69,9 @@ func TestPortalMyData(t *testing.T) {
 		if _, phone, _ := a.lastCode(); phone != "+8613812345678" {
 			t.Fatalf("code went to %q", phone)
 		}
-		if code, _, _ := v.post(baseA+"/mydata/code", url.Values{"_csrf": {csrf}, "via": {"phone"}}); code != http.StatusTooManyRequests {
-			t.Fatalf("second code within the minute: %d", code)
+		if code, body, _ := v.post(baseA+"/mydata/code", url.Values{"_csrf": {csrf}, "via": {"phone"}, "c": {challenge}}); code != http.StatusTooManyRequests ||
+			!strings.Contains(body, "一分钟") || !strings.Contains(body, challenge) {
+			t.Fatalf("second code within the minute: %d\n%s", code, body)
 		}
 		if code, _, _ := v.post(baseA+"/mydata/code", url.Values{"_csrf": {csrf}, "via": {"fax"}}); code != http.StatusBadRequest {
 			t.Fatalf("via fax: %d", code)
