@@ -451,7 +451,7 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) error {
 }
 
 // Stats are a campaign's deliveries counted three ways, from one GROUP BY
-// over the campaign's rows.
+// over the campaign's rows, and its links counted as a funnel.
 type Stats struct {
 	// ByStatus counts deliveries per status.
 	ByStatus map[string]int
@@ -460,6 +460,10 @@ type Stats struct {
 	// ByChannel counts deliveries per channel and status (rows skipped at
 	// planning have no channel and are not in it).
 	ByChannel map[string]map[string]int
+	// Funnel counts the campaign's links by what the customers did on
+	// the portal, in all and per channel (stats.go).
+	Funnel          Funnel
+	FunnelByChannel map[string]Funnel
 }
 
 // Stats counts a campaign's deliveries by status, skip reason and channel.
@@ -488,5 +492,12 @@ func (s *Service) Stats(ctx context.Context, id string) (*Stats, error) {
 			st.ByChannel[ch][status] += n
 		}
 	}
-	return st, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("campaign stats: %w", err)
+	}
+	rows.Close()
+	if err := s.funnel(ctx, id, st); err != nil {
+		return nil, err
+	}
+	return st, nil
 }

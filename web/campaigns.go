@@ -140,11 +140,15 @@ type campaignJSON struct {
 	// ByChannel counts deliveries per channel and status.
 	SkippedByReason map[string]int            `json:"skipped_by_reason,omitempty"`
 	ByChannel       map[string]map[string]int `json:"by_channel,omitempty"`
-	CreatedBy       string                    `json:"created_by"`
-	CreatedAt       time.Time                 `json:"created_at"`
-	UpdatedAt       time.Time                 `json:"updated_at"`
-	StartedAt       *time.Time                `json:"started_at,omitempty"`
-	FinishedAt      *time.Time                `json:"finished_at,omitempty"`
+	// Funnel counts the campaign's links by what customers did on the
+	// portal, in all and per channel (single campaign only).
+	Funnel          *campaigns.Funnel           `json:"funnel,omitempty"`
+	FunnelByChannel map[string]campaigns.Funnel `json:"funnel_by_channel,omitempty"`
+	CreatedBy       string                      `json:"created_by"`
+	CreatedAt       time.Time                   `json:"created_at"`
+	UpdatedAt       time.Time                   `json:"updated_at"`
+	StartedAt       *time.Time                  `json:"started_at,omitempty"`
+	FinishedAt      *time.Time                  `json:"finished_at,omitempty"`
 }
 
 func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
@@ -214,6 +218,7 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 		return err
 	}
 	out.Counts, out.SkippedByReason, out.ByChannel = st.ByStatus, st.SkippedByReason, st.ByChannel
+	out.Funnel, out.FunnelByChannel = &st.Funnel, st.FunnelByChannel
 	return c.JSON(http.StatusOK, out)
 }
 

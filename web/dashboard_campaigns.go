@@ -146,14 +146,14 @@ func (s *Server) handleCampaignPage(c echo.Context) error {
 		}
 		v.Channels = append(v.Channels, cb)
 	}
-	v.Funnel = funnel(st.ByStatus)
+	v.Funnel = funnel(st.ByStatus, st.Funnel)
 	return s.render(c, http.StatusOK, "campaign", &page{Title: "nav.campaigns", Nav: "campaigns", Flash: c.QueryParam("done"), Data: v})
 }
 
 // funnel counts recipients reached at each step: planned, sent (handed to
-// a provider), delivered (confirmed by a receipt). Opened and consented
-// join when the portal reports them per campaign.
-func funnel(by map[string]int) []funnelStep {
+// a provider), delivered (confirmed by a receipt), then on the portal:
+// opened their link, consented from it.
+func funnel(by map[string]int, portal campaigns.Funnel) []funnelStep {
 	planned := 0
 	for status, n := range by {
 		if status != "skipped" {
@@ -162,7 +162,8 @@ func funnel(by map[string]int) []funnelStep {
 	}
 	sent := by["sent"] + by["delivered"] + by["bounced"]
 	steps := []funnelStep{{Label: "funnel.planned", Count: planned}, {Label: "funnel.sent", Count: sent},
-		{Label: "funnel.delivered", Count: by["delivered"]}}
+		{Label: "funnel.delivered", Count: by["delivered"]}, {Label: "funnel.opened", Count: portal.Opened},
+		{Label: "funnel.consented", Count: portal.Consented}}
 	for i := range steps {
 		steps[i].Width = scale(steps[i].Count, planned, 300)
 		steps[i].Percent = percent(steps[i].Count, planned)

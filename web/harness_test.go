@@ -113,7 +113,8 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
 		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
-		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log}
+		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log,
+		SendCode: customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")}
 	if change != nil {
 		change(&deps)
 	}

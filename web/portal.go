@@ -54,7 +54,8 @@ type portal struct {
 func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
 	p := &portal{pages: map[string]*template.Template{}, throttle: newGuessThrottle(rdb, reg)}
 	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
-	for _, page := range []string{"notice", "consent", "review", "result", "survey", "optout", "gone"} {
+	for _, page := range []string{"notice", "consent", "review", "result", "survey", "optout", "gone",
+		"details", "details_code", "mydata_start", "mydata_code", "mydata"} {
 		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/portal/layout.html", "views/portal/"+page+".html"))
 	}
 	sum := sha256.Sum256(portalCSS)
@@ -82,6 +83,15 @@ func (s *Server) registerPortalRoutes() {
 	f.POST("/survey", s.handlePortalSurveySubmit)
 	f.GET("/optout", s.handlePortalOptOut)
 	f.POST("/optout", s.handlePortalOptOutSubmit)
+	f.GET("/details", s.handlePortalDetails)
+	f.POST("/details", s.handlePortalDetailsSubmit)
+	f.GET("/details/confirm", s.handlePortalDetailsCode)
+	f.POST("/details/confirm", s.handlePortalDetailsConfirm)
+	f.POST("/details/resend", s.handlePortalDetailsResend)
+	f.GET("/mydata", s.handlePortalMyData)
+	f.POST("/mydata/code", s.handlePortalMyDataCode)
+	f.POST("/mydata/verify", s.handlePortalMyDataVerify)
+	f.GET("/mydata/download", s.handlePortalMyDataDownload)
 }
 
 // secureCookies reports whether cookies must say Secure: when customers
@@ -185,6 +195,8 @@ type portalView struct {
 	Purposes                        []purposeRow
 	Survey                          surveyView
 	OptOut                          optOutView
+	Details                         detailsView
+	MyData                          myDataView
 	Result                          resultView
 	Problem                         string
 }

@@ -109,6 +109,15 @@ func (s *Server) handlePortalConsentSubmit(c echo.Context) error {
 	if _, err := s.customers.RecordConsent(ctx, decisions); err != nil {
 		return err
 	}
+	// Messages that need the consent just withdrawn (or declined) stop at
+	// once; a repeat submit suppresses nothing more.
+	for _, d := range decisions {
+		if d.Decision != customers.ConsentGranted && s.campaigns != nil {
+			if _, err := s.campaigns.SuppressConsent(ctx, l.CustomerID, l.TransferID, d.Purpose); err != nil {
+				return err
+			}
+		}
+	}
 	return c.Redirect(http.StatusSeeOther, v.Base+"/consent?saved=1")
 }
 

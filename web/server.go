@@ -57,11 +57,13 @@ type Server struct {
 	tickets     *feedback.Service
 	// recordEvent stores portal events (survey feedback) in the inbox.
 	recordEvent channels.RecordFunc
-	wechat      *wechat.Channel
-	portal      *portal
-	log         *slog.Logger
-	metrics     *metrics
-	dash        *dashboard
+	// sendCode sends the portal's confirmation codes.
+	sendCode customers.SendFunc
+	wechat   *wechat.Channel
+	portal   *portal
+	log      *slog.Logger
+	metrics  *metrics
+	dash     *dashboard
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -97,7 +99,11 @@ type Deps struct {
 	WeChat *wechat.Channel
 	// Tickets runs feedback tickets.
 	Tickets *feedback.Service
-	Log     *slog.Logger
+	// SendCode sends the portal's confirmation codes (corrections of a
+	// phone or email, my data): customers.ChannelSender in production,
+	// the devbox channel in tests and embedded mode.
+	SendCode customers.SendFunc
+	Log      *slog.Logger
 }
 
 // New builds the server with its middleware and routes.
@@ -106,12 +112,19 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
-		links: d.Links, recordEvent: d.RecordEvent, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
+		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
 	s.portal = newPortal(rdb, s.metrics.registry)
+	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
+		chans := map[channels.Name]channels.Channel{}
+		if d.Devbox != nil {
+			chans[channels.Devbox] = d.Devbox
+		}
+		s.sendCode = customers.ChannelSender(chans, "")
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -66,8 +67,9 @@ func TestProgressAndFunnel(t *testing.T) {
 	if p.Total != 10 || p.Done != 7 || p.Percent != 70 || !p.Live {
 		t.Fatalf("progress = %+v", p)
 	}
-	steps := funnel(map[string]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 4})
-	if steps[0].Count != 10 || steps[1].Count != 7 || steps[2].Count != 2 || steps[0].Width != 300 || steps[2].Percent != 20 {
+	steps := funnel(map[string]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 4}, campaigns.Funnel{Opened: 4, Consented: 1})
+	if steps[0].Count != 10 || steps[1].Count != 7 || steps[2].Count != 2 || steps[0].Width != 300 || steps[2].Percent != 20 ||
+		steps[3].Count != 4 || steps[4].Percent != 10 {
 		t.Fatalf("funnel = %+v", steps)
 	}
 	if scale(1, 1000000, 300) != 1 || scale(0, 10, 300) != 0 || scale(5, 0, 300) != 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
@@ -87,7 +88,8 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
-			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets, Log: m.Log})
+			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
+			SendCode: customers.ChannelSender(m.Channels, m.Config.SMSCodeTemplate), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {
