@@ -14,8 +14,8 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
