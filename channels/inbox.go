@@ -72,7 +72,7 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 				return handover.Errorf(handover.EINVALID, "inbound event needs a channel, kind and dedup key")
 			}
 			id := ulid.Make().String()
-			env, err := in.vault.Keys.SealEnvelope(sealedFields{DedupKey: ev.DedupKey, From: ev.From, To: ev.To, Text: ev.Text}, "inbound/"+id)
+			env, err := in.seal(ctx, tx, id, ev)
 			if err != nil {
 				return err
 			}
@@ -174,9 +174,32 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	if ev.CustomerID != "" {
 		state = "matched"
 	}
-	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, delivery_id = $3, processed_at = $4
-		WHERE id = $5 AND state = 'received'`, state, ev.CustomerID, ev.DeliveryID, in.db.Now(), ev.ID)
+	// Matched, the event is sealed again under the customer's key, so
+	// that erasing them makes it unreadable in backups too.
+	env, err := in.seal(ctx, in.db, ev.ID, ev)
+	if err != nil {
+		return err
+	}
+	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, delivery_id = $3, processed_at = $4,
+		key_id = $5, key_wrapped = $6, sealed = $7 WHERE id = $8 AND state = 'received'`,
+		state, ev.CustomerID, ev.DeliveryID, in.db.Now(), env.KeyID, env.Wrapped, env.Sealed, ev.ID)
 	return err
+}
+
+// seal seals the event's personal fields under its customer's data key
+// when the customer is known and not erased, else under a key of its own.
+func (in *Inbox) seal(ctx context.Context, q pii.Querier, id string, ev *InboundEvent) (pii.Envelope, error) {
+	f := sealedFields{DedupKey: ev.DedupKey, From: ev.From, To: ev.To, Text: ev.Text}
+	if ev.CustomerID != "" {
+		keys, err := in.vault.CustomerKeys(ctx, q, []string{ev.CustomerID})
+		if err != nil {
+			return pii.Envelope{}, err
+		}
+		if dk := keys[ev.CustomerID]; dk != nil {
+			return pii.SealForCustomer(dk, f, "inbound/"+id)
+		}
+	}
+	return in.vault.Keys.SealEnvelope(f, "inbound/"+id)
 }
 
 // FindEventByID loads an event with its sealed fields opened, and its
@@ -196,7 +219,11 @@ func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, s
 		return nil, "", fmt.Errorf("find inbound event: %w", err)
 	}
 	var f sealedFields
-	if err := in.vault.Keys.OpenEnvelope(env, "inbound/"+ev.ID, &f); err != nil {
+	err = in.vault.Keys.OpenCustomerEnvelope(ctx, in.db, ev.CustomerID, env, "inbound/"+ev.ID, &f)
+	if errors.Is(err, pii.ErrShredded) {
+		return nil, "", handover.Errorf(handover.ENOTFOUND, "inbound event not found (its customer was erased)")
+	}
+	if err != nil {
 		return nil, "", fmt.Errorf("open inbound event %s: %w", ev.ID, err)
 	}
 	ev.Channel, ev.Kind, ev.DedupKey, ev.From, ev.To, ev.Text = Name(channel), EventKind(kind), f.DedupKey, f.From, f.To, f.Text

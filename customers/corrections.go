@@ -211,8 +211,11 @@ func (s *Store) RequestCorrection(ctx context.Context, in CorrectionInput, send 
 		}
 		return auditCorrection(ctx, tx, in.Actor, "correction.request", req, "")
 	})
-	if err != nil || req.Challenge == nil {
-		return req, err
+	if err != nil {
+		return nil, err
+	}
+	if req.Challenge == nil {
+		return req, s.recordCorrection(ctx, req)
 	}
 	if in.Locale != "" {
 		locale = in.Locale
@@ -296,7 +299,7 @@ func (s *Store) ConfirmCorrection(ctx context.Context, customerID, requestID, co
 	if !accepted {
 		return nil, errWrongCode
 	}
-	return req, nil
+	return req, s.recordCorrection(ctx, req)
 }
 
 // ResendCorrectionCode sends a new code for a request still waiting for

@@ -15,6 +15,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
@@ -63,6 +64,10 @@ func (c Customer) Masked() Customer {
 type Store struct {
 	db    *database.DB
 	vault *pii.Vault
+	// RecordRights, when set, receives a portal inbound event for each
+	// rights request (a correction becoming pending, a data-access grant)
+	// so that feedback opens a ticket with an SLA; the inbox's Record.
+	RecordRights channels.RecordFunc
 }
 
 // NewStore returns a Store on db whose personal fields vault protects.

@@ -2,7 +2,9 @@ package customers
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,8 +34,9 @@ type ErasureDecision struct {
 
 // EraseCustomer erases a customer on request (Art. 47) by crypto-shredding:
 // their data key is destroyed, so every sealed value (personal fields,
-// consent evidence, correction proposals, in this database and in every
-// backup) is unreadable; the sealed column and blind indexes are cleared,
+// consent evidence, correction proposals, matched inbound messages and
+// devbox records, in this database and in every backup) is unreadable;
+// their inbound events and devbox records are deleted; the sealed column and blind indexes are cleared,
 // the status becomes erased, open correction requests are cancelled, codes
 // and grants deleted, and unsent deliveries suppressed. Consent decisions
 // and the audit log stay, as the law requires. It reports whether this
@@ -45,6 +48,13 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 	}
 	erased := false
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		// Their addresses' blind indexes find the messages never matched
+		// to them, before the indexes are cleared.
+		var phoneIdx, emailIdx, openidIdx sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT phone_idx, email_idx, openid_idx FROM customers WHERE id = $1`, id).Scan(&phoneIdx, &emailIdx, &openidIdx)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("erase customer: %w", err)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET status = $1, pii_enc = '', phone_idx = NULL, email_idx = NULL, openid_idx = NULL,
 			external_ref = '', tags = '', updated_at = $2 WHERE id = $3 AND status <> $1`, StatusErased, tx.Now, id)
 		if err != nil {
@@ -70,6 +80,12 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 				WHERE customer_id = $1 AND status IN ('awaiting_confirmation', 'pending')`, []any{id, tx.Now}},
 			{"suppress deliveries", `UPDATE deliveries SET status = 'suppressed', skip_reason = 'erased', lease_until = NULL, updated_at = $2
 				WHERE customer_id = $1 AND status IN ('planned', 'queued')`, []any{id, tx.Now}},
+			// Sealed under the destroyed key, so unreadable in backups
+			// already; deleted here from the live database.
+			{"delete inbound events", `DELETE FROM inbound_events WHERE customer_id = $1`, []any{id}},
+			{"delete unmatched inbound events", `DELETE FROM inbound_events WHERE customer_id = '' AND from_idx <> '' AND from_idx IN ($1, $2, $3)`,
+				[]any{phoneIdx.String, emailIdx.String, openidIdx.String}},
+			{"delete devbox messages", `DELETE FROM devbox_messages WHERE customer_id = $1`, []any{id}},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 				return fmt.Errorf("erase customer: %s: %w", q.what, err)

@@ -321,7 +321,7 @@ func (s *Store) VerifyDataAccess(ctx context.Context, customerID, challengeID, c
 	if grant == nil {
 		return nil, errWrongCode
 	}
-	return grant, nil
+	return grant, s.recordDataAccess(ctx, customerID)
 }
 
 // CheckDataAccess reports EUNAUTHORIZED unless token is an unexpired grant

@@ -56,6 +56,11 @@ type PublicReport struct {
 	ConsentGranted    Figure
 	ConsentDeclined   Figure
 	ConsentWithdrawn  Figure
+	// Rights requests handled, what was handed over and destroyed, and
+	// incidents by status (open, contained, closed).
+	Rights    RightsFigures
+	Handover  HandoverFigures
+	Incidents map[string]Figure
 }
 
 // EnablePublicReport publishes the transfer's report at a stable slug
@@ -138,6 +143,15 @@ func (s *Service) FindPublicReport(ctx context.Context, slug string) (*PublicRep
 			return nil, fmt.Errorf("public report: %w", err)
 		}
 		*c.dst = figure(n)
+	}
+	if r.Rights, err = s.rightsFigures(ctx); err != nil {
+		return nil, err
+	}
+	if r.Handover, err = s.handoverFigures(ctx, transferID); err != nil {
+		return nil, err
+	}
+	if r.Incidents, err = s.incidentFigures(ctx); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -164,11 +164,12 @@ func (s *Store) AddEvent(ctx context.Context, id, kind, note, actor string) erro
 	})
 }
 
-// SetNoticeCampaign links the campaign that notifies affected customers.
+// SetNoticeCampaign links the campaign that notifies affected customers;
+// an incident linked to another campaign already is an ECONFLICT.
 func (s *Store) SetNoticeCampaign(ctx context.Context, id, campaignID, actor string) error {
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET notice_campaign = $1, updated_at = $2 WHERE id = $3`, campaignID, tx.Now, id); err != nil {
-			return fmt.Errorf("incident notice: %w", err)
+		if err := linkNotice(ctx, tx, id, campaignID); err != nil {
+			return err
 		}
 		return s.event(ctx, tx, id, actor, "notice", "notice campaign "+campaignID+" drafted")
 	})

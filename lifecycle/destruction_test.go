@@ -10,12 +10,15 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -125,6 +128,22 @@ func TestDestructionReachesEarlierBackups(t *testing.T) {
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)
+	// A portal message and a devbox record of a customer, sealed under
+	// their key.
+	c0 := w.ids[phones[0]]
+	in := channels.NewInbox(db, vault, queuetest.Open(t), queuetest.Logger(t))
+	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.Portal, Kind: channels.EventMessage, CustomerID: c0,
+		DedupKey: "p0", Text: "请把我的地址改成杭州西湖"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := devbox.New(db, vault.Keys, nil).Send(ctx, []channels.Message{{DeliveryID: "d0", CustomerID: c0,
+		To: channels.Address{Phone: "+86" + phones[0]}, Text: "您好"}}); r[0].Err != nil {
+		t.Fatal(r[0].Err)
+	}
+	var eventID string
+	if err := db.QueryRowContext(ctx, `SELECT id FROM inbound_events WHERE customer_id = $1`, c0).Scan(&eventID); err != nil {
+		t.Fatal(err)
+	}
 	earlier := backup(t, db, live, lifecycle.BackupData, master)
 	d := lifecycle.NewDestroyer(db, w.customers, live)
 	p, err := d.RequestDestruction(ctx, w.transfer.ID, 1, member(t, db, "a@example.com", staff.Admin))
@@ -160,6 +179,13 @@ func TestDestructionReachesEarlierBackups(t *testing.T) {
 		if c.Phone != "" || strings.Contains(c.Name, "客户") {
 			t.Errorf("destroyed customer %s readable from an earlier backup", c.ID)
 		}
+	}
+	in2 := channels.NewInbox(db2, vault2, queuetest.Open(t), queuetest.Logger(t))
+	if _, _, err := in2.FindEventByID(ctx, eventID); handover.ErrorCode(err) != handover.ENOTFOUND {
+		t.Errorf("a destroyed customer's message read from an earlier backup: %v", err)
+	}
+	if msgs, err := devbox.New(db2, vault2.Keys, nil).Find(ctx, "", 10); err != nil || len(msgs) != 0 {
+		t.Errorf("devbox records read from an earlier backup: %d, %v", len(msgs), err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -30,13 +31,16 @@ const customersPerFile = 10000
 
 // Exporter builds the buyer's package.
 type Exporter struct {
-	db        *database.DB
-	customers *customers.Store
+	db          *database.DB
+	customers   *customers.Store
+	assessments *assessments.Store
 }
 
 // NewExporter returns an Exporter reading db through the customer store.
+// An export needs an approved impact assessment (PIPL Art. 55) for each
+// purpose it hands over; the dry run does not.
 func NewExporter(db *database.DB, cs *customers.Store) *Exporter {
-	return &Exporter{db: db, customers: cs}
+	return &Exporter{db: db, customers: cs, assessments: assessments.NewStore(db)}
 }
 
 // ParseRecipient parses the buyer's age X25519 public key (age1…).
@@ -160,6 +164,9 @@ func (e *Exporter) Export(ctx context.Context, req ExportRequest, w io.Writer) (
 	}
 	rule, err := req.Rule.resolve(t)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.assessments.Require(ctx, t.ID, assessments.ActivityExport, rule.Purposes); err != nil {
 		return nil, err
 	}
 	m := &Manifest{Format: ExportFormat, ExportID: ulid.Make().String(), TransferID: t.ID, SellerName: t.SellerName,

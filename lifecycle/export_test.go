@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -168,6 +169,19 @@ func TestExportToBuyer(t *testing.T) {
 		}
 
 		var pkg bytes.Buffer
+		_, err = ex.Export(ctx, lifecycle.ExportRequest{TransferID: w.transfer.ID, Recipient: buyer.Recipient().String(), Actor: "staff:admin"}, &pkg)
+		if handover.ErrorCode(err) != handover.EFORBIDDEN || !strings.Contains(handover.ErrorMessage(err), "订单履约") || pkg.Len() != 0 {
+			t.Fatalf("export without an impact assessment: %v, %d bytes", err, pkg.Len())
+		}
+		approveExport(t, db, w.transfer, "订单履约")
+		_, err = ex.Export(ctx, lifecycle.ExportRequest{TransferID: w.transfer.ID, Recipient: buyer.Recipient().String(), Actor: "staff:admin"}, &pkg)
+		if handover.ErrorCode(err) != handover.EFORBIDDEN || !strings.Contains(handover.ErrorMessage(err), "营销") || pkg.Len() != 0 {
+			t.Fatalf("export with one purpose assessed: %v, %d bytes", err, pkg.Len())
+		}
+		if n := countAudit(t, db, "transfer.export.start"); n != 0 {
+			t.Errorf("refused exports wrote %d audit entries", n)
+		}
+		approveExport(t, db, w.transfer, "营销")
 		m, err := ex.Export(ctx, lifecycle.ExportRequest{TransferID: w.transfer.ID, Recipient: buyer.Recipient().String(), Actor: "staff:admin"}, &pkg)
 		if err != nil {
 			t.Fatal(err)
@@ -251,6 +265,26 @@ func TestExportBadInput(t *testing.T) {
 	}
 	if countAudit(t, db, "") != before {
 		t.Error("refused exports were audited as exports")
+	}
+}
+
+// approveExport records and approves, by two people, an export impact
+// assessment for each purpose given, or every purpose of tr.
+func approveExport(t testing.TB, db *database.DB, tr *customers.Transfer, purposes ...string) {
+	t.Helper()
+	if len(purposes) == 0 {
+		purposes = tr.Purposes
+	}
+	st := assessments.NewStore(db)
+	for _, p := range purposes {
+		a := &assessments.Assessment{TransferID: tr.ID, Activity: assessments.ActivityExport, Purpose: p,
+			Necessity: "The buyer continues the service.", Risks: "Disclosure in transit.", Measures: "Encrypted to the buyer's key."}
+		if err := st.Create(context.Background(), a, tr.Purposes, "staff:dpo"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Decide(context.Background(), a.ID, true, "staff:admin"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

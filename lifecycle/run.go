@@ -156,14 +156,16 @@ func (d *Destroyer) destroyBatch(ctx context.Context, p *Plan, actor string) (in
 }
 
 // destroyLeftovers deletes, once every customer is gone, the messages
-// recorded for customers who no longer exist (each sealed under a key of
-// its own, in the row) and any key without a customer. One pass each:
+// recorded for customers who no longer exist (sealed under their
+// customer's destroyed key, or a key of their own for unmatched ones) and
+// any key without a customer. One pass each:
 // these tables have no index on customer_id to serve a batch.
 func (d *Destroyer) destroyLeftovers(ctx context.Context) error {
 	return d.db.InTx(ctx, func(tx *database.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM customer_keys WHERE customer_id NOT IN (SELECT id FROM customers)`,
-			`DELETE FROM inbound_events WHERE customer_id <> '' AND customer_id NOT IN (SELECT id FROM customers)`,
+			// Unmatched events too (customer_id ''): their senders are gone.
+			`DELETE FROM inbound_events WHERE customer_id NOT IN (SELECT id FROM customers)`,
 			`DELETE FROM devbox_messages WHERE customer_id NOT IN (SELECT id FROM customers)`,
 			`DELETE FROM sent_messages WHERE customer_id NOT IN (SELECT id FROM customers)`,
 		} {

@@ -74,6 +74,13 @@ type Querier interface {
 // CustomerKeys loads and unwraps the data keys of the given customers. A
 // customer whose key was destroyed is absent from the result.
 func (v *Vault) CustomerKeys(ctx context.Context, q Querier, customerIDs []string) (map[string]*DataKey, error) {
+	return v.Keys.CustomerKeys(ctx, q, customerIDs)
+}
+
+// CustomerKeys loads from the key store and unwraps the data keys of the
+// given customers. A customer whose key was destroyed is absent from the
+// result.
+func (k *Keyring) CustomerKeys(ctx context.Context, q Querier, customerIDs []string) (map[string]*DataKey, error) {
 	out := make(map[string]*DataKey, len(customerIDs))
 	const chunk = 500
 	for start := 0; start < len(customerIDs); start += chunk {
@@ -94,7 +101,7 @@ func (v *Vault) CustomerKeys(ctx context.Context, q Querier, customerIDs []strin
 				rows.Close()
 				return nil, err
 			}
-			dk, err := v.Keys.Unwrap(ck.WrappedKey)
+			dk, err := k.Unwrap(ck.WrappedKey)
 			if err != nil {
 				rows.Close()
 				return nil, err

@@ -49,6 +49,19 @@ func TestExportToBuyerOverAPI(t *testing.T) {
 		if code := a.postJSON("/api/v1/transfers/01J0000000000000000000000/exports", admin, `{"recipient":"`+buyer.Recipient().String()+`"}`, nil); code != http.StatusNotFound {
 			t.Errorf("unknown transfer: %d", code)
 		}
+		// No export before an approved impact assessment for its purpose.
+		if code := a.postJSON(path, admin, `{"recipient":"`+buyer.Recipient().String()+`"}`, &e); code != http.StatusForbidden ||
+			!strings.Contains(e.Error.Message, "order_fulfilment") || !strings.Contains(e.Error.Message, "impact assessment") {
+			t.Errorf("export without assessment: %d %+v", code, e)
+		}
+		var as struct{ ID string }
+		pia := `{"transfer_id":"` + tr.ID + `","activity":"export","purpose":"order_fulfilment","necessity":"买方继续履约","risks":"传输泄露","measures":"仅买方密钥可解密"}`
+		if code := a.postJSON("/api/v1/assessments", marketer, pia, &as); code != http.StatusCreated {
+			t.Fatalf("create assessment: %d", code)
+		}
+		if code := a.postJSON("/api/v1/assessments/"+as.ID+"/approve", admin, ``, nil); code != http.StatusNoContent {
+			t.Fatalf("approve assessment: %d", code)
+		}
 
 		req, _ := http.NewRequest(http.MethodPost, a.url+path, strings.NewReader(`{"recipient":"`+buyer.Recipient().String()+`"}`))
 		req.Header.Set("Authorization", "Bearer "+admin)

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -187,6 +190,45 @@ func TestPublicReportHasNoPersonalData(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Rights, complaints, a handover and an incident, as the public sees them.
+		now := a.db.Now()
+		for i, c := range all[:5] {
+			if _, err := a.db.ExecContext(ctx, `INSERT INTO correction_requests (id, customer_id, status, fields, proposed_enc, source,
+				decided_by, decided_at, created_at, updated_at) VALUES ($1, $2, 'approved', 'name', '', 'portal', 'staff:x', $3, $4, $3)`,
+				fmt.Sprintf("cr%d", i), c.ID, now, now.Add(-2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, status := range []string{"resolved", "open"} {
+			var resolved any
+			if status == "resolved" {
+				resolved = now
+			}
+			if _, err := a.db.ExecContext(ctx, `INSERT INTO tickets (id, customer_id, status, priority, category, first_response_due,
+				resolution_due, sla_due, created_at, updated_at, resolved_at) VALUES ($1, $2, $3, 'normal', 'complaint', $4, $4, $4, $4, $4, $5)`,
+				fmt.Sprintf("tk%d", i), all[i].ID, status, now, resolved); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err = a.db.InTx(ctx, func(tx *database.Tx) error {
+			for _, e := range []audit.Entry{
+				{Actor: "cli", Action: "transfer.export.start", ObjectType: "transfer", ObjectID: tr.ID, Detail: `{"export":"E1","fields":["name","phone"]}`},
+				{Actor: "cli", Action: "transfer.export", ObjectType: "transfer", ObjectID: tr.ID, Detail: `{"export":"E1","customers":6}`},
+			} {
+				if err := audit.Record(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := incidents.NewStore(a.db).Record(ctx, &incidents.Incident{Title: "误发", DataCategories: []string{"name"}, Cause: "c",
+			Measures: "m", Contact: "dpo", OccurredAt: now, DiscoveredAt: now}, []string{all[0].ID}, "staff:x"); err != nil {
+			t.Fatal(err)
+		}
+
 		var pub struct{ Slug, URL string }
 		if code := a.postJSON("/api/v1/transfers/"+tr.ID+"/public-report", admin, ``, &pub); code != http.StatusOK || pub.Slug == "" {
 			t.Fatalf("enable: %d %+v", code, pub)
@@ -211,6 +253,15 @@ func TestPublicReportHasNoPersonalData(t *testing.T) {
 			}
 			if !strings.Contains(html, ">6<") || !strings.Contains(html, "&lt;5") {
 				t.Errorf("report%s: want 6 granted and the single decline suppressed:\n%s", lang, html)
+			}
+			for _, want := range []string{">5<", ">2.0 h<", "name、phone"} {
+				if !strings.Contains(html, want) {
+					t.Errorf("report%s lacks %q:\n%s", lang, want, html)
+				}
+			}
+			// One decline, two complaints, one resolved, one package, one open incident.
+			if n := strings.Count(html, "&lt;5</td>"); n != 5 {
+				t.Errorf("report%s shows %d suppressed figures, want 5", lang, n)
 			}
 			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 				t.Errorf("CSP = %q", csp)

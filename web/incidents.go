@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
 )
@@ -17,6 +18,27 @@ func (s *Server) registerIncidentRoutes(g *echo.Group) {
 	g.GET("/incidents/:id", s.handleIncidentView, s.can(staff.ReadAudit))
 	g.POST("/incidents/:id/events", s.handleIncidentEvent, s.can(staff.ManageIncidents))
 	g.GET("/incidents/:id/report", s.handleIncidentReport, s.can(staff.ReadAudit))
+	g.POST("/incidents/:id/notice", s.handleIncidentNotice, s.can(staff.ManageIncidents))
+}
+
+// handleIncidentNotice drafts the notice campaign to the affected
+// customers.
+func (s *Server) handleIncidentNotice(c echo.Context) error {
+	var req struct {
+		TransferID string          `json:"transfer_id"`
+		Channels   []channels.Name `json:"channels"`
+		Locale     string          `json:"locale"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cp, err := incidents.NewNotifier(s.incidents, s.campaigns, s.templates).DraftNotice(c.Request().Context(), c.Param("id"),
+		incidents.NoticeRequest{TransferID: req.TransferID, Channels: req.Channels, Locale: req.Locale, Actor: member(c).Actor()})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/campaigns/"+cp.ID)
+	return c.JSON(http.StatusCreated, toCampaignJSON(cp))
 }
 
 // handleIncidentCreate records an incident with the affected customers.

@@ -56,6 +56,51 @@ func TestIncidentAPI(t *testing.T) {
 				t.Errorf("regulator report contains %q", pii)
 			}
 		}
+
+		// The notice to the affected customers is a draft campaign of exactly them.
+		a.importAndWait(admin, []byte("姓名,手机\n无关客户,13912340003\n"))
+		if _, err := a.templates.InstallDefaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
+			Purposes: []string{"营销"}, DataCategories: []string{"name"}, RetentionDays: 30}
+		if err := a.customers.CreateTransfer(ctx, tr, "test"); err != nil {
+			t.Fatal(err)
+		}
+		notice := "/api/v1/incidents/" + in.ID + "/notice"
+		var e apiError
+		if code := a.postJSON(notice, agent, `{"transfer_id":"`+tr.ID+`","channels":["devbox"]}`, nil); code != http.StatusForbidden {
+			t.Errorf("agent drafting the notice: %d", code)
+		}
+		if code := a.postJSON(notice, admin, `{"channels":["devbox"]}`, &e); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, "transfer_id") {
+			t.Errorf("notice without transfer: %d %+v", code, e)
+		}
+		if code := a.postJSON("/api/v1/incidents/01J0000000000000000000000/notice", admin, `{"transfer_id":"`+tr.ID+`","channels":["devbox"]}`, nil); code != http.StatusNotFound {
+			t.Errorf("notice of an unknown incident: %d", code)
+		}
+		var cp struct {
+			ID, Kind, Status string
+		}
+		if code := a.postJSON(notice, admin, `{"transfer_id":"`+tr.ID+`","channels":["devbox"]}`, &cp); code != http.StatusCreated ||
+			cp.Kind != "incident_notice" || cp.Status != "draft" {
+			t.Fatalf("notice: %d %+v", code, cp)
+		}
+		var audience string
+		a.db.QueryRowContext(ctx, `SELECT COUNT(*) || ',' || MIN(customer_id) || ',' || MAX(customer_id) FROM campaign_customers WHERE campaign_id = $1`, cp.ID).Scan(&audience)
+		if first, last := min(all[0].ID, all[1].ID), max(all[0].ID, all[1].ID); audience != "2,"+first+","+last {
+			t.Errorf("notice audience %q, want the 2 affected of 3 customers", audience)
+		}
+		var got struct {
+			NoticeCampaign string `json:"notice_campaign"`
+			Timeline       []struct{ Kind string }
+		}
+		if code := a.getJSON("/api/v1/incidents/"+in.ID, auditor, &got); code != http.StatusOK || got.NoticeCampaign != cp.ID ||
+			got.Timeline[len(got.Timeline)-1].Kind != "notice" {
+			t.Errorf("incident after notice: %d %+v", code, got)
+		}
+		if code := a.postJSON(notice, admin, `{"transfer_id":"`+tr.ID+`","channels":["devbox"]}`, &e); code != http.StatusConflict {
+			t.Errorf("second notice: %d", code)
+		}
 	})
 }
 

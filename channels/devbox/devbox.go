@@ -6,6 +6,7 @@ package devbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -59,13 +60,25 @@ type sealedMessage struct {
 }
 
 // Send implements channels.Channel: it records the batch in one
-// transaction.
+// transaction. Each message is sealed under its customer's data key, so
+// that erasing the customer makes it unreadable in backups too; a message
+// to no customer (a test send) under a key of its own.
 func (c *Channel) Send(ctx context.Context, msgs []channels.Message) []channels.Result {
 	results := make([]channels.Result, len(msgs))
 	err := c.db.InTx(ctx, func(tx *database.Tx) error {
+		keys, err := c.keys.CustomerKeys(ctx, tx, customerIDs(msgs))
+		if err != nil {
+			return err
+		}
 		for i, m := range msgs {
 			id := ulid.Make().String()
-			env, err := c.keys.SealEnvelope(sealedMessage{To: m.To, Subject: m.Subject, Text: m.Text, Link: m.Link}, "devbox/"+id)
+			sealed := sealedMessage{To: m.To, Subject: m.Subject, Text: m.Text, Link: m.Link}
+			var env pii.Envelope
+			if dk := keys[m.CustomerID]; dk != nil {
+				env, err = pii.SealForCustomer(dk, sealed, "devbox/"+id)
+			} else {
+				env, err = c.keys.SealEnvelope(sealed, "devbox/"+id)
+			}
 			if err != nil {
 				return err
 			}
@@ -93,6 +106,18 @@ func (c *Channel) Send(ctx context.Context, msgs []channels.Message) []channels.
 		c.record(ctx, receipts)
 	}
 	return results
+}
+
+func customerIDs(msgs []channels.Message) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, m := range msgs {
+		if m.CustomerID != "" && !seen[m.CustomerID] {
+			seen[m.CustomerID] = true
+			ids = append(ids, m.CustomerID)
+		}
+	}
+	return ids
 }
 
 // SimulateReply records a reply from the customer of a recorded delivery,
@@ -127,23 +152,50 @@ func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Mes
 	if err != nil {
 		return nil, fmt.Errorf("devbox find: %w", err)
 	}
-	defer rows.Close()
-	var out []Message
+	type row struct {
+		m    Message
+		kind string
+		env  pii.Envelope
+	}
+	var list []row
+	var ids []string
 	for rows.Next() {
-		var m Message
-		var kind string
-		var env pii.Envelope
-		if err := rows.Scan(&m.ID, &m.DeliveryID, &m.CustomerID, &kind, &env.KeyID, &env.Wrapped, &env.Sealed, &m.CreatedAt); err != nil {
+		var r row
+		if err := rows.Scan(&r.m.ID, &r.m.DeliveryID, &r.m.CustomerID, &r.kind, &r.env.KeyID, &r.env.Wrapped, &r.env.Sealed, &r.m.CreatedAt); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		var s sealedMessage
-		if err := c.keys.OpenEnvelope(env, "devbox/"+m.ID, &s); err != nil {
-			return nil, fmt.Errorf("devbox open %s: %w", m.ID, err)
+		list = append(list, r)
+		if r.env.KeyID == pii.CustomerKeyed {
+			ids = append(ids, r.m.CustomerID)
 		}
-		m.Kind, m.To, m.Subject, m.Text, m.Link = channels.Kind(kind), s.To, s.Subject, s.Text, s.Link
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	keys, err := c.keys.CustomerKeys(ctx, c.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Message
+	for _, r := range list {
+		var s sealedMessage
+		if r.env.KeyID == pii.CustomerKeyed {
+			err = pii.OpenWith(keys[r.m.CustomerID], r.env, "devbox/"+r.m.ID, &s)
+		} else {
+			err = c.keys.OpenEnvelope(r.env, "devbox/"+r.m.ID, &s)
+		}
+		if errors.Is(err, pii.ErrShredded) {
+			continue // the customer was erased: nothing of theirs to show
+		}
+		if err != nil {
+			return nil, fmt.Errorf("devbox open %s: %w", r.m.ID, err)
+		}
+		m := r.m
+		m.Kind, m.To, m.Subject, m.Text, m.Link = channels.Kind(r.kind), s.To, s.Subject, s.Text, s.Link
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 var _ channels.Channel = (*Channel)(nil)
