@@ -7,6 +7,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/handoverhq/handover"
@@ -47,7 +48,7 @@ func (r Rule) resolve(t *customers.Transfer) (Rule, error) {
 		if p == "" || seen[p] {
 			continue
 		}
-		if !contains(t.Purposes, p) {
+		if !slices.Contains(t.Purposes, p) {
 			return r, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", clip(p, 60))
 		}
 		seen[p] = true
@@ -100,15 +101,6 @@ type Counts struct {
 	Selected   int            `json:"selected"`  // by the requested rule
 	Rule       string         `json:"rule"`
 	Purposes   []string       `json:"purposes"`
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func clip(s string, n int) string {
