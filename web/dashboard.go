@@ -210,7 +210,8 @@ func (s *Server) registerDashboardRoutes() {
 	}
 	s.registerSessionRoutes()
 	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/tickets") }, "")
-	s.pageRoute(http.MethodGet, "/tickets", s.handleTicketsPage, "")
+	s.registerTicketPages()
+	s.registerCorrectionPages()
 	s.registerAccountPages()
 	s.registerStaffPages()
 	s.registerCustomerPages()
@@ -232,11 +233,4 @@ func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
 		return c.Blob(http.StatusOK, ctype, body)
 	}
-}
-
-// handleTicketsPage is the queue's place in the layout. The ticket list
-// and conversation come with the feedback package; until then it says how
-// tickets will arrive.
-func (s *Server) handleTicketsPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "tickets", &page{Title: "nav.tickets", Nav: "tickets"})
 }
