@@ -133,13 +133,21 @@ func (s *Server) handleTicketsPage(c echo.Context) error {
 func (p *page) with(data any) *page { p.Data = data; return p }
 
 // handleTicketRow renders one queue row for the live list: 204 when the
-// ticket no longer belongs in the queue as the page filters it.
+// ticket no longer belongs in the queue as the page filters it. Header
+// X-Ticket-Counts carries the navigation's counts.
 func (s *Server) handleTicketRow(c echo.Context) error {
 	ctx := c.Request().Context()
 	t, err := s.tickets.FindTicketByID(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
+	counts, err := s.tickets.Counts(ctx, member(c).ID)
+	if err != nil {
+		return err
+	}
+	// The navigation's counts ride along, so the live page updates them.
+	c.Response().Header().Set("X-Ticket-Counts", fmt.Sprintf("open=%d&mine=%d&unassigned=%d&breached=%d",
+		counts.Open, counts.Mine, counts.Unassigned, counts.Breached))
 	f, _ := queueFilter(c.QueryParams(), member(c).ID)
 	if !matches(t, f, time.Now()) {
 		return c.NoContent(http.StatusNoContent)

@@ -111,7 +111,14 @@
   function refreshRow(id) {
     var filter = queue.dataset.filter;
     fetch("/tickets/" + encodeURIComponent(id) + "/row" + (filter ? "?" + filter : ""), { credentials: "same-origin" })
-      .then(function (r) { return r.status === 200 ? r.text() : ""; })
+      .then(function (r) {
+        var counts = new URLSearchParams(r.headers.get("X-Ticket-Counts") || "");
+        counts.forEach(function (n, name) {
+          var el = document.getElementById("count-" + name);
+          if (el) el.textContent = n;
+        });
+        return r.status === 200 ? r.text() : "";
+      })
       .then(function (html) {
         var old = document.getElementById("row-" + id);
         if (!html) { if (old) old.remove(); return; }
@@ -149,6 +156,8 @@
   var liveOn = (queue && queue.dataset.live) || (ticket && ticket.dataset.live);
   if (liveOn && window.EventSource) {
     var source = new EventSource(liveOn);
+    // Marks the page live (what tests and styles can wait for).
+    source.addEventListener("open", function () { document.body.dataset.live = "on"; });
     source.addEventListener("ticket", function (m) {
       var ev;
       try { ev = JSON.parse(m.data); } catch (err) { return; }
