@@ -123,3 +123,48 @@ func TestDashboardTicketsInBrowser(t *testing.T) {
 	}
 	screenshot(t, b, "8-correction-approved")
 }
+
+// TestDashboardTicketPayloadInert: a customer's message carrying markup
+// renders as text in the queue (including a row added live) and in the
+// conversation, checked in Chromium.
+func TestDashboardTicketPayloadInert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	customerID := a.oneCustomer()
+	_, email := a.staffMember(staff.Agent, "agent")
+	payload := `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`
+
+	b := newBrowser(t, desktopWidth, desktopHeight)
+	ctx, cancel := context.WithTimeout(b, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", email),
+		chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible(`body[data-live="on"]`))
+	if err != nil {
+		screenshot(t, b, "failed")
+		t.Fatal(err)
+	}
+	id := a.inbound(channels.Devbox, customerID, "", payload)
+	inert := func(where string) {
+		t.Helper()
+		fired, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__xss !== undefined || document.querySelector("main img, main script") !== null`))
+		if err != nil || fired {
+			screenshot(t, b, "failed-"+where)
+			t.Fatalf("%s: the payload became markup (fired=%t, %v)", where, fired, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("#row-"+id)); err != nil {
+		t.Fatal(err)
+	}
+	inert("live row")
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.url+"/tickets/"+id), chromedp.WaitVisible("#messages")); err != nil {
+		t.Fatal(err)
+	}
+	inert("conversation")
+	text, _ := chromedp.Run(ctx, chromedp.Text("#messages pre.message"))
+	if text != payload {
+		t.Fatalf("message shown as %q; want the payload as text", text)
+	}
+	screenshot(t, b, "payload-as-text")
+}

@@ -69,6 +69,9 @@ func TestDashboardTicketQueue(t *testing.T) {
 			strings.Contains(body, "张三") || !strings.Contains(body, "请问新公司的电话是多少?") || strings.Contains(body, "第二行") {
 			t.Fatalf("queue: %d\n%s", resp.StatusCode, body)
 		}
+		if strings.Contains(body, "ticket.") || strings.Contains(body, "tickets.") || strings.Contains(body, "channel.") {
+			t.Fatalf("an untranslated key on the queue\n%s", body)
+		}
 		if !strings.Contains(body, `id="count-open">1<`) || !strings.Contains(body, `id="count-unassigned">1<`) || !strings.Contains(body, "sla-") {
 			t.Fatalf("counts or SLA missing\n%s", body)
 		}
@@ -130,6 +133,9 @@ func TestDashboardTicketWork(t *testing.T) {
 		}
 		if !strings.Contains(body, "张*") || strings.Contains(body, "张三") {
 			t.Fatal("the customer panel is not masked")
+		}
+		if strings.Contains(body, "ticket.") || strings.Contains(body, "delivery.") {
+			t.Fatalf("an untranslated key on the ticket\n%s", body)
 		}
 		if len(a.auditActions("ticket.read")) != 1 {
 			t.Fatal("reading the ticket is not audited")
