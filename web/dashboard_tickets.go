@@ -238,8 +238,10 @@ func slaCountdown(locale string, now time.Time, t *feedback.Ticket) (string, str
 	}
 	d := t.SLADue.Sub(now)
 	switch {
-	case d < 0 || t.Breached:
+	case d < 0:
 		return translate(locale, "sla.overdue") + " " + span(locale, -d), "breached"
+	case t.Breached: // the first-response deadline passed; resolution is still ahead
+		return span(locale, d), "breached"
 	case d < time.Hour:
 		return span(locale, d), "soon"
 	case d < 4*time.Hour:

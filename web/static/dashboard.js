@@ -73,7 +73,10 @@
   // e resolves (the open ticket, or the selected row in the queue).
   var ticket = document.getElementById("ticket");
   var queue = document.getElementById("queue");
-  function selectedRow() { var list = rows(); return selected >= 0 ? list[selected] : null; }
+  function selectedRow() {
+    var list = rows();
+    return queue && selected >= 0 && list[selected] && list[selected].dataset.id ? list[selected] : null;
+  }
   function replyKey() {
     var box = document.getElementById("reply-text");
     if (box) { box.focus(); return true; }
