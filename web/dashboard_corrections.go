@@ -31,6 +31,8 @@ type correctionRow struct {
 	customers.CorrectionRequest
 	Revealed bool
 	Changes  []fieldChange
+	// Customer is the customer's name, masked (their id once erased).
+	Customer string
 }
 
 type fieldChange struct{ Field, Current, Proposed string }
@@ -77,12 +79,23 @@ func (s *Server) correctionsPage(c echo.Context, revealed *customers.CorrectionR
 	if v.Status == "" {
 		v.Status = "pending"
 	}
+	ids := make([]string, len(list))
+	for i, r := range list {
+		ids[i] = r.CustomerID
+	}
+	found, err := s.customers.FindCustomersByIDs(c.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
 	for _, r := range list {
+		row := toCorrectionRow(*r, false)
 		if revealed != nil && r.ID == revealed.ID {
-			v.Requests = append(v.Requests, toCorrectionRow(*revealed, true))
-			continue
+			row = toCorrectionRow(*revealed, true)
 		}
-		v.Requests = append(v.Requests, toCorrectionRow(*r, false))
+		if row.Customer = r.CustomerID; found[r.CustomerID] != nil && found[r.CustomerID].Name != "" {
+			row.Customer = found[r.CustomerID].Masked().Name
+		}
+		v.Requests = append(v.Requests, row)
 	}
 	if next != "" {
 		v.Next = "/corrections?status=" + v.Status + "&cursor=" + next

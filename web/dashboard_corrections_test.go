@@ -34,7 +34,8 @@ func TestDashboardCorrections(t *testing.T) {
 		w := a.newWebClient()
 		w.login(email, testPassword)
 		resp, body := w.get("/corrections")
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="correction-`+id+`"`) || strings.Contains(body, "世纪大道100号") {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="correction-`+id+`"`) || strings.Contains(body, "世纪大道100号") ||
+			!strings.Contains(body, "张*") || strings.Contains(body, "张三") {
 			t.Fatalf("corrections: %d (want the request, masked)\n%s", resp.StatusCode, body)
 		}
 		if len(a.auditActions("correction.list")) == 0 {
