@@ -38,6 +38,9 @@ func TestDashboardCorrections(t *testing.T) {
 			!strings.Contains(body, "张*") || strings.Contains(body, "张三") {
 			t.Fatalf("corrections: %d (want the request, masked)\n%s", resp.StatusCode, body)
 		}
+		if untranslated.MatchString(body) {
+			t.Fatalf("an untranslated key\n%s", body)
+		}
 		if len(a.auditActions("correction.list")) == 0 {
 			t.Fatal("the list is not audited")
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,9 @@ import (
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 )
+
+// untranslated finds a message key shown instead of its text.
+var untranslated = regexp.MustCompile(`\b(tickets?|ticket\.status|channel|sla|delivery|corrections|keys|flash)\.[a-z_]+`)
 
 // inbound hands the feedback service a customer's message as the inbox
 // would, and returns the ticket it landed on.
@@ -69,7 +73,7 @@ func TestDashboardTicketQueue(t *testing.T) {
 			strings.Contains(body, "张三") || !strings.Contains(body, "请问新公司的电话是多少?") || strings.Contains(body, "第二行") {
 			t.Fatalf("queue: %d\n%s", resp.StatusCode, body)
 		}
-		if strings.Contains(body, "ticket.") || strings.Contains(body, "tickets.") || strings.Contains(body, "channel.") {
+		if untranslated.MatchString(body) {
 			t.Fatalf("an untranslated key on the queue\n%s", body)
 		}
 		if !strings.Contains(body, `id="count-open">1<`) || !strings.Contains(body, `id="count-unassigned">1<`) || !strings.Contains(body, "sla-") {
@@ -94,6 +98,15 @@ func TestDashboardTicketQueue(t *testing.T) {
 		}
 		if resp, _ := w.get("/tickets/" + id + "/row?view=mine"); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("row outside the filter: %d", resp.StatusCode)
+		}
+
+		// English per member, every text translated.
+		w.get("/account")
+		w.post("/account/preferences", url.Values{"locale": {"en"}, "time_zone": {"Asia/Shanghai"}})
+		for _, path := range []string{"/tickets", "/tickets/" + id} {
+			if _, body := w.get(path); !strings.Contains(body, "Unassigned") || untranslated.MatchString(body) {
+				t.Errorf("%s in English:\n%s", path, body)
+			}
 		}
 
 		_, memail := a.staffMember(staff.Marketer, "marketer")
@@ -134,7 +147,7 @@ func TestDashboardTicketWork(t *testing.T) {
 		if !strings.Contains(body, "张*") || strings.Contains(body, "张三") {
 			t.Fatal("the customer panel is not masked")
 		}
-		if strings.Contains(body, "ticket.") || strings.Contains(body, "delivery.") {
+		if untranslated.MatchString(body) {
 			t.Fatalf("an untranslated key on the ticket\n%s", body)
 		}
 		if len(a.auditActions("ticket.read")) != 1 {
