@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"time"
@@ -120,16 +121,15 @@ func (s *Server) handleTicketsPage(c echo.Context) error {
 		return err
 	}
 	if next != "" {
-		nq := url.Values{}
-		for k, vals := range q {
-			nq[k] = vals
-		}
+		nq := maps.Clone(q)
+		nq.Del("done")
 		nq.Set("cursor", next)
 		v.Next = "/tickets?" + nq.Encode()
 	}
 	return s.render(c, http.StatusOK, "tickets", p.with(v))
 }
 
+// with sets the page's data and returns the page.
 func (p *page) with(data any) *page { p.Data = data; return p }
 
 // handleTicketRow renders one queue row for the live list: 204 when the

@@ -40,7 +40,7 @@ func (s *Server) handleTicketEvents(c echo.Context) error {
 	h.Set("X-Accel-Buffering", "no")
 	c.Response().WriteHeader(http.StatusOK)
 	w := c.Response()
-	fmt.Fprint(w, "retry: 2000\n\n")
+	fmt.Fprint(w, "retry: 1000\n\n")
 	w.Flush()
 	names := map[string]string{}
 	tick := time.NewTicker(sseKeepAlive)
