@@ -57,7 +57,7 @@ func benchQueuePage(b *testing.B, db *database.DB, n int) {
 // seedTickets writes n tickets straight into the table, 1,000 a statement:
 // one in ten open (each its own customer id, as the one-open-ticket index
 // wants), across channels and categories, deadlines spread over a week.
-func seedTickets(b *testing.B, db *database.DB, n int) {
+func seedTickets(b testing.TB, db *database.DB, n int) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	chans := []string{"sms", "wechat", "email", "portal"}

@@ -284,3 +284,32 @@ func TestDashboardTicketEvents(t *testing.T) {
 		t.Fatalf("viewing event = %s", ev)
 	}
 }
+
+// TestDashboardTicketPaging pages through the queue with its cursor,
+// keeping the filter.
+func TestDashboardTicketPaging(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	seedTickets(t, a.db, 1200) // 120 open, 60 of them by SMS
+	_, email := a.staffMember(staff.Agent, "agent")
+	w := a.newWebClient()
+	w.login(email, testPassword)
+	seen := map[string]bool{}
+	next := "/tickets?channel=sms&done=updated"
+	pages := 0
+	for ; next != ""; pages++ {
+		resp, body := w.get(next)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", next, resp.StatusCode)
+		}
+		for _, part := range strings.Split(body, `id="row-`)[1:] {
+			seen[part[:strings.Index(part, `"`)]] = true
+		}
+		next = strings.ReplaceAll(between(body, `id="next-page" href="`, `"`), "&amp;", "&")
+		if next != "" && (!strings.Contains(next, "channel=sms") || strings.Contains(next, "done=")) {
+			t.Fatalf("next page %q lost the filter", next)
+		}
+	}
+	if len(seen) != 60 || pages != 2 {
+		t.Fatalf("%d tickets on %d pages; want 60 on 2", len(seen), pages)
+	}
+}
