@@ -10,45 +10,85 @@ import (
 	"github.com/handoverhq/handover/pii"
 )
 
+// CountCap is where the queue's counts stop: a navigation shows "999+"
+// rather than pay for counting a hundred thousand open tickets on every
+// page and every live update.
+const CountCap = 1000
+
 // Counts are the open tickets (new, open, pending) counted the ways the
-// queue's navigation shows them.
+// queue's navigation shows them; each is exact below CountCap and
+// CountCap from there on (CountText shows "999+").
 type Counts struct {
 	Open       int
 	Mine       int // assigned to the staff member asked about
 	Unassigned int
 	Breached   int
+	// ByCategory and ByChannel count among the CountCap most urgent open
+	// tickets: exact while Open is below the cap.
 	ByCategory map[string]int
 	ByChannel  map[string]int
 }
 
-// Counts counts the open tickets, Mine being staffID's.
+// CountText is a count as the navigation shows it.
+func CountText(n int) string {
+	if n >= CountCap {
+		return fmt.Sprintf("%d+", CountCap-1)
+	}
+	return fmt.Sprint(n)
+}
+
+// Counts counts the open tickets, Mine being staffID's. Every count walks
+// an index and stops at CountCap, so its cost does not grow with the
+// backlog.
 func (s *Service) Counts(ctx context.Context, staffID string) (*Counts, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT category, channel, assignee_id = $1, assignee_id = '', (breached OR sla_due < $2), COUNT(*)
-		FROM tickets WHERE sla_due < $3 GROUP BY 1, 2, 3, 4, 5`, staffID, s.db.Now(), noDeadline)
+	now := s.db.Now()
+	c := &Counts{ByCategory: map[string]int{}, ByChannel: map[string]int{}}
+	capped := func(where string, args ...any) (int, error) {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE `+where+
+			fmt.Sprintf(` LIMIT %d) t`, CountCap), args...).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("count tickets: %w", err)
+		}
+		return n, nil
+	}
+	var err error
+	if c.Open, err = capped(`sla_due < $1`, noDeadline); err != nil {
+		return nil, err
+	}
+	if staffID != "" {
+		if c.Mine, err = capped(`assignee_id = $1 AND sla_due < $2`, staffID, noDeadline); err != nil {
+			return nil, err
+		}
+	}
+	if c.Unassigned, err = capped(`assignee_id = '' AND sla_due < $1`, noDeadline); err != nil {
+		return nil, err
+	}
+	// Breached: a deadline passed (sla_due < now), or was flagged passed
+	// before the next deadline was set (the partial breached index).
+	overdue, err := capped(`sla_due < $1`, now)
+	if err != nil {
+		return nil, err
+	}
+	flagged, err := capped(`breached AND sla_due >= $1 AND sla_due < $2`, now, noDeadline)
+	if err != nil {
+		return nil, err
+	}
+	c.Breached = min(overdue+flagged, CountCap)
+	rows, err := s.db.QueryContext(ctx, `SELECT category, channel, COUNT(*) FROM (SELECT category, channel FROM tickets
+		WHERE sla_due < $1 ORDER BY sla_due LIMIT `+fmt.Sprint(CountCap)+`) t GROUP BY category, channel`, noDeadline)
 	if err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}
 	defer rows.Close()
-	c := &Counts{ByCategory: map[string]int{}, ByChannel: map[string]int{}}
 	for rows.Next() {
 		var category, channel string
-		var mine, unassigned, breached bool
 		var n int
-		if err := rows.Scan(&category, &channel, &mine, &unassigned, &breached, &n); err != nil {
+		if err := rows.Scan(&category, &channel, &n); err != nil {
 			return nil, fmt.Errorf("count tickets: %w", err)
 		}
-		c.Open += n
 		c.ByCategory[category] += n
 		c.ByChannel[channel] += n
-		if mine && staffID != "" {
-			c.Mine += n
-		}
-		if unassigned {
-			c.Unassigned += n
-		}
-		if breached {
-			c.Breached += n
-		}
 	}
 	return c, rows.Err()
 }

@@ -44,3 +44,11 @@ func TestSurveyAfterResolve(t *testing.T) {
 		}
 	})
 }
+
+func TestCountText(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 7: "7", feedback.CountCap - 1: "999", feedback.CountCap: "999+", 5000: "999+"} {
+		if got := feedback.CountText(n); got != want {
+			t.Errorf("CountText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
 )
@@ -41,7 +42,7 @@ func newDashboard() *dashboard {
 	if err != nil {
 		panic(err)
 	}
-	funcs := template.FuncMap{"pct": percent, "add": func(a, b int) int { return a + b }}
+	funcs := template.FuncMap{"pct": percent, "add": func(a, b int) int { return a + b }, "count": feedback.CountText}
 	for _, name := range names {
 		base := path.Base(name)
 		if base == "layout.html" {
@@ -218,7 +219,8 @@ func (s *Server) registerDashboardRoutes() {
 	}
 	s.registerSessionRoutes()
 	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/tickets") }, "")
-	s.pageRoute(http.MethodGet, "/tickets", s.handleTicketsPage, "")
+	s.registerTicketPages()
+	s.registerCorrectionPages()
 	s.registerAccountPages()
 	s.registerStaffPages()
 	s.registerCustomerPages()
@@ -241,11 +243,4 @@ func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
 		return c.Blob(http.StatusOK, ctype, body)
 	}
-}
-
-// handleTicketsPage is the queue's place in the layout. The ticket list
-// and conversation come with the feedback package; until then it says how
-// tickets will arrive.
-func (s *Server) handleTicketsPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "tickets", &page{Title: "nav.tickets", Nav: "tickets"})
 }

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/handoverhq/handover/feedback"
+)
+
+func TestSLACountdown(t *testing.T) {
+	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	for _, c := range []struct {
+		name, locale, status string
+		due                  *time.Time
+		breached             bool
+		text, urgency        string
+	}{
+		{"no deadline", "en", feedback.StatusOpen, nil, false, "—", "none"},
+		{"resolved", "en", feedback.StatusResolved, at(time.Hour), false, "—", "none"},
+		{"overdue", "en", feedback.StatusOpen, at(-90 * time.Minute), false, "overdue 1 h 30 min", "breached"},
+		{"overdue zh", "zh-CN", feedback.StatusNew, at(-5 * time.Minute), false, "已超时 5 分钟", "breached"},
+		{"first response missed", "en", feedback.StatusPending, at(3 * time.Hour), true, "3 h 0 min", "breached"},
+		{"soon", "en", feedback.StatusNew, at(20 * time.Minute), false, "20 min", "soon"},
+		{"near", "zh-CN", feedback.StatusOpen, at(150 * time.Minute), false, "2 小时 30 分钟", "near"},
+		{"later", "en", feedback.StatusOpen, at(50 * time.Hour), false, "2 d", "ok"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text, urgency := slaCountdown(c.locale, now, &feedback.Ticket{Status: c.status, SLADue: c.due, Breached: c.breached})
+			if text != c.text || urgency != c.urgency {
+				t.Fatalf("= %q, %q; want %q, %q", text, urgency, c.text, c.urgency)
+			}
+		})
+	}
+}
+
+func TestQueueFilterMatches(t *testing.T) {
+	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	past := now.Add(-time.Minute)
+	open := &feedback.Ticket{Status: feedback.StatusOpen, Channel: "sms", Category: "general", AssigneeID: "s1", SLADue: &past}
+	for _, c := range []struct {
+		query string
+		want  bool
+	}{
+		{"", true},
+		{"view=mine", true},
+		{"view=unassigned", false},
+		{"view=breached", true},
+		{"channel=sms&category=general", true},
+		{"channel=email", false},
+		{"status=open", true},
+		{"status=resolved", false},
+	} {
+		q, _ := url.ParseQuery(c.query)
+		f, _ := queueFilter(q, "s1")
+		if got := matches(open, f, now); got != c.want {
+			t.Errorf("%q: matches = %t; want %t", c.query, got, c.want)
+		}
+	}
+	if matches(&feedback.Ticket{Status: feedback.StatusResolved}, feedback.Filter{}, now) {
+		t.Error("a resolved ticket matches the open queue")
+	}
+}
