@@ -2,11 +2,6 @@ package web
 
 // governanceMessages are the governance pages' texts: key → {en, zh-CN}.
 var governanceMessages = map[string][2]string{
-	"customer.deliveries":       {"Messages sent", "已发送的消息"},
-	"customer.no_deliveries":    {"No campaign has reached this customer yet.", "尚无群发活动发送给该客户。"},
-	"customer.no_tickets":       {"No tickets from this customer.", "该客户暂无工单。"},
-	"customer.channel":          {"Channel", "渠道"},
-	"customer.category":         {"Category", "类别"},
 	"nav.governance":            {"Governance", "合规管理"},
 	"gov.unblock/agreement":     {"Read and accept the agreement", "阅读并接受保密协议"},
 	"gov.unblock/training":      {"Take the training", "参加培训"},

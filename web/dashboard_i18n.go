@@ -52,6 +52,11 @@ func unit(zh bool, n int, zhUnit, enUnit string) string {
 
 // messages are the dashboard's texts: key → {en, zh-CN}.
 var messages = map[string][2]string{
+	"customer.deliveries":         {"Messages sent", "已发送的消息"},
+	"customer.no_deliveries":      {"No campaign has reached this customer yet.", "尚无群发活动发送给该客户。"},
+	"customer.no_tickets":         {"No tickets from this customer.", "该客户暂无工单。"},
+	"customer.channel":            {"Channel", "渠道"},
+	"customer.category":           {"Category", "类别"},
 	"app.name":                    {"Handover", "Handover 客户交接"},
 	"nav.tickets":                 {"Tickets", "工单"},
 	"nav.customers":               {"Customers", "客户"},
