@@ -45,8 +45,10 @@ func (s *Service) Counts(ctx context.Context, staffID string) (*Counts, error) {
 	c := &Counts{ByCategory: map[string]int{}, ByChannel: map[string]int{}}
 	capped := func(where string, args ...any) (int, error) {
 		var n int
+		// ORDER BY sla_due keeps PostgreSQL's generic plan (pgx prepares
+		// statements) on the deadline indexes instead of a heap scan.
 		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE `+where+
-			fmt.Sprintf(` LIMIT %d) t`, CountCap), args...).Scan(&n)
+			fmt.Sprintf(` ORDER BY sla_due LIMIT %d) t`, CountCap), args...).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("count tickets: %w", err)
 		}
