@@ -54,7 +54,7 @@ type portal struct {
 func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
 	p := &portal{pages: map[string]*template.Template{}, throttle: newGuessThrottle(rdb, reg)}
 	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
-	for _, page := range []string{"notice", "consent", "review", "result", "survey", "optout", "gone",
+	for _, page := range []string{"notice", "consent", "review", "result", "survey", "contact", "optout", "gone",
 		"details", "details_code", "mydata_start", "mydata_code", "mydata"} {
 		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/portal/layout.html", "views/portal/"+page+".html"))
 	}
@@ -81,6 +81,8 @@ func (s *Server) registerPortalRoutes() {
 	f.POST("/consent", s.handlePortalConsentSubmit)
 	f.GET("/survey", s.handlePortalSurvey)
 	f.POST("/survey", s.handlePortalSurveySubmit)
+	f.GET("/contact", s.handlePortalContact)
+	f.POST("/contact", s.handlePortalContactSubmit)
 	f.GET("/optout", s.handlePortalOptOut)
 	f.POST("/optout", s.handlePortalOptOutSubmit)
 	f.GET("/details", s.handlePortalDetails)
