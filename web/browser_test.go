@@ -22,10 +22,10 @@ const (
 	desktopWidth, desktopHeight = 1280, 800
 )
 
-// chromiumPath finds Debian's Chromium (HANDOVER_TEST_CHROMIUM overrides).
+// chromiumPath finds Debian's Chromium (TEST_CHROMIUM overrides).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("HANDOVER_TEST_CHROMIUM"); p != "" {
+	if p := os.Getenv("TEST_CHROMIUM"); p != "" {
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -36,7 +36,7 @@ func chromiumPath(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("no Chromium on this machine (apt-get install chromium); skipped in -short")
 	}
-	t.Fatal("browser tests need Chromium: apt-get install chromium (or set HANDOVER_TEST_CHROMIUM)")
+	t.Fatal("browser tests need Chromium: apt-get install chromium (or set TEST_CHROMIUM)")
 	return ""
 }
 
@@ -70,11 +70,11 @@ func newBrowser(t *testing.T, width, height int) context.Context {
 }
 
 // screenshot saves a full-page PNG as a test artifact under
-// HANDOVER_TEST_ARTIFACTS (default testdata/artifacts, git-ignored), named
+// TEST_ARTIFACTS (default testdata/artifacts, git-ignored), named
 // after the test and the step.
 func screenshot(t *testing.T, ctx context.Context, step string) {
 	t.Helper()
-	dir := os.Getenv("HANDOVER_TEST_ARTIFACTS")
+	dir := os.Getenv("TEST_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join("testdata", "artifacts")
 	}
