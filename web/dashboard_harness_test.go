@@ -84,16 +84,6 @@ func (w *webClient) login(email, password string) {
 	}
 }
 
-func (w *webClient) cookie(name string) *http.Cookie {
-	u, _ := url.Parse(w.a.url)
-	for _, c := range w.c.Jar.Cookies(u) {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
 // auditActions lists the actions audited with an action prefix.
 func (a *app) auditActions(action string) []audit.Entry {
 	a.t.Helper()
