@@ -49,15 +49,8 @@ func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEve
 }
 
 func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) error {
-	status := ""
-	switch {
-	case ev.Kind == channels.EventBounce || ev.Status == channels.StatusBounced:
-		status = "bounced"
-	case ev.Status == channels.StatusDelivered:
-		status = "delivered"
-	case ev.Status == channels.StatusFailed:
-		status = "failed"
-	default:
+	status := ev.ReceiptStatus()
+	if status == "" {
 		return nil // a status we do not track
 	}
 	msg := ""

@@ -153,6 +153,19 @@ type InboundEvent struct {
 	CustomerID string
 }
 
+// ReceiptStatus is the delivery status a receipt or bounce reports
+// (StatusDelivered, StatusFailed, StatusBounced), "" for any other event
+// or a status nobody tracks.
+func (ev InboundEvent) ReceiptStatus() string {
+	switch {
+	case ev.Kind == EventBounce || ev.Status == StatusBounced:
+		return StatusBounced
+	case ev.Status == StatusDelivered, ev.Status == StatusFailed:
+		return ev.Status
+	}
+	return ""
+}
+
 // RecordFunc stores inbound events durably (deduplicated by channel and
 // DedupKey) and returns how many were new. Hook handlers call it before
 // answering the provider; (*Inbox).Record is the implementation.

@@ -366,16 +366,9 @@ func (s *Service) recordConsentReply(ctx context.Context, tx *database.Tx, ev ch
 
 // applyReceipt moves an outbound reply's delivery status forward.
 func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) error {
-	status := ""
-	switch {
-	case ev.Kind == channels.EventBounce || ev.Status == channels.StatusBounced:
-		status = "bounced"
-	case ev.Status == channels.StatusDelivered:
-		status = "delivered"
-	case ev.Status == channels.StatusFailed:
-		status = "failed"
-	default:
-		return nil
+	status := ev.ReceiptStatus()
+	if status == "" {
+		return nil // a status we do not track
 	}
 	col, key := "id", ev.DeliveryID
 	if key == "" {
