@@ -43,7 +43,9 @@ type campaignFormView struct {
 	Kinds     []templates.Kind
 	Channels  []channelChoice
 	Previews  []channelPreview
-	Error     string
+	// Audience counts who the campaign would reach now, with the skips.
+	Audience *campaigns.AudiencePreview
+	Error    string
 }
 
 func (s *Server) campaignFormPage(c echo.Context, status int, v campaignFormView) error {
@@ -114,6 +116,9 @@ func (s *Server) handleCampaignCreatePage(c echo.Context) error {
 	cp, err := s.parseCampaignForm(c)
 	if err == nil && c.FormValue("action") == "preview" {
 		v.Previews = s.previewCampaign(c, cp)
+		if v.Audience, err = s.campaigns.PreviewAudience(ctx, cp); err != nil {
+			v.Error = handover.ErrorMessage(err)
+		}
 		return s.campaignFormPage(c, http.StatusOK, v)
 	}
 	if err == nil {

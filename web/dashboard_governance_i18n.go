@@ -2,6 +2,10 @@ package web
 
 // governanceMessages are the governance pages' texts: key → {en, zh-CN}.
 var governanceMessages = map[string][2]string{
+	"campaign.audience_count":   {"Customers selected", "选中客户"},
+	"campaign.audience_queued":  {"would be sent", "将发送"},
+	"campaign.audience_skipped": {"skipped", "跳过"},
+	"campaign.skipped":          {"skipped", "跳过"},
 	"nav.governance":            {"Governance", "合规管理"},
 	"gov.unblock/agreement":     {"Read and accept the agreement", "阅读并接受保密协议"},
 	"gov.unblock/training":      {"Take the training", "参加培训"},
