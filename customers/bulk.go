@@ -13,6 +13,11 @@ import (
 // customer's fields fails the whole call; callers that must isolate such a
 // customer can fall back to FindCustomerByID.
 func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[string]*Customer, error) {
+	return s.findCustomersByIDs(ctx, s.db, ids)
+}
+
+// findCustomersByIDs is FindCustomersByIDs on q (a transaction, say).
+func (s *Store) findCustomersByIDs(ctx context.Context, q querier, ids []string) (map[string]*Customer, error) {
 	out := make(map[string]*Customer, len(ids))
 	const chunk = 500
 	var b strings.Builder
@@ -30,7 +35,7 @@ func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[strin
 			args[i] = id
 		}
 		b.WriteByte(')')
-		rows, err := s.db.QueryContext(ctx, b.String(), args...)
+		rows, err := q.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("find customers: %w", err)
 		}
@@ -49,7 +54,7 @@ func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[strin
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("find customers: %w", err)
 		}
-		list, err := s.open(ctx, s.db, sealed)
+		list, err := s.open(ctx, q, sealed)
 		if err != nil {
 			return nil, err
 		}

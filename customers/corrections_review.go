@@ -52,15 +52,13 @@ func (s *Store) openCorrections(ctx context.Context, q querier, sealed []*sealed
 			ids = append(ids, r.CustomerID)
 		}
 	}
+	custs, err := s.findCustomersByIDs(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
 	current := map[string]CorrectionFields{}
-	for start := 0; start < len(ids); start += 500 {
-		custs, err := s.customersByIDs(ctx, q, ids[start:min(start+500, len(ids))])
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range custs {
-			current[c.ID] = currentFields(c)
-		}
+	for id, c := range custs {
+		current[id] = currentFields(c)
 	}
 	keys, err := s.vault.CustomerKeys(ctx, q, ids)
 	if err != nil {
@@ -88,36 +86,6 @@ func (s *Store) openCorrections(ctx context.Context, q querier, sealed []*sealed
 		}
 	}
 	return out, nil
-}
-
-// customersByIDs reads and opens customers on q.
-func (s *Store) customersByIDs(ctx context.Context, q querier, ids []string) ([]*Customer, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	ph := make([]string, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
-	}
-	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id IN (`+strings.Join(ph, ",")+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find customers: %w", err)
-	}
-	defer rows.Close()
-	var sealed []*sealedCustomer
-	for rows.Next() {
-		sc, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find customers: %w", err)
-		}
-		sealed = append(sealed, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find customers: %w", err)
-	}
-	rows.Close()
-	return s.open(ctx, q, sealed)
 }
 
 func (s *Store) queryCorrections(ctx context.Context, q querier, where string, args ...any) ([]*CorrectionRequest, error) {
