@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -324,8 +325,8 @@ func classify(r channels.Result, linkHash string, attempts int) outcome {
 }
 
 // newLink makes the customer's personal link: a random token (links
-// package) whose SHA-256 is stored on the delivery and, once the message
-// is sent, in the links table (record).
+// package) whose SHA-256 is stored in the links table once the message is
+// sent (record).
 func (s *Service) newLink() (link, hash string, err error) {
 	token, hash, err := links.NewToken()
 	if err != nil {
@@ -357,8 +358,7 @@ func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent
 }
 
 // record writes every outcome in one transaction and few statements: the
-// sent rows (each with its own provider id and link hash) through one
-// UPDATE joined to a VALUES list per recordChunk rows, the others grouped
+// sent rows (each with its own provider id) through recordSent, the others grouped
 // by what they set and updated by id lists, and the sent links inserted
 // (one multi-row insert). Rows only change while still "sending", so a
 // cancel in between is not undone; a sent message's link is stored even
@@ -393,30 +393,8 @@ func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows 
 		groups[g] = append(groups[g], rows[i].id)
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		for start := 0; start < len(sent); start += recordChunk {
-			part := sent[start:min(start+recordChunk, len(sent))]
-			var b strings.Builder
-			b.WriteString(`WITH v (id, provider_id, link_hash) AS (VALUES `)
-			args := make([]any, 1, 1+3*len(part))
-			args[0] = tx.Now
-			for j, i := range part {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				n := len(args)
-				fmt.Fprintf(&b, "($%d, $%d, $%d)", n+1, n+2, n+3)
-				args = append(args, rows[i].id, outs[i].providerID, outs[i].linkHash)
-			}
-			// A receipt may have come first: its status stays.
-			b.WriteString(`) UPDATE deliveries SET status = CASE WHEN deliveries.status = 'sending' THEN 'sent' ELSE deliveries.status END,
-				provider_id = v.provider_id, link_hash = v.link_hash,
-				error = CASE WHEN deliveries.status = 'sending' THEN '' ELSE deliveries.error END,
-				sent_at = $1, lease_until = NULL, updated_at = $1
-				FROM v WHERE deliveries.id = v.id AND (deliveries.status = 'sending'
-					OR (deliveries.status IN ('delivered', 'failed', 'bounced') AND deliveries.provider_id = ''))`)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-				return fmt.Errorf("record sent deliveries: %w", err)
-			}
+		if err := recordSent(ctx, tx, rows, outs, sent); err != nil {
+			return fmt.Errorf("record sent deliveries: %w", err)
 		}
 		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
 			return fmt.Errorf("record sent links: %w", err)
@@ -455,6 +433,56 @@ func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows 
 	})
 }
 
+// sentSet is what recording a sent row sets. A receipt may have come
+// first: its status stays.
+const sentSet = `status = CASE WHEN deliveries.status = 'sending' THEN 'sent' ELSE deliveries.status END,
+	provider_id = %s, error = CASE WHEN deliveries.status = 'sending' THEN '' ELSE deliveries.error END,
+	sent_at = %s, lease_until = NULL, updated_at = %[2]s`
+
+// sentWhere is which rows recording a sent row may change: those still
+// sending, and those a receipt reached before their provider id was known.
+const sentWhere = `(deliveries.status = 'sending' OR (deliveries.status IN ('delivered', 'failed', 'bounced') AND deliveries.provider_id = ''))`
+
+// recordSent stores the sent rows' provider ids. On SQLite one prepared
+// single-row UPDATE with positional parameters is run per row (binding a
+// statement of hundreds of named parameters costs more than the rows); on
+// PostgreSQL one UPDATE per recordChunk rows joins a VALUES list.
+func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []outcome, sent []int) error {
+	if tx.Dialect() == database.SQLite {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+fmt.Sprintf(sentSet, "?1", "?2")+` WHERE id = ?3 AND `+sentWhere)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, i := range sent {
+			if _, err := stmt.ExecContext(ctx, outs[i].providerID, tx.Now, rows[i].id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for start := 0; start < len(sent); start += recordChunk {
+		part := sent[start:min(start+recordChunk, len(sent))]
+		var b strings.Builder
+		b.WriteString(`WITH v (id, provider_id) AS (VALUES `)
+		args := make([]any, 1, 1+2*len(part))
+		args[0] = tx.Now
+		for j, i := range part {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, $%d)", n+1, n+2)
+			args = append(args, rows[i].id, outs[i].providerID)
+		}
+		b.WriteString(`) UPDATE deliveries SET ` + fmt.Sprintf(sentSet, "v.provider_id", "$1") + ` FROM v WHERE deliveries.id = v.id AND ` + sentWhere)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // recordChunk is how many rows one statement of record updates.
 const recordChunk = 500
 
@@ -474,19 +502,19 @@ func inList(query string, args []any, ids []string) (string, []any) {
 }
 
 // completeIfDone marks a running campaign completed once no row is left to
-// send.
+// send. It runs after every batch, so the common answer (rows are left)
+// costs one index probe and no write.
 func (s *Service) completeIfDone(ctx context.Context, id string) error {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE campaign_id = $1
+		AND status IN ('planned', 'queued', 'sending') LIMIT 1`, id).Scan(&one)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status IN ('planned', 'queued', 'sending')`,
-			id).Scan(&left); err != nil {
-			return err
-		}
-		if left > 0 {
-			return nil
-		}
 		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
-			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL`, tx.Now, id)
+			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries
+				WHERE campaign_id = $2 AND status IN ('planned', 'queued', 'sending'))`, tx.Now, id)
 		return err
 	})
 }

@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"net/textproto"
+	"strconv"
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -16,6 +17,7 @@ const idleCheck = 30 * time.Second
 type conn struct {
 	client     *smtp.Client
 	pipelining bool
+	chunking   bool // RFC 3030 BDAT, used only with pipelining
 	lastUsed   time.Time
 }
 
@@ -67,8 +69,9 @@ func (c *Channel) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, _ := client.Extension("PIPELINING")
-	return &conn{client: client, pipelining: ok, lastUsed: time.Now()}, nil
+	pipelining, _ := client.Extension("PIPELINING")
+	chunking, _ := client.Extension("CHUNKING")
+	return &conn{client: client, pipelining: pipelining, chunking: pipelining && chunking, lastUsed: time.Now()}, nil
 }
 
 // release returns a healthy connection to the pool, or closes a broken one
@@ -110,6 +113,9 @@ func (c *Channel) deliver(ctx context.Context, cn *conn, env envelope) (reusable
 	}
 	if err := cn.client.UpdateDeadline(timeout); err != nil {
 		return false, stageErr("conn", err)
+	}
+	if cn.chunking {
+		return cn.sendChunked(env)
 	}
 	if reusable, err := cn.open(env.from, env.rcpt); err != nil {
 		return reusable, err
@@ -181,6 +187,45 @@ func (cn *conn) open(from, rcpt string) (reusable bool, err error) {
 				return false, first
 			}
 			_, _, _ = text.ReadResponse(250)
+		}
+	}
+	if first != nil {
+		return cn.client.Reset() == nil, first
+	}
+	return true, nil
+}
+
+// sendChunked runs the whole transaction in one write, MAIL, RCPT and
+// "BDAT n LAST" followed by the message as it is (RFC 3030 CHUNKING,
+// pipelined per RFC 2920), then reads the three replies: one round trip
+// per message and no dot-stuffing on either side. An I/O error before any
+// reply means the server dropped the session unread (stage MAIL, which
+// sendOne retries on a new connection); after one, whether the message
+// was accepted is unknown (stage END, not retried).
+func (cn *conn) sendChunked(env envelope) (reusable bool, err error) {
+	text := cn.client.Text
+	data := env.data.Bytes()
+	_, _ = text.W.WriteString("MAIL FROM:<" + env.from + ">\r\nRCPT TO:<" + env.rcpt + ">\r\nBDAT " +
+		strconv.Itoa(len(data)) + " LAST\r\n")
+	_, _ = text.W.Write(data) // a write error shows at Flush
+	if err := text.W.Flush(); err != nil {
+		return false, stageErr("MAIL", err)
+	}
+	replies := [...]command{{"MAIL", "", 250}, {"RCPT", "", 25}, {"END", "", 250}}
+	var first error
+	for i, r := range replies {
+		_, _, err := text.ReadResponse(r.code)
+		switch {
+		case err != nil && !isReply(err):
+			if first != nil {
+				return false, first
+			}
+			if i > 0 {
+				return false, stageErr("END", err)
+			}
+			return false, stageErr("MAIL", err)
+		case err != nil && first == nil:
+			first = stageErr(r.stage, err)
 		}
 	}
 	if first != nil {

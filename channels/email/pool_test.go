@@ -1,7 +1,9 @@
 package email
 
 import (
+	"bytes"
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/handoverhq/handover/channels"
@@ -19,7 +21,7 @@ func TestSendWithoutPipelining(t *testing.T) {
 	if err != nil || !cn.pipelining {
 		t.Fatalf("acquire: %v (pipelining %v)", err, cn != nil && cn.pipelining)
 	}
-	cn.pipelining = false // as with a server that does not offer it
+	cn.pipelining, cn.chunking = false, false // as with a server that offers neither
 	ch.release(cn, false)
 
 	sink.Reject("bad@customer.example", 550, "5.1.1 User unknown")
@@ -32,6 +34,52 @@ func TestSendWithoutPipelining(t *testing.T) {
 		t.Errorf("results = %+v", res)
 	}
 	if sink.Count() != 1 || sink.Connections() != 1 {
+		t.Errorf("count %d, connections %d", sink.Count(), sink.Connections())
+	}
+}
+
+// TestChunkedLikeData sends one message with BDAT (the sink offers
+// CHUNKING) and one the classic way, DATA with dot-stuffing: the sink
+// receives the same bytes, CRLF lines only, and refusals read the same.
+func TestChunkedLikeData(t *testing.T) {
+	sink := smtptest.New(t)
+	ch, err := New(Config{SMTPURL: sink.URL(), From: "notice@example.com", PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	msg := channels.Message{DeliveryID: "D1", To: channels.Address{Email: "li@customer.example"}, Subject: "转让通知",
+		Text: "Dear Mr Li,\n.a line starting with a dot\n\nHuadong Hardware has a new owner.", HTML: "<p>您好</p>\n.<p>点</p>"}
+	bad := channels.Message{DeliveryID: "D2", To: channels.Address{Email: "bad@customer.example"}, Text: "x"}
+	sink.Reject("bad@customer.example", 550, "5.1.1 User unknown")
+	send := func(chunking bool) []byte {
+		t.Helper()
+		cn, err := ch.acquire(context.Background())
+		if err != nil || !cn.chunking {
+			t.Fatalf("acquire: %v (chunking %v)", err, cn != nil && cn.chunking)
+		}
+		cn.chunking = chunking
+		ch.release(cn, false)
+		res := ch.Send(context.Background(), []channels.Message{bad, msg})
+		if channels.Classify(res[0].Err) != channels.RecipientInvalid || res[1].Err != nil {
+			t.Fatalf("chunking %v: results %+v", chunking, res)
+		}
+		got := sink.Messages()
+		data := got[len(got)-1].Data
+		if bytes.Contains(bytes.ReplaceAll(data, []byte("\r\n"), nil), []byte("\n")) {
+			t.Fatalf("chunking %v: a bare LF in\n%s", chunking, data)
+		}
+		data = regexp.MustCompile(`(?m)^Date: .*\r\n`).ReplaceAll(data, nil)
+		if b := regexp.MustCompile(`boundary=(\w+)`).FindSubmatch(data); b != nil {
+			data = bytes.ReplaceAll(data, b[1], []byte("BOUNDARY"))
+		}
+		return data
+	}
+	chunked, classic := send(true), send(false)
+	if !bytes.Equal(chunked, classic) {
+		t.Errorf("BDAT sent\n%s\nDATA sent\n%s", chunked, classic)
+	}
+	if sink.Count() != 2 || sink.Connections() != 1 {
 		t.Errorf("count %d, connections %d", sink.Count(), sink.Connections())
 	}
 }
