@@ -70,7 +70,7 @@ func TestChunkedLikeData(t *testing.T) {
 			t.Fatalf("chunking %v: a bare LF in\n%s", chunking, data)
 		}
 		data = regexp.MustCompile(`(?m)^Date: .*\r\n`).ReplaceAll(data, nil)
-		if b := regexp.MustCompile(`boundary=(\w+)`).FindSubmatch(data); b != nil {
+		if b := regexp.MustCompile(`boundary="?([^"\s;]+)`).FindSubmatch(data); b != nil {
 			data = bytes.ReplaceAll(data, b[1], []byte("BOUNDARY"))
 		}
 		return data
