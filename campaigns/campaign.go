@@ -444,7 +444,7 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) error {
 		if err := s.transition(ctx, tx, id, StatusCancelled, actor, StatusDraft, StatusScheduled, StatusRunning, StatusPaused); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = 'cancelled', lease_until = NULL,
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = 'cancelled',
 			updated_at = $1 WHERE campaign_id = $2 AND status IN ('planned', 'queued')`, tx.Now, id)
 		return err
 	})

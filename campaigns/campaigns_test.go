@@ -284,7 +284,7 @@ func TestCampaignPauseResumeCancel(t *testing.T) {
 }
 
 // TestCampaignReconcile loses every task (Redis flushed) and one worker
-// (a row left sending with an expired lease): Reconcile restores the work.
+// (a batch left leased, the lease expired): Reconcile restores the work.
 func TestCampaignReconcile(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
@@ -300,8 +300,9 @@ func TestCampaignReconcile(t *testing.T) {
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("queued: %v", err)
 		}
-		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'sending', lease_until = $1 WHERE id = $2`,
-			time.Now().UTC().Add(-time.Minute), ds[0].ID); err != nil {
+		// A worker died holding the row's batch: its lease ran out.
+		if _, err := db.ExecContext(ctx, `INSERT INTO campaign_batches (campaign_id, batch, attempts, lease_until)
+			SELECT campaign_id, batch, 1, $1 FROM deliveries WHERE id = $2`, time.Now().UTC().Add(-time.Minute), ds[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := e.svc.Reconcile(ctx); err != nil || n != 1 {

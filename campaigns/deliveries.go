@@ -12,7 +12,7 @@ import (
 )
 
 // Delivery statuses.
-var DeliveryStatuses = []string{"planned", "queued", "sending", "sent", "delivered", "failed", "bounced", "skipped", "suppressed"}
+var DeliveryStatuses = []string{"planned", "queued", "sent", "delivered", "failed", "bounced", "skipped", "suppressed"}
 
 // Delivery is one recipient of a campaign. It holds no personal data.
 type Delivery struct {

@@ -63,9 +63,12 @@ func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) er
 	now := s.db.Now()
 	if ev.DeliveryID != "" {
 		// A receipt may come before the sender recorded "sent" (the row is
-		// still "sending"); record then keeps the receipt's status.
-		_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, lease_until = NULL, updated_at = $3
-			WHERE id = $4 AND channel = $5 AND status IN ('sending', 'sent')`, status, msg, now, ev.DeliveryID, string(ev.Channel))
+		// still queued, its batch leased); record then keeps the receipt's
+		// status. A queued row of a batch nobody holds was not sent.
+		_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, updated_at = $3
+			WHERE id = $4 AND channel = $5 AND (status = 'sent' OR (status = 'queued' AND EXISTS (SELECT 1 FROM campaign_batches b
+				WHERE b.campaign_id = deliveries.campaign_id AND b.batch = deliveries.batch AND b.lease_until IS NOT NULL)))`,
+			status, msg, now, ev.DeliveryID, string(ev.Channel))
 		if err != nil {
 			return fmt.Errorf("delivery receipt: %w", err)
 		}
@@ -96,7 +99,7 @@ func truncate(s string, n int) string {
 func (s *Service) SuppressCustomer(ctx context.Context, customerID, reason string) (int, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, lease_until = NULL, updated_at = $2
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, updated_at = $2
 			WHERE customer_id = $3 AND status IN ('planned', 'queued') AND campaign_id IN
 			(SELECT id FROM campaigns WHERE status IN ('scheduled', 'running', 'paused'))`, reason, tx.Now, customerID)
 		if err != nil {
@@ -127,7 +130,7 @@ func (s *Service) SuppressConsent(ctx context.Context, customerID, transferID, p
 // SuppressConsentTx is SuppressConsent inside the caller's transaction, so
 // the withdrawal and the suppression commit together.
 func (s *Service) SuppressConsentTx(ctx context.Context, tx *database.Tx, customerID, transferID, purpose string) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, lease_until = NULL, updated_at = $2
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, updated_at = $2
 		WHERE customer_id = $3 AND status IN ('planned', 'queued') AND campaign_id IN
 		(SELECT id FROM campaigns WHERE status IN ('scheduled', 'running', 'paused') AND transfer_id = $4 AND purpose = $5
 			AND kind NOT IN ($6, $7))`,

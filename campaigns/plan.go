@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,8 +192,8 @@ func (s *Service) newPlanner(ctx context.Context, c *Campaign) (*planner, error)
 type pendingBatch struct {
 	n  int
 	ch channels.Name
-	// recover is, for rows left sending by a worker whose lease expired,
-	// their highest attempt number; 0 for queued rows.
+	// recover is, for a batch whose worker's lease expired, how many
+	// times it was claimed; 0 otherwise.
 	recover int
 }
 
@@ -354,29 +355,57 @@ func (s *Service) orphaned(queueName, id string, live *map[string]bool) bool {
 }
 
 // enqueuePending enqueues a task for every batch of the campaign that has
-// rows waiting (queued, or sending with an expired lease). Batches whose
-// task still exists are left alone; rows a dead worker left sending get a
-// task of their own per attempt.
+// queued rows and no live lease. Batches whose task still exists are left
+// alone; a batch whose lease expired (its worker died) gets a task of its
+// own per claim.
 func (s *Service) enqueuePending(ctx context.Context, id string) error {
 	c, err := s.FindCampaignByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT batch, channel, CASE WHEN status = 'sending' THEN MAX(attempts) ELSE 0 END
-		FROM deliveries WHERE campaign_id = $1 AND (status = 'queued' OR (status = 'sending' AND lease_until < $2))
-		GROUP BY batch, channel, status ORDER BY batch`, id, s.db.Now())
+	type lease struct {
+		attempts int
+		until    sql.NullTime
+	}
+	leases := map[int]lease{}
+	lrows, err := s.db.QueryContext(ctx, `SELECT batch, attempts, lease_until FROM campaign_batches
+		WHERE campaign_id = $1 AND lease_until IS NOT NULL`, id)
 	if err != nil {
 		return fmt.Errorf("enqueue campaign: %w", err)
 	}
+	for lrows.Next() {
+		var n int
+		var l lease
+		if err := lrows.Scan(&n, &l.attempts, &l.until); err != nil {
+			lrows.Close()
+			return err
+		}
+		leases[n] = l
+	}
+	lrows.Close()
+	if err := lrows.Err(); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT batch, channel FROM deliveries WHERE campaign_id = $1 AND status = 'queued' ORDER BY batch`, id)
+	if err != nil {
+		return fmt.Errorf("enqueue campaign: %w", err)
+	}
+	now := s.db.Now()
 	var list []pendingBatch
 	for rows.Next() {
 		var p pendingBatch
 		var ch string
-		if err := rows.Scan(&p.n, &ch, &p.recover); err != nil {
+		if err := rows.Scan(&p.n, &ch); err != nil {
 			rows.Close()
 			return err
 		}
 		p.ch = channels.Name(ch)
+		if l, ok := leases[p.n]; ok {
+			if !l.until.Time.Before(now) {
+				continue // a worker is sending it
+			}
+			p.recover = l.attempts
+		}
 		list = append(list, p)
 	}
 	rows.Close()

@@ -215,11 +215,13 @@ func (e *relEnv) check(id string, maxDup int) int {
 }
 
 // sendingAddrs returns the email addresses of the campaign's rows left
-// sending.
+// queued in batches a worker still holds the lease of.
 func (e *relEnv) sendingAddrs(id string) map[string]bool {
 	e.t.Helper()
 	ctx := context.Background()
-	rows, err := e.db.QueryContext(ctx, `SELECT customer_id FROM deliveries WHERE campaign_id = $1 AND status = 'sending'`, id)
+	rows, err := e.db.QueryContext(ctx, `SELECT d.customer_id FROM deliveries d JOIN campaign_batches b
+		ON b.campaign_id = d.campaign_id AND b.batch = d.batch
+		WHERE d.campaign_id = $1 AND d.status = 'queued' AND b.lease_until IS NOT NULL`, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestReliabilityRedisLoss(t *testing.T) {
 // crashing is an email channel that, once armed (after `after` messages),
 // sends the first half of each batch and then hangs until its context ends,
 // as a worker that dies mid-batch: those messages went out but their rows
-// stay "sending" under the worker's lease.
+// stay queued under the worker's lease of the batch.
 type crashing struct {
 	channels.Channel
 	after   int64
@@ -305,7 +307,7 @@ func (c *crashing) Send(ctx context.Context, msgs []channels.Message) []channels
 }
 
 // TestReliabilityWorkerCrash kills a worker mid-batch (its handlers'
-// context cancelled, so the rows it claimed stay "sending" under its lease
+// context cancelled, so the batches it claimed stay leased to it
 // and nothing it did after sending is recorded), then starts a new worker:
 // the reconciler re-enqueues the rows whose lease expired and every
 // recipient gets the message; the duplicates are the messages the dead

@@ -46,11 +46,13 @@ type outcome struct {
 	nextBatch    int
 }
 
-// HandleSendBatch sends one batch task's deliveries. It claims the rows
-// still queued (or whose lease expired) with a conditional update, so two
-// workers never send the same row at once. Transient failures go back to
-// queued and the task is retried with backoff; rate-limited ones go back
-// to queued and the task waits (queue.RateLimitError); permanent ones fail.
+// HandleSendBatch sends one batch task's deliveries. It takes the batch's
+// lease (claim), so two workers never send the same rows at once, and
+// gives it back when it records the outcomes; a worker that dies keeps it
+// until it expires and the reconciler hands the batch to a new task.
+// Transient failures stay queued and the task is retried with backoff;
+// rate-limited ones stay queued and the task waits (queue.RateLimitError);
+// permanent ones fall back to the next channel or fail.
 func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	var p batchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -71,16 +73,24 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 		// and leaves the batch alone.
 		return queue.RateLimitError{RetryIn: until.Sub(s.db.Now())}
 	}
-	rows, err := s.claim(ctx, p.Campaign, p.Batch)
-	if err != nil || len(rows) == 0 {
-		return err
+	rows, leased, err := s.claim(ctx, p.Campaign, p.Batch)
+	if err != nil || !leased {
+		return err // !leased: another worker holds the batch
+	}
+	if len(rows) == 0 {
+		s.release(ctx, p.Campaign, p.Batch)
+		return s.completeIfDone(ctx, p.Campaign)
 	}
 	ttl, err := s.linkTTL(ctx, c.ID)
 	if err != nil {
+		s.release(ctx, p.Campaign, p.Batch)
 		return err
 	}
 	outcomes, purposes := s.send(ctx, c, p.Batch, rows)
-	if err := s.record(ctx, c, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
+	if err := s.record(ctx, c, p.Batch, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
+		// What went out is not recorded: the lease stays until it
+		// expires, as with a worker that died, and the reconciler hands
+		// the batch on then.
 		return err
 	}
 	if err := s.enqueueFallbacks(ctx, c.ID, outcomes); err != nil {
@@ -103,29 +113,44 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	return s.completeIfDone(ctx, p.Campaign)
 }
 
-func (s *Service) claim(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
-	var out []claimed
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2
-			WHERE campaign_id = $3 AND batch = $4 AND (status = 'queued' OR (status = 'sending' AND lease_until < $2))
-			RETURNING id, customer_id, channel, template_id, template_version, attempts`,
-			tx.Now.Add(s.cfg.Lease), tx.Now, campaignID, int64(batch))
-		if err != nil {
-			return fmt.Errorf("claim deliveries: %w", err)
+// claim takes the batch's lease for Lease, unless another worker holds it
+// (leased false), and reads the batch's queued rows: one upsert and one
+// index range read, however many rows the batch has.
+func (s *Service) claim(ctx context.Context, campaignID string, batch int) (out []claimed, leased bool, err error) {
+	now := s.db.Now()
+	var got int64 // a row back: the lease is ours
+	err = s.db.QueryRowContext(ctx, `INSERT INTO campaign_batches (campaign_id, batch, attempts, lease_until) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (campaign_id, batch) DO UPDATE SET attempts = campaign_batches.attempts + 1, lease_until = excluded.lease_until
+		WHERE campaign_batches.lease_until IS NULL OR campaign_batches.lease_until < $4
+		RETURNING batch`, campaignID, int64(batch), now.Add(s.cfg.Lease), now).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("claim batch: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts
+		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
+	if err != nil {
+		s.release(ctx, campaignID, batch)
+		return nil, false, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d claimed
+		var ch string
+		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
+			return nil, true, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var d claimed
-			var ch string
-			if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
-				return err
-			}
-			d.ch = channels.Name(ch)
-			out = append(out, d)
-		}
-		return rows.Err()
-	})
-	return out, err
+		d.ch = channels.Name(ch)
+		out = append(out, d)
+	}
+	return out, true, rows.Err()
+}
+
+// release gives the batch's lease back. Failing that, the lease expires.
+func (s *Service) release(ctx context.Context, campaignID string, batch int) {
+	_, _ = s.db.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL WHERE campaign_id = $1 AND batch = $2`,
+		campaignID, int64(batch))
 }
 
 // send renders and sends the claimed rows; outcomes are in row order. It
@@ -226,7 +251,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 					out[i] = outcome{retry: true, errMsg: "channel returned no result"}
 					continue
 				}
-				out[i] = classify(results[j], out[i].linkHash, rows[i].attempts)
+				out[i] = classify(results[j], out[i].linkHash, rows[i].attempts+1)
 			}
 		}
 	}
@@ -357,16 +382,18 @@ func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent
 	return out
 }
 
-// record writes every outcome in one transaction and few statements: the
-// sent rows (each with its own provider id) through recordSent, the others grouped
-// by what they set and updated by id lists, and the sent links inserted
-// (one multi-row insert). Rows only change while still "sending", so a
-// cancel in between is not undone; a sent message's link is stored even
-// then, since the customer has it.
-func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows []claimed, outs []outcome) error {
+// record writes every outcome in one transaction and few statements and
+// gives the batch's lease back: the sent rows (each with its own provider
+// id) through recordSent, the others grouped by what they set and updated
+// by id lists, and the sent links inserted. Unsent rows change only while
+// still queued, so a cancel or an opt-out in between is not undone; a sent
+// row is recorded sent even if it was suppressed meanwhile (it did go out),
+// and its link is stored, since the customer has it. attempts counts the
+// rows' tries: every outcome but a rate-limit wait or a skip is one.
+func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBinding, rows []claimed, outs []outcome) error {
 	type group struct {
 		status, reason, errMsg string
-		rateLimited, retry     bool
+		retry                  bool
 	}
 	var sent, moved []int
 	groups := map[group][]string{}
@@ -375,7 +402,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows 
 		var g group
 		switch {
 		case o.rateLimited:
-			g = group{rateLimited: true}
+			continue // still queued, nothing tried
 		case o.retry:
 			g = group{retry: true, errMsg: o.errMsg}
 		case o.next != "":
@@ -406,15 +433,17 @@ func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows 
 				var query string
 				var args []any
 				switch {
-				case g.rateLimited:
-					query, args = `UPDATE deliveries SET status = 'queued', attempts = attempts - 1, lease_until = NULL, updated_at = $1`, []any{tx.Now}
 				case g.retry:
-					query, args = `UPDATE deliveries SET status = 'queued', error = $2, lease_until = NULL, updated_at = $1`, []any{tx.Now, g.errMsg}
+					query, args = `UPDATE deliveries SET error = $2, attempts = attempts + 1, updated_at = $1`, []any{tx.Now, g.errMsg}
 				default:
-					query, args = `UPDATE deliveries SET status = $2, skip_reason = $3, error = $4, lease_until = NULL, updated_at = $1`,
+					attempt := "attempts + 1"
+					if g.status == "suppressed" {
+						attempt = "attempts"
+					}
+					query, args = `UPDATE deliveries SET status = $2, skip_reason = $3, error = $4, attempts = `+attempt+`, updated_at = $1`,
 						[]any{tx.Now, g.status, g.reason, g.errMsg}
 				}
-				query, args = inList(query+` WHERE status = 'sending' AND id IN (`, args, part)
+				query, args = inList(query+` WHERE status = 'queued' AND id IN (`, args, part)
 				if _, err := tx.ExecContext(ctx, query+`)`, args...); err != nil {
 					return fmt.Errorf("record deliveries: %w", err)
 				}
@@ -422,26 +451,30 @@ func (s *Service) record(ctx context.Context, c *Campaign, lb linkBinding, rows 
 		}
 		for _, i := range moved {
 			o := outs[i]
-			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'queued', channel = $1, template_id = $2, template_version = $3,
-				batch = $4, attempts = 0, error = $5, lease_until = NULL, updated_at = $6 WHERE id = $7 AND status = 'sending'`,
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET channel = $1, template_id = $2, template_version = $3,
+				batch = $4, attempts = 0, error = $5, updated_at = $6 WHERE id = $7 AND status = 'queued'`,
 				string(o.next), o.nextTemplate, int64(o.nextVersion), int64(o.nextBatch), o.errMsg, tx.Now, rows[i].id)
 			if err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL WHERE campaign_id = $1 AND batch = $2`,
+			c.ID, int64(batch))
+		return err
 	})
 }
 
 // sentSet is what recording a sent row sets. A receipt may have come
 // first: its status stays.
-const sentSet = `status = CASE WHEN deliveries.status = 'sending' THEN 'sent' ELSE deliveries.status END,
-	provider_id = %s, error = CASE WHEN deliveries.status = 'sending' THEN '' ELSE deliveries.error END,
-	sent_at = %s, lease_until = NULL, updated_at = %[2]s`
+const sentSet = `status = CASE WHEN deliveries.status IN ('queued', 'suppressed') THEN 'sent' ELSE deliveries.status END,
+	skip_reason = '', provider_id = %s, attempts = deliveries.attempts + 1,
+	error = CASE WHEN deliveries.status IN ('queued', 'suppressed') THEN '' ELSE deliveries.error END,
+	sent_at = %s, updated_at = %[2]s`
 
 // sentWhere is which rows recording a sent row may change: those still
-// sending, and those a receipt reached before their provider id was known.
-const sentWhere = `(deliveries.status = 'sending' OR (deliveries.status IN ('delivered', 'failed', 'bounced') AND deliveries.provider_id = ''))`
+// queued or suppressed while in flight, and those a receipt reached before
+// their provider id was known.
+const sentWhere = `(deliveries.status IN ('queued', 'suppressed') OR (deliveries.status IN ('delivered', 'failed', 'bounced') AND deliveries.provider_id = ''))`
 
 // recordSent stores the sent rows' provider ids. On SQLite one prepared
 // single-row UPDATE with positional parameters is run per row (binding a
@@ -507,14 +540,14 @@ func inList(query string, args []any, ids []string) (string, []any) {
 func (s *Service) completeIfDone(ctx context.Context, id string) error {
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE campaign_id = $1
-		AND status IN ('planned', 'queued', 'sending') LIMIT 1`, id).Scan(&one)
+		AND status IN ('planned', 'queued') LIMIT 1`, id).Scan(&one)
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
 			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries
-				WHERE campaign_id = $2 AND status IN ('planned', 'queued', 'sending'))`, tx.Now, id)
+				WHERE campaign_id = $2 AND status IN ('planned', 'queued'))`, tx.Now, id)
 		return err
 	})
 }

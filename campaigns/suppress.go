@@ -14,7 +14,7 @@ import (
 func (s *Service) SuppressCustomerChannel(ctx context.Context, customerID string, ch channels.Name, reason string) (int, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, lease_until = NULL, updated_at = $2
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, updated_at = $2
 			WHERE customer_id = $3 AND channel = $4 AND status IN ('planned', 'queued') AND campaign_id IN
 			(SELECT id FROM campaigns WHERE status IN ('scheduled', 'running', 'paused'))`, reason, tx.Now, customerID, string(ch))
 		if err != nil {

@@ -78,7 +78,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 			{"delete grants", `DELETE FROM data_access_grants WHERE customer_id = $1`, []any{id}},
 			{"cancel correction requests", `UPDATE correction_requests SET status = 'cancelled', updated_at = $2
 				WHERE customer_id = $1 AND status IN ('awaiting_confirmation', 'pending')`, []any{id, tx.Now}},
-			{"suppress deliveries", `UPDATE deliveries SET status = 'suppressed', skip_reason = 'erased', lease_until = NULL, updated_at = $2
+			{"suppress deliveries", `UPDATE deliveries SET status = 'suppressed', skip_reason = 'erased', updated_at = $2
 				WHERE customer_id = $1 AND status IN ('planned', 'queued')`, []any{id, tx.Now}},
 			// Sealed under the destroyed key, so unreadable in backups
 			// already; deleted here from the live database.

@@ -57,7 +57,7 @@ type progress struct {
 }
 
 // pending delivery statuses: not yet handed to a provider.
-var pendingStatuses = []string{"planned", "queued", "sending"}
+var pendingStatuses = []string{"planned", "queued"}
 
 func newProgress(status string, counts map[string]int) progress {
 	p := progress{State: status, Counts: counts}
@@ -121,7 +121,7 @@ type funnelStep struct {
 }
 
 // outcome statuses in the order the charts show them.
-var chartStatuses = []string{"queued", "sending", "sent", "delivered", "failed", "bounced", "suppressed"}
+var chartStatuses = []string{"queued", "sent", "delivered", "failed", "bounced", "suppressed"}
 
 func (s *Server) handleCampaignPage(c echo.Context) error {
 	ctx := c.Request().Context()

@@ -165,7 +165,6 @@ var messages = map[string][2]string{
 	"campaign.everyone":           {"every active customer", "所有有效客户"},
 	"campaign.scheduled_for":      {"Scheduled for", "计划发送时间"},
 	"delivery.queued":             {"Queued", "排队中"},
-	"delivery.sending":            {"Sending", "发送中"},
 	"delivery.sent":               {"Sent", "已发送"},
 	"delivery.delivered":          {"Delivered", "已送达"},
 	"delivery.failed":             {"Failed", "失败"},
