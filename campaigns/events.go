@@ -77,8 +77,9 @@ func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) er
 	if ev.ProviderMessageID == "" {
 		return nil
 	}
+	// provider_id <> '' lets the partial index deliveries_provider serve.
 	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, updated_at = $3
-		WHERE provider_id = $4 AND channel = $5 AND status = 'sent'`, status, msg, now, ev.ProviderMessageID, string(ev.Channel))
+		WHERE provider_id = $4 AND provider_id <> '' AND channel = $5 AND status = 'sent'`, status, msg, now, ev.ProviderMessageID, string(ev.Channel))
 	if err != nil {
 		return fmt.Errorf("delivery receipt: %w", err)
 	}
