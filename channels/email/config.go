@@ -1,7 +1,15 @@
 // Package email is the email channel: it sends notices and replies over a
-// pool of reused SMTP connections (go-mail), and receives customers' replies
-// and bounce reports on its own SMTP listener (go-smtp), addressed to
-// per-delivery reply addresses such as r-DELIVERYID@reply.example.com.
+// pool of reused SMTP connections (go-mail's client dials, STARTTLS and
+// AUTH), and receives customers' replies and bounce reports on its own SMTP
+// listener (go-smtp), addressed to per-delivery reply addresses such as
+// r-DELIVERYID@reply.example.com.
+//
+// Messages are composed with the standard library's mime packages
+// (compose.go): text and HTML parts in base64 when mostly Chinese, else
+// quoted-printable. Each message goes out in one write when the relay
+// offers PIPELINING and CHUNKING (MAIL, RCPT and BDAT LAST with the
+// message: one round trip, no dot-stuffing), else with pipelined MAIL,
+// RCPT and DATA, else one command at a time.
 package email
 
 import (
