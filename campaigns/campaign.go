@@ -358,23 +358,30 @@ func (s *Service) FindCampaigns(ctx context.Context, status string) ([]*Campaign
 	return out, rows.Err()
 }
 
-// Counts returns the number of deliveries per status.
-func (s *Service) Counts(ctx context.Context, id string) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM deliveries WHERE campaign_id = $1 GROUP BY status`, id)
+// Progress is the campaign's deliveries by status, as Stats.ByStatus has
+// them but with sent, delivered and bounced together as "sent", read from counters
+// instead of the campaign's rows, so the dashboard can poll it however
+// large the campaign: planning counts the skipped rows, each batch's
+// record what it sent and failed (campaign_batches), an index range counts
+// the suppressed ones, and the rest of the planned rows are queued.
+func (s *Service) Progress(ctx context.Context, id string) (map[string]int, error) {
+	var planned, skipped, sent, failed, suppressed int64
+	err := s.db.QueryRowContext(ctx, `SELECT c.planned_count, c.skipped_count,
+		CAST(COALESCE((SELECT SUM(b.sent) FROM campaign_batches b WHERE b.campaign_id = c.id), 0) AS BIGINT),
+		CAST(COALESCE((SELECT SUM(b.failed) FROM campaign_batches b WHERE b.campaign_id = c.id), 0) AS BIGINT),
+		(SELECT COUNT(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'suppressed')
+		FROM campaigns c WHERE c.id = $1`, id).Scan(&planned, &skipped, &sent, &failed, &suppressed)
 	if err != nil {
-		return nil, fmt.Errorf("count deliveries: %w", err)
+		return nil, database.MapError(err)
 	}
-	defer rows.Close()
 	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
+	for k, n := range map[string]int64{"skipped": skipped, "sent": sent, "failed": failed, "suppressed": suppressed,
+		"queued": max(0, planned-skipped-sent-failed-suppressed)} {
+		if n > 0 {
+			out[k] = int(n)
 		}
-		out[st] = n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // transition moves a campaign from one of from to to, or fails with

@@ -2,6 +2,7 @@ package campaigns_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,7 +127,7 @@ func (e *env) waitStatus(id, status string) *campaigns.Campaign {
 			return c
 		}
 		if time.Now().After(deadline) {
-			counts, _ := e.svc.Counts(context.Background(), id)
+			counts, _ := rowCounts(context.Background(), e.svc, id)
 			e.t.Fatalf("campaign is %s, want %s; deliveries %v", c.Status, status, counts)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -135,11 +136,56 @@ func (e *env) waitStatus(id, status string) *campaigns.Campaign {
 
 func (e *env) counts(id string) map[string]int {
 	e.t.Helper()
-	m, err := e.svc.Counts(context.Background(), id)
+	m, err := rowCounts(context.Background(), e.svc, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	checkProgress(e.t, e.svc, id, m)
 	return m
+}
+
+// rowCounts is the campaign's deliveries counted by status, row by row.
+func rowCounts(ctx context.Context, svc *campaigns.Service, id string) (map[string]int, error) {
+	st, err := svc.Stats(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return st.ByStatus, nil
+}
+
+// checkProgress compares the campaign's counter-based Progress with its
+// rows counted (Counts): every scenario that counts rows checks the
+// counters too.
+func checkProgress(t testing.TB, svc *campaigns.Service, id string, counts map[string]int) {
+	t.Helper()
+	p, err := svc.Progress(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for st, n := range counts {
+		switch st {
+		case "delivered", "bounced":
+			st = "sent"
+		case "planned":
+			st = "queued"
+		}
+		want[st] += n
+	}
+	// A receipt may turn a sent row failed: the counters keep it sent.
+	if p["sent"]+p["failed"] == want["sent"]+want["failed"] {
+		want["sent"], want["failed"] = p["sent"], p["failed"]
+	}
+	for _, m := range []map[string]int{p, want} {
+		for k, n := range m {
+			if n == 0 {
+				delete(m, k)
+			}
+		}
+	}
+	if !maps.Equal(p, want) {
+		t.Errorf("progress %v; the rows say %v", p, want)
+	}
 }
 
 // messagesOf returns the devbox messages recorded for a campaign.

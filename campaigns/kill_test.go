@@ -139,7 +139,7 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			counts, _ := svc.Counts(ctx, c.ID)
+			counts, _ := rowCounts(ctx, svc, c.ID)
 			var msg string
 			var attempts, batch int
 			_ = db.QueryRowContext(ctx, `SELECT error, attempts, batch FROM deliveries WHERE campaign_id = $1 AND status <> 'sent' LIMIT 1`,
@@ -153,10 +153,11 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	counts, err := svc.Counts(ctx, c.ID)
+	counts, err := rowCounts(ctx, svc, c.ID)
 	if err != nil || counts["sent"] != killRecipients || len(counts) != 1 {
 		t.Fatalf("deliveries %v, %v; want %d sent", counts, err, killRecipients)
 	}
+	checkProgress(t, svc, c.ID, counts)
 	per := map[string]int{}
 	for _, m := range sink.Messages() {
 		for _, to := range m.To {

@@ -277,8 +277,14 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		if done {
 			plannedAt = &tx.Now
 		}
+		var skipped int64
+		for _, r := range rows {
+			if r.ch == "" {
+				skipped++
+			}
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET plan_cursor = $1, next_batch = $2, planned_count = planned_count + $3,
-			planned_at = $4 WHERE id = $5`, cursor, next, int64(len(list)), plannedAt, c.ID)
+			skipped_count = skipped_count + $4, planned_at = $5 WHERE id = $6`, cursor, next, int64(len(list)), skipped, plannedAt, c.ID)
 		return err
 	})
 	if err != nil {

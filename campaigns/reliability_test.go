@@ -164,7 +164,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 			return
 		}
 		if time.Now().After(deadline) {
-			counts, _ := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q}).Counts(ctx, id)
+			counts, _ := rowCounts(ctx, campaigns.New(campaigns.Config{DB: e.db, Queue: e.q}), id)
 			e.t.Fatalf("campaign is %s after %s; deliveries %v; sink %d", c.Status, timeout, counts, e.sink.Count())
 		}
 		if time.Now().After(next) {
@@ -182,10 +182,12 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 func (e *relEnv) check(id string, maxDup int) int {
 	e.t.Helper()
 	ctx := context.Background()
-	counts, err := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q}).Counts(ctx, id)
+	svc := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q})
+	counts, err := rowCounts(ctx, svc, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	checkProgress(e.t, svc, id, counts)
 	if counts["sent"] != relRecipients || len(counts) != 1 {
 		e.t.Errorf("deliveries %v; want %d sent", counts, relRecipients)
 	}

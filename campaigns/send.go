@@ -420,9 +420,11 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 		groups[g] = append(groups[g], rows[i].id)
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		if err := recordSent(ctx, tx, rows, outs, sent); err != nil {
+		nSent, err := recordSent(ctx, tx, rows, outs, sent)
+		if err != nil {
 			return fmt.Errorf("record sent deliveries: %w", err)
 		}
+		var nFailed int64
 		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
 			return fmt.Errorf("record sent links: %w", err)
 		}
@@ -444,8 +446,12 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 						[]any{tx.Now, g.status, g.reason, g.errMsg}
 				}
 				query, args = inList(query+` WHERE status = 'queued' AND id IN (`, args, part)
-				if _, err := tx.ExecContext(ctx, query+`)`, args...); err != nil {
+				res, err := tx.ExecContext(ctx, query+`)`, args...)
+				if err != nil {
 					return fmt.Errorf("record deliveries: %w", err)
+				}
+				if g.status == "failed" {
+					nFailed += rowsAffected(res)
 				}
 			}
 		}
@@ -458,8 +464,9 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 				return fmt.Errorf("record delivery: %w", err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL WHERE campaign_id = $1 AND batch = $2`,
-			c.ID, int64(batch))
+		// The lease back, and the batch's share of the campaign's progress.
+		_, err = tx.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL, sent = sent + $1, failed = failed + $2
+			WHERE campaign_id = $3 AND batch = $4`, nSent, nFailed, c.ID, int64(batch))
 		return err
 	})
 }
@@ -480,19 +487,21 @@ const sentWhere = `(deliveries.status IN ('queued', 'suppressed') OR (deliveries
 // single-row UPDATE with positional parameters is run per row (binding a
 // statement of hundreds of named parameters costs more than the rows); on
 // PostgreSQL one UPDATE per recordChunk rows joins a VALUES list.
-func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []outcome, sent []int) error {
+func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []outcome, sent []int) (n int64, err error) {
 	if tx.Dialect() == database.SQLite {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+fmt.Sprintf(sentSet, "?1", "?2")+` WHERE id = ?3 AND `+sentWhere)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer stmt.Close()
 		for _, i := range sent {
-			if _, err := stmt.ExecContext(ctx, outs[i].providerID, tx.Now, rows[i].id); err != nil {
-				return err
+			res, err := stmt.ExecContext(ctx, outs[i].providerID, tx.Now, rows[i].id)
+			if err != nil {
+				return 0, err
 			}
+			n += rowsAffected(res)
 		}
-		return nil
+		return n, nil
 	}
 	for start := 0; start < len(sent); start += recordChunk {
 		part := sent[start:min(start+recordChunk, len(sent))]
@@ -509,11 +518,18 @@ func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []out
 			args = append(args, rows[i].id, outs[i].providerID)
 		}
 		b.WriteString(`) UPDATE deliveries SET ` + fmt.Sprintf(sentSet, "v.provider_id", "$1") + ` FROM v WHERE deliveries.id = v.id AND ` + sentWhere)
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
+		res, err := tx.ExecContext(ctx, b.String(), args...)
+		if err != nil {
+			return 0, err
 		}
+		n += rowsAffected(res)
 	}
-	return nil
+	return n, nil
+}
+
+func rowsAffected(res sql.Result) int64 {
+	n, _ := res.RowsAffected()
+	return n
 }
 
 // recordChunk is how many rows one statement of record updates.

@@ -83,7 +83,7 @@ func (s *Server) handleCampaignsPage(c echo.Context) error {
 	}
 	rows := make([]campaignRow, len(list))
 	for i, cp := range list {
-		counts, err := s.campaigns.Counts(ctx, cp.ID)
+		counts, err := s.campaigns.Progress(ctx, cp.ID)
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Server) handleCampaignProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.campaigns.Counts(ctx, cp.ID)
+	counts, err := s.campaigns.Progress(ctx, cp.ID)
 	if err != nil {
 		return err
 	}
