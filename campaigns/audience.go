@@ -134,7 +134,7 @@ func newSelection(c *Campaign, listFrom string, withOptouts bool) selection {
 		sel.args = append(sel.args, v)
 		return fmt.Sprintf("$%d", len(sel.args))
 	}
-	cols := []string{"c.id", "c.status", "c.phone_idx IS NOT NULL", "c.email_idx IS NOT NULL", "c.openid_idx IS NOT NULL"}
+	cols := []string{"c.id", "c.status", "c.time_zone", "c.phone_idx IS NOT NULL", "c.email_idx IS NOT NULL", "c.openid_idx IS NOT NULL"}
 	if sel.consent {
 		cols = append(cols, `COALESCE((SELECT s.decision FROM consent_state s WHERE s.customer_id = c.id AND s.transfer_id = `+
 			arg(c.TransferID)+` AND s.purpose = `+arg(c.Purpose)+`), '')`)
@@ -194,7 +194,7 @@ func (sel selection) chunk(ctx context.Context, q querier, cursor string, n int)
 	out := make([]recipient, 0, min(n, 4096))
 	for rows.Next() {
 		var r recipient
-		dst := []any{&r.id, &r.status, &r.phone, &r.email, &r.openid}
+		dst := []any{&r.id, &r.status, &r.timeZone, &r.phone, &r.email, &r.openid}
 		if sel.consent {
 			dst = append(dst, &r.consent)
 		}
@@ -225,7 +225,9 @@ type querier interface {
 }
 
 type recipient struct {
-	id, status           string
+	id, status string
+	// timeZone is the customer's own zone, "" when not known.
+	timeZone             string
 	phone, email, openid bool
 	// consent is the decision for the campaign's purpose ("" if none or
 	// not asked); optedOut the campaign channels opted out of.

@@ -57,7 +57,9 @@ type Campaign struct {
 	// customers who declined or withdrew it are skipped, and a later
 	// withdrawal suppresses their unsent rows. "" needs none.
 	Purpose string
-	// TimeZone is where quiet hours are reckoned (default Asia/Shanghai).
+	// TimeZone is where quiet hours are reckoned for customers whose own
+	// zone is not known (default Asia/Shanghai); the others are held in
+	// their own.
 	TimeZone string
 	// Quiet holds sends due inside it until it ends; nil sends any time.
 	Quiet *QuietHours

@@ -9,6 +9,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/templates"
@@ -75,11 +76,21 @@ func TestCampaignFallback(t *testing.T) {
 		if err := e.svc.Create(ctx, c, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
+		li, berlin := e.customerID("杭州", true), "Europe/Berlin"
+		if _, err := e.cs.UpdateCustomer(ctx, li, customers.CustomerUpdate{TimeZone: &berlin}, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.svc.Start(ctx, c.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
 		e.runWorker()
 		e.waitStatus(c.ID, campaigns.StatusCompleted)
+		// The row falling back to the devbox keeps the zone it is held in.
+		var ch, zone string
+		if err := db.QueryRowContext(ctx, `SELECT channel, time_zone FROM deliveries WHERE campaign_id = $1 AND customer_id = $2`,
+			c.ID, li).Scan(&ch, &zone); err != nil || ch != "devbox" || zone != berlin {
+			t.Fatalf("fallen-back row on %q in %q, %v; want devbox in %s", ch, zone, err, berlin)
+		}
 		if got := e.counts(c.ID); got["sent"] != 3 || got["skipped"] != 1 {
 			t.Fatalf("counts %v; want 3 sent, 1 skipped", got)
 		}

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -38,13 +39,16 @@ type batchPayload struct {
 	Campaign string        `json:"c"`
 	Batch    int           `json:"b"`
 	Channel  channels.Name `json:"ch"`
+	// Zone is the time zone the batch's quiet hours are reckoned in; ""
+	// (tasks from before zones were recorded) is the campaign's.
+	Zone string `json:"tz,omitempty"`
 }
 
-// NewSendBatchTask returns the task sending batch n of a campaign on ch.
-// Its TaskID is campaign and batch, so enqueueing it again while it exists
-// is a no-op.
-func NewSendBatchTask(campaignID string, n int, ch channels.Name) (*asynq.Task, []asynq.Option) {
-	b, _ := json.Marshal(batchPayload{Campaign: campaignID, Batch: n, Channel: ch})
+// NewSendBatchTask returns the task sending batch n of a campaign on ch,
+// whose rows are held in time zone zone. Its TaskID is campaign and batch,
+// so enqueueing it again while it exists is a no-op.
+func NewSendBatchTask(campaignID string, n int, ch channels.Name, zone string) (*asynq.Task, []asynq.Option) {
+	b, _ := json.Marshal(batchPayload{Campaign: campaignID, Batch: n, Channel: ch, Zone: zone})
 	return asynq.NewTask(TypeSendBatch, b), []asynq.Option{
 		asynq.TaskID(batchTaskID(campaignID, n)),
 		asynq.Queue(QueueName(ch)), asynq.MaxRetry(maxAttempts), asynq.Timeout(5 * time.Minute),
@@ -192,6 +196,8 @@ func (s *Service) newPlanner(ctx context.Context, c *Campaign) (*planner, error)
 type pendingBatch struct {
 	n  int
 	ch channels.Name
+	// zone is the time zone the batch's rows are held in.
+	zone string
 	// recover is, for a batch whose worker's lease expired, how many
 	// times it was claimed; 0 otherwise.
 	recover int
@@ -199,9 +205,10 @@ type pendingBatch struct {
 
 // step plans the next chunk in one transaction: one delivery row per
 // recipient, queued on the first channel of the campaign's order that can
-// reach them (batches of BatchSize rows of one channel), or skipped with a
-// reason; then it enqueues the chunk's batches. It reports done once every
-// recipient has a row, or when the campaign is no longer being planned.
+// reach them (batches of BatchSize rows of one channel and one time zone:
+// the customer's, else the campaign's), or skipped with a reason; then it
+// enqueues the chunk's batches. It reports done once every recipient has a
+// row, or when the campaign is no longer being planned.
 // Concurrent planners of one campaign take turns on the campaign row and
 // each plans from where the last left off.
 func (p *planner) step(ctx context.Context) (done bool, err error) {
@@ -228,32 +235,34 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		}
 		done = len(list) < s.cfg.PlanChunk
 		type row struct {
-			id, reason string
-			ch         channels.Name
-			batch      int64
+			id, reason, zone string
+			ch               channels.Name
+			batch            int64
+		}
+		// Rows of one channel and zone fill that pair's open batch.
+		type batchKey struct {
+			ch   channels.Name
+			zone string
 		}
 		rows := make([]row, len(list))
-		fill := map[channels.Name]int{}
+		fill, open := map[batchKey]int{}, map[batchKey]int64{}
 		for i, r := range list {
 			ch, reason := route(c, r)
-			rows[i] = row{id: ulid.Make().String(), ch: ch, reason: reason}
+			rows[i] = row{id: ulid.Make().String(), ch: ch, reason: reason, zone: cmp.Or(r.timeZone, c.TimeZone)}
 			if ch == "" {
 				continue
 			}
-			if fill[ch]%s.cfg.BatchSize == 0 {
+			k := batchKey{ch, rows[i].zone}
+			if fill[k]%s.cfg.BatchSize == 0 {
 				next++
-				pend = append(pend, pendingBatch{n: int(next), ch: ch})
+				open[k] = next
+				pend = append(pend, pendingBatch{n: int(next), ch: ch, zone: k.zone})
 			}
-			// Rows of one channel fill its open batch: pend's last for ch.
-			for k := len(pend) - 1; k >= 0; k-- {
-				if pend[k].ch == ch {
-					rows[i].batch = int64(pend[k].n)
-					break
-				}
-			}
-			fill[ch]++
+			rows[i].batch = open[k]
+			fill[k]++
 		}
-		cols := []string{"id", "campaign_id", "customer_id", "batch", "channel", "template_id", "template_version", "status", "skip_reason", "updated_at"}
+		cols := []string{"id", "campaign_id", "customer_id", "batch", "channel", "template_id", "template_version", "status", "skip_reason",
+			"time_zone", "updated_at"}
 		for start := 0; start < len(rows); start += 5000 {
 			part := rows[start:min(start+5000, len(rows))]
 			off := start
@@ -264,7 +273,7 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 					status = "skipped"
 				}
 				return append(dst, d.id, c.ID, list[off+i].id, d.batch, string(d.ch), c.Templates[d.ch], int64(p.versions[d.ch]),
-					status, d.reason, tx.Now)
+					status, d.reason, d.zone, tx.Now)
 			})
 			if err != nil {
 				return fmt.Errorf("plan campaign: %w", err)
@@ -299,20 +308,21 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 	return false, nil
 }
 
-// enqueueBatches enqueues a task per batch; during quiet hours they are
-// due when the window ends. A batch whose task exists is left alone.
+// enqueueBatches enqueues a task per batch; during quiet hours in the
+// batch's time zone it is due when the window ends there. A batch whose
+// task exists is left alone.
 func (s *Service) enqueueBatches(ctx context.Context, c *Campaign, list []pendingBatch) error {
-	hold := c.holdUntil(s.db.Now())
+	now := s.db.Now()
 	var live map[string]bool
 	for _, p := range list {
-		task, opts := NewSendBatchTask(c.ID, p.n, p.ch)
+		task, opts := NewSendBatchTask(c.ID, p.n, p.ch, p.zone)
 		if p.recover > 0 {
 			// The dead worker's task may still be "active" in Asynq until
 			// its recoverer runs (about a minute): a task of its own sends
 			// the rows now; the old one, if it runs, finds nothing to claim.
 			opts = append(opts, asynq.TaskID(fmt.Sprintf("%s:r%d", batchTaskID(c.ID, p.n), p.recover)))
 		}
-		if !hold.IsZero() {
+		if hold := c.holdUntil(now, p.zone); !hold.IsZero() {
 			opts = append(opts, asynq.ProcessAt(hold))
 		}
 		_, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
@@ -392,7 +402,8 @@ func (s *Service) enqueuePending(ctx context.Context, id string) error {
 	if err := lrows.Err(); err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT batch, channel FROM deliveries WHERE campaign_id = $1 AND status = 'queued' ORDER BY batch`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT batch, channel, MAX(time_zone) FROM deliveries WHERE campaign_id = $1 AND status = 'queued'
+		GROUP BY batch, channel ORDER BY batch`, id)
 	if err != nil {
 		return fmt.Errorf("enqueue campaign: %w", err)
 	}
@@ -401,7 +412,7 @@ func (s *Service) enqueuePending(ctx context.Context, id string) error {
 	for rows.Next() {
 		var p pendingBatch
 		var ch string
-		if err := rows.Scan(&p.n, &ch); err != nil {
+		if err := rows.Scan(&p.n, &ch, &p.zone); err != nil {
 			rows.Close()
 			return err
 		}

@@ -1,6 +1,7 @@
 package campaigns
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -75,15 +76,18 @@ func (q QuietHours) Until(t time.Time) time.Time {
 	return time.Time{}
 }
 
-// holdUntil returns when c's quiet hours let sends go again, or the zero
-// time when now is outside them.
-func (c *Campaign) holdUntil(now time.Time) time.Time {
+// holdUntil returns when c's quiet hours, reckoned in zone (a batch's,
+// the customers'), let sends go again, or the zero time when now is
+// outside them. An empty or unknown zone is the campaign's own.
+func (c *Campaign) holdUntil(now time.Time, zone string) time.Time {
 	if c.Quiet == nil {
 		return time.Time{}
 	}
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := time.LoadLocation(cmp.Or(zone, c.TimeZone))
 	if err != nil {
-		loc = shanghai
+		if loc, err = time.LoadLocation(c.TimeZone); err != nil {
+			loc = shanghai
+		}
 	}
 	return c.Quiet.Until(now.In(loc))
 }

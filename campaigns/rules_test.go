@@ -222,7 +222,7 @@ func TestQuietHoursHoldTheBatches(t *testing.T) {
 		t.Fatalf("after reconcile %d scheduled tasks", len(tasks))
 	}
 	// A batch run early (Redis lost, then reconciled) waits again.
-	task, _ := campaigns.NewSendBatchTask(c.ID, 1, channels.Devbox)
+	task, _ := campaigns.NewSendBatchTask(c.ID, 1, channels.Devbox, campaigns.DefaultTimeZone)
 	var rl queue.RateLimitError
 	if err := e.svc.HandleSendBatch(ctx, task); !errors.As(err, &rl) || rl.RetryIn != morning.Sub(now) {
 		t.Fatalf("batch at night: %v", err)
@@ -259,7 +259,7 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 		}
 		// The first chunk's batch goes at once; at 1 msg/s per campaign the
 		// second row of a batch waits.
-		task, _ := campaigns.NewSendBatchTask(c.ID, 1, channels.Devbox)
+		task, _ := campaigns.NewSendBatchTask(c.ID, 1, channels.Devbox, "")
 		if err := e.svc.HandleSendBatch(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 		if err := whole.Plan(ctx, c2.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
-		task2, _ := campaigns.NewSendBatchTask(c2.ID, 1, channels.Devbox)
+		task2, _ := campaigns.NewSendBatchTask(c2.ID, 1, channels.Devbox, "")
 		err = whole.HandleSendBatch(ctx, task2)
 		var rl queue.RateLimitError
 		if !errors.As(err, &rl) {

@@ -67,7 +67,7 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	if c.Status != StatusRunning {
 		return nil // paused: Resume enqueues again; cancelled: rows are suppressed
 	}
-	if until := c.holdUntil(s.db.Now()); !until.IsZero() {
+	if until := c.holdUntil(s.db.Now(), p.Zone); !until.IsZero() {
 		// Quiet hours: the task waits in Asynq's retry set (not counted as
 		// a failure) until the window ends; the reconciler sees its TaskID
 		// and leaves the batch alone.
@@ -93,7 +93,7 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 		// the batch on then.
 		return err
 	}
-	if err := s.enqueueFallbacks(ctx, c.ID, outcomes); err != nil {
+	if err := s.enqueueFallbacks(ctx, c.ID, p.Zone, outcomes); err != nil {
 		return err
 	}
 	var transient, limited bool
@@ -305,16 +305,17 @@ func fallbackBatch(b, k int) int {
 	return b&(1<<40-1) | k<<40
 }
 
-// enqueueFallbacks enqueues the batches rows fell back to. A batch whose
-// task is running already leaves its new rows to the reconciler.
-func (s *Service) enqueueFallbacks(ctx context.Context, id string, outs []outcome) error {
+// enqueueFallbacks enqueues the batches rows fell back to; they keep the
+// time zone of the batch they came from. A batch whose task is running
+// already leaves its new rows to the reconciler.
+func (s *Service) enqueueFallbacks(ctx context.Context, id, zone string, outs []outcome) error {
 	done := map[int]bool{}
 	for _, o := range outs {
 		if o.next == "" || done[o.nextBatch] {
 			continue
 		}
 		done[o.nextBatch] = true
-		task, opts := NewSendBatchTask(id, o.nextBatch, o.next)
+		task, opts := NewSendBatchTask(id, o.nextBatch, o.next, zone)
 		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return fmt.Errorf("enqueue fallback batch: %w", err)
 		}

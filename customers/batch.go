@@ -357,7 +357,7 @@ func nullable(s string) any {
 }
 
 func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, created []*entity) error {
-	columns := []string{"id", "external_ref", "pii_enc", "phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "import_id", "created_at", "updated_at"}
+	columns := []string{"id", "external_ref", "pii_enc", "phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "time_zone", "import_id", "created_at", "updated_at"}
 	err := database.InsertRows(ctx, tx, "customers", columns, "", len(created), func(i int, dst []any) []any {
 		e := created[i]
 		locale := e.vals[iLocale]
@@ -365,7 +365,7 @@ func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, crea
 			locale = "zh-CN"
 		}
 		return append(dst, e.id, e.vals[iExternalRef], e.enc, nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
-			w.imp.ID, tx.Now, tx.Now)
+			e.vals[iTimeZone], w.imp.ID, tx.Now, tx.Now)
 	})
 	if err != nil {
 		return fmt.Errorf("insert customers: %w", err)
@@ -387,8 +387,8 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 	stmt, err := tx.PrepareContext(ctx, `UPDATE customers SET external_ref = COALESCE($1, external_ref),
 		pii_enc = COALESCE($2, pii_enc), phone_idx = COALESCE($3, phone_idx), email_idx = COALESCE($4, email_idx),
 		openid_idx = COALESCE($5, openid_idx), region = COALESCE($6, region), tags = COALESCE($7, tags),
-		locale = COALESCE($8, locale), updated_at = $9
-		WHERE id = $10 AND pii_enc = $11`)
+		locale = COALESCE($8, locale), time_zone = COALESCE($9, time_zone), updated_at = $10
+		WHERE id = $11 AND pii_enc = $12`)
 	if err != nil {
 		return fmt.Errorf("update customers: %w", err)
 	}
@@ -396,7 +396,7 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 	for _, e := range updated {
 		res, err := stmt.ExecContext(ctx, nullable(e.vals[iExternalRef]), nullable(e.enc),
 			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]),
-			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), tx.Now, e.id, e.stored)
+			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), nullable(e.vals[iTimeZone]), tx.Now, e.id, e.stored)
 		if err != nil {
 			return fmt.Errorf("update customers: %w", err)
 		}

@@ -41,10 +41,13 @@ type Customer struct {
 	Region       string
 	Tags         []string
 	Locale       string
-	Status       string // active | opted_out | erased
-	ImportID     string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TimeZone is the IANA zone quiet hours are reckoned in for this
+	// customer, e.g. Europe/Berlin; "" when not known.
+	TimeZone  string
+	Status    string // active | opted_out | erased
+	ImportID  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Masked returns a copy with the personal fields masked, as staff see a
@@ -75,7 +78,7 @@ func NewStore(db *database.DB, vault *pii.Vault) *Store {
 	return &Store{db: db, vault: vault}
 }
 
-const customerColumns = `id, external_ref, pii_enc, region, tags, locale, status, COALESCE(import_id, ''), created_at, updated_at`
+const customerColumns = `id, external_ref, pii_enc, region, tags, locale, time_zone, status, COALESCE(import_id, ''), created_at, updated_at`
 
 // sealedCustomer is a customers row before decryption.
 type sealedCustomer struct {
@@ -86,7 +89,7 @@ type sealedCustomer struct {
 func scanCustomer(rows interface{ Scan(...any) error }) (*sealedCustomer, error) {
 	var c sealedCustomer
 	var tags string
-	err := rows.Scan(&c.ID, &c.ExternalRef, &c.enc, &c.Region, &tags, &c.Locale, &c.Status, &c.ImportID, &c.CreatedAt, &c.UpdatedAt)
+	err := rows.Scan(&c.ID, &c.ExternalRef, &c.enc, &c.Region, &tags, &c.Locale, &c.TimeZone, &c.Status, &c.ImportID, &c.CreatedAt, &c.UpdatedAt)
 	if tags != "" {
 		c.Tags = strings.Split(tags, ",")
 	}

@@ -49,6 +49,7 @@ type CustomerRecord struct {
 	Region       string    `json:"region"`
 	Tags         []string  `json:"tags"`
 	Locale       string    `json:"locale"`
+	TimeZone     string    `json:"time_zone"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -105,7 +106,7 @@ func (s *Store) CustomerData(ctx context.Context, id, actor string) (*CustomerDa
 		tags := append([]string{}, cu.Tags...)
 		d = &CustomerData{GeneratedAt: tx.Now, Customer: CustomerRecord{ID: cu.ID, ExternalRef: cu.ExternalRef, Name: cu.Name, Phone: cu.Phone,
 			Email: cu.Email, WeChatOpenID: cu.WeChatOpenID, Company: cu.Company, Address: cu.Address, Region: cu.Region, Tags: tags,
-			Locale: cu.Locale, Status: cu.Status, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt},
+			Locale: cu.Locale, TimeZone: cu.TimeZone, Status: cu.Status, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt},
 			Consent: []ConsentRecord{}, Corrections: []CorrectionRecord{}, Deliveries: []DeliveryRecord{}, Optouts: []ChannelOptout{}, Erasure: []ErasureDecision{}}
 		corrections, err := s.customerCorrections(ctx, tx, id)
 		if err != nil {
@@ -196,7 +197,7 @@ func (d *CustomerData) WriteCSV(w io.Writer) error {
 	c := d.Customer
 	for _, f := range [][2]string{{"external_ref", c.ExternalRef}, {"name", c.Name}, {"phone", c.Phone}, {"email", c.Email},
 		{"wechat_openid", c.WeChatOpenID}, {"company", c.Company}, {"address", c.Address}, {"region", c.Region},
-		{"tags", strings.Join(c.Tags, ",")}, {"locale", c.Locale}, {"status", c.Status}, {"created_at", ts(c.CreatedAt)}, {"updated_at", ts(c.UpdatedAt)}} {
+		{"tags", strings.Join(c.Tags, ",")}, {"locale", c.Locale}, {"time_zone", c.TimeZone}, {"status", c.Status}, {"created_at", ts(c.CreatedAt)}, {"updated_at", ts(c.UpdatedAt)}} {
 		put("customer", c.ID, f[0], f[1])
 	}
 	for _, e := range d.Consent {

@@ -24,11 +24,12 @@ const (
 	FieldRegion       = "region"
 	FieldTags         = "tags"
 	FieldLocale       = "locale"
+	FieldTimeZone     = "time_zone"
 )
 
 // importFields lists the fields in column order for messages.
 var importFields = []string{FieldExternalRef, FieldName, FieldPhone, FieldEmail, FieldWeChatOpenID,
-	FieldCompany, FieldAddress, FieldRegion, FieldTags, FieldLocale}
+	FieldCompany, FieldAddress, FieldRegion, FieldTags, FieldLocale, FieldTimeZone}
 
 // fieldIndex numbers the fields for the per-row value array.
 var fieldIndex = func() map[string]int {
@@ -53,6 +54,7 @@ var headerAliases = func() map[string]string {
 		FieldWeChatOpenID: {"微信", "openid", "微信openid", "wechat", "wechatopenid", "wxopenid"},
 		FieldExternalRef:  {"编号", "客户编号", "客户id", "客户代码", "externalref", "externalid", "id", "ref", "customerid", "code"},
 		FieldLocale:       {"语言", "locale", "language", "lang"},
+		FieldTimeZone:     {"时区", "time_zone", "timezone", "tz"},
 	} {
 		for _, n := range names {
 			m[headerKey(n)] = field

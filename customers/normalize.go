@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -211,6 +212,34 @@ func normalizeLocale(s string) (string, string) {
 	}
 	return tag.String(), ""
 }
+
+// NormalizeTimeZone checks that s names an IANA time zone, such as
+// Asia/Shanghai or Europe/Berlin, and returns it trimmed; "" stays "" (not
+// known). "Local" is refused: it means whatever zone the server runs in.
+// The error is EINVALID.
+func NormalizeTimeZone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if _, ok := knownZones.Load(s); ok {
+		return s, nil
+	}
+	if _, err := time.LoadLocation(s); err != nil || s == "Local" || len(s) > maxZoneLen {
+		return "", errInvalidTimeZone
+	}
+	knownZones.Store(s, true)
+	return s, nil
+}
+
+// knownZones remembers the zone names NormalizeTimeZone accepted: an import
+// names a few zones on many rows, and loading one reads the zone database.
+// Only accepted names are kept, so it holds at most the database's names.
+var knownZones sync.Map
+
+const maxZoneLen = 64
+
+var errInvalidTimeZone = handover.Errorf(handover.EINVALID, "time zone is not an IANA time zone name such as Asia/Shanghai or Europe/Berlin")
 
 // cleanText trims s, folds runs of whitespace and control characters, and
 // checks its length.

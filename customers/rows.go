@@ -62,7 +62,7 @@ func prepare(recs []record, keys *pii.Keyring) {
 }
 
 // numFields is len(importFields), as a constant for array sizes.
-const numFields = 10
+const numFields = 11
 
 // Field positions in record.vals.
 var (
@@ -76,6 +76,7 @@ var (
 	iRegion      = fieldIndex[FieldRegion]
 	iTags        = fieldIndex[FieldTags]
 	iLocale      = fieldIndex[FieldLocale]
+	iTimeZone    = fieldIndex[FieldTimeZone]
 )
 
 // parseRow normalises one row's cells. Rejection reasons never quote the
@@ -116,6 +117,11 @@ func parseRow(cols columns, cells []string, line int64, index *pii.Index) record
 			v = strings.Join(tags, ",")
 		case iLocale:
 			v, problem = normalizeLocale(raw)
+		case iTimeZone:
+			var err error
+			if v, err = NormalizeTimeZone(raw); err != nil {
+				problem = handover.ErrorMessage(err)
+			}
 		case iName:
 			v, problem = cleanText(raw, maxNameLen, "name")
 		case iCompany, iAddress:

@@ -16,6 +16,9 @@ import (
 func (s *Server) registerCustomerRoutes(g *echo.Group) {
 	g.GET("/customers", s.handleCustomerList, s.can(staff.ReadCustomers))
 	g.GET("/customers/:id", s.handleCustomerView, s.can(staff.ReadCustomers))
+	// Importing is how customers are created and updated: the same role
+	// changes a customer's plain fields by hand.
+	g.PATCH("/customers/:id", s.handleCustomerUpdate, s.can(staff.ImportCustomers))
 	g.POST("/customers/:id/reveal", s.handleCustomerReveal, s.can(staff.RevealCustomers))
 }
 
@@ -31,6 +34,7 @@ type customerJSON struct {
 	Region       string    `json:"region"`
 	Tags         []string  `json:"tags"`
 	Locale       string    `json:"locale"`
+	TimeZone     string    `json:"time_zone"`
 	Status       string    `json:"status"`
 	ImportID     string    `json:"import_id,omitempty"`
 	Masked       bool      `json:"masked"`
@@ -48,7 +52,7 @@ func toCustomerJSON(cu customers.Customer, masked bool) customerJSON {
 	}
 	return customerJSON{ID: cu.ID, ExternalRef: cu.ExternalRef, Name: cu.Name, Phone: cu.Phone, Email: cu.Email,
 		WeChatOpenID: cu.WeChatOpenID, Company: cu.Company, Address: cu.Address, Region: cu.Region, Tags: tags,
-		Locale: cu.Locale, Status: cu.Status, ImportID: cu.ImportID, Masked: masked, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt}
+		Locale: cu.Locale, TimeZone: cu.TimeZone, Status: cu.Status, ImportID: cu.ImportID, Masked: masked, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt}
 }
 
 // handleCustomerList lists customers, masked, a page at a time.
@@ -84,6 +88,22 @@ func (s *Server) handleCustomerView(c echo.Context) error {
 		return err
 	}
 	if err := s.recordAccess(c, "customer.view", "customer", cu.ID, ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCustomerJSON(*cu, true))
+}
+
+// handleCustomerUpdate changes a customer's plain fields (the time zone)
+// and shows the customer, masked.
+func (s *Server) handleCustomerUpdate(c echo.Context) error {
+	var req struct {
+		TimeZone *string `json:"time_zone"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cu, err := s.customers.UpdateCustomer(c.Request().Context(), c.Param("id"), customers.CustomerUpdate{TimeZone: req.TimeZone}, member(c).Actor())
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toCustomerJSON(*cu, true))
