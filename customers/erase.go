@@ -56,7 +56,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 			return fmt.Errorf("erase customer: %w", err)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET status = $1, pii_enc = '', phone_idx = NULL, email_idx = NULL, openid_idx = NULL,
-			external_ref = '', tags = '', updated_at = $2 WHERE id = $3 AND status <> $1`, StatusErased, tx.Now, id)
+			external_ref = '', tags = '', time_zone = '', updated_at = $2 WHERE id = $3 AND status <> $1`, StatusErased, tx.Now, id)
 		if err != nil {
 			return fmt.Errorf("erase customer: %w", err)
 		}
