@@ -92,7 +92,10 @@ type Config struct {
 	// HANDOVER_LINK_TTL).
 	LinkTTL time.Duration
 	Log     *slog.Logger
-	// BatchSize is the number of deliveries per batch task (default 200).
+	// BatchSize is the number of deliveries per batch task (default 500:
+	// per-batch work, the commits above all, fell from a third of the
+	// sender's CPU per message at 200 to a sixth; a worker that dies loses
+	// at most its batches in flight).
 	BatchSize int
 	// PlanChunk is how many customers one planning transaction reads
 	// (default 10,000).
@@ -117,7 +120,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 200
+		cfg.BatchSize = 500
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 6 * time.Minute

@@ -104,7 +104,8 @@ func (c *Channel) Send(ctx context.Context, msgs []channels.Message) []channels.
 	return results
 }
 
-// work sends messages msgs[next++] until none are left.
+// work sends messages msgs[next++] until none are left: a window at a
+// time on a connection that offers CHUNKING (sendWindow), else one by one.
 func (c *Channel) work(ctx context.Context, msgs []channels.Message, results []channels.Result, next *atomic.Int64) {
 	var cn *conn
 	defer func() {
@@ -112,13 +113,23 @@ func (c *Channel) work(ctx context.Context, msgs []channels.Message, results []c
 			c.release(cn, false)
 		}
 	}()
+	take := func(idx []int, n int) []int {
+		for len(idx) < n {
+			i := int(next.Add(1)) - 1
+			if i >= len(msgs) {
+				break
+			}
+			idx = append(idx, i)
+		}
+		return idx
+	}
+	var idx []int
 	for {
-		i := int(next.Add(1)) - 1
-		if i >= len(msgs) {
+		if idx = take(idx[:0], 1); len(idx) == 0 {
 			return
 		}
 		if ctx.Err() != nil {
-			results[i].Err = classify(ctx.Err())
+			results[idx[0]].Err = classify(ctx.Err())
 			continue
 		}
 		if cn == nil {
@@ -126,26 +137,32 @@ func (c *Channel) work(ctx context.Context, msgs []channels.Message, results []c
 			if cn, err = c.acquire(ctx); err != nil {
 				// The relay is unreachable: fail the rest rather than dial again
 				// for each message.
-				c.failRest(i, msgs, results, next, classify(stageErr("dial", err)))
+				c.failRest(idx, results, next, classify(stageErr("dial", err)))
 				return
 			}
 		}
 		var err error
-		cn, err = c.sendOne(ctx, cn, &msgs[i], &results[i])
+		if cn.chunking {
+			idx = take(idx, window)
+			cn, err = c.sendWindow(ctx, cn, msgs, results, idx)
+		} else {
+			cn, err = c.sendOne(ctx, cn, &msgs[idx[0]], &results[idx[0]])
+		}
 		if err != nil {
-			c.failRest(i+1, msgs, results, next, classify(stageErr("dial", err)))
+			c.failRest(nil, results, next, classify(stageErr("dial", err)))
 			return
 		}
 	}
 }
 
-func (c *Channel) failRest(i int, msgs []channels.Message, results []channels.Result, next *atomic.Int64, err *channels.SendError) {
-	if i < len(msgs) {
+// failRest fails the messages idx and every one not yet taken with err.
+func (c *Channel) failRest(idx []int, results []channels.Result, next *atomic.Int64, err *channels.SendError) {
+	for _, i := range idx {
 		results[i].Err = err
 	}
 	for {
 		j := int(next.Add(1)) - 1
-		if j >= len(msgs) {
+		if j >= len(results) {
 			return
 		}
 		results[j].Err = err

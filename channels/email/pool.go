@@ -3,7 +3,6 @@ package email
 import (
 	"context"
 	"net/textproto"
-	"strconv"
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -114,9 +113,6 @@ func (c *Channel) deliver(ctx context.Context, cn *conn, env envelope) (reusable
 	if err := cn.client.UpdateDeadline(timeout); err != nil {
 		return false, stageErr("conn", err)
 	}
-	if cn.chunking {
-		return cn.sendChunked(env)
-	}
 	if reusable, err := cn.open(env.from, env.rcpt); err != nil {
 		return reusable, err
 	}
@@ -187,45 +183,6 @@ func (cn *conn) open(from, rcpt string) (reusable bool, err error) {
 				return false, first
 			}
 			_, _, _ = text.ReadResponse(250)
-		}
-	}
-	if first != nil {
-		return cn.client.Reset() == nil, first
-	}
-	return true, nil
-}
-
-// sendChunked runs the whole transaction in one write, MAIL, RCPT and
-// "BDAT n LAST" followed by the message as it is (RFC 3030 CHUNKING,
-// pipelined per RFC 2920), then reads the three replies: one round trip
-// per message and no dot-stuffing on either side. An I/O error before any
-// reply means the server dropped the session unread (stage MAIL, which
-// sendOne retries on a new connection); after one, whether the message
-// was accepted is unknown (stage END, not retried).
-func (cn *conn) sendChunked(env envelope) (reusable bool, err error) {
-	text := cn.client.Text
-	data := env.data.Bytes()
-	_, _ = text.W.WriteString("MAIL FROM:<" + env.from + ">\r\nRCPT TO:<" + env.rcpt + ">\r\nBDAT " +
-		strconv.Itoa(len(data)) + " LAST\r\n")
-	_, _ = text.W.Write(data) // a write error shows at Flush
-	if err := text.W.Flush(); err != nil {
-		return false, stageErr("MAIL", err)
-	}
-	replies := [...]command{{"MAIL", "", 250}, {"RCPT", "", 25}, {"END", "", 250}}
-	var first error
-	for i, r := range replies {
-		_, _, err := text.ReadResponse(r.code)
-		switch {
-		case err != nil && !isReply(err):
-			if first != nil {
-				return false, first
-			}
-			if i > 0 {
-				return false, stageErr("END", err)
-			}
-			return false, stageErr("MAIL", err)
-		case err != nil && first == nil:
-			first = stageErr(r.stage, err)
 		}
 	}
 	if first != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/handoverhq/handover/channels"
@@ -80,6 +81,45 @@ func TestChunkedLikeData(t *testing.T) {
 		t.Errorf("BDAT sent\n%s\nDATA sent\n%s", chunked, classic)
 	}
 	if sink.Count() != 2 || sink.Connections() != 1 {
+		t.Errorf("count %d, connections %d", sink.Count(), sink.Connections())
+	}
+}
+
+// TestSendWindowMixedOutcomes sends more than a window on one connection
+// with refusals inside the windows: each message gets its own outcome and
+// the session stays in step (RSET before every transaction).
+func TestSendWindowMixedOutcomes(t *testing.T) {
+	sink := smtptest.New(t)
+	ch, err := New(Config{SMTPURL: sink.URL(), From: "notice@example.com", PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	msgs := make([]channels.Message, window+7)
+	for i := range msgs {
+		msgs[i] = channels.Message{DeliveryID: "D" + strconv.Itoa(i), To: channels.Address{Email: "c" + strconv.Itoa(i) + "@customer.example"}, Text: "x"}
+	}
+	sink.Reject("c3@customer.example", 550, "5.1.1 User unknown")
+	sink.Reject("c"+strconv.Itoa(window+1)+"@customer.example", 550, "5.1.1 User unknown")
+	sink.FailNext(1, 451, "4.3.0 Try again later")
+	res := ch.Send(context.Background(), msgs)
+	for i, r := range res {
+		switch i {
+		case 0:
+			if channels.Classify(r.Err) != channels.Transient {
+				t.Errorf("message 0: %v, want a transient failure", r.Err)
+			}
+		case 3, window + 1:
+			if channels.Classify(r.Err) != channels.RecipientInvalid {
+				t.Errorf("message %d: %v, want a refused recipient", i, r.Err)
+			}
+		default:
+			if r.Err != nil || r.ProviderID != "D"+strconv.Itoa(i)+"@example.com" {
+				t.Errorf("message %d: %+v", i, r)
+			}
+		}
+	}
+	if sink.Count() != len(msgs)-3 || sink.Connections() != 1 {
 		t.Errorf("count %d, connections %d", sink.Count(), sink.Connections())
 	}
 }
