@@ -128,23 +128,33 @@ func (s *Service) claim(ctx context.Context, campaignID string, batch int) (out 
 	} else if err != nil {
 		return nil, false, fmt.Errorf("claim batch: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts
-		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
+	out, err = s.queuedRows(ctx, campaignID, batch)
 	if err != nil {
 		s.release(ctx, campaignID, batch)
 		return nil, false, fmt.Errorf("claim deliveries: %w", err)
 	}
+	return out, true, nil
+}
+
+// queuedRows reads a batch's queued deliveries.
+func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts
+		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	var out []claimed
 	for rows.Next() {
 		var d claimed
 		var ch string
 		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
-			return nil, true, err
+			return nil, err
 		}
 		d.ch = channels.Name(ch)
 		out = append(out, d)
 	}
-	return out, true, rows.Err()
+	return out, rows.Err()
 }
 
 // release gives the batch's lease back. Failing that, the lease expires.
