@@ -18,6 +18,7 @@ func templatesKind(s string) templates.Kind { return templates.Kind(s) }
 // campaignForm is the create form's values, kept when it is shown again.
 type campaignForm struct {
 	Name, TransferID, Kind, Tag, Region, SendAt string
+	QuietStart, QuietEnd, TimeZone              string
 	Order, Template                             map[string]string
 }
 
@@ -69,7 +70,9 @@ func (s *Server) campaignFormPage(c echo.Context, status int, v campaignFormView
 // default templates in the member's language are chosen for every channel
 // (the empty campaign list links here for the transfer notice).
 func (s *Server) handleCampaignNewPage(c echo.Context) error {
-	f := campaignForm{Kind: c.QueryParam("kind"), Order: map[string]string{}, Template: map[string]string{}}
+	// Quiet hours on by default: notices do not wake customers.
+	f := campaignForm{Kind: c.QueryParam("kind"), QuietStart: "21:00", QuietEnd: "08:00", TimeZone: campaigns.DefaultTimeZone,
+		Order: map[string]string{}, Template: map[string]string{}}
 	if f.Kind == "" {
 		f.Kind = string(templates.TransferNotice)
 	}
@@ -108,6 +111,7 @@ func (s *Server) handleCampaignCreatePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := campaignForm{Name: c.FormValue("name"), TransferID: c.FormValue("transfer_id"), Kind: c.FormValue("kind"),
 		Tag: c.FormValue("tag"), Region: c.FormValue("region"), SendAt: c.FormValue("send_at"),
+		QuietStart: c.FormValue("quiet_start"), QuietEnd: c.FormValue("quiet_end"), TimeZone: c.FormValue("time_zone"),
 		Order: map[string]string{}, Template: map[string]string{}}
 	for _, ch := range s.campaignChannels() {
 		f.Order[string(ch)], f.Template[string(ch)] = c.FormValue("order_"+string(ch)), c.FormValue("template_"+string(ch))

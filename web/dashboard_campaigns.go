@@ -246,6 +246,14 @@ func (s *Server) parseCampaignForm(c echo.Context) (*campaigns.Campaign, error) 
 		cp.Templates[ch] = c.FormValue("template_" + string(ch))
 	}
 	sort.SliceStable(cp.Channels, func(i, j int) bool { return order[cp.Channels[i]] < order[cp.Channels[j]] })
+	cp.TimeZone = strings.TrimSpace(c.FormValue("time_zone"))
+	if start, end := c.FormValue("quiet_start"), c.FormValue("quiet_end"); start != "" || end != "" {
+		q, err := campaigns.ParseQuietHours(start, end)
+		if err != nil {
+			return nil, err
+		}
+		cp.Quiet = q
+	}
 	if v := c.FormValue("send_at"); v != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, loadZone(member(c).TimeZone))
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -171,6 +172,9 @@ func TestDashboardCampaigns(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || tmpl == "" || !strings.Contains(body, `<option value="1" selected>`) {
 			t.Fatalf("form with defaults: %d tmpl=%q\n%s", resp.StatusCode, tmpl, body)
 		}
+		if !strings.Contains(body, `id="quiet-start" value="21:00"`) || !strings.Contains(body, `id="time-zone" value="Asia/Shanghai"`) {
+			t.Errorf("quiet hours are not on by default:\n%s", between(body, "<fieldset>", "</form>"))
+		}
 		form := url.Values{"name": {"转让告知"}, "transfer_id": {tr.ID}, "kind": {"transfer_notice"}, "order_devbox": {"1"},
 			"template_devbox": {tmpl}, "action": {"preview"}}
 		resp, body = w.post("/campaigns", form)
@@ -191,10 +195,22 @@ func TestDashboardCampaigns(t *testing.T) {
 		if list, _ := a.campaigns.FindCampaigns(ctx, ""); len(list) != 0 {
 			t.Fatalf("a refused form left %d campaigns", len(list))
 		}
+		form.Set("send_at", "")
+		form.Set("quiet_start", "25:00")
+		form.Set("quiet_end", "08:00")
+		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-error"`) {
+			t.Fatalf("bad quiet hours: %d\n%s", resp.StatusCode, body)
+		}
+		form.Set("quiet_start", "21:30")
+		form.Set("time_zone", "Europe/Berlin")
 		form.Set("send_at", time.Now().Add(48*time.Hour).Format("2006-01-02T15:04"))
 		resp, _ = w.post("/campaigns", form)
-		if list, _ := a.campaigns.FindCampaigns(ctx, "scheduled"); resp.StatusCode != http.StatusSeeOther || len(list) != 1 {
+		list, _ := a.campaigns.FindCampaigns(ctx, "scheduled")
+		if resp.StatusCode != http.StatusSeeOther || len(list) != 1 {
 			t.Fatalf("scheduled create: %d, %d scheduled", resp.StatusCode, len(list))
+		}
+		if q := list[0].Quiet; q == nil || campaigns.Clock(q.Start) != "21:30" || campaigns.Clock(q.End) != "08:00" || list[0].TimeZone != "Europe/Berlin" {
+			t.Errorf("quiet hours %+v in %q, want 21:30–08:00 in Europe/Berlin", q, list[0].TimeZone)
 		}
 		form.Del("send_at")
 		resp, _ = w.post("/campaigns", form)
