@@ -31,6 +31,7 @@ func (s *Server) registerCampaignRoutes(g *echo.Group) {
 	g.POST("/campaigns/:id/cancel", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Cancel(c.Request().Context(), id, actor)
 	}), s.can(staff.WriteCampaigns))
+	g.GET("/campaigns/:id/progress", s.handleCampaignProgressAPI, s.can(staff.ReadCampaigns))
 	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, s.can(staff.ReadCampaigns))
 	g.POST("/campaigns/audience-preview", s.handleAudiencePreview, s.can(staff.ReadCampaigns))
 	g.POST("/campaigns/:id/test-send", s.handleCampaignTestSend, s.can(staff.WriteCampaigns))
@@ -220,6 +221,23 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 	out.Counts, out.SkippedByReason, out.ByChannel = st.ByStatus, st.SkippedByReason, st.ByChannel
 	out.Funnel, out.FunnelByChannel = &st.Funnel, st.FunnelByChannel
 	return c.JSON(http.StatusOK, out)
+}
+
+// handleCampaignProgressAPI answers with the campaign's status and its
+// deliveries by status from counters (campaigns.Service.Progress): cheap
+// to poll however large the campaign, unlike GET /campaigns/{id}.
+func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
+	ctx := c.Request().Context()
+	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	counts, err := s.campaigns.Progress(ctx, cp.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": cp.ID, "status": cp.Status, "planned": cp.Planned, "planning": cp.PlannedAt == nil,
+		"counts": counts})
 }
 
 // handleCampaignSchedule sets a draft or scheduled campaign to start at

@@ -112,6 +112,15 @@ func TestCampaignsAPI(t *testing.T) {
 		if c.Counts["sent"] != 2 || c.ByChannel["devbox"]["sent"] != 2 || len(c.SkippedByReason) != 0 {
 			t.Fatalf("counts %v by channel %v skipped %v; want 2 sent", c.Counts, c.ByChannel, c.SkippedByReason)
 		}
+		var progress struct {
+			Status  string
+			Planned int
+			Counts  map[string]int
+		}
+		if code := a.getJSON("/api/v1/campaigns/"+c.ID+"/progress", agent, &progress); code != http.StatusOK ||
+			progress.Status != "completed" || progress.Planned != 2 || progress.Counts["sent"] != 2 || len(progress.Counts) != 1 {
+			t.Fatalf("progress: %d %+v", code, progress)
+		}
 		var page struct {
 			Data []struct {
 				ID, Status string
