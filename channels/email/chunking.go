@@ -87,7 +87,9 @@ func (c *Channel) deliverWindow(ctx context.Context, cn *conn, envs []envelope) 
 		fail(0, "conn", err)
 		return errs, false, false
 	}
-	var out bytes.Buffer
+	out := c.bufs.Get().(*bytes.Buffer)
+	out.Reset()
+	defer c.bufs.Put(out)
 	for _, env := range envs {
 		data := env.data.Bytes()
 		out.WriteString("RSET\r\nMAIL FROM:<" + env.from + ">\r\nRCPT TO:<" + env.rcpt + ">\r\nBDAT " + strconv.Itoa(len(data)) + " LAST\r\n")
