@@ -2,9 +2,12 @@ package campaigns_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -84,8 +87,10 @@ func queries(fake *smsfake.Server) int {
 // TestPollReceipts polls SMS receipts through the real SDK: delivered and
 // failed receipts update their rows (also in a batch sharing one BizId),
 // a message still waiting is asked again only after the interval, an
-// outage stops the run without touching rows, a row a pushed receipt
-// updated is left alone, and sends older than 48 hours are not asked.
+// outage stops the run without touching rows (the task handler leaves the
+// retry to the next interval), an unusable number skips its row only, a
+// row a pushed receipt updated is left alone, and sends older than 48
+// hours are not asked.
 func TestPollReceipts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
@@ -123,8 +128,21 @@ func TestPollReceipts(t *testing.T) {
 		if n, err := e.svc.PollReceipts(ctx); n != 0 || channels.Classify(err) != channels.Transient {
 			t.Fatalf("poll during an outage: %d, %v; want 0 and a transient error", n, err)
 		}
+		// The task handler, as the worker runs it, lets the next interval
+		// retry an outage and archives an error retrying will not cure.
+		mux := asynq.NewServeMux()
+		e.svc.Register(mux)
+		task, _ := campaigns.PollReceiptsTask(every)
+		fake.FailNext(1, smsfake.Fault{Status: http.StatusServiceUnavailable})
+		if err := mux.ProcessTask(ctx, task); err != nil {
+			t.Fatalf("poll task during an outage: %v; want nil, the next interval retries", err)
+		}
+		fake.FailNext(1, smsfake.Fault{Code: "isv.INVALID_PARAMETERS", Message: "参数异常"})
+		if err := mux.ProcessTask(ctx, task); !errors.Is(err, asynq.SkipRetry) {
+			t.Fatalf("poll task on a permanent error: %v; want it archived", err)
+		}
 		if r := e.smsRow(c.ID, li); r.status != "sent" || r.polled {
-			t.Fatalf("after an outage 李四's row is %+v", r)
+			t.Fatalf("after failed runs 李四's row is %+v", r)
 		}
 
 		// Oldest first: Aliyun calls 李四's number illegal this once, which
