@@ -103,6 +103,10 @@ type Config struct {
 	// Limiter keeps campaigns' own rates (Campaign.Rates); default one on
 	// the queue's Redis.
 	Limiter *channels.Limiter
+	// SMSReceipts, when set, polls SMS delivery receipts every ReceiptPoll
+	// (HANDOVER_SMS_RECEIPT_POLL) for deployments without push.
+	SMSReceipts ReceiptQuerier
+	ReceiptPoll time.Duration
 	// Lease is how long a worker owns the rows it claimed (default 6 min,
 	// longer than a batch task's 5-minute timeout, so a slow batch is never
 	// sent twice at once).

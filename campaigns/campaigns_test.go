@@ -104,7 +104,7 @@ func (e *env) create(name string) *campaigns.Campaign {
 // runWorker runs an Asynq worker with the campaign handlers until the test ends.
 func (e *env) runWorker() {
 	e.t.Helper()
-	srv := e.q.NewServer(queue.ServerConfig{Concurrency: 4, Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: nil, channels.Email: nil}),
+	srv := e.q.NewServer(queue.ServerConfig{Concurrency: 4, Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: nil, channels.Email: nil, channels.SMS: nil}),
 		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
 	mux := asynq.NewServeMux()
 	e.svc.Register(mux)

@@ -88,6 +88,9 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		_, err := s.StartDue(ctx)
 		return err
 	})
+	if s.cfg.SMSReceipts != nil {
+		mux.HandleFunc(TypePollReceipts, s.handlePollReceipts)
+	}
 }
 
 // Start moves a draft or scheduled campaign to running, plans the first

@@ -97,13 +97,15 @@ type Channels struct {
 	AliyunSMSURL    string `env:"ALIYUN_SMS_ENDPOINT" envDefault:"https://dysmsapi.aliyuncs.com"`
 	SMSSignName     string `env:"SMS_SIGN_NAME"`
 	// The approved template (one variable, code) for confirmation codes.
-	SMSCodeTemplate  string `env:"SMS_CODE_TEMPLATE"`
-	SMSRate          int    `env:"SMS_RATE" envDefault:"50"`
-	SMTPURL          string `env:"SMTP_URL"`
-	EmailFrom        string `env:"EMAIL_FROM"`
-	EmailReplyDomain string `env:"EMAIL_REPLY_DOMAIN"`
-	EmailRate        int    `env:"EMAIL_RATE" envDefault:"200"`
-	SMTPInboundAddr  string `env:"SMTP_INBOUND_ADDR"`
+	SMSCodeTemplate string `env:"SMS_CODE_TEMPLATE"`
+	SMSRate         int    `env:"SMS_RATE" envDefault:"50"`
+	// How often to poll Aliyun for SMS receipts push has not brought; 0 is off.
+	SMSReceiptPoll   time.Duration `env:"SMS_RECEIPT_POLL" envDefault:"0"`
+	SMTPURL          string        `env:"SMTP_URL"`
+	EmailFrom        string        `env:"EMAIL_FROM"`
+	EmailReplyDomain string        `env:"EMAIL_REPLY_DOMAIN"`
+	EmailRate        int           `env:"EMAIL_RATE" envDefault:"200"`
+	SMTPInboundAddr  string        `env:"SMTP_INBOUND_ADDR"`
 	// PEM files; with them the inbound listener offers STARTTLS.
 	SMTPInboundTLSCert string `env:"SMTP_INBOUND_TLS_CERT"`
 	SMTPInboundTLSKey  string `env:"SMTP_INBOUND_TLS_KEY"`
@@ -354,6 +356,12 @@ func (c *Channels) validate() error {
 	}
 	if err := need(c.SMSOn(), "Aliyun SMS", map[string]string{"ALIYUN_ACCESS_KEY_SECRET": c.AliyunKeySecret, "SMS_SIGN_NAME": c.SMSSignName, "HOOK_SECRET": c.HookSecret}); err != nil {
 		return err
+	}
+	switch {
+	case c.SMSReceiptPoll != 0 && !c.SMSOn():
+		return fmt.Errorf("configuration: HANDOVER_SMS_RECEIPT_POLL is set but Aliyun SMS is off (set HANDOVER_ALIYUN_ACCESS_KEY_ID and the rest, or unset it)")
+	case c.SMSReceiptPoll != 0 && c.SMSReceiptPoll < time.Minute:
+		return fmt.Errorf("configuration: HANDOVER_SMS_RECEIPT_POLL must be 0 (off) or at least 1m")
 	}
 	if err := need(c.EmailOn(), "email", map[string]string{"EMAIL_FROM": c.EmailFrom}); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/pii"
@@ -106,6 +107,9 @@ func TestHalfConfiguredChannelsFailAtStart(t *testing.T) {
 		{[]string{"HANDOVER_SMTP_URL=smtp://h:25"}, "HANDOVER_EMAIL_FROM"},
 		{[]string{"HANDOVER_SMTP_INBOUND_ADDR=:2525"}, "HANDOVER_EMAIL_REPLY_DOMAIN"},
 		{[]string{"HANDOVER_ALIYUN_SMS_ENDPOINT=dysmsapi"}, "HANDOVER_ALIYUN_SMS_ENDPOINT"},
+		{[]string{"HANDOVER_SMS_RECEIPT_POLL=5m"}, "HANDOVER_SMS_RECEIPT_POLL"},
+		{[]string{"HANDOVER_ALIYUN_ACCESS_KEY_ID=id", "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=s", "HANDOVER_SMS_SIGN_NAME=华东五金",
+			"HANDOVER_HOOK_SECRET=0123456789abcdef", "HANDOVER_SMS_RECEIPT_POLL=30s"}, "HANDOVER_SMS_RECEIPT_POLL"},
 	} {
 		_, err := config.Load(c.env)
 		if err == nil || !strings.Contains(err.Error(), c.wantVar) {
@@ -113,8 +117,8 @@ func TestHalfConfiguredChannelsFailAtStart(t *testing.T) {
 		}
 	}
 	cfg, err := config.Load([]string{"HANDOVER_ALIYUN_ACCESS_KEY_ID=id", "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=s",
-		"HANDOVER_SMS_SIGN_NAME=华东五金", "HANDOVER_HOOK_SECRET=0123456789abcdef"})
-	if err != nil || !cfg.SMSOn() || cfg.WeChatOn() || cfg.EmailOn() {
+		"HANDOVER_SMS_SIGN_NAME=华东五金", "HANDOVER_HOOK_SECRET=0123456789abcdef", "HANDOVER_SMS_RECEIPT_POLL=5m"})
+	if err != nil || !cfg.SMSOn() || cfg.WeChatOn() || cfg.EmailOn() || cfg.SMSReceiptPoll != 5*time.Minute {
 		t.Fatalf("complete SMS config: %+v, %v", cfg, err)
 	}
 }

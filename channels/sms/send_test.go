@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -385,6 +386,16 @@ func TestQueryDetails(t *testing.T) {
 	}
 	if _, err := ch.QueryDetails(context.Background(), "+8613900000002", "", time.Now()); err == nil {
 		t.Error("query without BizId accepted")
+	}
+	// A message waiting for its carrier gives no receipt yet.
+	fake.Waiting("13900000003")
+	if got, err := ch.QueryDetails(context.Background(), "+8613900000003", batch[2].ProviderID, time.Now()); err != nil || len(got) != 0 {
+		t.Errorf("waiting message: %+v, %v; want no receipt", got, err)
+	}
+	// A provider outage is transient.
+	fake.FailNext(1, smsfake.Fault{Status: http.StatusServiceUnavailable})
+	if _, err := ch.QueryDetails(context.Background(), "+8613900000003", batch[2].ProviderID, time.Now()); channels.Classify(err) != channels.Transient {
+		t.Errorf("query during an outage: %v; want a transient error", err)
 	}
 }
 

@@ -50,6 +50,7 @@ func (m *Main) openChannels(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		m.SMS = sc
 		// SMS replies carry the sign name: log it to tie them to their message.
 		signName := func(msg channels.Message) string {
 			if msg.Template != nil && msg.Template.SignName != "" {

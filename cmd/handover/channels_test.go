@@ -26,7 +26,8 @@ func TestServeWiresProviderHooksToTheInbox(t *testing.T) {
 	secret := "0123456789abcdef-secret"
 	env := []string{"HANDOVER_DATA_DIR=" + dir, "HANDOVER_HTTP_ADDR=" + addr,
 		"HANDOVER_ALIYUN_ACCESS_KEY_ID=" + cfg.AccessKeyID, "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=" + cfg.AccessKeySecret,
-		"HANDOVER_ALIYUN_SMS_ENDPOINT=http://" + cfg.Endpoint, "HANDOVER_SMS_SIGN_NAME=" + cfg.SignName, "HANDOVER_HOOK_SECRET=" + secret}
+		"HANDOVER_ALIYUN_SMS_ENDPOINT=http://" + cfg.Endpoint, "HANDOVER_SMS_SIGN_NAME=" + cfg.SignName, "HANDOVER_HOOK_SECRET=" + secret,
+		"HANDOVER_SMS_RECEIPT_POLL=1m"} // the scheduler takes the polling task
 
 	csv := filepath.Join(dir, "c.csv")
 	os.WriteFile(csv, []byte("姓名,手机\n张三,13812345678\n"), 0o600)

@@ -168,6 +168,12 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule campaign reconciler: %w", err)
 	}
+	if every := m.Config.SMSReceiptPoll; every > 0 {
+		task, opts = campaigns.PollReceiptsTask(every)
+		if _, err := s.Register("@every "+every.String(), task, opts...); err != nil {
+			return nil, fmt.Errorf("schedule SMS receipt polling: %w", err)
+		}
+	}
 	task, opts = campaigns.StartDueTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule due campaign starts: %w", err)

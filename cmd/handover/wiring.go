@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
@@ -45,6 +46,8 @@ type Main struct {
 	Inbox     *channels.Inbox
 	Channels  map[channels.Name]channels.Channel
 	WeChat    *wechat.Channel
+	// SMS is the Aliyun channel unwrapped, for receipt polling.
+	SMS       *sms.Channel
 	Devbox    *devbox.Channel
 	Campaigns *campaigns.Service
 	// Governance gates personal data and keeps access reviews.
@@ -164,8 +167,12 @@ func (m *Main) printFirstAdmin(ctx context.Context) error {
 // openCampaigns builds the campaigns service on the open stores, queue and
 // channels.
 func (m *Main) openCampaigns() {
-	m.Campaigns = campaigns.New(campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
-		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease})
+	cfg := campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
+		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease}
+	if m.SMS != nil && m.Config.SMSReceiptPoll > 0 {
+		cfg.SMSReceipts, cfg.ReceiptPoll = m.SMS, m.Config.SMSReceiptPoll
+	}
+	m.Campaigns = campaigns.New(cfg)
 	m.Governance = governance.New(m.DB, governance.Config{AgreementPeriod: m.Config.AgreementPeriod, ReviewEvery: m.Config.AccessReviewEvery})
 }
 

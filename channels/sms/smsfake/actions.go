@@ -107,10 +107,13 @@ type detail struct {
 	SendStatus                                                             int
 }
 
-func (s *Server) querySendDetails(w http.ResponseWriter, p map[string]string) {
+func (s *Server) querySendDetails(w http.ResponseWriter, r *http.Request, p map[string]string) {
 	c := Call{Action: "QuerySendDetails", Phones: 1}
 	if p["PhoneNumber"] == "" || len(p["SendDate"]) != 8 || p["PageSize"] == "" || p["CurrentPage"] == "" {
 		s.answerError(w, c, apiError{Status: http.StatusOK, Code: "isv.INVALID_PARAMETERS", Message: "PhoneNumber, SendDate (yyyyMMdd), PageSize and CurrentPage are required"})
+		return
+	}
+	if s.applyFault(w, r, c, []string{p["PhoneNumber"]}) {
 		return
 	}
 	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)
@@ -122,8 +125,8 @@ func (s *Server) querySendDetails(w http.ResponseWriter, p map[string]string) {
 		}
 		d := detail{PhoneNum: m.Phone, SendDate: now, ReceiveDate: now, Content: "【" + m.SignName + "】" + m.TemplateCode,
 			ErrCode: "DELIVERED", TemplateCode: m.TemplateCode, OutId: m.OutID, SendStatus: 3}
-		if code, bad := s.undeliverable[m.Phone]; bad {
-			d.ErrCode, d.SendStatus = code, 2
+		if rep, ok := s.reports[m.Phone]; ok {
+			d.ErrCode, d.SendStatus = rep.errCode, rep.status
 		}
 		details = append(details, d)
 	}

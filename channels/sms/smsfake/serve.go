@@ -27,7 +27,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "SendBatchSms":
 		s.sendBatchSms(w, r, params)
 	case "QuerySendDetails":
-		s.querySendDetails(w, params)
+		s.querySendDetails(w, r, params)
 	default:
 		s.answerError(w, Call{Action: action}, apiError{Status: http.StatusNotFound, Code: "InvalidAction.NotFound", Message: "Specified api is not found"})
 	}

@@ -2,7 +2,8 @@
 // dysmsapi 2017-05-25) for tests that drive the real SDK. It checks what
 // it receives as Aliyun would (access key, HMAC-SHA1 signature, required
 // parameters, batch shapes), records every accepted message, and can be
-// told to fail: a business code, an HTTP status, a delay.
+// told to fail: a business code, an HTTP status, a delay (sends and
+// QuerySendDetails alike).
 package smsfake
 
 import (
@@ -61,18 +62,24 @@ type Server struct {
 	URL  string // http://127.0.0.1:port
 	Host string // 127.0.0.1:port
 
-	mu            sync.Mutex
-	seq           int
-	messages      []Message
-	calls         []Call
-	next          []Fault // consumed one per call
-	byPhone       map[string]Fault
-	undeliverable map[string]string // phone → err_code for QuerySendDetails
+	mu       sync.Mutex
+	seq      int
+	messages []Message
+	calls    []Call
+	next     []Fault // consumed one per call
+	byPhone  map[string]Fault
+	reports  map[string]report // phone → what QuerySendDetails says
+}
+
+// report is a SendStatus (1 waiting, 2 failed, 3 delivered) and ErrCode.
+type report struct {
+	status  int
+	errCode string
 }
 
 // New starts a fake, stopped when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{byPhone: map[string]Fault{}, undeliverable: map[string]string{}}
+	s := &Server{byPhone: map[string]Fault{}, reports: map[string]report{}}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -114,7 +121,23 @@ func (s *Server) FailPhone(phone string, f Fault) {
 func (s *Server) Undeliverable(phone, errCode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.undeliverable[phone] = errCode
+	s.reports[phone] = report{status: 2, errCode: errCode}
+}
+
+// Waiting makes QuerySendDetails report messages to phone as waiting for
+// their carrier (SendStatus 1), until Delivered, Undeliverable or Reset.
+func (s *Server) Waiting(phone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reports[phone] = report{status: 1}
+}
+
+// Delivered makes QuerySendDetails report messages to phone as delivered
+// again, the default.
+func (s *Server) Delivered(phone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.reports, phone)
 }
 
 // Reset forgets programmed faults, messages and calls.
@@ -123,7 +146,7 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.next, s.messages, s.calls = nil, nil, nil
 	s.byPhone = map[string]Fault{}
-	s.undeliverable = map[string]string{}
+	s.reports = map[string]report{}
 }
 
 // Messages returns a copy of the accepted messages, in arrival order.
