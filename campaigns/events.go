@@ -77,9 +77,15 @@ func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) er
 	if ev.ProviderMessageID == "" {
 		return nil
 	}
+	// A batch send shares one provider id among its rows (Aliyun's BizId
+	// for up to 100 numbers): the customer the receipt's sender matched
+	// picks the row; unmatched, only a provider id of one row applies.
 	// provider_id <> '' lets the partial index deliveries_provider serve.
 	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, error = $2, updated_at = $3
-		WHERE provider_id = $4 AND provider_id <> '' AND channel = $5 AND status = 'sent'`, status, msg, now, ev.ProviderMessageID, string(ev.Channel))
+		WHERE provider_id = $4 AND provider_id <> '' AND channel = $5 AND status = 'sent'
+			AND (customer_id = $6 OR ($6 = '' AND NOT EXISTS (SELECT 1 FROM deliveries d
+				WHERE d.provider_id = $4 AND d.provider_id <> '' AND d.channel = $5 AND d.id <> deliveries.id)))`,
+		status, msg, now, ev.ProviderMessageID, string(ev.Channel), ev.CustomerID)
 	if err != nil {
 		return fmt.Errorf("delivery receipt: %w", err)
 	}

@@ -105,6 +105,26 @@ func TestCampaignReceipts(t *testing.T) {
 		if err != nil || len(bounced) != 1 || bounced[0].ID != d.ID || bounced[0].Error != "receipt: bounced (5.1.1)" {
 			t.Fatalf("bounced: %+v, %v", bounced, err)
 		}
+		// One provider id for several rows (an SMS batch send): the
+		// receipt's matched customer picks the row; unmatched, none moves.
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'sent', provider_id = 'biz-1' WHERE id IN ($1, $2)`,
+			ds[1].ID, ds[2].ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, customerID := range []string{"", ds[2].CustomerID} {
+			if err := e.svc.HandleInboundEvent(ctx, channels.InboundEvent{Channel: channels.Devbox, Kind: channels.EventReceipt,
+				ProviderMessageID: "biz-1", CustomerID: customerID, Status: channels.StatusFailed}); err != nil {
+				t.Fatal(err)
+			}
+			failed, _, err := e.svc.FindDeliveries(ctx, campaigns.DeliveryFilter{CampaignID: c.ID, Status: "failed"})
+			if want := map[string]int{"": 0, ds[2].CustomerID: 1}[customerID]; err != nil || len(failed) != want ||
+				(want == 1 && failed[0].ID != ds[2].ID) {
+				t.Fatalf("shared provider id, customer %q: failed %+v, %v", customerID, failed, err)
+			}
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE deliveries SET status = 'delivered' WHERE id IN ($1, $2)`, ds[1].ID, ds[2].ID); err != nil {
+			t.Fatal(err)
+		}
 		// Another channel's provider id does not match.
 		if err := e.svc.HandleInboundEvent(ctx, channels.InboundEvent{Channel: channels.SMS, Kind: channels.EventReceipt,
 			DeliveryID: ds[1].ID, Status: channels.StatusFailed}); err != nil {

@@ -182,8 +182,9 @@ func TestPollReceipts(t *testing.T) {
 			c.ID, zhang).Scan(&bizID); err != nil || bizID == "" {
 			t.Fatalf("张三's BizId %q, %v", bizID, err)
 		}
+		// The inbox matched the report's number to 张三.
 		if err := e.svc.HandleInboundEvent(ctx, channels.InboundEvent{Channel: channels.SMS, Kind: channels.EventReceipt,
-			ProviderMessageID: bizID, Status: channels.StatusFailed, ErrorCode: "IC:0001"}); err != nil {
+			ProviderMessageID: bizID, CustomerID: zhang, Status: channels.StatusFailed, ErrorCode: "IC:0001"}); err != nil {
 			t.Fatal(err)
 		}
 		poll(0, 0)
