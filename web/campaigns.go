@@ -227,12 +227,7 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 // deliveries by status from counters (campaigns.Service.Progress): cheap
 // to poll however large the campaign, unlike GET /campaigns/{id}.
 func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
-	ctx := c.Request().Context()
-	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	counts, err := s.campaigns.Progress(ctx, cp.ID)
+	cp, counts, err := s.campaignProgress(c)
 	if err != nil {
 		return err
 	}

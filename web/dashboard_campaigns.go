@@ -189,16 +189,24 @@ func scale(n, max, width int) int {
 // handleCampaignProgress answers the page's polling script with the
 // campaign's progress as JSON.
 func (s *Server) handleCampaignProgress(c echo.Context) error {
-	ctx := c.Request().Context()
-	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	counts, err := s.campaigns.Progress(ctx, cp.ID)
+	cp, counts, err := s.campaignProgress(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, newProgress(cp.Status, counts))
+}
+
+// campaignProgress loads the campaign named in the path and its progress
+// counters (campaigns.Service.Progress), for the dashboard's poll and the
+// API's.
+func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, error) {
+	ctx := c.Request().Context()
+	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	counts, err := s.campaigns.Progress(ctx, cp.ID)
+	return cp, counts, err
 }
 
 func (s *Server) handleCampaignActionPage(name string, fn func(c echo.Context, id, actor string) error) echo.HandlerFunc {
