@@ -107,9 +107,9 @@ type Config struct {
 	// (HANDOVER_SMS_RECEIPT_POLL) for deployments without push.
 	SMSReceipts ReceiptQuerier
 	ReceiptPoll time.Duration
-	// Lease is how long a worker owns the rows it claimed (default 6 min,
-	// longer than a batch task's 5-minute timeout, so a slow batch is never
-	// sent twice at once).
+	// Lease is how long a worker owns a batch it claimed (its
+	// campaign_batches row; default 6 min, longer than a batch task's
+	// 5-minute timeout, so a slow batch is never sent twice at once).
 	Lease time.Duration
 }
 
