@@ -108,10 +108,14 @@ type Config struct {
 	SMSReceipts ReceiptQuerier
 	ReceiptPoll time.Duration
 	// Lease is how long a worker owns a batch it claimed (its
-	// campaign_batches row; default 6 min, longer than a batch task's
-	// 5-minute timeout, so a slow batch is never sent twice at once).
+	// campaign_batches row; default 30 s) unless it renews it: a live
+	// worker's heartbeat renews it every third of it, so a dead worker's
+	// batch is taken over (Recover) soon after this much time.
 	Lease time.Duration
 }
+
+// DefaultLease is Config.Lease's default.
+const DefaultLease = 30 * time.Second
 
 // Service plans and sends campaigns.
 type Service struct {
@@ -127,7 +131,7 @@ func New(cfg Config) *Service {
 		cfg.BatchSize = 500
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 6 * time.Minute
+		cfg.Lease = DefaultLease
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()

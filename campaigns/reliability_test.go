@@ -273,7 +273,7 @@ func TestReliabilityRedisLoss(t *testing.T) {
 }
 
 // crashing is an email channel that, once armed (after `after` messages),
-// sends the first half of each batch and then hangs until its context ends,
+// sends the first half of each batch and then hangs until the test ends,
 // as a worker that dies mid-batch: those messages went out but their rows
 // stay queued under the worker's lease of the batch.
 type crashing struct {
@@ -282,6 +282,7 @@ type crashing struct {
 	sent    atomic.Int64
 	hung    atomic.Int64 // messages sent and then lost to the crash
 	crashed chan struct{}
+	dead    chan struct{} // closed when the test ends
 	once    sync.Once
 }
 
@@ -301,6 +302,7 @@ func (c *crashing) Send(ctx context.Context, msgs []channels.Message) []channels
 	}
 	c.once.Do(func() { close(c.crashed) })
 	<-ctx.Done()
+	<-c.dead // a dead worker records nothing
 	out := make([]channels.Result, len(msgs))
 	for i := range out {
 		out[i].Err = ctx.Err()
@@ -316,7 +318,8 @@ func (c *crashing) Send(ctx context.Context, msgs []channels.Message) []channels
 // worker had sent without recording them.
 func TestReliabilityWorkerCrash(t *testing.T) {
 	e := newRelEnv(t, dbtest.SQLite(t))
-	crash := &crashing{Channel: e.mail, after: relRecipients / 3, crashed: make(chan struct{})}
+	crash := &crashing{Channel: e.mail, after: relRecipients / 3, crashed: make(chan struct{}), dead: make(chan struct{})}
+	t.Cleanup(func() { close(crash.dead) })
 	first := e.service(e.db, e.cs, e.ts, crash, relLease)
 	id := e.start(first)
 	base, kill := context.WithCancel(context.Background())

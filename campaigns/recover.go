@@ -1,0 +1,133 @@
+package campaigns
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/queue"
+)
+
+// TypeRecover is the frequent periodic task that runs Recover.
+const TypeRecover = "campaign:recover"
+
+// RecoverEvery is how often the scheduler runs Recover.
+const RecoverEvery = 10 * time.Second
+
+// RecoverTask is the periodic task that runs Recover; Unique keeps several
+// schedulers from piling copies up.
+func RecoverTask() (*asynq.Task, []asynq.Option) {
+	return asynq.NewTask(TypeRecover, nil), []asynq.Option{asynq.Unique(RecoverEvery - time.Second), asynq.Queue(queue.QueueCritical)}
+}
+
+// Recover hands on the work of workers that stopped, cheaply enough to run
+// every few seconds (Reconcile, every minute, also restores lost tasks):
+// each batch of a running campaign whose lease expired (its worker stopped
+// renewing it) gets a task of its own, which takes the batch over and sends
+// its rows still queued; and a campaign whose planning made no progress
+// for a lease gets a new plan task, which resumes from the rows already
+// written. It returns how many batches and plans it handed on.
+func (s *Service) Recover(ctx context.Context) (int, error) {
+	n, err := s.recoverBatches(ctx)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.recoverPlans(ctx)
+	return n + m, err
+}
+
+// recoverBatches enqueues a takeover task per expired lease of a running
+// campaign, and clears expired leases with no queued row left.
+func (s *Service) recoverBatches(ctx context.Context) (int, error) {
+	now := s.db.Now()
+	type expired struct {
+		campaign string
+		batch    int
+		attempts int
+		until    time.Time
+	}
+	var list []expired
+	rows, err := s.db.QueryContext(ctx, `SELECT b.campaign_id, b.batch, b.attempts, b.lease_until FROM campaign_batches b
+		JOIN campaigns c ON c.id = b.campaign_id WHERE c.status = 'running' AND b.lease_until IS NOT NULL AND b.lease_until < $1
+		ORDER BY b.campaign_id, b.batch`, now)
+	if err != nil {
+		return 0, fmt.Errorf("recover batches: %w", err)
+	}
+	for rows.Next() {
+		var e expired
+		if err := rows.Scan(&e.campaign, &e.batch, &e.attempts, &e.until); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("recover batches: %w", err)
+		}
+		list = append(list, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("recover batches: %w", err)
+	}
+	handed := 0
+	cache := map[string]*Campaign{}
+	for _, e := range list {
+		p := pendingBatch{n: e.batch, recover: e.attempts}
+		var ch string
+		err := s.db.QueryRowContext(ctx, `SELECT channel, time_zone FROM deliveries WHERE campaign_id = $1 AND batch = $2
+			AND status = 'queued' LIMIT 1`, e.campaign, int64(e.batch)).Scan(&ch, &p.zone)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Everything was recorded: the lease only never came back.
+			_, err = s.db.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL WHERE campaign_id = $1 AND batch = $2
+				AND lease_until = $3`, e.campaign, int64(e.batch), e.until)
+			if err != nil {
+				return handed, fmt.Errorf("recover batches: %w", err)
+			}
+			continue
+		} else if err != nil {
+			return handed, fmt.Errorf("recover batches: %w", err)
+		}
+		p.ch = channels.Name(ch)
+		c := cache[e.campaign]
+		if c == nil {
+			if c, err = s.FindCampaignByID(ctx, e.campaign); err != nil {
+				return handed, err
+			}
+			cache[e.campaign] = c
+		}
+		if err := s.enqueueBatches(ctx, c, []pendingBatch{p}); err != nil {
+			return handed, err
+		}
+		handed++
+	}
+	return handed, nil
+}
+
+// recoverPlans enqueues a plan task for each running or paused campaign
+// whose planning made no progress (campaigns.updated_at, which every
+// planning step sets) for a lease: its planner died or its task is stuck
+// with a dead worker. The task's id is new every lease, so a copy a dead
+// worker holds in Asynq does not block it; planners of one campaign take
+// turns and resume from the rows already written.
+func (s *Service) recoverPlans(ctx context.Context) (int, error) {
+	now := s.db.Now()
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL
+		AND updated_at < $1 ORDER BY id`, now.Add(-s.cfg.Lease))
+	if err != nil {
+		return 0, fmt.Errorf("recover plans: %w", err)
+	}
+	for _, id := range ids {
+		c, err := s.FindCampaignByID(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		task, opts := NewPlanTask(c)
+		opts = append(opts, asynq.TaskID(fmt.Sprintf("campaign:%s:plan:%d", id, now.Truncate(s.cfg.Lease).Unix())))
+		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return 0, fmt.Errorf("enqueue campaign plan: %w", err)
+		}
+		s.log.Warn("campaign planning stalled; planning resumes in a new task", "campaign_id", id)
+	}
+	return len(ids), nil
+}
