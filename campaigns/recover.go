@@ -104,30 +104,56 @@ func (s *Service) recoverBatches(ctx context.Context) (int, error) {
 	return handed, nil
 }
 
-// recoverPlans enqueues a plan task for each running or paused campaign
-// whose planning made no progress (campaigns.updated_at, which every
-// planning step sets) for a lease: its planner died or its task is stuck
-// with a dead worker. The task's id is new every lease, so a copy a dead
-// worker holds in Asynq does not block it; planners of one campaign take
-// turns and resume from the rows already written.
+// recoverPlans makes sure every running or paused campaign still being
+// planned has a plan task: the usual one (a no-op while it exists), and,
+// when its planning made no progress (campaigns.updated_at, which every
+// planning step sets) for a lease, one with an id new every lease, which a
+// copy stuck with a dead worker in Asynq does not block. Planners of one
+// campaign take turns and resume from the rows already written. It returns
+// how many stalled plans it handed on.
 func (s *Service) recoverPlans(ctx context.Context) (int, error) {
 	now := s.db.Now()
-	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL
-		AND updated_at < $1 ORDER BY id`, now.Add(-s.cfg.Lease))
+	rows, err := s.db.QueryContext(ctx, `SELECT id, updated_at FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL
+		ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("recover plans: %w", err)
 	}
+	stalled := map[string]bool{}
+	var ids []string
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("recover plans: %w", err)
+		}
+		ids = append(ids, id)
+		stalled[id] = at.Before(now.Add(-s.cfg.Lease))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("recover plans: %w", err)
+	}
+	n := 0
 	for _, id := range ids {
 		c, err := s.FindCampaignByID(ctx, id)
 		if err != nil {
-			return 0, err
+			return n, err
 		}
 		task, opts := NewPlanTask(c)
-		opts = append(opts, asynq.TaskID(fmt.Sprintf("campaign:%s:plan:%d", id, now.Truncate(s.cfg.Lease).Unix())))
-		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return 0, fmt.Errorf("enqueue campaign plan: %w", err)
+		if stalled[id] {
+			opts = append(opts, asynq.TaskID(fmt.Sprintf("%s:%d", planTaskID(id), now.Truncate(s.cfg.Lease).Unix())))
 		}
-		s.log.Warn("campaign planning stalled; planning resumes in a new task", "campaign_id", id)
+		_, err = s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...)
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			continue
+		} else if err != nil {
+			return n, fmt.Errorf("enqueue campaign plan: %w", err)
+		}
+		if stalled[id] {
+			n++
+			s.log.Warn("campaign planning stalled; planning resumes in a new task", "campaign_id", id)
+		}
 	}
-	return len(ids), nil
+	return n, nil
 }
