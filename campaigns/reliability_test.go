@@ -387,9 +387,9 @@ func TestReliabilityChannelOutage(t *testing.T) {
 	}
 }
 
-// pgProxy forwards TCP connections to PostgreSQL; Down drops every
+// tcpProxy forwards TCP connections (to PostgreSQL or Redis); Down drops every
 // connection and refuses new ones until Up.
-type pgProxy struct {
+type tcpProxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
@@ -398,13 +398,13 @@ type pgProxy struct {
 	wg     sync.WaitGroup
 }
 
-func newPGProxy(t *testing.T, target string) *pgProxy {
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pgProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() {
@@ -415,9 +415,9 @@ func newPGProxy(t *testing.T, target string) *pgProxy {
 	return p
 }
 
-func (p *pgProxy) Addr() string { return p.ln.Addr().String() }
+func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *pgProxy) serve() {
+func (p *tcpProxy) serve() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -462,7 +462,7 @@ func (p *pgProxy) serve() {
 }
 
 // Down closes every forwarded connection and refuses new ones.
-func (p *pgProxy) Down() {
+func (p *tcpProxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = true
@@ -472,7 +472,7 @@ func (p *pgProxy) Down() {
 }
 
 // Up accepts connections again.
-func (p *pgProxy) Up() {
+func (p *tcpProxy) Up() {
 	p.mu.Lock()
 	p.down = false
 	p.mu.Unlock()
@@ -497,7 +497,7 @@ func TestReliabilityDatabaseOutage(t *testing.T) {
 	if port == "" {
 		port = "5432"
 	}
-	proxy := newPGProxy(t, net.JoinHostPort(u.Hostname(), port))
+	proxy := newTCPProxy(t, net.JoinHostPort(u.Hostname(), port))
 	u.Host = proxy.Addr()
 	viaProxy, err := database.Open(ctx, u.String(), "")
 	if err != nil {
