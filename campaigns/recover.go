@@ -38,7 +38,54 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		return n, err
 	}
 	m, err := s.recoverPlans(ctx)
-	return n + m, err
+	if err != nil {
+		return n + m, err
+	}
+	k, err := s.recoverLostTasks(ctx)
+	return n + m + k, err
+}
+
+// recoverLostTasks restores the tasks of running campaigns with queued rows
+// whose channel queues are empty in Asynq (Redis was flushed or restarted
+// empty), as Reconcile does, without waiting for its minute: one queue
+// look-up per channel and one index probe per campaign.
+func (s *Service) recoverLostTasks(ctx context.Context) (int, error) {
+	in := s.cfg.Queue.Inspector
+	if in == nil {
+		return 0, nil
+	}
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns c WHERE status = 'running' AND planned_at IS NOT NULL
+		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'queued') ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("recover lost tasks: %w", err)
+	}
+	empty := map[channels.Name]bool{}
+	n := 0
+	for _, id := range ids {
+		c, err := s.FindCampaignByID(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		lost := true
+		for _, ch := range c.Channels {
+			e, seen := empty[ch]
+			if !seen {
+				info, err := in.GetQueueInfo(QueueName(ch))
+				// No such queue (never used, or flushed) is an empty one.
+				e = err != nil || info.Pending+info.Active+info.Scheduled+info.Retry == 0
+				empty[ch] = e
+			}
+			lost = lost && e
+		}
+		if !lost {
+			continue
+		}
+		if err := s.enqueuePending(ctx, id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // recoverBatches enqueues a takeover task per expired lease of a running
