@@ -107,6 +107,10 @@ type Config struct {
 	// (HANDOVER_SMS_RECEIPT_POLL) for deployments without push.
 	SMSReceipts ReceiptQuerier
 	ReceiptPoll time.Duration
+	// SentCheckers, per channel without an idempotency key (SMS), tell
+	// whether a row whose send failed transiently went out after all, so
+	// it is not sent twice.
+	SentCheckers map[channels.Name]SentChecker
 	// Lease is how long a worker owns a batch it claimed (its
 	// campaign_batches row; default 30 s) unless it renews it: a live
 	// worker's heartbeat renews it every third of it, so a dead worker's

@@ -119,7 +119,7 @@ func (e *relEnv) start(svc *campaigns.Service) string {
 func (e *relEnv) worker(svc *campaigns.Service, base context.Context) (stop func()) {
 	e.t.Helper()
 	srv := e.q.NewServer(queue.ServerConfig{Concurrency: relConcurrency,
-		Queues:            campaigns.Queues(map[channels.Name]channels.Channel{channels.Email: nil}),
+		Queues:            campaigns.Queues(map[channels.Name]channels.Channel{channels.Email: nil, channels.SMS: nil}),
 		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
 		ShutdownTimeout: 2 * time.Second, BaseContext: func() context.Context { return base }})
 	mux := asynq.NewServeMux()
@@ -170,6 +170,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 		if time.Now().After(next) {
 			next = time.Now().Add(250 * time.Millisecond)
 			_, _ = e.q.Inspector.RunAllRetryTasks(campaigns.QueueName(channels.Email))
+			_, _ = e.q.Inspector.RunAllRetryTasks(campaigns.QueueName(channels.SMS))
 			_, _ = svc.Reconcile(ctx)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -30,6 +30,7 @@ type claimed struct {
 	id, customer, templateID string
 	ch                       channels.Name
 	version, attempts        int
+	updated                  time.Time // the last try's record
 }
 
 // outcome is what happened to one claimed row.
@@ -140,7 +141,7 @@ func (s *Service) claim(ctx context.Context, campaignID string, batch int) (*bat
 
 // queuedRows reads a batch's queued deliveries.
 func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts
+	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts, updated_at
 		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
 	if err != nil {
 		return nil, err
@@ -150,7 +151,7 @@ func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) 
 	for rows.Next() {
 		var d claimed
 		var ch string
-		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
+		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts, &d.updated); err != nil {
 			return nil, err
 		}
 		d.ch = channels.Name(ch)
@@ -225,6 +226,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		out[i].linkHash = hash
 		byChannel[d.ch] = append(byChannel[d.ch], i)
 	}
+	byChannel = s.checkRetried(ctx, rows, msgs, out, byChannel)
 	for ch, idxs := range byChannel {
 		channel := s.cfg.Channels[ch]
 		if channel == nil {
@@ -350,7 +352,9 @@ func classify(r channels.Result, linkHash string, attempts int) outcome {
 		if attempts >= maxAttempts {
 			return outcome{status: "failed", errMsg: msg}
 		}
-		return outcome{retry: true, errMsg: msg}
+		// The link goes with it: the answer may have been lost after
+		// the provider took the message (record stores it).
+		return outcome{retry: true, errMsg: msg, linkHash: linkHash}
 	default: // Permanent, RecipientInvalid: the next channel, else failed
 		return outcome{fallback: true, errMsg: msg}
 	}
@@ -402,7 +406,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 		status, reason, errMsg string
 		retry                  bool
 	}
-	var sent, moved []int
+	var sent, moved, tried []int
 	groups := map[group][]string{}
 	var order []group
 	for i, o := range outs {
@@ -412,6 +416,9 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 			continue // still queued, nothing tried
 		case o.retry:
 			g = group{retry: true, errMsg: o.errMsg}
+			if o.linkHash != "" {
+				tried = append(tried, i)
+			}
 		case o.next != "":
 			moved = append(moved, i)
 			continue
@@ -432,7 +439,9 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 			return fmt.Errorf("record sent deliveries: %w", err)
 		}
 		var nFailed int64
-		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
+		// Links of tried rows too: a message whose answer was lost may
+		// have reached the customer with its link.
+		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, append(sent, tried...), tx.Now)); err != nil {
 			return fmt.Errorf("record sent links: %w", err)
 		}
 		for _, g := range order {
