@@ -354,11 +354,26 @@ func TestReliabilityWorkerCrash(t *testing.T) {
 		}
 	}
 	second := e.service(e.db, e.cs, e.ts, e.mail, relLease)
+	// Once the dead worker's leases end, the campaign says so.
+	time.Sleep(relLease)
+	c, err := second.FindCampaignByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := second.Health(context.Background(), c)
+	if err != nil || h.ExpiredBatches == 0 || h.UnknownOutcome != len(lost) || h.Stalled != campaigns.StalledWorkerLost {
+		t.Errorf("health after the crash %+v, %v; want expired batches holding the %d rows left, stalled %s", h, err, len(lost),
+			campaigns.StalledWorkerLost)
+	}
 	e.worker(second, context.Background())
 	e.finish(second, id, 20*time.Second)
 	dups := e.check(id, relConcurrency*relBatch)
 	if dups != expect {
 		t.Errorf("%d duplicates; the crashed worker had sent %d messages it never recorded", dups, expect)
+	}
+	c, _ = second.FindCampaignByID(context.Background(), id)
+	if h, err := second.Health(context.Background(), c); err != nil || h.DuplicatesSuspected < dups || h.ExpiredBatches != 0 || h.Stalled != "" {
+		t.Errorf("health after recovery %+v, %v; want at least the %d duplicates suspected, nothing expired", h, err, dups)
 	}
 	t.Logf("crash left %d rows sending; %d of them sent and unrecorded (%d by the hung batches)", len(lost), expect, crash.hung.Load())
 }
