@@ -1,14 +1,17 @@
 package campaigns_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -147,11 +150,16 @@ func (r *faultRig) worker() *exec.Cmd {
 	r.t.Helper()
 	cmd := exec.Command(r.bin, "worker")
 	cmd.Env = r.env
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = os.Stderr, io.MultiWriter(os.Stderr, &out)
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(func() {
+		if cmd.ProcessState != nil {
+			return // killed by the test
+		}
+		mark := len(out.String())
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
@@ -161,8 +169,53 @@ func (r *faultRig) worker() *exec.Cmd {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		// A clean stop logs no error.
+		if stop := out.String()[mark:]; strings.Contains(stop, "level=ERROR") {
+			r.t.Errorf("the worker's clean stop logged an error:\n%s", stop)
+		}
 	})
 	return cmd
+}
+
+// TestFaultAPIKilledAtStart leaves the campaign as an API process killed
+// right after `start` committed does, at the worst moment: running, no
+// row planned, no plan task (Plan, which plans in the caller, has its
+// context cut as soon as `running` is committed). The workers' Recover notices within its 10 s tick
+// and the campaign is planned and sent.
+func TestFaultAPIKilledAtStart(t *testing.T) {
+	r := newFaultRig(t)
+	r.worker()
+	// Cut the caller off as soon as `running` is committed.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer cancel()
+		for ctx.Err() == nil {
+			var st string
+			if r.db.QueryRowContext(context.Background(), `SELECT status FROM campaigns WHERE id = $1`, r.campaign).Scan(&st) == nil &&
+				st == campaigns.StatusRunning {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	err := r.svc.Plan(ctx, r.campaign, "staff:test")
+	cancel()
+	at := time.Now()
+	c, ferr := r.svc.FindCampaignByID(context.Background(), r.campaign)
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	if c.Status != campaigns.StatusRunning || c.PlannedAt != nil {
+		t.Skipf("planning was not cut short (%v): campaign %s, planned %v", err, c.Status, c.PlannedAt != nil)
+	}
+	t.Logf("cut short with %d of %d planned: %v", c.Planned, faultRecipients, err)
+	r.waitSent(1)
+	fmt.Printf("fault %-22s first message %s after the cut\n", "api killed at start", time.Since(at).Round(100*time.Millisecond))
+	done := r.finish()
+	res := r.report("api killed at start", done.Sub(at))
+	if res.dups != 0 {
+		t.Errorf("%d duplicates after a cut-short start; want 0", res.dups)
+	}
 }
 
 // start starts the campaign.
@@ -224,6 +277,25 @@ func (r *faultRig) perRecipient() map[string]int {
 		}
 	}
 	return per
+}
+
+// syncBuffer is a bytes.Buffer a process's output goroutine and the test
+// may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // faultResult is what a fault test prints.
