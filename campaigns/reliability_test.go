@@ -39,10 +39,12 @@ const (
 	relRecipients  = 2000
 	relBatch       = 50
 	relConcurrency = 4
-	// relLease is the delivery lease of the tests where a worker loses
-	// rows it claimed; the others keep the default (6 min), so no row is
-	// ever claimed twice there.
-	relLease = 2 * time.Second
+	// relLease is the batch lease of the tests where a worker loses rows
+	// it claimed, short so that they are taken over soon; the others keep
+	// the default (30 s). A live worker renews it every third of it: under
+	// -race on a loaded machine a renewal can be late by a second or two,
+	// and an expired live lease is taken over (and its rows sent twice).
+	relLease = 5 * time.Second
 )
 
 type relEnv struct {
