@@ -129,7 +129,7 @@ func New(d Deps) *Server {
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
-	e.Use(s.accessLog)
+	e.Use(accessLog(s.log))
 	e.Use(middleware.Recover())
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
