@@ -21,14 +21,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			route := c.Path()
-			if route == "" {
-				route = "(no route)"
-			}
+			route := serveRoute(c, next)
 			log.Info("http",
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 				"method", c.Request().Method, "route", route,
@@ -49,4 +42,16 @@ func clientPseudonym(key []byte, ip string) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(ip))
 	return hex.EncodeToString(mac.Sum(nil)[:6])
+}
+
+// serveRoute runs next, answering its error, and returns the request's
+// route pattern ("(no route)" when none matched).
+func serveRoute(c echo.Context, next echo.HandlerFunc) string {
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	if c.Path() == "" {
+		return "(no route)"
+	}
+	return c.Path()
 }
