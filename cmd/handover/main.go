@@ -41,7 +41,7 @@ var commands = map[string]command{
 	"user":    {"manage staff: user add --email E --role R", runUser},
 	"token":   {"API tokens: token create --email E", runToken},
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
-	"audit":   {"audit log: audit verify", runAudit},
+	"audit":   {"audit log: audit verify | audit rekey", runAudit},
 	"archive": {"file a transfer's records: archive customers|index --transfer T", runArchive},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
 	"demo":    {"fill an empty embedded installation with made-up customers, a transfer and a draft campaign", runDemo},

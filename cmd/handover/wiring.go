@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -104,6 +105,9 @@ func (m *Main) openStores(ctx context.Context) error {
 		return err
 	}
 	if m.Vault, err = pii.OpenVault(ctx, db, keys); err != nil {
+		return err
+	}
+	if err := audit.UseKey(ctx, db, m.Vault.Index.DeriveKey(audit.KeyPurpose)); err != nil {
 		return err
 	}
 	m.Staff = staff.NewStore(db)
