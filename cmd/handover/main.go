@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -68,6 +69,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "handover: unknown command %q\n\n", name)
 		usage(stderr)
 		return 2
+	}
+	if name != "serve" && name != "api" && name != "worker" {
+		// What a command does is audited as done from the command line,
+		// by this operating-system account.
+		ctx = audit.WithOrigin(ctx, cliOrigin(environ))
 	}
 	m := &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr, Environ: environ}
 	defer m.Close()
