@@ -161,6 +161,15 @@ func TestMonitorExportsTheVerdict(t *testing.T) {
 		if v := gauge(); v != 1 {
 			t.Fatalf("gauge = %v on a whole chain", v)
 		}
+		// Cutting off the tail and pointing the head at the entry before
+		// leaves a whole chain, but shorter than this process saw.
+		var seq2 string
+		db.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = 2`).Scan(&seq2)
+		db.ExecContext(ctx, `DELETE FROM audit_log WHERE seq = 3`)
+		db.ExecContext(ctx, `UPDATE audit_head SET seq = 2, hash = $1 WHERE id = 1`, seq2)
+		if r := m.Check(ctx); !r.OK() || gauge() != 0 || !strings.Contains(logs.String(), "TRUNCATED") {
+			t.Fatalf("truncation: %+v gauge %v\n%s", r, gauge(), logs.String())
+		}
 		db.ExecContext(ctx, `UPDATE audit_log SET object_id = 'other' WHERE seq = 2`)
 		m.Check(ctx)
 		if v := gauge(); v != 0 {

@@ -22,19 +22,22 @@ type Monitor struct {
 	entries  prometheus.Gauge
 	lastRun  prometheus.Gauge
 	failures *prometheus.CounterVec
+	// seen is the longest chain this process verified: a shorter one
+	// later means its tail was cut off, which the chain alone cannot show.
+	seen int64
 }
 
 // NewMonitor returns a Monitor on db.
 func NewMonitor(db *database.DB, log *slog.Logger) *Monitor {
 	return &Monitor{db: db, log: log,
 		ok: prometheus.NewGauge(prometheus.GaugeOpts{Name: "handover_audit_chain_ok",
-			Help: "1 when the last verification found the audit chain whole and keyed, 0 when it was broken, unkeyed or could not run."}),
+			Help: "1 when the last verification found the audit chain whole and keyed, 0 when it was broken, truncated, unkeyed or could not run."}),
 		entries: prometheus.NewGauge(prometheus.GaugeOpts{Name: "handover_audit_chain_entries",
 			Help: "Entries checked by the last audit chain verification."}),
 		lastRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "handover_audit_chain_last_verified_timestamp_seconds",
 			Help: "When the audit chain was last verified (Unix time)."}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "handover_audit_chain_failures_total",
-			Help: "Audit chain verifications that did not pass, by reason: broken, unkeyed, error."}, []string{"reason"}),
+			Help: "Audit chain verifications that did not pass, by reason: broken, truncated, unkeyed, error."}, []string{"reason"}),
 	}
 }
 
@@ -72,10 +75,14 @@ func (m *Monitor) Check(ctx context.Context) Report {
 	case !r.OK():
 		m.fail("broken")
 		m.log.Error("AUDIT CHAIN BROKEN: an entry was edited or deleted", "seq", r.BrokenSeq, "reason", r.Reason, "checked", r.Checked)
+	case r.Seq < m.seen:
+		m.fail("truncated")
+		m.log.Error("AUDIT CHAIN TRUNCATED: it is shorter than when last verified", "seq", r.Seq, "before", m.seen)
 	case !r.Keyed && r.Checked > 0:
 		m.fail("unkeyed")
 		m.log.Warn("audit chain is not keyed yet: anyone able to write to the database could rewrite it; run handover audit rekey", "entries", r.Checked)
 	default:
+		m.seen = r.Seq
 		m.ok.Set(1)
 		m.log.Info("audit chain verified", "entries", r.Checked, "seq", r.Seq, "head", r.Head)
 	}
