@@ -107,6 +107,19 @@ func TestDestroyCommandsNeedTwoPeople(t *testing.T) {
 	if unmarked != 0 {
 		t.Fatalf("%d entries made from the command line without their origin", unmarked)
 	}
+	// Every command run is audited, refused ones too, with its flags'
+	// names but never their values.
+	var commands, refused int
+	db.QueryRow(`SELECT COUNT(*), SUM(CASE WHEN detail LIKE '%"ok":false%' THEN 1 ELSE 0 END) FROM audit_log
+		WHERE action = 'cli.command' AND object_id = 'destroy' AND detail LIKE '%"approve"%'`).Scan(&commands, &refused)
+	if commands != 3 || refused != 2 {
+		t.Fatalf("%d destroy approve commands audited, %d refused; want 3 and 2", commands, refused)
+	}
+	var leaked int
+	db.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'cli.command' AND (detail LIKE '%example.com%' OR detail LIKE '%hov_%')`).Scan(&leaked)
+	if leaked != 0 {
+		t.Fatal("a command's audit entry holds a flag's value")
+	}
 	if code, _, stderr := runCLI(t, env, "", "destroy", "run", "--plan", "P0"); code != 1 || !strings.Contains(stderr, "not found") {
 		t.Errorf("unknown plan: %d %s", code, stderr)
 	}

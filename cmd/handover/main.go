@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	m := &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr, Environ: environ}
 	defer m.Close()
 	err := cmd.run(ctx, m, args)
+	if audit.OriginFrom(ctx) != "" {
+		m.recordCommand(ctx, name, args, err)
+	}
 	switch {
 	case err == nil:
 		return 0

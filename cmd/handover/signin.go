@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 
 	"golang.org/x/term"
@@ -14,31 +13,6 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
 )
-
-// cliOrigin says, for the audit log, that an entry came from a command
-// run on the server and by which operating-system account (and, through
-// sudo, which person).
-func cliOrigin(environ []string) string {
-	origin := "cli os_user=" + osUser(environ)
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "SUDO_USER="); ok && v != "" {
-			origin += " sudo_user=" + v
-		}
-	}
-	return origin
-}
-
-func osUser(environ []string) string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "USER="); ok && v != "" {
-			return v
-		}
-	}
-	return fmt.Sprintf("uid:%d", os.Getuid())
-}
 
 // signIn proves that the person acting from the command line is the staff
 // member with email: their API token in HANDOVER_CLI_TOKEN, or else their
