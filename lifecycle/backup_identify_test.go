@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,6 +27,13 @@ func TestOldBackupCannotIdentifyDestroyedCustomer(t *testing.T) {
 	w := seedWith(t, db, vault)
 	if _, err := db.ExecContext(ctx, `UPDATE customers SET external_ref = 'CRM-' || id, region = 'region-' || id, tags = 'vip,tag-' || id`); err != nil {
 		t.Fatal(err)
+	}
+	// An SMS sent to each of the first two, tied to replies by address.
+	for i, phone := range phones[:2] {
+		if _, err := db.ExecContext(ctx, `INSERT INTO sent_messages (delivery_id, channel, customer_id, to_idx, sender, sent_at) VALUES ($1, 'sms', $2, $3, 'sign', CURRENT_TIMESTAMP)`,
+			fmt.Sprint("d", i), w.ids[phone], vault.Index.Phone("+86"+phone)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	restored, destroyed := destroyKeyBetweenBackups(t, db, live, master, w)
 	// What the backup holds, byte by byte: no blind index, no plain field.
@@ -63,6 +71,17 @@ func TestOldBackupCannotIdentifyDestroyedCustomer(t *testing.T) {
 		if len(list) != 1 || list[0].ExternalRef != "CRM-"+id || list[0].Region != "region-"+id || len(list[0].Tags) != 2 {
 			t.Errorf("customer %s after restore: %+v", id, list)
 		}
+	}
+	var toIdx []string
+	rows, _ := db2.QueryContext(ctx, `SELECT to_idx FROM sent_messages ORDER BY delivery_id`)
+	for rows.Next() {
+		var x string
+		rows.Scan(&x)
+		toIdx = append(toIdx, x)
+	}
+	rows.Close()
+	if len(toIdx) != 2 || toIdx[0] != "" || toIdx[1] != vault.Index.Phone("+86"+phones[1]) {
+		t.Errorf("sent messages' address indexes after restore: %q", toIdx)
 	}
 	// Running it again changes nothing.
 	if r, err := lifecycle.RebuildRestored(ctx, db2, cs, vault2); err != nil || r.Opened != len(phones)-1 {

@@ -90,6 +90,13 @@ func TestServeFirstStartPrintsAdminAndAnswers(t *testing.T) {
 	if !strings.Contains(errOut.String(), "GENERATED A NEW MASTER KEY") {
 		t.Fatal("no loud log line about the generated master key")
 	}
+	// The audit chain is verified at start, and its verdict exported.
+	for !strings.Contains(errOut.String(), "audit chain verified") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up verification of the audit chain:\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut.String())
