@@ -41,7 +41,7 @@ func Verify(ctx context.Context, db *database.DB) (Report, error) {
 	if err != nil {
 		return head.broken(1, err.Error()), nil
 	}
-	return walk(ctx, db, head, key, key)
+	return walk(ctx, db, head, key, nil)
 }
 
 type querier interface {
@@ -74,7 +74,7 @@ func walk(ctx context.Context, q querier, head Report, key, rekey []byte) (Repor
 				return r.broken(e.Seq, "entry content does not match its MAC (edited, or re-hashed without the key)"), nil
 			}
 			prev = e
-			if rekey != nil && !sameKey(key, rekey) {
+			if rekey != nil {
 				if prevNew, err = relink(ctx, q, e, prevNew, rekey); err != nil {
 					return r, err
 				}
@@ -86,13 +86,11 @@ func walk(ctx context.Context, q querier, head Report, key, rekey []byte) (Repor
 		return r.broken(prev.Seq+1, "entries after the last one were deleted, or the head was edited"), nil
 	}
 	r.Seq, r.Head = prev.Seq, prev.Hash
-	if rekey != nil && !sameKey(key, rekey) {
-		r.Head, r.Keyed = prevNew.Hash, true
+	if rekey != nil {
+		r.Seq, r.Head, r.Keyed = prevNew.Seq, prevNew.Hash, true
 	}
 	return r, nil
 }
-
-func sameKey(a, b []byte) bool { return string(a) == string(b) }
 
 // relink rewrites e's links under key, after prev (already relinked).
 func relink(ctx context.Context, q querier, e, prev Entry, key []byte) (Entry, error) {
