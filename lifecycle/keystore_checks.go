@@ -67,7 +67,7 @@ func (d *Destroyer) checkPostgresKeyStore(ctx context.Context, before int64) ([]
 		return nil, fmt.Errorf("destruction verify: %w", err)
 	}
 	return []Check{
-		{What: fmt.Sprintf("customer_keys emptied into a new file by TRUNCATE (file node %d → %d); PostgreSQL dropped the old file", before, after), OK: after != before},
+		{What: fmt.Sprintf("customer_keys put in a new file (file node %d → %d); PostgreSQL dropped the old one, with every dead row in it", before, after), OK: after != before},
 		{What: fmt.Sprintf("customer_keys heap and TOAST now: %d bytes (no row, dead or alive, keeps a key)", size), OK: size == 0},
 	}, nil
 }

@@ -230,7 +230,8 @@ func (d *Destroyer) keyStoreFileNode(ctx context.Context) (int64, error) {
 
 // verify checks the result: no customer and no key left, each sampled
 // customer's row and key gone, what the key store's engine keeps of
-// deleted rows (keyStoreChecks), and the audit chain whole.
+// deleted rows (checkSQLiteKeyStore, checkPostgresKeyStore), and the
+// audit chain whole.
 func (d *Destroyer) verify(ctx context.Context, p *Plan, sample []*sampled, fileNode int64) (*Report, error) {
 	r := &Report{Plan: *p, Engine: string(d.db.Dialect), Method: destructionMethod[d.db.Dialect], NotCovered: notCovered[d.db.Dialect], Sample: sample}
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&r.CustomersLeft); err != nil {
