@@ -36,6 +36,9 @@ type Message struct {
 	Params       map[string]string
 	OutID        string // SendSms only
 	BizID        string
+	// Text is what the phone shows: 【sign】 and the approved text with the
+	// params filled in ("" when no template is filed with the fake).
+	Text string
 }
 
 // Call is one request the fake answered, accepted or not.
@@ -69,6 +72,9 @@ type Server struct {
 	next     []Fault // consumed one per call
 	byPhone  map[string]Fault
 	reports  map[string]report // phone → what QuerySendDetails says
+	// templates filed on the account, by code, in filing order.
+	templates     map[string]Template
+	templateOrder []string
 }
 
 // report is a SendStatus (1 waiting, 2 failed, 3 delivered) and ErrCode.
