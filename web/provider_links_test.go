@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -227,4 +228,87 @@ func TestWeChatCampaignCarriesEachCustomersLink(t *testing.T) {
 			p.openLink(token, m.ToUser)
 		}
 	})
+}
+
+// TestIncidentNoticeOpensTheIncidentPage drafts the notice of an incident
+// by SMS on the shipped default: refused while the template has no code,
+// then drafted with a warning for the customer SMS cannot reach; each
+// message's link opens the incident page (Art. 57), not the transfer notice.
+func TestIncidentNoticeOpensTheIncidentPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		p := newProviderApp(t, db)
+		ctx := context.Background()
+		admin := p.tokenFor(staff.Admin)
+		p.importAndWait(admin, []byte("姓名,邮箱\n赵六,zhao@example.com\n"))
+		ids, err := p.db.QueryIDs(ctx, `SELECT id FROM customers ORDER BY id`)
+		if err != nil || len(ids) != 4 {
+			t.Fatalf("customers: %v, %v", ids, err)
+		}
+		var in struct{ ID string }
+		body := fmt.Sprintf(`{"title":"备份硬盘遗失","data_categories":["name","phone"],"cause":"一块含客户名单的备份硬盘在搬迁中遗失。",
+			"measures":"已报警并更换相关系统密码。","contact":"数据保护负责人 021-12345678","occurred_at":"2026-11-01T08:00:00Z",
+			"discovered_at":"2026-11-02T08:00:00Z","customer_ids":["%s","%s","%s"]}`, ids[0], ids[1], ids[3])
+		if code := p.postJSON("/api/v1/incidents", admin, body, &in); code != http.StatusCreated {
+			t.Fatalf("record incident: %d", code)
+		}
+		tmpl := p.defaultTemplate(templates.IncidentNotice, channels.SMS)
+		notice := "/api/v1/incidents/" + in.ID + "/notice"
+		req := fmt.Sprintf(`{"transfer_id":%q,"channels":["sms"]}`, p.transfer)
+		var e apiError
+		if code := p.postJSON(notice, admin, req, &e); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, tmpl.Name) {
+			t.Fatalf("notice on a template without code: %d %q", code, e.Error.Message)
+		}
+		p.sms.AddTemplate(smsfake.Template{Code: "SMS_901", Type: 1, Content: tmpl.Body})
+		p.setProviderID(tmpl, "SMS_901")
+		var cp struct {
+			ID       string
+			Warnings []string
+		}
+		if code := p.postJSON(notice, admin, req, &cp); code != http.StatusCreated || len(cp.Warnings) != 2 ||
+			!strings.HasPrefix(cp.Warnings[0], "sms: 1 of 3") || !strings.Contains(cp.Warnings[1], "reaches 1 of 3") {
+			t.Fatalf("notice: %d %+v", code, cp)
+		}
+		var c campaignResp
+		if code := p.postJSON("/api/v1/campaigns/"+cp.ID+"/start", p.marketer, "", &c); code != http.StatusOK {
+			t.Fatalf("start: %d", code)
+		}
+		for deadline := time.Now().Add(20 * time.Second); c.Status != "completed"; time.Sleep(20 * time.Millisecond) {
+			p.getJSON("/api/v1/campaigns/"+c.ID, p.marketer, &c)
+			if time.Now().After(deadline) {
+				t.Fatalf("notice not completed: %+v", c)
+			}
+		}
+		msgs := p.sms.Messages()
+		if len(msgs) != 2 {
+			t.Fatalf("%d messages; want the 2 affected customers with a phone", len(msgs))
+		}
+		for _, m := range msgs {
+			if !strings.Contains(m.Text, portalURL+"/l/"+m.Params["code"]) || strings.Contains(m.Text, "退订") {
+				t.Fatalf("message %+v", m)
+			}
+			resp, err := http.Get(p.url + "/l/" + m.Params["code"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, resp)
+			for _, want := range []string{"个人信息安全事件告知", "备份硬盘遗失", "已报警并更换相关系统密码", "数据保护负责人 021-12345678", "姓名、手机号码"} {
+				if !strings.Contains(page, want) {
+					t.Fatalf("incident page lacks %q:\n%s", want, page)
+				}
+			}
+			if resp.StatusCode != http.StatusOK || strings.Contains(page, "江南商贸") {
+				t.Fatalf("incident page: %d, shows the transfer's buyer", resp.StatusCode)
+			}
+		}
+	})
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
