@@ -61,7 +61,7 @@ func newProviderApp(t *testing.T, db *database.DB) *providerApp {
 		d.Templates.SetPortalURL(d.Config.PublicURL)
 		p.campaigns = campaigns.New(campaigns.Config{DB: d.DB, Queue: q, Customers: d.Customers, Templates: d.Templates,
 			Channels: chans, PublicURL: d.Config.PublicURL, BatchSize: 2})
-		d.Campaigns = p.campaigns
+		d.Campaigns, d.SMS, d.WeChat = p.campaigns, sc, wc
 	}, "HANDOVER_PUBLIC_URL="+portalURL)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "list.csv")
@@ -183,6 +183,15 @@ func TestSMSCampaignCarriesEachCustomersLink(t *testing.T) {
 			t.Fatalf("campaign on a template without code: %d %q", code, e.Error.Message)
 		}
 		p.sms.AddTemplate(smsfake.Template{Code: "SMS_900", Name: "转让告知", Type: 1, Content: tmpl.Body})
+		// Staff see the account's approved templates to pick the code.
+		var approved struct{ Data []sms.ApprovedTemplate }
+		if code := p.getJSON("/api/v1/sms/templates", p.marketer, &approved); code != http.StatusOK || len(approved.Data) != 1 ||
+			approved.Data[0].Code != "SMS_900" || approved.Data[0].Text != tmpl.Body || approved.Data[0].Type != "notice" || !approved.Data[0].Approved {
+			t.Fatalf("approved templates: %d %+v", code, approved)
+		}
+		if code := p.getJSON("/api/v1/sms/templates", p.tokenFor(staff.Agent), nil); code != http.StatusForbidden {
+			t.Fatalf("agent listing Aliyun templates: %d; want 403", code)
+		}
 		p.setProviderID(tmpl, "SMS_900")
 		p.runCampaign(templates.TransferNotice, channels.SMS, tmpl.ID)
 

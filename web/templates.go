@@ -9,6 +9,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 )
@@ -21,6 +22,22 @@ func (s *Server) registerTemplateRoutes(g *echo.Group) {
 	g.DELETE("/templates/:id", s.handleTemplateDelete, s.can(staff.WriteTemplates))
 	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, s.can(staff.ReadTemplates))
 	g.POST("/templates/:id/preview", s.handleTemplatePreview, s.can(staff.ReadTemplates))
+	g.GET("/sms/templates", s.handleSMSTemplates, s.can(staff.WriteTemplates))
+}
+
+// handleSMSTemplates lists the Aliyun account's SMS templates with their
+// approved texts (QuerySmsTemplateList), so staff pick a code and copy the
+// text exactly as approved.
+func (s *Server) handleSMSTemplates(c echo.Context) error {
+	if s.sms == nil {
+		return handover.Errorf(handover.ENOTFOUND, "Aliyun SMS is not configured.")
+	}
+	list, err := s.sms.ApprovedTemplates(c.Request().Context())
+	if err != nil {
+		s.log.Warn("list Aliyun SMS templates", "err", err)
+		return handover.Errorf(handover.EUNAVAILABLE, "Aliyun did not list the templates; try again later.")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": append([]sms.ApprovedTemplate{}, list...)})
 }
 
 type smsJSON struct {
