@@ -1,9 +1,15 @@
 // Package templates holds the messages Handover sends: versioned templates
 // per kind, channel and locale, checked at save time against PIPL's rules
 // (a transfer notice names the buyer and how to reach them, a consent
-// request names the purposes, an SMS carries its sign name and an opt-out
-// hint), rendered against a fixed data model, and counted in SMS segments
-// as Chinese carriers bill them.
+// request names the purposes), rendered against a fixed data model, and
+// counted in SMS segments as Chinese carriers bill them.
+//
+// Providers send only what they approved. An SMS template is the text
+// approved by Aliyun, exactly as filed, with ${name} variables filled from
+// params: it is checked against Aliyun's rules for its type (notice,
+// promotional, code) and everything (checks, preview, segments) runs on it
+// with the params filled in. A WeChat template message is its fields, with
+// the personal link as the message's url.
 package templates
 
 import (
