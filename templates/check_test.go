@@ -185,7 +185,7 @@ func TestSMSRendersTheApprovedText(t *testing.T) {
 	if r.Text != want || r.Provider.Params["code"] != "Tok3n" || r.Provider.TemplateCode != "SMS_1" {
 		t.Fatalf("rendered %q params %v; want %q", r.Text, r.Provider.Params, want)
 	}
-	tmpl := &templates.Template{Name: "n", Channel: channels.SMS, Content: v.Content}
+	tmpl := &templates.Template{Name: "n", Kind: v.Kind, Channel: channels.SMS, Locale: v.Locale, Content: v.Content}
 	if p := tmpl.Unsendable("https://h.example.cn"); p != "" {
 		t.Fatalf("sendable template refused: %s", p)
 	}
@@ -196,7 +196,7 @@ func TestSMSRendersTheApprovedText(t *testing.T) {
 	if p := tmpl.Unsendable("https://h.example.cn"); !strings.Contains(p, "has no Aliyun template code") {
 		t.Fatalf("no code: %q", p)
 	}
-	wx := &templates.Template{Name: "w", Channel: channels.WeChat}
+	wx := &templates.Template{Name: "w", Kind: templates.Generic, Channel: channels.WeChat, Locale: "en", Content: templates.Content{Body: "hi"}}
 	if p := wx.Unsendable(""); !strings.Contains(p, "has no WeChat template id") {
 		t.Fatalf("no template id: %q", p)
 	}
@@ -264,5 +264,15 @@ func TestDefaultsPassTheirOwnChecks(t *testing.T) {
 				t.Errorf("%s: no description", d.DefaultKey)
 			}
 		}
+	}
+}
+
+// TestUnsendableOldSMS: an SMS template stored in our own template syntax
+// (before SMS templates held the approved text) cannot be sent.
+func TestUnsendableOldSMS(t *testing.T) {
+	old := &templates.Template{Name: "旧", Kind: templates.Generic, Channel: channels.SMS, Locale: "zh-CN",
+		Content: templates.Content{Body: "{{.Customer.Name}}您好 {{.Link}} 回T退订", SMS: templates.SMSMapping{TemplateCode: "SMS_1"}}}
+	if p := old.Unsendable(""); !strings.Contains(p, "approved text exactly as filed") {
+		t.Fatalf("old SMS template: %q", p)
 	}
 }
