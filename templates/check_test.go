@@ -73,11 +73,7 @@ func TestValidatePIPL(t *testing.T) {
 		return &templates.Version{Kind: kind, Channel: channels.Email, Locale: "en",
 			Content: templates.Content{Subject: "Notice", Body: body, HTMLBody: html}}
 	}
-	tests := []struct {
-		name string
-		v    *templates.Version
-		want string // "" for valid; else a part of the error message
-	}{
+	tests := []validateCase{
 		{"transfer notice complete", devbox(templates.TransferNotice, notice), ""},
 		{"notice without buyer", devbox(templates.TransferNotice, "业务已转让，电话{{.Transfer.BuyerContact}}，{{.Link}}"), "must name the new owner"},
 		{"notice without contact", devbox(templates.TransferNotice, "已转让给{{.Transfer.BuyerName}}，{{.Link}}"), "how to reach the new owner"},
@@ -98,31 +94,14 @@ func TestValidatePIPL(t *testing.T) {
 		{"range refused", devbox(templates.Generic, "{{range 10}}x{{end}}"), "{{range}} is not supported"},
 		{"define refused", devbox(templates.Generic, `{{define "x"}}y{{end}}`), "not supported"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := templates.Validate(tt.v)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if handover.ErrorCode(err) != handover.EINVALID || !strings.Contains(handover.ErrorMessage(err), tt.want) {
-				t.Fatalf("Validate = %v; want EINVALID containing %q", err, tt.want)
-			}
-		})
-	}
+	runValidateCases(t, tests)
 }
 
 // TestValidateAliyunRules checks an SMS as Aliyun reviews it: the approved
 // text with its type's rules, its variables and its link.
 func TestValidateAliyunRules(t *testing.T) {
 	gen := map[string]string{"name": "{{.Customer.Name}}", "code": "{{.LinkToken}}"}
-	tests := []struct {
-		name string
-		v    *templates.Version
-		want string
-	}{
+	tests := []validateCase{
 		{"notice as filed", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, noticeParams), ""},
 		{"notice refuses opt-out wording", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice+" 回T退订", noticeParams), "refuses opt-out wording"},
 		{"incident notice refuses opt-out wording", sms(templates.IncidentNotice, templates.SMSNotice, "${name}：安全事件详情https://h.example.cn/l/${code} 拒收请回复R", gen), "refuses opt-out wording"},
@@ -154,6 +133,19 @@ func TestValidateAliyunRules(t *testing.T) {
 		{"token without a fixed domain", sms(templates.Generic, templates.SMSNotice, "${name}：详情 ${code}", gen), "must follow the link's fixed"},
 		{"short link joined to a variable", sms(templates.Generic, templates.SMSNotice, "${name}：https://t.cn/${code}", gen), "short-link domain"},
 	}
+	runValidateCases(t, tests)
+}
+
+// validateCase is a version and what Validate says of it: "" for valid,
+// else a part of the error message.
+type validateCase struct {
+	name string
+	v    *templates.Version
+	want string
+}
+
+func runValidateCases(t *testing.T, tests []validateCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := templates.Validate(tt.v)

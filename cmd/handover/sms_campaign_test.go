@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,41 +31,7 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut, env) }()
-	defer func() { cancel(); <-done }()
-
-	var token string
-	deadline := time.Now().Add(30 * time.Second)
-	for token == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no token printed; stderr:\n%s", errOut.String())
-		}
-		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindStringSubmatch(out.String()); m != nil {
-			token = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	call := func(method, path, body string, v any) int {
-		t.Helper()
-		for {
-			req, _ := http.NewRequest(method, "http://"+addr+"/api/v1"+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err == nil {
-				defer resp.Body.Close()
-				json.NewDecoder(resp.Body).Decode(v)
-				return resp.StatusCode
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server never answered: %v", err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	call, _ := serveAPI(t, env, addr)
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
@@ -103,9 +67,9 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	if code := call("POST", "/campaigns/"+c.ID+"/start", "", &c); code != http.StatusOK {
 		t.Fatalf("start: %d", code)
 	}
-	for ; c.Status != "completed"; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); c.Status != "completed"; time.Sleep(50 * time.Millisecond) {
 		call("GET", "/campaigns/"+c.ID, "", &c)
-		if time.Now().After(deadline.Add(30 * time.Second)) {
+		if time.Now().After(deadline) {
 			t.Fatalf("campaign %s, deliveries %v", c.Status, c.Counts)
 		}
 	}
