@@ -223,6 +223,12 @@ func TestWeChatCampaignCarriesEachCustomersLink(t *testing.T) {
 			t.Fatalf("campaign on a template without id: %d %q", code, e.Error.Message)
 		}
 		p.setProviderID(tmpl, "TPL-transfer-1")
+		// Preview shows the fields as WeChat lays them out, the link last.
+		var pv struct{ Card string }
+		if code := p.postJSON("/api/v1/templates/"+tmpl.ID+"/preview", p.marketer, `{"transfer_id":"`+p.transfer+`"}`, &pv); code != http.StatusOK ||
+			!strings.Contains(pv.Card, "keyword1: 江南商贸\n") || !strings.HasSuffix(pv.Card, "详情 › "+templates.SampleLink) {
+			t.Fatalf("preview card: %d %q", code, pv.Card)
+		}
 		p.runCampaign(templates.TransferNotice, channels.WeChat, tmpl.ID)
 
 		sent := p.wechat.Sent()
