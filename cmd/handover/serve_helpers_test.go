@@ -4,16 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
-// serveAPI runs serve with env (listening on addr) until the test ends and
-// returns a caller of its JSON API, authenticated with the first admin's
-// token that serve prints, and serve's log.
-func serveAPI(t *testing.T, env []string, addr string) (call func(method, path, body string, v any) int, log *syncBuffer) {
+// serveAPI runs serve with env (data in dir, listening on addr) until the
+// test ends and returns a caller of its JSON API, authenticated with the
+// first admin's token that serve writes to its file, and serve's log.
+func serveAPI(t *testing.T, env []string, dir, addr string) (call func(method, path, body string, v any) int, log *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errOut syncBuffer
@@ -21,17 +20,8 @@ func serveAPI(t *testing.T, env []string, addr string) (call func(method, path, 
 	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut, env) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	var token string
 	deadline := time.Now().Add(30 * time.Second)
-	for token == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no token printed; stderr:\n%s", errOut.String())
-		}
-		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindStringSubmatch(out.String()); m != nil {
-			token = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	token := firstAdminToken(t, dir, deadline, &errOut)
 	return func(method, path, body string, v any) int {
 		t.Helper()
 		for {
