@@ -261,6 +261,9 @@ func (s *Service) validate(ctx context.Context, c *Campaign, full bool) error {
 			return handover.Errorf(handover.EINVALID, "templates names channel %s, which is not in channels", ch)
 		}
 	}
+	if err := s.checkSendable(ctx, c); err != nil {
+		return err
+	}
 	if c.SendAt != nil {
 		t := c.SendAt.UTC().Truncate(time.Microsecond)
 		c.SendAt = &t

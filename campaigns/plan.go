@@ -105,12 +105,18 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 // each chunk's batches as it commits. A campaign
 // starts once: a second Start is an ECONFLICT error.
 func (s *Service) Start(ctx context.Context, id, actor string) error {
+	if err := s.checkSendableByID(ctx, id); err != nil {
+		return err
+	}
 	return s.start(ctx, id, actor, false)
 }
 
 // Plan starts the campaign like Start but plans the whole audience in the
 // caller, enqueuing each chunk's batches as it commits.
 func (s *Service) Plan(ctx context.Context, id, actor string) error {
+	if err := s.checkSendableByID(ctx, id); err != nil {
+		return err
+	}
 	if err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		return s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled)
 	}); err != nil {

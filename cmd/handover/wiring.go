@@ -114,6 +114,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Templates = templates.NewStore(db, m.Customers)
+	m.Templates.SetPortalURL(m.Config.PublicURL)
 	m.Links = links.NewStore(db, m.Vault, m.Customers, m.Config.LinkTTL)
 	return nil
 }

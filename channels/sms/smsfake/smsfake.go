@@ -37,6 +37,9 @@ type Message struct {
 	OutID        string // SendSms only
 	BizID        string
 	SentAt       time.Time
+	// Text is what the phone shows: 【sign】 and the approved text with the
+	// params filled in ("" when no template is filed with the fake).
+	Text string
 }
 
 // Call is one request the fake answered, accepted or not.
@@ -71,6 +74,9 @@ type Server struct {
 	byPhone  map[string]Fault
 	reports  map[string]report // phone → what QuerySendDetails says
 	lose     map[string]bool   // phones whose next send's answer is lost
+	// templates filed on the account, by code, in filing order.
+	templates     map[string]Template
+	templateOrder []string
 }
 
 // report is a SendStatus (1 waiting, 2 failed, 3 delivered) and ErrCode.
