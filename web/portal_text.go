@@ -144,7 +144,7 @@ func portalTable() map[string]map[string]string {
 		"optout_end":                       {"。", ". "},
 		"optout_none":                      {"您将接收全部消息。", "You get every kind of message. "},
 		"optout_now":                       {"已退订：", "Stopped: "},
-		"optout_all":                       {"退订全部可退订的消息", "Stop everything that can be stopped"},
+		"optout_all":                       {"全部退订", "Unsubscribe from all"},
 		"optout_submit":                    {"保存", "Save"},
 		"back_notice":                      {"返回告知书", "Back to the notice"},
 		"gone_title":                       {"链接无法打开", "This link cannot be opened"},
