@@ -29,8 +29,8 @@ const (
 var OptOutKinds = []string{OptOutPromotional, OptOutSurvey, OptOutService}
 
 // OptOutChannels lists the channels a customer can opt out of, in display
-// order.
-var OptOutChannels = []channels.Name{channels.SMS, channels.WeChat, channels.Email}
+// order; the portal offers the devbox only where it runs (embedded mode).
+var OptOutChannels = []channels.Name{channels.SMS, channels.WeChat, channels.Email, channels.Devbox}
 
 // ReplyOptOutKinds is what a "退订"/"TD" reply or an email's one-click
 // unsubscribe stops on its channel: promotional messages and surveys, what

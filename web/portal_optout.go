@@ -37,7 +37,7 @@ func (s *Server) handlePortalOptOut(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, ch := range customers.OptOutChannels {
+	for _, ch := range s.optOutChannels() {
 		row := optOutChannel{Label: v.T["ch_"+string(ch)]}
 		for _, k := range customers.OptOutKinds {
 			o := customers.OptOut{Channel: ch, Kind: k}
@@ -60,14 +60,14 @@ func (s *Server) handlePortalOptOutSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, ok := parseOptOuts(form["o"])
+	list, ok := parseOptOuts(form["o"], s.optOutChannels())
 	if !ok {
 		v.Result = resultView{Warn: true, Title: v.T["problem_title"], Detail: v.T["optout_intro"], Action: v.T["nav_optout"], Href: v.Base + "/optout"}
 		return s.renderPortal(c, http.StatusBadRequest, "result", v)
 	}
 	if form.Get("all") != "" {
 		list = nil
-		for _, ch := range customers.OptOutChannels {
+		for _, ch := range s.optOutChannels() {
 			list = append(list, customers.OptOutsOf(ch, customers.OptOutKinds)...)
 		}
 	}
@@ -83,16 +83,25 @@ func (s *Server) handlePortalOptOutSubmit(c echo.Context) error {
 	return s.renderPortal(c, http.StatusOK, "result", v)
 }
 
+// optOutChannels are the channels the opt-out page offers: the devbox
+// only where it runs.
+func (s *Server) optOutChannels() []channels.Name {
+	if s.devbox != nil {
+		return customers.OptOutChannels
+	}
+	return slices.DeleteFunc(slices.Clone(customers.OptOutChannels), func(ch channels.Name) bool { return ch == channels.Devbox })
+}
+
 // optOutValue is a box's form value, "sms:promotional".
 func optOutValue(o customers.OptOut) string { return string(o.Channel) + ":" + o.Kind }
 
-// parseOptOuts reads the ticked boxes; an unknown box fails.
-func parseOptOuts(values []string) ([]customers.OptOut, bool) {
+// parseOptOuts reads the ticked boxes; a box not on offer fails.
+func parseOptOuts(values []string, offered []channels.Name) ([]customers.OptOut, bool) {
 	var out []customers.OptOut
 	for _, val := range values {
 		ch, kind, _ := strings.Cut(val, ":")
 		o := customers.OptOut{Channel: channels.Name(ch), Kind: kind}
-		if !slices.Contains(customers.OptOutChannels, o.Channel) || !slices.Contains(customers.OptOutKinds, kind) {
+		if !slices.Contains(offered, o.Channel) || !slices.Contains(customers.OptOutKinds, kind) {
 			return nil, false
 		}
 		if !slices.Contains(out, o) {

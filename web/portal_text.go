@@ -135,7 +135,7 @@ func portalTable() map[string]map[string]string {
 		"optout_required":                  {"法律规定必须告知的通知（个人信息转移，《个人信息保护法》第二十二条；安全事件，第五十七条）无法退订，仍会发送给您。", "Notices the law requires (a transfer of your data, PIPL Art. 22; a security incident, Art. 57) cannot be stopped and still reach you."},
 		"ch_sms":                           {"短信", "SMS"},
 		"ch_email":                         {"电子邮件", "Email"},
-		"ch_devbox":                        {"测试通道", "test channel"},
+		"ch_devbox":                        {"测试通道", "Test channel"},
 		"ch_wechat":                        {"微信", "WeChat"},
 		"optout_saved":                     {"已保存您的选择", "Your choices are saved"},
 		"optout_change":                    {"修改选择", "Change your choices"},
