@@ -23,11 +23,10 @@ import (
 // campaigns service). Classification rules run first: an opt-out keyword
 // opts the customer out of promotional messages and surveys on that
 // channel and closes a ticket silently (confirming where the channel
-// allows); "同意"/"不同意" answering a
-// consent request records consent. Otherwise the message joins the
-// customer's open ticket on its topic, reopens one resolved within the
-// reopen window, or opens a new one; an unknown sender gets an unmatched
-// ticket. A retried event adds nothing.
+// allows); "同意"/"不同意" answering a consent request records consent.
+// Otherwise the message joins the customer's open ticket on its topic,
+// reopens one resolved within the reopen window, or opens a new one; an
+// unknown sender gets an unmatched ticket. A retried event adds nothing.
 func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEvent) error {
 	_, err := s.handle(ctx, ev)
 	return err
