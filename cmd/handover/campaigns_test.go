@@ -23,7 +23,7 @@ func TestServeCampaignReceipts(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	srv := serve(t, addr, env)
+	srv := serve(t, dir, addr, env)
 	call := srv.call
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",

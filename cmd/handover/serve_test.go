@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,25 +17,16 @@ type served struct {
 	errOut *syncBuffer
 }
 
-// serve runs `handover serve` with env until the test ends and waits for
-// the API token it prints on first start.
-func serve(t *testing.T, addr string, env []string) *served {
+// serve runs `handover serve` with env (data directory dir) until the
+// test ends and waits for the API token it writes on first start.
+func serve(t *testing.T, dir, addr string, env []string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errOut syncBuffer
 	done := make(chan int)
 	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut, env) }()
 	t.Cleanup(func() { cancel(); <-done })
-	s := &served{t: t, addr: addr, errOut: &errOut}
-	for deadline := time.Now().Add(20 * time.Second); s.token == ""; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no token printed; stderr:\n%s", errOut.String())
-		}
-		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindStringSubmatch(out.String()); m != nil {
-			s.token = m[1]
-		}
-	}
-	return s
+	return &served{t: t, addr: addr, errOut: &errOut, token: firstAdminToken(t, dir, time.Now().Add(20*time.Second), &errOut)}
 }
 
 // call sends a JSON API request, waiting for the server to answer, and
