@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 )
@@ -267,5 +268,36 @@ func TestGateCoversEveryPersonalDataRoute(t *testing.T) {
 		if status != http.StatusForbidden || !strings.Contains(body, "agreement") {
 			t.Errorf("%s %s by a member who has not accepted the agreement: %d, want 403 %s", r.Method, r.Path, status, body)
 		}
+	}
+}
+
+// TestTrainingAttemptsAnswer429: the fourth attempt in an hour is refused
+// with the time to retry, and an attempt never says which answers were
+// wrong.
+func TestTrainingAttemptsAnswer429(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Open(t))
+	mod := &governance.Module{Role: staff.Agent, Title: "基础", Body: "只在需要时查看。",
+		Questions: []governance.Question{{Q: "何时？", Options: []string{"随时", "需要时"}, Answer: 1}}, PassScore: 100}
+	if err := a.governance.CreateModule(context.Background(), mod, "staff:admin"); err != nil {
+		t.Fatal(err)
+	}
+	agent := a.tokenFor(staff.Agent)
+	for i := range governance.MaxAttempts {
+		var res map[string]any
+		if code := a.postJSON("/api/v1/training/modules/"+mod.ID+"/attempts", agent, `{"answers":[0]}`, &res); code != http.StatusOK {
+			t.Fatalf("attempt %d: %d", i+1, code)
+		}
+		for k := range res {
+			if k != "score" && k != "passed" && k != "taken_at" {
+				t.Fatalf("attempt answers %q: %v", k, res)
+			}
+		}
+	}
+	var out struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if code := a.postJSON("/api/v1/training/modules/"+mod.ID+"/attempts", agent, `{"answers":[1]}`, &out); code != http.StatusTooManyRequests ||
+		!strings.Contains(out.Error.Message, "retry after") {
+		t.Fatalf("fourth attempt: %d %q", code, out.Error.Message)
 	}
 }
