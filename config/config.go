@@ -54,6 +54,12 @@ type Config struct {
 	CompanyName    string `env:"COMPANY_NAME"`
 	CompanyContact string `env:"COMPANY_CONTACT"`
 
+	// Import limits: rows per file (blank ones included), what an XLSX
+	// may expand to, and how many first rows, all rejected, stop an import.
+	ImportMaxRows       int64 `env:"IMPORT_MAX_ROWS" envDefault:"2000000"`
+	ImportMaxUnzippedMB int64 `env:"IMPORT_MAX_UNZIPPED_MB" envDefault:"1024"`
+	ImportRejectStop    int   `env:"IMPORT_REJECT_STOP" envDefault:"1000"`
+
 	// Governance: how long an agreement acceptance lasts, how often access
 	// is reviewed.
 	AgreementPeriod   time.Duration `env:"AGREEMENT_PERIOD" envDefault:"8760h"`
@@ -271,6 +277,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxUploadMB < 1 {
 		return fmt.Errorf("configuration: HANDOVER_MAX_UPLOAD_MB must be at least 1")
+	}
+	if c.ImportMaxRows < 1 || c.ImportMaxUnzippedMB < 1 || c.ImportRejectStop < 1 {
+		return fmt.Errorf("configuration: HANDOVER_IMPORT_MAX_ROWS, HANDOVER_IMPORT_MAX_UNZIPPED_MB and HANDOVER_IMPORT_REJECT_STOP must be at least 1")
 	}
 	if c.LinkTTL < time.Hour || c.LinkTTL > 366*24*time.Hour {
 		return fmt.Errorf("configuration: HANDOVER_LINK_TTL must be between 1h and 8784h (366 days)")

@@ -83,6 +83,14 @@ type Importer struct {
 	// MaxBytes bounds an upload given to Start; beyond it Start fails with
 	// ETOOLARGE. NewImporter sets 512 MiB.
 	MaxBytes int64
+	// MaxRows bounds a file's rows, blank ones included
+	// (HANDOVER_IMPORT_MAX_ROWS); MaxUnzippedBytes what an XLSX workbook
+	// expands to (HANDOVER_IMPORT_MAX_UNZIPPED_MB); RejectStop how many
+	// first rows, all rejected, stop an import
+	// (HANDOVER_IMPORT_REJECT_STOP). Zero means the default.
+	MaxRows          int64
+	MaxUnzippedBytes int64
+	RejectStop       int
 	// BatchSize is how many rows each transaction writes. NewImporter sets
 	// 20,000 on SQLite, where every commit rewrites the index pages it
 	// touched and the blind indexes touch pages at random, and 5,000 on
@@ -102,10 +110,38 @@ func NewImporter(store *Store, spoolDir string, log *slog.Logger) *Importer {
 	return &Importer{store: store, spoolDir: spoolDir, log: log, MaxBytes: 512 << 20, BatchSize: batch}
 }
 
+// ImportOptions say how to read a file; nil means the defaults.
+type ImportOptions struct {
+	// Mapping overrides the built-in header recognition.
+	Mapping Mapping
+	// Encoding is a CSV file's text encoding: EncodingAuto ("") decides
+	// from the file, EncodingUTF8 or EncodingGB18030 say it. Either way a
+	// row that is not valid text in it is rejected.
+	Encoding string
+}
+
+// normalize validates the options, filling in the defaults.
+func (o *ImportOptions) normalize() (*ImportOptions, error) {
+	out := &ImportOptions{}
+	if o != nil {
+		*out = *o
+	}
+	if err := out.Mapping.validate(); err != nil {
+		return nil, err
+	}
+	enc, err := ParseEncoding(out.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	out.Encoding = enc
+	return out, nil
+}
+
 // Start spools r to a private file, records a pending import and runs it in
 // the background, returning at once. Wait waits for it.
-func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, m Mapping, actor string) (*Import, error) {
-	if err := m.validate(); err != nil {
+func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, opts *ImportOptions, actor string) (*Import, error) {
+	opts, err := opts.normalize()
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(im.spoolDir, 0o700); err != nil {
@@ -131,7 +167,7 @@ func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, m M
 		os.Remove(path)
 		return nil, handover.Errorf(handover.EINVALID, "the file is empty")
 	}
-	imp, err := im.store.createImport(ctx, fileName, m, actor)
+	imp, err := im.store.createImport(ctx, fileName, opts.Mapping, actor)
 	if err != nil {
 		os.Remove(path)
 		return nil, err
@@ -143,7 +179,7 @@ func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, m M
 	go func() {
 		defer im.wg.Done()
 		defer os.Remove(path)
-		if _, err := im.run(ctx, imp, path, m, nil); err != nil && handover.ErrorCode(err) == handover.EINTERNAL {
+		if _, err := im.run(ctx, imp, path, opts, nil); err != nil && handover.ErrorCode(err) == handover.EINTERNAL {
 			im.log.Error("import failed", "import", imp.ID, "err", err)
 		}
 	}()
@@ -162,18 +198,19 @@ func safeExt(name string) string {
 // Run imports the file at path synchronously, calling progress (if not nil)
 // after each batch. When the file itself cannot be imported, Run returns
 // the failed import together with an EINVALID error carrying its Failure.
-func (im *Importer) Run(ctx context.Context, path string, m Mapping, actor string, progress func(done, total int64)) (*Import, error) {
-	if err := m.validate(); err != nil {
+func (im *Importer) Run(ctx context.Context, path string, opts *ImportOptions, actor string, progress func(done, total int64)) (*Import, error) {
+	opts, err := opts.normalize()
+	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, handover.Errorf(handover.EINVALID, "cannot open %s", filepath.Base(path))
 	}
-	imp, err := im.store.createImport(ctx, filepath.Base(path), m, actor)
+	imp, err := im.store.createImport(ctx, filepath.Base(path), opts.Mapping, actor)
 	if err != nil {
 		return nil, err
 	}
-	return im.run(ctx, imp, path, m, progress)
+	return im.run(ctx, imp, path, opts, progress)
 }
 
 // Wait blocks until every background import has finished.
@@ -181,7 +218,7 @@ func (im *Importer) Wait() { im.wg.Wait() }
 
 // run is one import from start to finish; it always leaves the import
 // completed or failed.
-func (im *Importer) run(ctx context.Context, imp *Import, path string, m Mapping, progress func(done, total int64)) (*Import, error) {
+func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *ImportOptions, progress func(done, total int64)) (*Import, error) {
 	s := im.store
 	log := im.log.With("import", imp.ID)
 	if err := s.setImportRunning(ctx, imp); err != nil {
@@ -190,13 +227,14 @@ func (im *Importer) run(ctx context.Context, imp *Import, path string, m Mapping
 	stop := s.heartbeat(imp.ID, log)
 	defer stop()
 	started := time.Now()
-	scan, err := scanFile(path, imp.FileName, m)
+	lim := im.limits()
+	scan, err := scanFile(path, imp.FileName, opts, lim)
 	if err == nil {
 		imp.Format, imp.TotalRows = scan.Info.Format, scan.Rows
 		err = s.setImportScanned(ctx, imp)
 	}
 	if err == nil {
-		err = im.importRows(ctx, imp, path, scan, progress)
+		err = im.importRows(ctx, imp, path, scan, lim, progress)
 	}
 	if err != nil {
 		failure := handover.ErrorMessage(err)

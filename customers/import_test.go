@@ -263,7 +263,7 @@ func TestStartRunsInBackground(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t, db)
 		im := newImporter(t, s)
-		imp, err := im.Start(ctx, "客户.csv", bytes.NewReader(sampleCSV), customers.Mapping{"客户名称": "name"}, "staff:s1")
+		imp, err := im.Start(ctx, "客户.csv", bytes.NewReader(sampleCSV), &customers.ImportOptions{Mapping: customers.Mapping{"客户名称": "name"}}, "staff:s1")
 		if err != nil || imp.Status != customers.ImportPending {
 			t.Fatalf("Start = %+v, %v", imp, err)
 		}
@@ -276,7 +276,7 @@ func TestStartRunsInBackground(t *testing.T) {
 		if _, err := im.Start(ctx, "big.csv", bytes.NewReader(sampleCSV), nil, "staff:s1"); handover.ErrorCode(err) != handover.ETOOLARGE {
 			t.Fatalf("oversized upload: %v", err)
 		}
-		if _, err := im.Start(ctx, "m.csv", bytes.NewReader(sampleCSV), customers.Mapping{"x": "nickname"}, "staff:s1"); handover.ErrorCode(err) != handover.EINVALID {
+		if _, err := im.Start(ctx, "m.csv", bytes.NewReader(sampleCSV), &customers.ImportOptions{Mapping: customers.Mapping{"x": "nickname"}}, "staff:s1"); handover.ErrorCode(err) != handover.EINVALID {
 			t.Fatalf("bad mapping: %v", err)
 		}
 	})

@@ -10,11 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 
 	"github.com/handoverhq/handover"
 )
@@ -33,9 +30,9 @@ var (
 
 // fileInfo is what sniffing learned about a file: how to read it.
 type fileInfo struct {
-	Format  string
-	GB18030 bool // CSV text is GB18030 (Excel in China), not UTF-8
-	Comma   rune
+	Format   string
+	Encoding string // a CSV's text: EncodingUTF8 or EncodingGB18030 (Excel in China)
+	Comma    rune
 }
 
 // fileError is a file-level failure: the file cannot be imported at all.
@@ -44,9 +41,10 @@ func fileError(format string, args ...any) error {
 }
 
 // sniffFile decides the format by content (a zip is XLSX), and for CSV the
-// text encoding (valid UTF-8, else GB18030) and the delimiter. It reads the
-// whole of a CSV file once, in small chunks.
-func sniffFile(path, fileName string) (*fileInfo, error) {
+// text encoding (enc, else a UTF-8 byte-order mark, else chooseEncoding)
+// and the delimiter. It reads the whole of a CSV file once, in small
+// chunks.
+func sniffFile(path, fileName, enc string) (*fileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open import file: %w", err)
@@ -67,15 +65,27 @@ func sniffFile(path, fileName string) (*fileInfo, error) {
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}):
 		return nil, fileError("the file is UTF-16 text: save it as CSV UTF-8 (or CSV) instead")
 	}
-	info := &fileInfo{Format: FormatCSV, Comma: sniffComma(head)}
-	valid, binary, err := checkUTF8(br)
+	info := &fileInfo{Format: FormatCSV, Comma: sniffComma(head), Encoding: enc}
+	bom := bytes.HasPrefix(head, utf8BOM)
+	if bom && info.Encoding == EncodingGB18030 {
+		return nil, fileError("the file starts with a UTF-8 byte-order mark but the encoding gb18030 was given")
+	}
+	ev, binary, err := readEvidence(br)
 	if err != nil {
 		return nil, fmt.Errorf("read import file: %w", err)
 	}
 	if binary {
 		return nil, fileError("the file is not text: upload a CSV or .xlsx file")
 	}
-	info.GB18030 = !valid
+	switch {
+	case enc == EncodingUTF8 || enc == EncodingGB18030: // the caller said
+	case bom:
+		info.Encoding = EncodingUTF8
+	default:
+		if info.Encoding, err = chooseEncoding(ev); err != nil {
+			return nil, err
+		}
+	}
 	return info, nil
 }
 
@@ -96,44 +106,6 @@ func sniffComma(head []byte) rune {
 	return ','
 }
 
-// checkUTF8 reads r to the end, reporting whether it is valid UTF-8 and
-// whether it holds NUL bytes (a binary file).
-func checkUTF8(r io.Reader) (valid, binary bool, err error) {
-	buf := make([]byte, 64<<10)
-	carry := 0
-	valid = true
-	for {
-		n, err := r.Read(buf[carry:])
-		chunk := buf[:carry+n]
-		if bytes.IndexByte(chunk[carry:], 0) >= 0 {
-			return false, true, nil
-		}
-		// Hold back an incomplete rune at the end for the next chunk.
-		cut := len(chunk)
-		for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(chunk[i]) {
-				if !utf8.FullRune(chunk[i:]) {
-					cut = i
-				}
-				break
-			}
-		}
-		if err == io.EOF {
-			cut = len(chunk)
-		}
-		if valid && !utf8.Valid(chunk[:cut]) {
-			valid = false
-		}
-		carry = copy(buf, chunk[cut:])
-		if err == io.EOF {
-			return valid, false, nil
-		}
-		if err != nil {
-			return false, false, err
-		}
-	}
-}
-
 // rowReader yields a file's non-blank rows in order.
 type rowReader interface {
 	// Next advances to the next row that has a non-blank cell.
@@ -143,15 +115,18 @@ type rowReader interface {
 	// Line is the current row's number as a person sees it: 1 is the first
 	// line (CSV) or row (XLSX) of the file.
 	Line() int64
+	// Invalid says why the current row is not valid text in the file's
+	// encoding ("" when it is): such a row is rejected, not guessed at.
+	Invalid() string
 	// Err is the file-level error that stopped Next, if any.
 	Err() error
 	Close() error
 }
 
-// openRows opens the file for reading rows as info says.
-func openRows(path string, info *fileInfo) (rowReader, error) {
+// openRows opens the file for reading rows as info says, within lim.
+func openRows(path string, info *fileInfo, lim limits) (rowReader, error) {
 	if info.Format == FormatXLSX {
-		return openXLSX(path)
+		return openXLSX(path, lim)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -161,23 +136,25 @@ func openRows(path string, info *fileInfo) (rowReader, error) {
 	if head, _ := br.Peek(3); bytes.Equal(head, utf8BOM) {
 		br.Discard(3)
 	}
-	var r io.Reader = br
-	if info.GB18030 {
-		r = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
-	}
-	cr := csv.NewReader(r)
+	// The CSV is split on the raw bytes and each row decoded on its own:
+	// the delimiters, quotes and line ends are ASCII and never part of a
+	// UTF-8 or GB18030 character, so one bad row stays one bad row.
+	cr := csv.NewReader(br)
 	cr.Comma = info.Comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &csvRows{f: f, r: cr}, nil
+	return &csvRows{f: f, r: cr, dec: newCellDecoder(info.Encoding), maxLine: lim.rows + 1}, nil
 }
 
 type csvRows struct {
-	f    *os.File
-	r    *csv.Reader
-	rec  []string
-	line int64
-	err  error
+	f       *os.File
+	r       *csv.Reader
+	dec     *cellDecoder
+	rec     []string
+	invalid string
+	line    int64
+	maxLine int64 // the header and lim.rows rows
+	err     error
 }
 
 func (c *csvRows) Next() bool {
@@ -190,14 +167,24 @@ func (c *csvRows) Next() bool {
 			c.err = csvError(err)
 			return false
 		}
+		line, _ := c.r.FieldPos(0)
+		if int64(line) > c.maxLine {
+			c.err = tooManyRows(c.maxLine - 1)
+			return false
+		}
 		if blank(rec) {
 			continue
 		}
-		line, _ := c.r.FieldPos(0)
 		c.rec, c.line = rec, int64(line)
+		c.invalid = c.dec.decode(rec)
 		return true
 	}
 	return false
+}
+
+// tooManyRows is the error of a file past HANDOVER_IMPORT_MAX_ROWS.
+func tooManyRows(max int64) error {
+	return fileError("the file has more than %d rows (HANDOVER_IMPORT_MAX_ROWS, blank rows included); split it; nothing was imported", max)
 }
 
 // csvError describes a CSV syntax error by line, without the line's text.
@@ -216,10 +203,11 @@ func csvError(err error) error {
 	return fmt.Errorf("read import file: %w", err)
 }
 
-func (c *csvRows) Row() []string { return c.rec }
-func (c *csvRows) Line() int64   { return c.line }
-func (c *csvRows) Err() error    { return c.err }
-func (c *csvRows) Close() error  { return c.f.Close() }
+func (c *csvRows) Row() []string   { return c.rec }
+func (c *csvRows) Line() int64     { return c.line }
+func (c *csvRows) Invalid() string { return c.invalid }
+func (c *csvRows) Err() error      { return c.err }
+func (c *csvRows) Close() error    { return c.f.Close() }
 
 // blank reports whether every cell is empty or whitespace.
 func blank(rec []string) bool {
@@ -234,14 +222,18 @@ func blank(rec []string) bool {
 // xlsxRows streams the first sheet of a workbook. excelize keeps a large
 // sheet in a temporary file and reads it row by row.
 type xlsxRows struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	rec  []string
-	line int64
-	err  error
+	f       *excelize.File
+	rows    *excelize.Rows
+	rec     []string
+	line    int64
+	maxLine int64
+	err     error
 }
 
-func openXLSX(path string) (_ rowReader, err error) {
+func openXLSX(path string, lim limits) (_ rowReader, err error) {
+	if err := checkZip(path, lim); err != nil {
+		return nil, err
+	}
 	// A panic inside the zip or XML readers on a hostile file is a damaged
 	// file, not a crash.
 	defer func() {
@@ -249,7 +241,7 @@ func openXLSX(path string) (_ rowReader, err error) {
 			err = fileError("the Excel workbook is damaged and cannot be read")
 		}
 	}()
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: 4 << 30, TmpDir: filepath.Dir(path)})
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.unzipped, UnzipXMLSizeLimit: min(lim.unzipped, maxInMemoryPart), TmpDir: filepath.Dir(path)})
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) {
 			return nil, fileError("the file is not an Excel .xlsx workbook (it may be encrypted or damaged)")
@@ -266,7 +258,7 @@ func openXLSX(path string) (_ rowReader, err error) {
 		f.Close()
 		return nil, fileError("the first sheet of the Excel workbook cannot be read")
 	}
-	return &xlsxRows{f: f, rows: rows}, nil
+	return &xlsxRows{f: f, rows: rows, maxLine: lim.rows + 1}, nil
 }
 
 func (x *xlsxRows) Next() (ok bool) {
@@ -277,6 +269,10 @@ func (x *xlsxRows) Next() (ok bool) {
 	}()
 	for x.err == nil && x.rows.Next() {
 		x.line++
+		if x.line > x.maxLine {
+			x.err = tooManyRows(x.maxLine - 1)
+			return false
+		}
 		rec, err := x.rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			x.err = fileError("the Excel sheet cannot be read at row %d", x.line)
@@ -294,9 +290,10 @@ func (x *xlsxRows) Next() (ok bool) {
 	return false
 }
 
-func (x *xlsxRows) Row() []string { return x.rec }
-func (x *xlsxRows) Line() int64   { return x.line }
-func (x *xlsxRows) Err() error    { return x.err }
+func (x *xlsxRows) Row() []string   { return x.rec }
+func (x *xlsxRows) Line() int64     { return x.line }
+func (x *xlsxRows) Invalid() string { return "" } // XML text is always valid
+func (x *xlsxRows) Err() error      { return x.err }
 
 func (x *xlsxRows) Close() error {
 	x.rows.Close()
@@ -312,13 +309,15 @@ type scanResult struct {
 }
 
 // scanFile reads the whole file structurally before anything is written:
-// format, encoding, header and mapping, syntax, and the row count.
-func scanFile(path, fileName string, m Mapping) (*scanResult, error) {
-	info, err := sniffFile(path, fileName)
+// format, encoding, header and mapping, syntax, and the row count. It
+// parses the first lim.rejectStop rows too, and stops when all of them
+// are rejected: a wrong file or mapping should not run for minutes.
+func scanFile(path, fileName string, opts *ImportOptions, lim limits) (*scanResult, error) {
+	info, err := sniffFile(path, fileName, opts.Encoding)
 	if err != nil {
 		return nil, err
 	}
-	rr, err := openRows(path, info)
+	rr, err := openRows(path, info, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -331,11 +330,28 @@ func scanFile(path, fileName string, m Mapping) (*scanResult, error) {
 		return nil, fileError("the file has no rows")
 	}
 	res.Header = append([]string(nil), rr.Row()...)
-	if res.Cols, err = resolveColumns(res.Header, m); err != nil {
+	if res.Cols, err = resolveColumns(res.Header, opts.Mapping); err != nil {
 		return nil, err
 	}
+	var firstReject *RowError
+	accepted := false
 	for rr.Next() {
 		res.Rows++
+		if accepted || res.Rows > lim.rejectStop {
+			continue
+		}
+		rec := checkRow(res.Cols, rr.Row(), rr.Line(), rr.Invalid(), nil)
+		if len(rec.errs) == 0 {
+			accepted = true
+			continue
+		}
+		if firstReject == nil {
+			firstReject = &rec.errs[0]
+		}
+		if res.Rows == lim.rejectStop {
+			return nil, fileError("the first %d rows were all rejected (the first, row %d, %s: %s); check the columns, the mapping and the encoding; nothing was imported",
+				lim.rejectStop, firstReject.Row, firstReject.Field, firstReject.Reason)
+		}
 	}
 	if err := rr.Err(); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -22,19 +23,20 @@ func FuzzReadFile(f *testing.F) {
 	f.Add([]byte("\xd0\xd5\xc3\xfb,\xca\xd6\xbb\xfa\r\n\xd5\xc5\xc8\xfd,13812345678\r\n"), "gbk.csv")
 	f.Add([]byte("PK\x03\x04garbage"), "a.xlsx")
 	f.Add(sampleXLSX(f), "s.xlsx")
+	f.Add([]byte("姓名,手机\n王小明,138\n张\xff三,139\n"), "mojibake.csv")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		path := filepath.Join(t.TempDir(), "upload")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		scan, err := scanFile(path, name, nil)
+		scan, err := scanFile(path, name, &ImportOptions{}, testLimits)
 		if err != nil {
 			if handover.ErrorCode(err) != handover.EINVALID || handover.ErrorMessage(err) == "" {
 				t.Fatalf("scan error is not a clean invalid-file error: %v", err)
 			}
 			return
 		}
-		rr, err := openRows(path, scan.Info)
+		rr, err := openRows(path, scan.Info, testLimits)
 		if err != nil {
 			t.Fatalf("second open failed after a clean scan: %v", err)
 		}
@@ -45,12 +47,23 @@ func FuzzReadFile(f *testing.F) {
 			if rr.Line() < 1 {
 				t.Fatalf("row number %d", rr.Line())
 			}
+			if rr.Invalid() != "" {
+				continue
+			}
+			for _, cell := range rr.Row() {
+				if !utf8.ValidString(cell) {
+					t.Fatalf("row %d passed as valid with a cell that is not UTF-8", rr.Line())
+				}
+			}
 		}
 		if rr.Err() != nil || n != scan.Rows+1 {
 			t.Fatalf("second pass: %d rows, %v; first pass counted %d data rows", n, rr.Err(), scan.Rows)
 		}
 	})
 }
+
+// testLimits are the default import limits.
+var testLimits = (&Importer{}).limits()
 
 // sampleXLSX builds a small workbook in memory.
 func sampleXLSX(tb testing.TB) []byte {
@@ -72,14 +85,14 @@ func sampleXLSX(tb testing.TB) []byte {
 func TestScanXLSX(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "customers.bin")
 	os.WriteFile(path, sampleXLSX(t), 0o600)
-	scan, err := scanFile(path, "customers.bin", nil) // format by content, not name
+	scan, err := scanFile(path, "customers.bin", &ImportOptions{}, testLimits) // format by content, not name
 	if err != nil {
 		t.Fatal(err)
 	}
 	if scan.Info.Format != FormatXLSX || scan.Rows != 2 {
 		t.Fatalf("format %s rows %d, want xlsx 2", scan.Info.Format, scan.Rows)
 	}
-	rr, _ := openRows(path, scan.Info)
+	rr, _ := openRows(path, scan.Info, testLimits)
 	defer rr.Close()
 	var lines []int64
 	for rr.Next() {

@@ -79,9 +79,24 @@ var (
 	iTimeZone    = fieldIndex[FieldTimeZone]
 )
 
-// parseRow normalises one row's cells. Rejection reasons never quote the
-// rejected value.
-func parseRow(cols columns, cells []string, line int64, index *pii.Index) record {
+// checkRow normalises one row's cells; a row the reader found invalid in
+// the file's encoding (invalid says why) is rejected whole. Rejection
+// reasons never quote the rejected value. index, when not nil, fills in
+// the blind indexes of an accepted row.
+func checkRow(cols columns, cells []string, line int64, invalid string, index *pii.Index) record {
+	if invalid != "" {
+		return record{line: line, errs: []RowError{{Row: line, Field: "encoding", Reason: invalid}}}
+	}
+	rec := normalizeRow(cols, cells, line)
+	if len(rec.errs) == 0 && index != nil {
+		rec.phoneIdx = index.Phone(rec.vals[iPhone])
+		rec.emailIdx = index.Email(rec.vals[iEmail])
+		rec.openidIdx = index.OpenID(rec.vals[iOpenID])
+	}
+	return rec
+}
+
+func normalizeRow(cols columns, cells []string, line int64) record {
 	rec := record{line: line}
 	reject := func(field, reason string) {
 		rec.errs = append(rec.errs, RowError{Row: line, Field: field, Reason: reason})
@@ -140,11 +155,7 @@ func parseRow(cols columns, cells []string, line int64, index *pii.Index) record
 	}
 	if rec.vals[iPhone] == "" && rec.vals[iEmail] == "" && rec.vals[iOpenID] == "" {
 		reject("contact", "the row has no phone, email or WeChat openid")
-		return rec
 	}
-	rec.phoneIdx = index.Phone(rec.vals[iPhone])
-	rec.emailIdx = index.Email(rec.vals[iEmail])
-	rec.openidIdx = index.OpenID(rec.vals[iOpenID])
 	return rec
 }
 
@@ -170,8 +181,8 @@ func parallel(n int, fn func(lo, hi int)) {
 // importRows is the second pass. A reader goroutine reads and parses
 // (in parallel) the next batch while this one writes the current batch in
 // its transaction, so parsing and the database work overlap.
-func (im *Importer) importRows(ctx context.Context, imp *Import, path string, scan *scanResult, progress func(done, total int64)) error {
-	rr, err := openRows(path, scan.Info)
+func (im *Importer) importRows(ctx context.Context, imp *Import, path string, scan *scanResult, lim limits, progress func(done, total int64)) error {
+	rr, err := openRows(path, scan.Info, lim)
 	if err != nil {
 		return err
 	}
@@ -190,15 +201,16 @@ func (im *Importer) importRows(ctx context.Context, imp *Import, path string, sc
 		defer close(batches)
 		cells := make([][]string, 0, size)
 		lines := make([]int64, 0, size)
+		invalid := make([]string, 0, size)
 		send := func() bool {
 			recs := make([]record, len(cells))
 			parallel(len(cells), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
-					recs[i] = parseRow(scan.Cols, cells[i], lines[i], im.store.vault.Index)
+					recs[i] = checkRow(scan.Cols, cells[i], lines[i], invalid[i], im.store.vault.Index)
 				}
 			})
 			prepare(recs, im.store.vault.Keys)
-			cells, lines = cells[:0], lines[:0]
+			cells, lines, invalid = cells[:0], lines[:0], invalid[:0]
 			select {
 			case batches <- recs:
 				return true
@@ -209,6 +221,7 @@ func (im *Importer) importRows(ctx context.Context, imp *Import, path string, sc
 		for rr.Next() {
 			cells = append(cells, append([]string(nil), rr.Row()...))
 			lines = append(lines, rr.Line())
+			invalid = append(invalid, rr.Invalid())
 			if len(cells) == size && !send() {
 				return
 			}

@@ -148,8 +148,40 @@ func (s *Service) FindModuleByID(ctx context.Context, id string) (*Module, error
 	return list[0], nil
 }
 
+// Attempts a member may make at one module per attemptWindow: enough for
+// a mistake or two, too few to find the answers by trying.
+const (
+	MaxAttempts   = 3
+	attemptWindow = time.Hour
+)
+
+// countAttempt counts one attempt in the member's window for the module
+// (a window opens at the first attempt after the last one closed) and
+// refuses it past MaxAttempts, saying when to try again. One upsert, so
+// parallel attempts cannot slip past the limit.
+func countAttempt(ctx context.Context, tx *database.Tx, staffID, moduleID string) error {
+	var attempts int64
+	var opened time.Time
+	err := tx.QueryRowContext(ctx, `INSERT INTO training_attempts (staff_id, module_id, window_start, attempts) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (staff_id, module_id) DO UPDATE SET
+			attempts = CASE WHEN training_attempts.window_start <= $4 THEN 1 ELSE training_attempts.attempts + 1 END,
+			window_start = CASE WHEN training_attempts.window_start <= $4 THEN $3 ELSE training_attempts.window_start END
+		RETURNING attempts, window_start`, staffID, moduleID, tx.Now, tx.Now.Add(-attemptWindow)).Scan(&attempts, &opened)
+	if err != nil {
+		return fmt.Errorf("count training attempt: %w", err)
+	}
+	if attempts > MaxAttempts {
+		retry := opened.UTC().Add(attemptWindow)
+		return handover.Errorf(handover.ETOOMANY, "You have used your %d attempts at this training for now: read it again and retry after %s UTC (in %d minutes).",
+			MaxAttempts, retry.Format("2006-01-02 15:04"), int(retry.Sub(tx.Now).Minutes())+1)
+	}
+	return nil
+}
+
 // TakeTraining scores answers (one option index per question) and records
-// the result; a module of another role cannot be taken for credit.
+// the result; a module of another role cannot be taken for credit. Only
+// the score comes back, never which answers were wrong, and at most
+// MaxAttempts attempts an hour count.
 func (s *Service) TakeTraining(ctx context.Context, m *staff.Member, moduleID string, answers []int) (*Result, error) {
 	mod, err := s.FindModuleByID(ctx, moduleID)
 	if err != nil {
@@ -171,6 +203,9 @@ func (s *Service) TakeTraining(ctx context.Context, m *staff.Member, moduleID st
 	r.Passed = r.Score >= mod.PassScore
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		r.TakenAt = tx.Now
+		if err := countAttempt(ctx, tx, m.ID, mod.ID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO training_results (id, module_id, staff_id, score, passed, taken_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			r.ID, r.ModuleID, r.StaffID, r.Score, r.Passed, tx.Now); err != nil {
 			return fmt.Errorf("record training result: %w", err)

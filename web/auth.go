@@ -32,8 +32,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // can lets the request through only if the member's role holds p and,
-// when p touches personal data, the member has accepted the current
-// confidentiality agreement and passed their role's training.
+// when p or the route touches personal data (see personalDataRoutes), the
+// member has accepted the current confidentiality agreement and passed
+// their role's training.
 func (s *Server) can(p staff.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -41,7 +42,7 @@ func (s *Server) can(p staff.Permission) echo.MiddlewareFunc {
 			if m == nil || !m.Role.Can(p) {
 				return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", p)
 			}
-			if p.PersonalData() {
+			if gated(c, p) {
 				if err := s.governance.CheckAccess(c.Request().Context(), m); err != nil {
 					return err
 				}

@@ -39,6 +39,7 @@ import (
 type app struct {
 	t          testing.TB
 	url        string
+	handler    http.Handler // the server's routes, for tests that list them
 	db         *database.DB
 	staff      *staff.Store
 	customers  *customers.Store
@@ -119,6 +120,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 		change(&deps)
 	}
 	srv := web.New(deps)
+	a.handler = srv.Handler()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	a.url = ts.URL

@@ -58,7 +58,8 @@ func toImportJSON(im *customers.Import) importJSON {
 }
 
 // handleImportCreate accepts a CSV or XLSX upload (multipart field "file",
-// optional JSON "mapping") and starts importing it in the background.
+// optional JSON "mapping" and CSV "encoding") and starts importing it in
+// the background.
 func (s *Server) handleImportCreate(c echo.Context) error {
 	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 		return handover.Errorf(handover.EINVALID, "Upload the file as multipart/form-data in a field named \"file\".")
@@ -75,6 +76,10 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	encoding, err := customers.ParseEncoding(c.FormValue("encoding"))
+	if err != nil {
+		return err
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return handover.Errorf(handover.EINVALID, "The form has no file in a field named \"file\".")
@@ -84,7 +89,7 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, mapping, member(c).Actor())
+	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, &customers.ImportOptions{Mapping: mapping, Encoding: encoding}, member(c).Actor())
 	if err != nil {
 		return err
 	}

@@ -22,15 +22,21 @@ const (
 	maxCallbackBody = 64 << 10
 	// maxCallbackAge rejects replays: the SDK checks no timestamp.
 	maxCallbackAge = 5 * time.Minute
+	// maxNonce bounds the nonce kept in Redis; WeChat's are about 10 digits.
+	maxNonce = 64
 )
 
 // CallbackHandler serves GET and POST /hooks/wechat. GET is WeChat's URL
 // verification (echoes echostr). POST carries messages and events, plain
-// or AES safe mode (encrypt_type=aes): the handler checks the signature
-// (401), the timestamp's age (400), the size (413) and the XML (400),
-// records the events with record and only then answers "success" (in safe
-// mode an encrypted empty reply). A failed record answers 500 so WeChat
-// retries. Nothing is processed inline: WeChat retries after 5 s.
+// or AES safe mode (encrypt_type=aes); once an EncodingAESKey is
+// configured only safe mode is accepted, since a plain push's signature
+// does not cover its body. The handler checks the signature (401), the
+// timestamp's age and the nonce (400), the mode (400), the size (413),
+// msg_signature and the XML (400), that the (timestamp, nonce) pair was
+// not used before (409), records the events with record and only then
+// answers "success" (in safe mode an encrypted empty reply). A failed
+// record answers 500 and forgets the nonce so WeChat's retry gets through.
+// Nothing is processed inline: WeChat retries after 5 s.
 func (c *Channel) CallbackHandler(record channels.RecordFunc, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -48,7 +54,15 @@ func (c *Channel) CallbackHandler(record channels.RecordFunc, log *slog.Logger) 
 			http.Error(w, "stale timestamp", http.StatusBadRequest)
 			return
 		}
+		if n := len(q.Get("nonce")); n == 0 || n > maxNonce {
+			log.Warn("wechat callback: missing or oversized nonce")
+			http.Error(w, "bad nonce", http.StatusBadRequest)
+			return
+		}
 		if r.Method == http.MethodGet {
+			if !c.claim(w, r, q, log) {
+				return
+			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, q.Get("echostr"))
 			return
@@ -57,7 +71,30 @@ func (c *Channel) CallbackHandler(record channels.RecordFunc, log *slog.Logger) 
 	})
 }
 
+// claim remembers the request's (timestamp, nonce) pair, answering 409
+// for a repeat and 500 when Redis cannot say (WeChat retries).
+func (c *Channel) claim(w http.ResponseWriter, r *http.Request, q url.Values, log *slog.Logger) bool {
+	err := c.claimNonce(r.Context(), q.Get("timestamp"), q.Get("nonce"))
+	switch {
+	case errors.Is(err, errReplayed):
+		log.Warn("wechat callback: replayed timestamp and nonce")
+		http.Error(w, "timestamp and nonce already used", http.StatusConflict)
+		return false
+	case err != nil:
+		log.Error("wechat callback: cannot check the nonce", "error", err.Error())
+		http.Error(w, "cannot check the nonce", http.StatusInternalServerError)
+		return false
+	}
+	return true
+}
+
 func (c *Channel) handlePush(w http.ResponseWriter, r *http.Request, q url.Values, record channels.RecordFunc, log *slog.Logger) {
+	safeMode := q.Get("encrypt_type") == "aes"
+	if c.cfg.EncodingAESKey != "" && !safeMode {
+		log.Warn("wechat callback: plain push refused, safe mode is configured")
+		http.Error(w, "safe mode (encrypt_type=aes) required", http.StatusBadRequest)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -68,7 +105,6 @@ func (c *Channel) handlePush(w http.ResponseWriter, r *http.Request, q url.Value
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	safeMode := q.Get("encrypt_type") == "aes"
 	if safeMode {
 		var status int
 		if body, status = c.decrypt(body, q); status != http.StatusOK {
@@ -89,8 +125,12 @@ func (c *Channel) handlePush(w http.ResponseWriter, r *http.Request, q url.Value
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !c.claim(w, r, q, log) {
+		return
+	}
 	if len(events) > 0 {
 		if _, err := record(r.Context(), events); err != nil {
+			c.releaseNonce(q.Get("timestamp"), q.Get("nonce"))
 			log.Error("wechat callback: record failed", "error", err.Error())
 			http.Error(w, "cannot record", http.StatusInternalServerError)
 			return

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/silenceper/wechat/v2/util"
+
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/wechat/wechatfake"
 )
@@ -41,7 +43,7 @@ func TestCallbackURLVerification(t *testing.T) {
 func TestCallbackTextMessage(t *testing.T) {
 	t.Parallel()
 	for _, aes := range []bool{false, true} {
-		c, fake := newChannel(t)
+		c, fake := newChannelMode(t, aes)
 		rec := &recorder{}
 		h := c.CallbackHandler(rec.record, quietLog())
 		w := serve(t, h, fake.SignedCallback(wechatfake.TextXML("openid-t", "我想改时间", 24680), aes))
@@ -71,7 +73,7 @@ func TestCallbackTextMessage(t *testing.T) {
 
 func TestCallbackEvents(t *testing.T) {
 	t.Parallel()
-	c, fake := newChannel(t)
+	c, fake := newPlainChannel(t)
 	rec := &recorder{}
 	h := c.CallbackHandler(rec.record, quietLog())
 	created := time.Unix(1_760_000_000, 0)
@@ -108,10 +110,14 @@ func TestCallbackEvents(t *testing.T) {
 
 func TestCallbackRejects(t *testing.T) {
 	t.Parallel()
-	c, fake := newChannel(t)
+	c, fake := newPlainChannel(t)
+	safe, safeFake := newChannel(t)
 	body := wechatfake.TextXML("o-x", "hello", 1)
 	forged := func(aes bool, param string) *http.Request {
 		r := fake.SignedCallback(body, aes)
+		if aes {
+			r = safeFake.SignedCallback(body, aes)
+		}
 		q := r.URL.Query()
 		q.Set(param, strings.Repeat("a", 40))
 		r.URL.RawQuery = q.Encode()
@@ -119,30 +125,42 @@ func TestCallbackRejects(t *testing.T) {
 	}
 	stale := wechatfake.Callback{Token: fake.Token, Body: body, Time: time.Now().Add(-6 * time.Minute)}.Request()
 	future := wechatfake.Callback{Token: fake.Token, Body: body, Time: time.Now().Add(6 * time.Minute)}.Request()
-	wrongKey := wechatfake.Callback{Token: fake.Token, AppID: fake.AppID, AES: true, Body: body,
+	wrongKey := wechatfake.Callback{Token: safeFake.Token, AppID: safeFake.AppID, AES: true, Body: body,
 		EncodingAESKey: strings.Repeat("A", 43)}.Request()
 	put := fake.SignedCallback(body, false)
 	put.Method = http.MethodPut
+	noNonce := wechatfake.Callback{Token: fake.Token, Body: body}.Request()
+	q := noNonce.URL.Query()
+	q.Del("nonce")
+	q.Set("signature", util.Signature(fake.Token, q.Get("timestamp")))
+	noNonce.URL.RawQuery = q.Encode()
 	cases := []struct {
 		name   string
 		req    *http.Request
 		status int
+		safe   bool // sent to the safe-mode channel
 	}{
-		{"forged signature", forged(false, "signature"), http.StatusUnauthorized},
-		{"forged msg_signature", forged(true, "msg_signature"), http.StatusUnauthorized},
-		{"wrong token", wechatfake.Callback{Token: "not-the-token", Body: body}.Request(), http.StatusUnauthorized},
-		{"stale timestamp", stale, http.StatusBadRequest},
-		{"future timestamp", future, http.StatusBadRequest},
-		{"oversized", fake.SignedCallback("<xml><Content>"+strings.Repeat("x", 64<<10)+"</Content></xml>", false), http.StatusRequestEntityTooLarge},
-		{"malformed XML", fake.SignedCallback("<xml><FromUserName>o</From", false), http.StatusBadRequest},
-		{"not XML", fake.SignedCallback(`{"MsgType":"text"}`, false), http.StatusBadRequest},
-		{"no sender", fake.SignedCallback("<xml><MsgType>text</MsgType><MsgId>5</MsgId></xml>", false), http.StatusBadRequest},
-		{"aes key mismatch", wrongKey, http.StatusBadRequest},
-		{"method", put, http.StatusMethodNotAllowed},
+		{"forged signature", forged(false, "signature"), http.StatusUnauthorized, false},
+		{"forged msg_signature", forged(true, "msg_signature"), http.StatusUnauthorized, true},
+		{"no nonce", noNonce, http.StatusBadRequest, false},
+		{"safe mode not configured", fake.SignedCallback(body, true), http.StatusBadRequest, false},
+		{"wrong token", wechatfake.Callback{Token: "not-the-token", Body: body}.Request(), http.StatusUnauthorized, false},
+		{"stale timestamp", stale, http.StatusBadRequest, false},
+		{"future timestamp", future, http.StatusBadRequest, false},
+		{"oversized", fake.SignedCallback("<xml><Content>"+strings.Repeat("x", 64<<10)+"</Content></xml>", false), http.StatusRequestEntityTooLarge, false},
+		{"malformed XML", fake.SignedCallback("<xml><FromUserName>o</From", false), http.StatusBadRequest, false},
+		{"not XML", fake.SignedCallback(`{"MsgType":"text"}`, false), http.StatusBadRequest, false},
+		{"no sender", fake.SignedCallback("<xml><MsgType>text</MsgType><MsgId>5</MsgId></xml>", false), http.StatusBadRequest, false},
+		{"aes key mismatch", wrongKey, http.StatusBadRequest, true},
+		{"method", put, http.StatusMethodNotAllowed, false},
 	}
 	for _, tc := range cases {
 		rec := &recorder{}
-		w := serve(t, c.CallbackHandler(rec.record, quietLog()), tc.req)
+		ch := c
+		if tc.safe {
+			ch = safe
+		}
+		w := serve(t, ch.CallbackHandler(rec.record, quietLog()), tc.req)
 		if w.Code != tc.status {
 			t.Errorf("%s: %d %q, want %d", tc.name, w.Code, w.Body, tc.status)
 		}
@@ -154,7 +172,7 @@ func TestCallbackRejects(t *testing.T) {
 
 func TestCallbackRecordFailureAnswers500(t *testing.T) {
 	t.Parallel()
-	c, fake := newChannel(t)
+	c, fake := newPlainChannel(t)
 	rec := &recorder{err: errors.New("database is down")}
 	w := serve(t, c.CallbackHandler(rec.record, quietLog()), fake.SignedCallback(wechatfake.TextXML("o", "hi", 9), false))
 	if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "success") {
@@ -172,7 +190,7 @@ func FuzzCallback(f *testing.F) {
 	f.Add("<xml><CreateTime>abc</CreateTime></xml>")
 	f.Add("")
 	f.Add("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><xml>&a;</xml>")
-	c, fake := newChannel(f)
+	c, fake := newPlainChannel(f)
 	token := fake.Token
 	f.Fuzz(func(t *testing.T, body string) {
 		rec := &recorder{}

@@ -21,16 +21,31 @@ import (
 const testTimeout = time.Second
 
 // newChannel returns a channel talking to a fresh fake account, with its
-// token cached in a fresh miniredis.
+// token cached in a fresh miniredis, in safe mode (EncodingAESKey set).
 func newChannel(t testing.TB) (*wechat.Channel, *wechatfake.Server) {
 	t.Helper()
+	return newChannelMode(t, true)
+}
+
+// newPlainChannel is newChannel without an EncodingAESKey: plain pushes.
+func newPlainChannel(t testing.TB) (*wechat.Channel, *wechatfake.Server) {
+	t.Helper()
+	return newChannelMode(t, false)
+}
+
+func newChannelMode(t testing.TB, safeMode bool) (*wechat.Channel, *wechatfake.Server) {
+	t.Helper()
 	fake := wechatfake.New(t)
+	aesKey := ""
+	if safeMode {
+		aesKey = fake.EncodingAESKey
+	}
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	c, err := wechat.New(wechat.Config{
 		AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
-		EncodingAESKey: fake.EncodingAESKey, APIBase: fake.URL(), HTTPTimeout: testTimeout,
+		EncodingAESKey: aesKey, APIBase: fake.URL(), HTTPTimeout: testTimeout,
 	}, rdb, "handover:test:")
 	if err != nil {
 		t.Fatal(err)

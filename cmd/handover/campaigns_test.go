@@ -25,6 +25,11 @@ func TestServeCampaignReceipts(t *testing.T) {
 	}
 	srv := serve(t, dir, addr, env)
 	call := srv.call
+	// A fresh installation is closed to customer data (issue #14, item 7).
+	if code := call("GET", "/customers", "", &struct{}{}); code != http.StatusForbidden {
+		t.Fatalf("customers before the agreement: %d", code)
+	}
+	clearGate(t, call)
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {

@@ -79,10 +79,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
   transfer:   %s
   campaign:   %s (draft, transfer notice over the devbox)
 
-Start Handover with 'make run' (or 'handover serve'), then send the notice:
+Start Handover with 'make run' (or 'handover serve'). A fresh installation is
+closed to customer data: sign in as the first admin, accept the agreement at
+%s/agreement and pass the training at %s/training (or use
+the API: GET /api/v1/agreement, POST /api/v1/agreement/accept). Then send the notice:
   curl -X POST -H "Authorization: Bearer hov_…" %s/api/v1/campaigns/%s/start
 and read what customers would receive: GET /api/v1/devbox/messages
-`, im.Created, im.ID, tr.ID, c.ID, m.Config.PublicURL, c.ID)
+`, im.Created, im.ID, tr.ID, c.ID, m.Config.PublicURL, m.Config.PublicURL, m.Config.PublicURL, c.ID)
 	return nil
 }
 

@@ -8,7 +8,7 @@ import (
 func TestDemoFillsAnEmptyInstallation(t *testing.T) {
 	env := []string{"HANDOVER_DATA_DIR=" + t.TempDir()}
 	code, out, errOut := runCLI(t, env, "", "demo", "--customers", "30")
-	if code != 0 || !strings.Contains(out, "30 imported") || !strings.Contains(out, "/start") {
+	if code != 0 || !strings.Contains(out, "30 imported") || !strings.Contains(out, "/start") || !strings.Contains(out, "/agreement") {
 		t.Fatalf("demo: %d\n%s\n%s", code, out, errOut)
 	}
 	if code, _, errOut := runCLI(t, env, "", "demo", "--customers", "0"); code != 2 {

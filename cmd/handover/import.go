@@ -13,8 +13,9 @@ import (
 )
 
 func runImport(ctx context.Context, m *Main, args []string) error {
-	fs := newFlags(m, "import", "import [--mapping JSON] FILE.csv|FILE.xlsx")
+	fs := newFlags(m, "import", "import [--mapping JSON] [--encoding auto|utf-8|gb18030] FILE.csv|FILE.xlsx")
 	mappingFlag := fs.String("mapping", "", `header-to-field mapping as JSON, e.g. {"客户名称":"name","手机号码":"phone"}`)
+	encodingFlag := fs.String("encoding", "auto", "a CSV file's text encoding: auto (from the file), utf-8 or gb18030")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -26,11 +27,15 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	encoding, err := customers.ParseEncoding(*encodingFlag)
+	if err != nil {
+		return err
+	}
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
 	bar := newProgress(m)
-	im, err := m.Importer.Run(ctx, fs.Arg(0), mapping, "cli", bar.update)
+	im, err := m.Importer.Run(ctx, fs.Arg(0), &customers.ImportOptions{Mapping: mapping, Encoding: encoding}, "cli", bar.update)
 	bar.done()
 	if err != nil {
 		return err

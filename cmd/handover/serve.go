@@ -69,6 +69,12 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	} else if n > 0 {
 		m.Log.Info("installed default message templates", "count", n)
 	}
+	if agreement, modules, err := m.Governance.InstallDefaults(ctx); err != nil {
+		return fmt.Errorf("install default agreement and training: %w", err)
+	} else if agreement || modules > 0 {
+		m.Log.Info("installed the default confidentiality agreement and training: each member accepts and passes them before seeing customer data",
+			"agreement", agreement, "training_modules", modules)
+	}
 	if n, err := m.Customers.FailInterruptedImports(ctx); err != nil {
 		return err
 	} else if n > 0 {

@@ -32,6 +32,7 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 		t.Fatalf("import: %s", errOut)
 	}
 	call := serve(t, dir, addr, env).call
+	clearGate(t, call)
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {

@@ -30,6 +30,7 @@ func TestServeTicketSurveyAsksTheConfiguredScore(t *testing.T) {
 				t.Fatalf("import: %s", errOut)
 			}
 			srv := serve(t, dir, addr, env)
+			clearGate(t, srv.call)
 			if code := srv.call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 				"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, nil); code != http.StatusCreated {
 				t.Fatalf("transfer: %d", code)

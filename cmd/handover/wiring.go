@@ -113,6 +113,8 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
+	m.Importer.MaxRows, m.Importer.RejectStop = m.Config.ImportMaxRows, m.Config.ImportRejectStop
+	m.Importer.MaxUnzippedBytes = m.Config.ImportMaxUnzippedMB << 20
 	m.Templates = templates.NewStore(db, m.Customers)
 	m.Templates.SetPortalURL(m.Config.PublicURL)
 	m.Links = links.NewStore(db, m.Vault, m.Customers, m.Config.LinkTTL)
