@@ -1,0 +1,213 @@
+package campaigns_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/email"
+	"github.com/handoverhq/handover/channels/email/smtptest"
+	"github.com/handoverhq/handover/config"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/templates"
+)
+
+// fleet is worker processes sending campaigns on one channel, each with
+// its own Service, channel, Limiter and Asynq server (at the queue's
+// default poll intervals and concurrency, as `handover worker` runs),
+// sharing the database and Redis.
+type fleet struct {
+	svc  *campaigns.Service // the first worker's, to start campaigns with
+	runs atomic.Int64       // batch task runs, every worker's
+}
+
+// startFleet starts workers sending on channel name through open's
+// channel, held to rate for sender as cmd/handover wires it.
+func startFleet(tb testing.TB, workers int, base campaigns.Config, name channels.Name, sender string, rate int,
+	open func() channels.Channel) *fleet {
+	tb.Helper()
+	f := &fleet{}
+	for range workers {
+		chs := map[channels.Name]channels.Channel{
+			name: channels.NewLimited(open(), channels.NewLimiter(base.Queue.Redis, "handover:rate:"), sender, rate)}
+		cfg := base
+		cfg.Channels = chs
+		svc := campaigns.New(cfg)
+		if f.svc == nil {
+			f.svc = svc
+		}
+		mux := asynq.NewServeMux()
+		svc.Register(mux)
+		mux.Use(func(h asynq.Handler) asynq.Handler {
+			return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+				if t.Type() == campaigns.TypeSendBatch {
+					f.runs.Add(1)
+				}
+				return h.ProcessTask(ctx, t)
+			})
+		})
+		srv := base.Queue.NewServer(queue.ServerConfig{Queues: campaigns.Queues(chs), ShutdownTimeout: 5 * time.Second})
+		if err := srv.Start(mux); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(srv.Shutdown)
+	}
+	return f
+}
+
+// mailer opens an email channel on the SMTP server at url, as a worker
+// process does.
+func mailer(tb testing.TB, url string) func() channels.Channel {
+	return func() channels.Channel {
+		mail, err := email.New(email.Config{SMTPURL: url, From: "Handover <notice@example.com>", Timeout: 10 * time.Second})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = mail.Close() })
+		return mail
+	}
+}
+
+// rateEnv is rows imported customers, a transfer and the default templates.
+type rateEnv struct {
+	db       *database.DB
+	cs       *customers.Store
+	ts       *templates.Store
+	transfer string
+	q        *queue.Queue
+}
+
+func newRateEnv(tb testing.TB, db *database.DB, rows int) *rateEnv {
+	tb.Helper()
+	cs := customers.NewStore(db, piitest.Vault(tb, db))
+	im := customers.NewImporter(cs, filepath.Join(tb.TempDir(), "spool"), nil)
+	tb.Cleanup(im.Wait)
+	if imp, err := im.Run(context.Background(), campaignCSV(tb, rows), nil, "cli", nil); err != nil || imp.Created != int64(rows) {
+		tb.Fatalf("import: %+v, %v", imp, err)
+	}
+	tr, ts, _ := seedTransfer(tb, db, cs, channels.Email)
+	return &rateEnv{db: db, cs: cs, ts: ts, transfer: tr.ID, q: queuetest.Open(tb)}
+}
+
+// config is the campaigns configuration the fleet's workers share.
+func (e *rateEnv) config(batch int) campaigns.Config {
+	return campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test", BatchSize: batch}
+}
+
+// campaign creates a draft transfer notice on ch, at rate messages per
+// second of its own (0: none).
+func (e *rateEnv) campaign(tb testing.TB, svc *campaigns.Service, ch channels.Name, rate int) *campaigns.Campaign {
+	tb.Helper()
+	list, err := e.ts.FindTemplates(context.Background(), templates.Filter{Kind: templates.TransferNotice, Channel: ch, Locale: "zh-CN"})
+	if err != nil || len(list) != 1 {
+		tb.Fatalf("default %s template: %v", ch, err)
+	}
+	c := &campaigns.Campaign{Name: "rate", TransferID: e.transfer, Kind: templates.TransferNotice,
+		Channels: []channels.Name{ch}, Templates: map[channels.Name]string{ch: list[0].ID}}
+	if rate > 0 {
+		c.Rates = map[channels.Name]int{ch: rate}
+	}
+	if err := svc.Create(context.Background(), c, "staff:test"); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// waitDone waits for the campaign to complete, for as long as rows take
+// at rate and then some.
+func waitDone(tb testing.TB, svc *campaigns.Service, id string, rows, rate int) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Duration(rows/max(1, rate))*2*time.Second + 30*time.Second)
+	for {
+		c, err := svc.FindCampaignByID(context.Background(), id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if c.Status == campaigns.StatusCompleted {
+			return
+		}
+		if time.Now().After(deadline) {
+			p, _ := svc.Progress(context.Background(), id)
+			tb.Fatalf("campaign still %s: %v", c.Status, p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkPacedSends checks that the sink got one message per customer, that
+// every delivery is sent at its first attempt, and that each batch task
+// ran once: no batch went back to the queue to wait for a rate.
+func checkPacedSends(t *testing.T, db *database.DB, f *fleet, sink *smtptest.Sink, id string, rows, batches int) {
+	t.Helper()
+	to := map[string]bool{}
+	for _, m := range sink.Messages() {
+		to[m.To[0]] = true
+	}
+	if sink.Count() != rows || len(to) != rows {
+		t.Fatalf("the SMTP server got %d messages for %d recipients; want %d each", sink.Count(), len(to), rows)
+	}
+	var sent, other int
+	if err := db.QueryRowContext(context.Background(), `SELECT SUM(CASE WHEN status = 'sent' AND attempts = 1 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN status = 'sent' AND attempts = 1 THEN 0 ELSE 1 END) FROM deliveries WHERE campaign_id = $1`, id).Scan(&sent, &other); err != nil {
+		t.Fatal(err)
+	}
+	if sent != rows || other != 0 {
+		t.Fatalf("%d deliveries sent at the first attempt, %d otherwise; want all %d at the first", sent, other, rows)
+	}
+	if runs := f.runs.Load(); runs != int64(batches) {
+		t.Fatalf("%d batch task runs for %d batches: a batch waited in the queue for the rate", runs, batches)
+	}
+}
+
+// TestCampaignKeepsTheDefaultRate sends an email campaign through three
+// worker processes held to the email rate a default configuration gives
+// (HANDOVER_EMAIL_RATE), at the queue's default poll intervals, into an
+// SMTP server: every customer gets one message, and every batch is sent in
+// one run of its task, paced in the worker.
+func TestCampaignKeepsTheDefaultRate(t *testing.T) {
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		const rows, batch = 600, 100
+		e := newRateEnv(t, db, rows)
+		sink := smtptest.New(t)
+		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", cfg.EmailRate, mailer(t, sink.URL()))
+		c := e.campaign(t, f.svc, channels.Email, 0)
+		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
+		waitDone(t, f.svc, c.ID, rows, cfg.EmailRate)
+		checkPacedSends(t, db, f, sink, c.ID, rows, rows/batch)
+	})
+}
+
+// TestCampaignKeepsItsOwnRate sends an email campaign held to 4 messages a
+// second of its own, under the default shared email rate, by three
+// workers: every batch is paced in one run of its task.
+func TestCampaignKeepsItsOwnRate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		const rows, batch, rate = 12, 4, 4
+		e := newRateEnv(t, db, rows)
+		sink := smtptest.New(t)
+		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", 200, mailer(t, sink.URL()))
+		c := e.campaign(t, f.svc, channels.Email, rate)
+		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
+		waitDone(t, f.svc, c.ID, rows, rate)
+		checkPacedSends(t, db, f, sink, c.ID, rows, rows/batch)
+	})
+}
