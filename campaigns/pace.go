@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -91,4 +92,83 @@ func (s *Service) rateInForce(c *Campaign, ch channels.Name) int {
 		return own
 	}
 	return min(own, shared)
+}
+
+// Pace is the rate a campaign's messages are held to and how long its
+// queued rows should still take.
+type Pace struct {
+	// Rates is, per channel of the campaign, the rate in force in
+	// messages per second: the lower of the campaign's own and the
+	// channel's shared rate (HANDOVER_*_RATE); 0 is no limit.
+	Rates map[channels.Name]int
+	// ETA is how long the queued rows should take at those rates (and
+	// after the quiet hours the campaign is in, if any): the channels send
+	// side by side, each its share of the rows, estimated from the next
+	// etaSample queued rows. Nil unless the campaign is running with rows
+	// queued on limited channels.
+	ETA *time.Duration
+}
+
+// etaSample is how many queued rows the ETA's channel shares are read
+// from: an index range and that many row reads, however large the
+// campaign.
+const etaSample = 1000
+
+// Pace returns the rates c is held to and, while it runs, how long its
+// queued rows should take.
+func (s *Service) Pace(ctx context.Context, c *Campaign, queued int) (*Pace, error) {
+	p := &Pace{Rates: map[channels.Name]int{}}
+	for _, ch := range c.Channels {
+		p.Rates[ch] = s.rateInForce(c, ch)
+	}
+	if c.Status != StatusRunning || queued <= 0 {
+		return p, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, COUNT(*) FROM (SELECT channel FROM deliveries
+		WHERE campaign_id = $1 AND status = 'queued' LIMIT $2) q GROUP BY channel`, c.ID, etaSample)
+	if err != nil {
+		return nil, fmt.Errorf("campaign pace: %w", err)
+	}
+	defer rows.Close()
+	share, sampled := map[channels.Name]int{}, 0
+	for rows.Next() {
+		var ch string
+		var n int
+		if err := rows.Scan(&ch, &n); err != nil {
+			return nil, fmt.Errorf("campaign pace: %w", err)
+		}
+		share[channels.Name(ch)] += n
+		sampled += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("campaign pace: %w", err)
+	}
+	var longest time.Duration
+	for ch, n := range share {
+		rate := s.rateInForce(c, ch)
+		if rate <= 0 {
+			continue
+		}
+		rowsOn := float64(queued) * float64(n) / float64(sampled)
+		longest = max(longest, time.Duration(rowsOn/float64(rate)*float64(time.Second)))
+	}
+	if longest == 0 {
+		return p, nil
+	}
+	now := s.db.Now()
+	if until := c.holdUntil(now, ""); !until.IsZero() {
+		longest += until.Sub(now)
+	}
+	longest = longest.Round(time.Second)
+	p.ETA = &longest
+	return p, nil
+}
+
+// ETASeconds is the ETA in whole seconds; nil when there is none.
+func (p *Pace) ETASeconds() *int64 {
+	if p.ETA == nil {
+		return nil
+	}
+	secs := int64(*p.ETA / time.Second)
+	return &secs
 }

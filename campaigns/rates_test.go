@@ -211,3 +211,44 @@ func TestCampaignKeepsItsOwnRate(t *testing.T) {
 		checkPacedSends(t, db, f, sink, c.ID, rows, rows/batch)
 	})
 }
+
+// TestCampaignPace reports the rate in force per channel (the lower of the
+// campaign's own and the channel's shared rate) and, while it runs, how
+// long its queued rows take at it.
+func TestCampaignPace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		limited := channels.NewLimited(e.devbox, channels.NewLimiter(e.q.Redis, "test"), "test", 2)
+		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+			Channels: map[channels.Name]channels.Channel{channels.Devbox: limited}, PublicURL: "https://handover.test"})
+		c := e.create("pace")
+		p, err := e.svc.Pace(ctx, c, 0)
+		if err != nil || p.Rates[channels.Devbox] != 2 || p.ETA != nil {
+			t.Fatalf("draft pace %+v, %v; want 2/s and no ETA", p, err)
+		}
+		c.Rates = map[channels.Name]int{channels.Devbox: 10}
+		if p, _ := e.svc.Pace(ctx, c, 0); p.Rates[channels.Devbox] != 2 {
+			t.Fatalf("a campaign rate above the channel's: %d in force; want 2", p.Rates[channels.Devbox])
+		}
+		c.Rates = map[channels.Name]int{channels.Devbox: 1}
+		if p, _ := e.svc.Pace(ctx, c, 0); p.Rates[channels.Devbox] != 1 {
+			t.Fatalf("a campaign rate below the channel's: %d in force; want 1", p.Rates[channels.Devbox])
+		}
+		// Started with no worker: its 3 rows stay queued, 1.5 s at 2/s.
+		if err := e.svc.Start(ctx, c.ID, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = e.svc.FindCampaignByID(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := e.svc.Progress(ctx, c.ID)
+		if err != nil || counts["queued"] != 3 {
+			t.Fatalf("progress %v, %v", counts, err)
+		}
+		p, err = e.svc.Pace(ctx, c, counts["queued"])
+		if err != nil || p.ETA == nil || *p.ETA != 2*time.Second || *p.ETASeconds() != 2 {
+			t.Fatalf("running pace %+v, %v; want an ETA of 3 rows at 2/s, rounded", p, err)
+		}
+	})
+}
