@@ -105,16 +105,16 @@ func (e *rateEnv) config(batch int) campaigns.Config {
 	return campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test", BatchSize: batch}
 }
 
-// campaign creates a draft transfer notice on ch, at rate messages per
-// second of its own (0: none).
-func (e *rateEnv) campaign(tb testing.TB, svc *campaigns.Service, ch channels.Name, rate int) *campaigns.Campaign {
+// campaign creates a draft transfer notice on ch to ids (nil: every
+// customer), at rate messages per second of its own (0: none).
+func (e *rateEnv) campaign(tb testing.TB, svc *campaigns.Service, ch channels.Name, rate int, ids []string) *campaigns.Campaign {
 	tb.Helper()
 	list, err := e.ts.FindTemplates(context.Background(), templates.Filter{Kind: templates.TransferNotice, Channel: ch, Locale: "zh-CN"})
 	if err != nil || len(list) != 1 {
 		tb.Fatalf("default %s template: %v", ch, err)
 	}
 	c := &campaigns.Campaign{Name: "rate", TransferID: e.transfer, Kind: templates.TransferNotice,
-		Channels: []channels.Name{ch}, Templates: map[channels.Name]string{ch: list[0].ID}}
+		Channels: []channels.Name{ch}, Templates: map[channels.Name]string{ch: list[0].ID}, Audience: campaigns.Audience{CustomerIDs: ids}}
 	if rate > 0 {
 		c.Rates = map[channels.Name]int{ch: rate}
 	}
@@ -185,7 +185,7 @@ func TestCampaignKeepsTheDefaultRate(t *testing.T) {
 		e := newRateEnv(t, db, rows)
 		sink := smtptest.New(t)
 		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", cfg.EmailRate, mailer(t, sink.URL()))
-		c := e.campaign(t, f.svc, channels.Email, 0)
+		c := e.campaign(t, f.svc, channels.Email, 0, nil)
 		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestCampaignKeepsItsOwnRate(t *testing.T) {
 		e := newRateEnv(t, db, rows)
 		sink := smtptest.New(t)
 		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", 200, mailer(t, sink.URL()))
-		c := e.campaign(t, f.svc, channels.Email, rate)
+		c := e.campaign(t, f.svc, channels.Email, rate, nil)
 		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}

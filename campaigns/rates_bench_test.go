@@ -1,0 +1,187 @@
+package campaigns_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/email/smtptest"
+	"github.com/handoverhq/handover/channels/sms"
+	"github.com/handoverhq/handover/channels/sms/smsfake"
+	"github.com/handoverhq/handover/channels/wechat"
+	"github.com/handoverhq/handover/channels/wechat/wechatfake"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/database/dbtest"
+)
+
+// BenchmarkRates sends a campaign at each configured shared rate (20/s,
+// 200/s and 2,000/s; BENCH_RATES) on email (into an SMTP sink in a child
+// process), SMS (the Aliyun SDK against smsfake) and WeChat (the WeChat SDK
+// against wechatfake) (BENCH_RATE_CHANNELS), by one worker and by three
+// (BENCH_RATE_WORKERS): each worker has its own Service, channel, Limiter
+// and Asynq server at the queue's default concurrency and poll intervals,
+// on one SQLite database and Redis. Each case sends BENCH_RATE_SECONDS
+// (default 8) of messages at its rate and reports the rate configured and
+// the rate achieved: the messages after the first slice (a tenth of a
+// second's worth) over the time from the first to the last to reach the
+// provider. Below the rate means the workers could not keep up on this
+// machine, not that the rate held them back.
+func BenchmarkRates(b *testing.B) {
+	seconds := envInts(b, "BENCH_RATE_SECONDS", "8")[0]
+	rates := envInts(b, "BENCH_RATES", "20,200,2000")
+	workers := envInts(b, "BENCH_RATE_WORKERS", "1,3")
+	chans := strings.Split(envOr("BENCH_RATE_CHANNELS", "email,sms,wechat"), ",")
+	most := 0
+	for _, r := range rates {
+		most = max(most, r*seconds)
+	}
+	db := dbtest.SQLite(b)
+	e := newRateEnv(b, db, most)
+	providerCodes(b, db)
+	var ids []string
+	rows, err := db.QueryContext(context.Background(), `SELECT id FROM customers ORDER BY id`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, ch := range chans {
+		for _, rate := range rates {
+			for _, w := range workers {
+				b.Run(fmt.Sprintf("%s/%d-per-s/%d-workers", ch, rate, w), func(b *testing.B) {
+					for range b.N {
+						benchRate(b, e, channels.Name(ch), rate, w, ids[:rate*seconds])
+					}
+				})
+			}
+		}
+	}
+}
+
+// benchRate sends one campaign to ids on ch held to rate by workers.
+func benchRate(b *testing.B, e *rateEnv, ch channels.Name, rate, workers int, ids []string) {
+	b.StopTimer()
+	ctx := context.Background()
+	p := newProvider(b, e, ch, len(ids))
+	f := startFleet(b, workers, e.config(0), ch, p.sender, rate, p.open)
+	c := e.campaign(b, f.svc, ch, 0, ids)
+	b.StartTimer()
+	if err := f.svc.Start(ctx, c.ID, "staff:test"); err != nil {
+		b.Fatal(err)
+	}
+	first, last := p.wait(b, time.Duration(len(ids)/rate)*5*time.Second+time.Minute)
+	b.StopTimer()
+	slice := max(1, rate/10)
+	achieved := float64(len(ids)-slice) / last.Sub(first).Seconds()
+	b.ReportMetric(float64(rate), "configured-msgs/s")
+	b.ReportMetric(achieved, "achieved-msgs/s")
+	b.ReportMetric(100*achieved/float64(rate), "%-of-configured")
+}
+
+// provider is where a bench campaign's messages go, and how to see them
+// arrive.
+type provider struct {
+	sender string
+	open   func() channels.Channel
+	// wait waits for every message and returns when the first and the
+	// last arrived.
+	wait func(b *testing.B, timeout time.Duration) (first, last time.Time)
+}
+
+func newProvider(b *testing.B, e *rateEnv, ch channels.Name, want int) provider {
+	switch ch {
+	case channels.Email:
+		sink := smtptest.StartProcess(b, "TestSMTPSinkProcess", want)
+		return provider{sender: "smtp", open: mailer(b, sink.URL()), wait: func(b *testing.B, timeout time.Duration) (time.Time, time.Time) {
+			first, last, _ := sink.Wait(b, timeout)
+			return first, last
+		}}
+	case channels.SMS:
+		fake := smsfake.New(b)
+		return provider{sender: fake.Config().SignName, wait: arrivals(fake.Count, want), open: func() channels.Channel {
+			sc, err := sms.New(fake.Config())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return sc
+		}}
+	case channels.WeChat:
+		fake := wechatfake.New(b)
+		return provider{sender: fake.AppID, wait: arrivals(fake.Count, want), open: func() channels.Channel {
+			wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
+				EncodingAESKey: fake.EncodingAESKey, APIBase: fake.URL(), HTTPTimeout: 10 * time.Second}, e.q.Redis, "handover:wechat:")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return wc
+		}}
+	}
+	b.Fatalf("no provider for channel %s", ch)
+	return provider{}
+}
+
+// arrivals polls a fake's count every few milliseconds for when the first
+// and the want-th message arrived.
+func arrivals(count func() int, want int) func(*testing.B, time.Duration) (time.Time, time.Time) {
+	return func(b *testing.B, timeout time.Duration) (first, last time.Time) {
+		deadline := time.Now().Add(timeout)
+		for {
+			n, now := count(), time.Now()
+			if n > 0 && first.IsZero() {
+				first = now
+			}
+			if n >= want {
+				return first, now
+			}
+			if now.After(deadline) {
+				b.Fatalf("%d of %d messages after %v", n, want, timeout)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// providerCodes gives the default SMS and WeChat templates the approved
+// template code and id the fakes take.
+func providerCodes(tb testing.TB, db *database.DB) {
+	tb.Helper()
+	for _, q := range []string{
+		`UPDATE template_versions SET template_code = 'SMS_900001' WHERE template_id IN (SELECT id FROM templates WHERE channel = 'sms')`,
+		`UPDATE template_versions SET wechat_template_id = 'TPL_BENCH' WHERE template_id IN (SELECT id FROM templates WHERE channel = 'wechat')`,
+	} {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envInts reads a comma-separated list of positive numbers.
+func envInts(b *testing.B, name, def string) []int {
+	var out []int
+	for _, f := range strings.Split(envOr(name, def), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("%s=%q is not a list of positive numbers", name, os.Getenv(name))
+		}
+		out = append(out, n)
+	}
+	return out
+}
