@@ -16,8 +16,8 @@ import (
 )
 
 // TestCampaignRateLimited sends through the devbox held to one message a
-// second by the shared Redis limiter: rows over the rate go back to queued
-// and wait, without using up an attempt, and every customer gets one message.
+// second by the shared Redis limiter: rows over the rate wait for their
+// slot without using up an attempt, and every customer gets one message.
 func TestCampaignRateLimited(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
