@@ -49,14 +49,7 @@ func startFleet(tb testing.TB, workers int, base campaigns.Config, name channels
 		}
 		mux := asynq.NewServeMux()
 		svc.Register(mux)
-		mux.Use(func(h asynq.Handler) asynq.Handler {
-			return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-				if t.Type() == campaigns.TypeSendBatch {
-					f.runs.Add(1)
-				}
-				return h.ProcessTask(ctx, t)
-			})
-		})
+		countRuns(mux, &f.runs)
 		srv := base.Queue.NewServer(queue.ServerConfig{Queues: campaigns.Queues(chs), ShutdownTimeout: 5 * time.Second})
 		if err := srv.Start(mux); err != nil {
 			tb.Fatal(err)
@@ -64,6 +57,18 @@ func startFleet(tb testing.TB, workers int, base campaigns.Config, name channels
 		tb.Cleanup(srv.Shutdown)
 	}
 	return f
+}
+
+// countRuns counts the batch task runs mux's handlers make.
+func countRuns(mux *asynq.ServeMux, runs *atomic.Int64) {
+	mux.Use(func(h asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			if t.Type() == campaigns.TypeSendBatch {
+				runs.Add(1)
+			}
+			return h.ProcessTask(ctx, t)
+		})
+	})
 }
 
 // mailer opens an email channel on the SMTP server at url, as a worker
@@ -251,4 +256,57 @@ func TestCampaignPace(t *testing.T) {
 			t.Fatalf("running pace %+v, %v; want an ETA of 3 rows at 2/s, rounded", p, err)
 		}
 	})
+}
+
+// TestCampaignPacingStopsInTime runs batches whose rate outlasts their
+// lease: each run stops pacing in time to record what it sent, the rest
+// waits in the queue for the next run, and every customer gets one message
+// at one attempt.
+func TestCampaignPacingStopsInTime(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, Lease: 2 * time.Second})
+		c := e.create("slow")
+		if _, err := db.ExecContext(ctx, `UPDATE campaigns SET rates = '{"devbox":1}' WHERE id = $1`, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		var runs atomic.Int64
+		srv := e.q.NewServer(queue.ServerConfig{Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: nil}),
+			TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+		mux := asynq.NewServeMux()
+		e.svc.Register(mux)
+		countRuns(mux, &runs)
+		if err := srv.Start(mux); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Shutdown)
+		if err := e.svc.Start(ctx, c.ID, "staff:test"); err != nil {
+			t.Fatal(err)
+		}
+		waitDone(t, e.svc, c.ID, 3, 1)
+		if n := len(e.messagesOf(c.ID)); n != 3 {
+			t.Fatalf("%d messages for 3 customers", n)
+		}
+		e.sentAtFirstAttempt(c.ID, 3)
+		if runs.Load() < 2 {
+			t.Fatalf("one run sent 3 rows at 1/s inside a 2 s lease")
+		}
+	})
+}
+
+// sentAtFirstAttempt checks that the campaign sent n deliveries, each at
+// its first attempt: waits for a rate do not count as attempts.
+func (e *env) sentAtFirstAttempt(id string, n int) {
+	e.t.Helper()
+	ds, _, err := e.svc.FindDeliveries(context.Background(), campaigns.DeliveryFilter{CampaignID: id, Status: "sent"})
+	if err != nil || len(ds) != n {
+		e.t.Fatalf("sent: %d, %v; want %d", len(ds), err, n)
+	}
+	for _, d := range ds {
+		if d.Attempts != 1 {
+			e.t.Fatalf("delivery attempts %d; a wait for the rate must not count", d.Attempts)
+		}
+	}
 }
