@@ -43,19 +43,7 @@ func BenchmarkRates(b *testing.B) {
 	db := dbtest.SQLite(b)
 	e := newRateEnv(b, db, most)
 	providerCodes(b, db)
-	var ids []string
-	rows, err := db.QueryContext(context.Background(), `SELECT id FROM customers ORDER BY id`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := e.customerIDs(b, most)
 	for _, ch := range chans {
 		for _, rate := range rates {
 			for _, w := range workers {
@@ -94,33 +82,33 @@ type provider struct {
 	count  func() int
 }
 
-func newProvider(b *testing.B, e *rateEnv, ch channels.Name) provider {
+func newProvider(tb testing.TB, e *rateEnv, ch channels.Name) provider {
 	switch ch {
 	case channels.Email:
-		sink := smtptest.New(b)
+		sink := smtptest.New(tb)
 		sink.KeepMessages(false)
-		return provider{sender: "smtp", open: mailer(b, sink.URL()), count: sink.Count}
+		return provider{sender: "smtp", open: mailer(tb, sink.URL()), count: sink.Count}
 	case channels.SMS:
-		fake := smsfake.New(b)
+		fake := smsfake.New(tb)
 		return provider{sender: fake.Config().SignName, count: fake.Count, open: func() channels.Channel {
 			sc, err := sms.New(fake.Config())
 			if err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 			return sc
 		}}
 	case channels.WeChat:
-		fake := wechatfake.New(b)
+		fake := wechatfake.New(tb)
 		return provider{sender: fake.AppID, count: fake.Count, open: func() channels.Channel {
 			wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
 				EncodingAESKey: fake.EncodingAESKey, APIBase: fake.URL(), HTTPTimeout: 10 * time.Second}, e.q.Redis, "handover:wechat:")
 			if err != nil {
-				b.Fatal(err)
+				tb.Fatal(err)
 			}
 			return wc
 		}}
 	}
-	b.Fatalf("no provider for channel %s", ch)
+	tb.Fatalf("no provider for channel %s", ch)
 	return provider{}
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email"
-	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -105,6 +104,28 @@ func newRateEnv(tb testing.TB, db *database.DB, rows int) *rateEnv {
 	return &rateEnv{db: db, cs: cs, ts: ts, transfer: tr.ID, q: queuetest.Open(tb)}
 }
 
+// customerIDs returns the ids of the first n customers.
+func (e *rateEnv) customerIDs(tb testing.TB, n int) []string {
+	tb.Helper()
+	rows, err := e.db.QueryContext(context.Background(), `SELECT id FROM customers ORDER BY id LIMIT $1`, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			tb.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil || len(ids) != n {
+		tb.Fatalf("%d customer ids, %v; want %d", len(ids), err, n)
+	}
+	return ids
+}
+
 // config is the campaigns configuration the fleet's workers share.
 func (e *rateEnv) config(batch int) campaigns.Config {
 	return campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test", BatchSize: batch}
@@ -150,17 +171,13 @@ func waitDone(tb testing.TB, svc *campaigns.Service, id string, rows, rate int) 
 	}
 }
 
-// checkPacedSends checks that the sink got one message per customer, that
-// every delivery is sent at its first attempt, and that each batch task
-// ran once: no batch went back to the queue to wait for a rate.
-func checkPacedSends(t *testing.T, db *database.DB, f *fleet, sink *smtptest.Sink, id string, rows, batches int) {
+// checkPacedSends checks that the provider got one message per customer,
+// that every delivery is sent at its first attempt, and that each batch
+// task ran once: no batch went back to the queue to wait for a rate.
+func checkPacedSends(t *testing.T, db *database.DB, f *fleet, got int, id string, rows, batches int) {
 	t.Helper()
-	to := map[string]bool{}
-	for _, m := range sink.Messages() {
-		to[m.To[0]] = true
-	}
-	if sink.Count() != rows || len(to) != rows {
-		t.Fatalf("the SMTP server got %d messages for %d recipients; want %d each", sink.Count(), len(to), rows)
+	if got != rows {
+		t.Fatalf("the provider got %d messages for %d customers", got, rows)
 	}
 	var sent, other int
 	if err := db.QueryRowContext(context.Background(), `SELECT SUM(CASE WHEN status = 'sent' AND attempts = 1 THEN 1 ELSE 0 END),
@@ -175,27 +192,36 @@ func checkPacedSends(t *testing.T, db *database.DB, f *fleet, sink *smtptest.Sin
 	}
 }
 
-// TestCampaignKeepsTheDefaultRate sends an email campaign through three
-// worker processes held to the email rate a default configuration gives
-// (HANDOVER_EMAIL_RATE), at the queue's default poll intervals, into an
-// SMTP server: every customer gets one message, and every batch is sent in
-// one run of its task, paced in the worker.
-func TestCampaignKeepsTheDefaultRate(t *testing.T) {
+// TestCampaignKeepsTheDefaultRates sends a campaign on each channel
+// through three worker processes held to the rate a default configuration
+// gives (HANDOVER_EMAIL_RATE, HANDOVER_SMS_RATE, HANDOVER_WECHAT_RATE), at
+// the queue's default poll intervals, into an SMTP server and the Aliyun
+// and WeChat fakes through their SDKs: every customer gets one message,
+// and every batch is sent in one run of its task, paced in the worker.
+func TestCampaignKeepsTheDefaultRates(t *testing.T) {
 	cfg, err := config.Load(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		const rows, batch = 600, 100
-		e := newRateEnv(t, db, rows)
-		sink := smtptest.New(t)
-		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", cfg.EmailRate, mailer(t, sink.URL()))
-		c := e.campaign(t, f.svc, channels.Email, 0, nil)
-		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
-			t.Fatal(err)
+		e := newRateEnv(t, db, 3*cfg.EmailRate)
+		providerCodes(t, db)
+		for _, tc := range []struct {
+			ch   channels.Name
+			rate int
+		}{{channels.Email, cfg.EmailRate}, {channels.SMS, cfg.SMSRate}, {channels.WeChat, cfg.WeChatRate}} {
+			t.Run(string(tc.ch), func(t *testing.T) {
+				rows, batch := 3*tc.rate, tc.rate/2 // three seconds' worth, in six batches
+				p := newProvider(t, e, tc.ch)
+				f := startFleet(t, 3, e.config(batch), tc.ch, p.sender, tc.rate, p.open)
+				c := e.campaign(t, f.svc, tc.ch, 0, e.customerIDs(t, rows))
+				if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
+					t.Fatal(err)
+				}
+				waitDone(t, f.svc, c.ID, rows, tc.rate)
+				checkPacedSends(t, db, f, p.count(), c.ID, rows, rows/batch)
+			})
 		}
-		waitDone(t, f.svc, c.ID, rows, cfg.EmailRate)
-		checkPacedSends(t, db, f, sink, c.ID, rows, rows/batch)
 	})
 }
 
@@ -206,14 +232,14 @@ func TestCampaignKeepsItsOwnRate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		const rows, batch, rate = 12, 4, 4
 		e := newRateEnv(t, db, rows)
-		sink := smtptest.New(t)
-		f := startFleet(t, 3, e.config(batch), channels.Email, "smtp", 200, mailer(t, sink.URL()))
+		p := newProvider(t, e, channels.Email)
+		f := startFleet(t, 3, e.config(batch), channels.Email, p.sender, 200, p.open)
 		c := e.campaign(t, f.svc, channels.Email, rate, nil)
 		if err := f.svc.Start(context.Background(), c.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
 		waitDone(t, f.svc, c.ID, rows, rate)
-		checkPacedSends(t, db, f, sink, c.ID, rows, rows/batch)
+		checkPacedSends(t, db, f, p.count(), c.ID, rows, rows/batch)
 	})
 }
 
