@@ -172,7 +172,7 @@ var messages = map[string][2]string{
 	"campaign.everyone":           {"every active customer", "所有有效客户"},
 	"campaign.rate":               {"Rate in force", "当前发送速率"},
 	"campaign.no_limit":           {"no limit", "不限"},
-	"campaign.eta":                {"time left about", "预计剩余"},
+	"campaign.eta":                {"time left (h:mm:ss)", "预计剩余时间"},
 	"campaign.scheduled_for":      {"Scheduled for", "计划发送时间"},
 	"delivery.queued":             {"Queued", "排队中"},
 	"delivery.sent":               {"Sent", "已发送"},
