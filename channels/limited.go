@@ -51,7 +51,11 @@ func (l *Limited) Send(ctx context.Context, msgs []Message) []Result {
 		case n == 0:
 			return append(results, refuse(rest, &SendError{Class: RateLimited, Message: "send rate reached", RetryAfter: wait})...)
 		}
-		results = append(results, l.Channel.Send(ctx, rest[:n])...)
+		got := l.Channel.Send(ctx, rest[:n])
+		if len(got) < n { // keep results in step with msgs
+			got = append(got, refuse(rest[len(got):n], Errorf(Transient, "", "channel returned no result"))...)
+		}
+		results = append(results, got[:n]...)
 		done += n
 	}
 	return results
