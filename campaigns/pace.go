@@ -15,17 +15,18 @@ const recordMargin = 30 * time.Second
 
 // paceContext bounds how long the batch's sends wait for their slots under
 // the campaign's and the channels' rates (channels.PaceUntil): until the
-// task's deadline or the batch's lease ends, whichever comes first, less
-// the time to record. The bound is drawn from the later half of that span,
-// so batches paced side by side at a slow rate do not all give up at once
-// and leave the rate idle while they wait in the queue.
+// task's deadline, less the time to record what was sent (the heartbeat
+// keeps the batch's lease meanwhile). The bound is drawn from the later
+// half of that span, so batches paced side by side at a slow rate do not
+// all give up at once and leave the rate idle while they wait in the
+// queue. Without a deadline sends are not bounded.
 func (s *Service) paceContext(ctx context.Context) context.Context {
-	now := time.Now()
-	end := now.Add(s.cfg.Lease)
-	if d, ok := ctx.Deadline(); ok && d.Before(end) {
-		end = d
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx
 	}
-	span := end.Sub(now)
+	now := time.Now()
+	span := deadline.Sub(now)
 	span -= min(recordMargin, span/5)
 	if span <= 0 {
 		return channels.PaceUntil(ctx, now)

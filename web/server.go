@@ -123,6 +123,9 @@ func New(d Deps) *Server {
 	}
 	s.metrics.registry.MustRegister(d.Metrics...)
 	s.portal = newPortal(rdb, s.metrics.registry)
+	if d.Campaigns != nil {
+		s.metrics.registry.MustRegister(d.Campaigns.Collector())
+	}
 	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
 		if d.Devbox != nil {

@@ -171,6 +171,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule campaign reconciler: %w", err)
 	}
+	task, opts = campaigns.RecoverTask()
+	if _, err := s.Register("@every "+campaigns.RecoverEvery.String(), task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule campaign recovery: %w", err)
+	}
 	if every := m.Config.SMSReceiptPoll; every > 0 {
 		task, opts = campaigns.PollReceiptsTask(every)
 		if _, err := s.Register("@every "+every.String(), task, opts...); err != nil {

@@ -148,6 +148,9 @@ func (m *Main) Close() {
 func (m *Main) openCampaigns() {
 	cfg := campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease}
+	if m.SMS != nil {
+		cfg.SentCheckers = map[channels.Name]campaigns.SentChecker{channels.SMS: m.SMS}
+	}
 	if m.SMS != nil && m.Config.SMSReceiptPoll > 0 {
 		cfg.SMSReceipts, cfg.ReceiptPoll = m.SMS, m.Config.SMSReceiptPoll
 	}

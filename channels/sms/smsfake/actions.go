@@ -97,7 +97,13 @@ func checkTemplate(code string, haveSign bool) *apiError {
 
 func (s *Server) answerOK(w http.ResponseWriter, c Call, msgs []Message, bizID, requestID string) {
 	c.Code, c.Status = "OK", http.StatusOK
-	s.logCall(c, msgs)
+	if s.logCall(c, msgs) {
+		// Sent, and the answer lost: close the connection unanswered.
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"Code": "OK", "Message": "OK", "BizId": bizID, "RequestId": requestID})
 }
 
@@ -116,13 +122,14 @@ func (s *Server) querySendDetails(w http.ResponseWriter, r *http.Request, p map[
 	if s.applyFault(w, r, c, []string{p["PhoneNumber"]}) {
 		return
 	}
-	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)
+	cst := time.FixedZone("CST", 8*3600)
 	var details []detail
 	s.mu.Lock()
 	for _, m := range s.messages {
-		if m.Phone != p["PhoneNumber"] || (p["BizId"] != "" && m.BizID != p["BizId"]) {
+		if m.Phone != p["PhoneNumber"] || (p["BizId"] != "" && m.BizID != p["BizId"]) || m.SentAt.In(cst).Format("20060102") != p["SendDate"] {
 			continue
 		}
+		now := m.SentAt.In(cst).Format(time.DateTime)
 		d := detail{PhoneNum: m.Phone, SendDate: now, ReceiveDate: now, Content: "【" + m.SignName + "】" + m.TemplateCode,
 			ErrCode: "DELIVERED", TemplateCode: m.TemplateCode, OutId: m.OutID, SendStatus: 3}
 		if rep, ok := s.reports[m.Phone]; ok {
