@@ -137,24 +137,25 @@ func machineCPUSeconds() float64 {
 	return ticks / 100 // USER_HZ
 }
 
-// campaignCSV writes rows customers with unique phones and emails.
-func campaignCSV(b *testing.B, rows int) string {
-	b.Helper()
-	path := filepath.Join(b.TempDir(), "campaign.csv")
+// campaignCSV writes rows customers with unique phones, emails and WeChat
+// openids.
+func campaignCSV(tb testing.TB, rows int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "campaign.csv")
 	f, err := os.Create(path)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "客户编号,客户名称,手机号码,电子邮箱,地区")
+	fmt.Fprintln(w, "客户编号,客户名称,手机号码,电子邮箱,openid,地区")
 	for i := 0; i < rows; i++ {
-		fmt.Fprintf(w, "C%07d,客户%d,1%d%09d,user%d@example.com,上海\n", i, i, []int{3, 5, 8}[i%3], i, i)
+		fmt.Fprintf(w, "C%07d,客户%d,1%d%09d,user%d@example.com,o-bench-%07d,上海\n", i, i, []int{3, 5, 8}[i%3], i, i, i)
 	}
 	if err := w.Flush(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return path
 }

@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -126,16 +125,4 @@ func (s *Service) validateRules(c *Campaign, listed map[channels.Name]bool) erro
 		}
 	}
 	return nil
-}
-
-// campaignRate keeps msgs, about to go out on ch, to the campaign's own
-// rate for ch: it returns how many may go now and, when fewer than all,
-// how long to wait for the rest. The channel's shared rate
-// (channels.Limited) applies after this.
-func (s *Service) campaignRate(ctx context.Context, c *Campaign, ch channels.Name, n int) (int, time.Duration, error) {
-	rate := c.Rates[ch]
-	if rate <= 0 || s.limiter == nil {
-		return n, 0, nil
-	}
-	return s.limiter.Take(ctx, "campaign:"+c.ID+":"+string(ch), rate, n)
 }

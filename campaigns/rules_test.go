@@ -268,7 +268,7 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 		if err := e.svc.HandleSendBatch(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		// At 1 msg/s a batch of two sends one and waits for the other.
+		// At 1 msg/s a batch of two sends one now and one a second later.
 		whole := campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, BatchSize: 2})
 		c2 := &campaigns.Campaign{Name: "限速2", TransferID: e.transfer, Kind: templates.TransferNotice, Rates: map[channels.Name]int{channels.Devbox: 1},
@@ -279,11 +279,25 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 		if err := whole.Plan(ctx, c2.ID, "staff:test"); err != nil {
 			t.Fatal(err)
 		}
+		// Its task has half a second: the second row's slot is later, so it
+		// waits in the queue; the next run, with time, waits for the slot
+		// in the worker and sends it.
 		task2, _ := campaigns.NewSendBatchTask(c2.ID, 1, channels.Devbox, "")
-		err = whole.HandleSendBatch(ctx, task2)
+		short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		err = whole.HandleSendBatch(short, task2)
+		cancel()
 		var rl queue.RateLimitError
 		if !errors.As(err, &rl) {
-			t.Fatalf("batch over the campaign rate: %v", err)
+			t.Fatalf("batch over the campaign rate in a short task: %v", err)
+		}
+		if got := e.counts(c2.ID); got["sent"] != 1 || got["queued"] != 2 {
+			t.Fatalf("after the short run: %v; want 1 sent, 1 queued in it and 1 in batch 2", got)
+		}
+		if err := whole.HandleSendBatch(ctx, task2); err != nil {
+			t.Fatalf("batch over the campaign rate, paced: %v", err)
+		}
+		if got := e.counts(c2.ID); got["sent"] != 2 || got["queued"] != 1 {
+			t.Fatalf("after the paced run: %v; want batch 1 sent", got)
 		}
 
 		// The plan task (and the reconciler, were it lost) plans the rest.

@@ -52,8 +52,10 @@ type outcome struct {
 // gives it back when it records the outcomes; a worker that dies keeps it
 // until it expires and the reconciler hands the batch to a new task.
 // Transient failures stay queued and the task is retried with backoff;
-// rate-limited ones stay queued and the task waits (queue.RateLimitError);
-// permanent ones fall back to the next channel or fail.
+// rates are kept by pacing in the worker (pace.go), and rows a rate or
+// the provider holds longer than that stay queued while the task waits
+// (queue.RateLimitError); permanent ones fall back to the next channel or
+// fail.
 func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	var p batchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -89,7 +91,7 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 		s.release(ctx, l)
 		return err
 	}
-	outcomes, purposes := s.send(ctx, c, p.Batch, rows)
+	outcomes, purposes := s.send(s.paceContext(ctx), c, p.Batch, rows)
 	if err := s.recordRetried(ctx, c, l, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
 		// The database was out for longer than the lease: what went out
 		// is not recorded, the lease expires as a dead worker's would,
@@ -235,33 +237,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			}
 			continue
 		}
-		size := max(1, channel.Capabilities().MaxBatch)
-		for start := 0; start < len(idxs); start += size {
-			part := idxs[start:min(start+size, len(idxs))]
-			allowed, wait, err := s.campaignRate(ctx, c, ch, len(part))
-			if err != nil {
-				allowed = 0 // without Redis the campaign's rate cannot be kept: hold
-				wait = time.Second
-			}
-			for _, i := range part[allowed:] {
-				out[i] = outcome{rateLimited: true, retryAfter: wait, errMsg: "campaign send rate reached"}
-			}
-			if part = part[:allowed]; len(part) == 0 {
-				continue
-			}
-			batch := make([]channels.Message, len(part))
-			for j, i := range part {
-				batch[j] = msgs[i]
-			}
-			results := channel.Send(ctx, batch)
-			for j, i := range part {
-				if j >= len(results) {
-					out[i] = outcome{retry: true, errMsg: "channel returned no result"}
-					continue
-				}
-				out[i] = classify(results[j], out[i].linkHash, rows[i].attempts+1)
-			}
-		}
+		s.sendPaced(ctx, c, ch, channel, idxs, msgs, rows, out)
 	}
 	for i := range out {
 		if out[i].fallback {

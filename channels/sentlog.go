@@ -97,6 +97,9 @@ func NewLogged(ch Channel, log *SentLog, sender func(Message) string) *Logged {
 	return &Logged{Channel: ch, log: log, sender: sender}
 }
 
+// Unwrap returns the channel l sends through.
+func (l *Logged) Unwrap() Channel { return l.Channel }
+
 // Send sends and logs what went out. A failure to log does not undo the
 // sends: replies to those messages then match by phone alone.
 func (l *Logged) Send(ctx context.Context, msgs []Message) []Result {

@@ -223,11 +223,12 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// handleCampaignProgressAPI answers with the campaign's status and its
-// deliveries by status from counters (campaigns.Service.Progress): cheap
-// to poll however large the campaign, unlike GET /campaigns/{id}.
+// handleCampaignProgressAPI answers with the campaign's status, its
+// deliveries by status from counters (campaigns.Service.Progress) and its
+// rates and ETA (campaigns.Service.Pace): cheap to poll however large the
+// campaign, unlike GET /campaigns/{id}.
 func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
-	cp, counts, err := s.campaignProgress(c)
+	cp, counts, pace, err := s.campaignProgress(c)
 	if err != nil {
 		return err
 	}
@@ -236,7 +237,7 @@ func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": cp.ID, "status": cp.Status, "planned": cp.Planned, "planning": cp.PlannedAt == nil,
-		"counts": counts, "health": health})
+		"counts": counts, "rates": pace.Rates, "eta_seconds": pace.ETASeconds(), "health": health})
 }
 
 // handleCampaignSchedule sets a draft or scheduled campaign to start at

@@ -92,6 +92,14 @@ func TestCampaignsAPI(t *testing.T) {
 			t.Fatalf("second start: %d; want 409", code)
 		}
 
+		var pace struct {
+			Rates map[string]int `json:"rates"`
+			ETA   *int64         `json:"eta_seconds"`
+		}
+		if code := a.getJSON("/api/v1/campaigns/"+c.ID+"/progress", agent, &pace); code != http.StatusOK ||
+			len(pace.Rates) != 1 || pace.Rates["devbox"] != 0 || pace.ETA != nil {
+			t.Fatalf("progress pace: %d %+v; want the devbox unlimited, so no ETA", code, pace)
+		}
 		srv := a.queue.NewServer(queue.ServerConfig{Queues: campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}),
 			TaskCheckInterval: 20 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
 		mux := asynq.NewServeMux()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -46,7 +47,8 @@ type campaignRow struct {
 	progress
 }
 
-// progress is how far a campaign's deliveries have come.
+// progress is how far a campaign's deliveries have come and, on its own
+// page, the rates it is held to and when it should be done.
 type progress struct {
 	State   string         `json:"status"`
 	Total   int            `json:"total"`
@@ -54,6 +56,25 @@ type progress struct {
 	Percent int            `json:"percent"`
 	Counts  map[string]int `json:"counts"`
 	Live    bool           `json:"live"`
+	// InForce and ETA are campaigns.Pace's: messages per second per channel
+	// (0: no limit) and the seconds the queued rows should still take.
+	InForce map[channels.Name]int `json:"rates,omitempty"`
+	ETA     *int64                `json:"eta_seconds"`
+}
+
+// withPace adds the campaign's rates and ETA.
+func (p progress) withPace(pace *campaigns.Pace) progress {
+	p.InForce, p.ETA = pace.Rates, pace.ETASeconds()
+	return p
+}
+
+// ETAText is the ETA as h:mm:ss.
+func (p progress) ETAText() string {
+	if p.ETA == nil {
+		return ""
+	}
+	s := *p.ETA
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 }
 
 // pending delivery statuses: not yet handed to a provider.
@@ -134,7 +155,11 @@ func (s *Server) handleCampaignPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := campaignView{campaignRow: campaignRow{cp, newProgress(cp.Status, st.ByStatus)}, Skipped: st.SkippedByReason}
+	pace, err := s.campaigns.Pace(ctx, cp, st.ByStatus["queued"])
+	if err != nil {
+		return err
+	}
+	v := campaignView{campaignRow: campaignRow{cp, newProgress(cp.Status, st.ByStatus).withPace(pace)}, Skipped: st.SkippedByReason}
 	for _, ch := range cp.Channels {
 		counts := st.ByChannel[string(ch)]
 		max := 0
@@ -193,24 +218,28 @@ func scale(n, max, width int) int {
 // handleCampaignProgress answers the page's polling script with the
 // campaign's progress as JSON.
 func (s *Server) handleCampaignProgress(c echo.Context) error {
-	cp, counts, err := s.campaignProgress(c)
+	cp, counts, pace, err := s.campaignProgress(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newProgress(cp.Status, counts))
+	return c.JSON(http.StatusOK, newProgress(cp.Status, counts).withPace(pace))
 }
 
-// campaignProgress loads the campaign named in the path and its progress
-// counters (campaigns.Service.Progress), for the dashboard's poll and the
-// API's.
-func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, error) {
+// campaignProgress loads the campaign named in the path, its progress
+// counters (campaigns.Service.Progress) and its pace, for the dashboard's
+// poll and the API's.
+func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, *campaigns.Pace, error) {
 	ctx := c.Request().Context()
 	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	counts, err := s.campaigns.Progress(ctx, cp.ID)
-	return cp, counts, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pace, err := s.campaigns.Pace(ctx, cp, counts["queued"])
+	return cp, counts, pace, err
 }
 
 func (s *Server) handleCampaignActionPage(name string, fn func(c echo.Context, id, actor string) error) echo.HandlerFunc {

@@ -220,7 +220,8 @@ func TestDashboardCampaigns(t *testing.T) {
 		}
 		path := strings.TrimSuffix(loc, "?done=created")
 		resp, body = w.get(loc)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="start"`) || !strings.Contains(body, "<svg") {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="start"`) || !strings.Contains(body, "<svg") ||
+			!strings.Contains(body, `id="pace"`) {
 			t.Fatalf("campaign page: %d\n%s", resp.StatusCode, body)
 		}
 		if resp, _ := w.post(path+"/start", nil); resp.StatusCode != http.StatusSeeOther {
@@ -230,9 +231,11 @@ func TestDashboardCampaigns(t *testing.T) {
 			Status      string
 			Total, Done int
 			Live        bool
+			Rates       map[string]int
 		}
 		resp, body = w.get(path + "/progress")
-		if err := json.Unmarshal([]byte(body), &p); err != nil || resp.StatusCode != http.StatusOK || p.Status != "running" || p.Total != 2 || !p.Live {
+		if err := json.Unmarshal([]byte(body), &p); err != nil || resp.StatusCode != http.StatusOK || p.Status != "running" || p.Total != 2 || !p.Live ||
+			len(p.Rates) == 0 {
 			t.Fatalf("progress: %d %+v %v\n%s", resp.StatusCode, p, err, body)
 		}
 		if resp, _ := w.post(path+"/pause", nil); resp.StatusCode != http.StatusSeeOther {

@@ -63,6 +63,14 @@
           document.getElementById("progress-done").textContent = p.done;
           document.getElementById("progress-total").textContent = p.total;
           document.getElementById("progress-percent").textContent = p.percent;
+          var eta = document.getElementById("progress-eta-wrap");
+          if (eta) {
+            eta.hidden = p.eta_seconds === null;
+            if (p.eta_seconds !== null) {
+              var s = p.eta_seconds, pad = function (n) { return (n < 10 ? "0" : "") + n; };
+              document.getElementById("progress-eta").textContent = Math.floor(s / 3600) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+            }
+          }
           if (p.status !== live.dataset.status) { clearInterval(timer); location.replace(location.pathname); }
         })
         .catch(function () { clearInterval(timer); });

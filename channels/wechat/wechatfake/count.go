@@ -1,0 +1,9 @@
+package wechatfake
+
+// Count is how many messages the fake has accepted: cheap to poll, unlike
+// Sent.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
