@@ -53,13 +53,14 @@ func TestWrongPasswordsLockOnlyThatAddress(t *testing.T) {
 func TestUnlockAPI(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
 	victim, _ := a.staffMember(staff.Agent, "locked")
+	admin := a.tokenFor(staff.Admin)
 	if code := a.postJSON("/api/v1/staff/"+victim.ID+"/unlock", a.tokenFor(staff.Marketer), ``, nil); code != http.StatusForbidden {
 		t.Errorf("a marketer unlocked an account: %d", code)
 	}
-	if code := a.postJSON("/api/v1/staff/"+victim.ID+"/unlock", a.tokenFor(staff.Admin), ``, nil); code != http.StatusNoContent {
+	if code := a.postJSON("/api/v1/staff/"+victim.ID+"/unlock", admin, ``, nil); code != http.StatusNoContent {
 		t.Errorf("an admin's unlock: %d", code)
 	}
-	if code := a.postJSON("/api/v1/staff/nobody/unlock", a.tokenFor(staff.Admin), ``, nil); code != http.StatusNotFound {
+	if code := a.postJSON("/api/v1/staff/nobody/unlock", admin, ``, nil); code != http.StatusNotFound {
 		t.Errorf("unlocking nobody: %d", code)
 	}
 }

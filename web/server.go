@@ -159,6 +159,7 @@ func New(d Deps) *Server {
 		},
 	}))
 
+	e.Use(s.checkText)
 	s.routes()
 
 	s.http = &http.Server{
