@@ -16,7 +16,7 @@ import (
 type tokenList struct {
 	Tokens []struct {
 		ID, Name  string
-		ExpiresAt time.Time `json:"expires_at"`
+		ExpiresAt time.Time  `json:"expires_at"`
 		RevokedAt *time.Time `json:"revoked_at"`
 	} `json:"tokens"`
 }
