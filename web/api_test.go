@@ -91,7 +91,7 @@ func TestImportListRevealEndToEnd(t *testing.T) {
 			t.Fatalf("phone filter: status %d, %d customers; want 1", code, len(page.Data))
 		}
 		c := page.Data[0]
-		if c.Phone != "138****5678" || c.Email != "z***@example.com" || c.Name != "张*" || !c.Masked {
+		if c.Phone != "138****5678" || c.Email != "z***@example.com" || c.Name != "张**" || !c.Masked {
 			t.Fatalf("list is not masked: %+v", c)
 		}
 

@@ -100,6 +100,7 @@ var messages = map[string][2]string{
 	"customers.none":              {"No customer matches. Phone and email must be complete; a name search covers the first customers only.", "没有匹配的客户。手机号和邮箱须完整输入;按姓名搜索只覆盖前若干位客户。"},
 	"customers.scanned":           {"Name search looked through this many customers:", "按姓名搜索已查看的客户数:"},
 	"customers.more":              {"More", "更多"},
+	"customers.whole_name":        {"Your role sees masked names, so a name search matches whole names only.", "你的角色只能看到脱敏姓名,因此按姓名搜索只匹配完整姓名。"},
 	"customers.masked":            {"Personal details are masked. Reveal them only when your work needs it.", "个人信息已脱敏显示。仅在工作需要时查看完整信息。"},
 	"customers.zone_unknown":      {"Not known: campaigns use their own time zone", "未知:活动按其时区发送"},
 	"col.name":                    {"Name", "姓名"},
