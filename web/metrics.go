@@ -61,8 +61,8 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 // is off (404).
 func (s *Server) handleMetrics() echo.HandlerFunc {
 	h := echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	want := []byte(s.cfg.MetricsToken)
 	return func(c echo.Context) error {
+		want := []byte(s.cfg.MetricsToken)
 		if len(want) == 0 {
 			return echo.ErrNotFound
 		}
