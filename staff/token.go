@@ -70,7 +70,7 @@ func (s *Store) CreateAPITokenFor(ctx context.Context, email, name, actor string
 // unauthorized error that does not say why (unknown, revoked, disabled,
 // expired).
 func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error) {
-	unauthorized := handover.Errorf(handover.EUNAUTHORIZED, "The API token is missing, unknown or revoked.")
+	unauthorized := handover.Errorf(handover.EUNAUTHORIZED, "The API token is missing, unknown, expired or revoked.")
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
 		return nil, unauthorized
 	}
