@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,15 +13,12 @@ func (s *Server) registerAccountPages() {
 	s.pageRoute(http.MethodPost, "/account/preferences", s.handleAccountPreferences, "")
 	s.pageRoute(http.MethodPost, "/account/totp", s.handleTOTPBegin, "")
 	s.pageRoute(http.MethodPost, "/account/totp/confirm", s.handleTOTPConfirm, "")
-	s.pageRoute(http.MethodPost, "/account/tokens/:id/revoke", s.handleAccountTokenRevoke, "")
 }
 
 type accountView struct {
 	TOTPOn    bool
 	Enrolment *staff.TOTPEnrolment
 	Locales   []string
-	Tokens    []staff.APIToken
-	Now       time.Time
 	Error     string
 }
 
@@ -31,10 +27,7 @@ func (s *Server) accountPage(c echo.Context, status int, v accountView) error {
 	if err != nil {
 		return err
 	}
-	if v.Tokens, err = s.staff.FindAPITokens(c.Request().Context(), member(c).ID); err != nil {
-		return err
-	}
-	v.TOTPOn, v.Locales, v.Now = on, staff.Locales, s.db.Now()
+	v.TOTPOn, v.Locales = on, staff.Locales
 	return s.render(c, status, "account", &page{Title: "account.title", Nav: "account", Flash: c.QueryParam("done"), Data: v})
 }
 
@@ -65,12 +58,4 @@ func (s *Server) handleTOTPConfirm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/account?done=totp_on")
-}
-
-// handleAccountTokenRevoke ends one of the member's API tokens for good.
-func (s *Server) handleAccountTokenRevoke(c echo.Context) error {
-	if err := s.staff.RevokeAPIToken(c.Request().Context(), c.Param("id"), member(c)); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/account?done=token_revoked")
 }

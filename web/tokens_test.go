@@ -94,22 +94,42 @@ func (a *app) exec(query string, args ...any) {
 	}
 }
 
-// TestDashboardRevokesOwnToken: the account page lists the member's tokens
-// and revokes one.
-func TestDashboardRevokesOwnToken(t *testing.T) {
+// TestDashboardRevokesTokens: a member lists and revokes their own tokens
+// under My account; an admin does the same for anyone from the Staff page;
+// nobody else reaches another member's list.
+func TestDashboardRevokesTokens(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	ctx := context.Background()
 	m, email := a.staffMember(staff.Marketer, "wang")
-	token, _ := a.staff.CreateAPIToken(context.Background(), email, "crm sync", "test")
-	list, _ := a.staff.FindAPITokens(context.Background(), m.ID)
+	own, _ := a.staff.CreateAPIToken(ctx, email, "crm sync", "test")
+	other, _ := a.staff.CreateAPIToken(ctx, email, "report bot", "test")
+	list, _ := a.staff.FindAPITokens(ctx, m.ID) // newest first: report bot, crm sync
 	w := a.newWebClient()
 	w.login(email, testPassword)
-	if _, body := w.get("/account"); !strings.Contains(body, "crm sync") || !strings.Contains(body, "/account/tokens/"+list[0].ID+"/revoke") {
-		t.Fatalf("the account page does not offer the token:\n%s", body)
+	if _, body := w.get("/account/tokens"); !strings.Contains(body, "crm sync") || !strings.Contains(body, "/account/tokens/"+list[1].ID+"/revoke") {
+		t.Fatalf("the tokens page does not offer the token:\n%s", body)
 	}
-	if resp, body := w.post("/account/tokens/"+list[0].ID+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := w.post("/account/tokens/"+list[1].ID+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %d\n%s", resp.StatusCode, body)
 	}
-	if code := a.getJSON("/api/v1/me", token, nil); code != http.StatusUnauthorized {
+	if code := a.getJSON("/api/v1/me", own, nil); code != http.StatusUnauthorized {
 		t.Errorf("revoked from the dashboard, the token still works: %d", code)
+	}
+	if resp, _ := w.get("/staff/" + m.ID + "/tokens"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a marketer reached the staff tokens page: %d", resp.StatusCode)
+	}
+
+	_, adminEmail := a.staffMember(staff.Admin, "boss")
+	admin := a.newWebClient()
+	admin.login(adminEmail, testPassword)
+	if _, body := admin.get("/staff/" + m.ID + "/tokens"); !strings.Contains(body, "report bot") {
+		t.Fatalf("the admin does not see the member's tokens:\n%s", body)
+	}
+	if resp, _ := admin.post("/staff/"+m.ID+"/tokens/"+list[0].ID+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/staff/"+m.ID+"/tokens?done=token_revoked" {
+		t.Fatalf("admin revoke: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code := a.getJSON("/api/v1/me", other, nil); code != http.StatusUnauthorized {
+		t.Errorf("revoked by an admin, the token still works: %d", code)
 	}
 }
