@@ -81,6 +81,7 @@ func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channe
 		tb.Fatal(err)
 	}
 	ts := templates.NewStore(db, cs)
+	ts.SetPortalURL("https://handover.test")
 	if _, err := ts.InstallDefaults(ctx); err != nil {
 		tb.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type Config struct {
 	// is reviewed.
 	AgreementPeriod   time.Duration `env:"AGREEMENT_PERIOD" envDefault:"8760h"`
 	AccessReviewEvery time.Duration `env:"ACCESS_REVIEW_EVERY" envDefault:"2160h"`
-	CampaignLease     time.Duration `env:"CAMPAIGN_LEASE" envDefault:"6m"`
+	CampaignLease     time.Duration `env:"CAMPAIGN_LEASE" envDefault:"30s"`
 	// BackupRecipient is the age public key backups are encrypted to;
 	// empty: a key derived from the master key.
 	BackupRecipient string `env:"BACKUP_RECIPIENT"`

@@ -116,9 +116,11 @@ func TestCampaignsAPI(t *testing.T) {
 			Status  string
 			Planned int
 			Counts  map[string]int
+			Health  *campaigns.Health
 		}
 		if code := a.getJSON("/api/v1/campaigns/"+c.ID+"/progress", agent, &progress); code != http.StatusOK ||
-			progress.Status != "completed" || progress.Planned != 2 || progress.Counts["sent"] != 2 || len(progress.Counts) != 1 {
+			progress.Status != "completed" || progress.Planned != 2 || progress.Counts["sent"] != 2 || len(progress.Counts) != 1 ||
+			progress.Health == nil || *progress.Health != (campaigns.Health{}) {
 			t.Fatalf("progress: %d %+v", code, progress)
 		}
 		var page struct {

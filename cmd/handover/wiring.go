@@ -114,6 +114,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Templates = templates.NewStore(db, m.Customers)
+	m.Templates.SetPortalURL(m.Config.PublicURL)
 	m.Links = links.NewStore(db, m.Vault, m.Customers, m.Config.LinkTTL)
 	return nil
 }
@@ -148,6 +149,9 @@ func (m *Main) Close() {
 func (m *Main) openCampaigns() {
 	cfg := campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease}
+	if m.SMS != nil {
+		cfg.SentCheckers = map[channels.Name]campaigns.SentChecker{channels.SMS: m.SMS}
+	}
 	if m.SMS != nil && m.Config.SMSReceiptPoll > 0 {
 		cfg.SMSReceipts, cfg.ReceiptPoll = m.SMS, m.Config.SMSReceiptPoll
 	}
