@@ -238,8 +238,8 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	if !strings.Contains(body, `handover_http_requests_total{method="GET",route="/readyz",status="503"}`) {
 		t.Fatalf("metrics lack the readyz 503 count:\n%s", body[:min(len(body), 2000)])
 	}
-	if !strings.Contains(body.String(), "handover_campaign_duplicates_suspected_total 0") {
-		t.Fatalf("metrics lack the campaigns' suspected duplicates:\n%s", body.String()[:min(n, 2000)])
+	if !strings.Contains(body, "handover_campaign_duplicates_suspected_total 0") {
+		t.Fatalf("metrics lack the campaigns' suspected duplicates:\n%s", body[:min(len(body), 2000)])
 	}
 }
 
