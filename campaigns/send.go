@@ -206,7 +206,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			continue
 		}
 		custs[i] = cust
-		if cust.Status != customers.StatusActive {
+		if cust.Status != customers.StatusActive && (cust.Status != customers.StatusOptedOut || OptOutKind(c.Kind) != "") {
 			out[i] = outcome{status: "suppressed", reason: cust.Status}
 			continue
 		}

@@ -23,7 +23,8 @@ func TestServeCampaignReceipts(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	call, errOut := serveAPI(t, env, dir, addr)
+	srv := serve(t, dir, addr, env)
+	call := srv.call
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
@@ -53,7 +54,7 @@ func TestServeCampaignReceipts(t *testing.T) {
 			t.Fatalf("campaign %s, deliveries %v; want every one delivered", c.Status, c.Counts)
 		}
 	}
-	if strings.Contains(errOut.String(), "13812345678") {
+	if strings.Contains(srv.errOut.String(), "13812345678") {
 		t.Fatal("a phone number reached the log")
 	}
 }

@@ -31,7 +31,7 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	call, _ := serveAPI(t, env, dir, addr)
+	call := serve(t, dir, addr, env).call
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
