@@ -49,6 +49,9 @@ type Config struct {
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	// LinkTTL is how long a personal link lives.
 	LinkTTL time.Duration `env:"LINK_TTL" envDefault:"720h"`
+	// MetricsToken turns /metrics on for a scraper that sends it as a
+	// bearer token; without it /metrics is off.
+	MetricsToken string `env:"METRICS_TOKEN"`
 	// CompanyName and CompanyContact head the portal pages and tell a
 	// customer whose link does not open whom to ask.
 	CompanyName    string `env:"COMPANY_NAME"`
@@ -291,6 +294,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
 		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("configuration: HANDOVER_METRICS_TOKEN must be at least 16 characters")
 	}
 	if c.BackupRecipient != "" && !strings.HasPrefix(strings.TrimSpace(c.BackupRecipient), "age1") {
 		return fmt.Errorf("configuration: HANDOVER_BACKUP_RECIPIENT must be an age X25519 public key (age1…)")

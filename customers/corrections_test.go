@@ -70,7 +70,7 @@ func TestCorrectionWithoutNewContact(t *testing.T) {
 		if err != nil || len(list) != 1 || next != "" {
 			t.Fatalf("pending = %d, %q, %v", len(list), next, err)
 		}
-		if m := list[0].Masked(); m.Current.Name != "张*" || m.Proposed.Name != "张**" || m.Proposed.Address == "上海市三号路" {
+		if m := list[0].Masked(); m.Current.Name != "张**" || m.Proposed.Name != "张**" || m.Proposed.Address == "上海市三号路" {
 			t.Errorf("masked = %+v", m)
 		}
 		if _, err := s.RevealCorrection(ctx, r.ID, "staff:s1", ""); handover.ErrorCode(err) != handover.EINVALID {

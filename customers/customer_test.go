@@ -129,7 +129,7 @@ func TestFindCustomers(t *testing.T) {
 			t.Fatalf("missing customer: %v", err)
 		}
 		m := all[0].Masked()
-		if m.Name != "客***" || m.Phone != "139****0000" || m.Email != "c***@example.com" || all[0].Name != "客户00" {
+		if m.Name != "客**" || m.Phone != "139****0000" || m.Email != "c***@example.com" || all[0].Name != "客户00" {
 			t.Fatalf("masked = %+v", m)
 		}
 	})

@@ -133,8 +133,8 @@ func WriteAccessCSV(w io.Writer, entries []AccessEntry) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"seq", "at", "actor", "kind", "action", "object_type", "object_id", "reason", "flags"})
 	for _, e := range entries {
-		_ = cw.Write([]string{fmt.Sprint(e.Seq), e.At.Format(time.RFC3339), e.Actor, e.Kind, e.Action, e.ObjectType, e.ObjectID,
-			csvSafe(e.Reason), strings.Join(e.Flags, " ")})
+		_ = cw.Write([]string{fmt.Sprint(e.Seq), e.At.Format(time.RFC3339), csvSafe(e.Actor), csvSafe(e.Kind), csvSafe(e.Action),
+			csvSafe(e.ObjectType), csvSafe(e.ObjectID), csvSafe(e.Reason), strings.Join(e.Flags, " ")})
 	}
 	cw.Flush()
 	return cw.Error()

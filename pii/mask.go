@@ -29,26 +29,28 @@ func MaskEmail(email string) string {
 	return string(r) + "***" + email[at:]
 }
 
-// MaskName keeps the first character of a name: 张三丰 → 张**, Alice → A****.
+// MaskName keeps the first character of a name and hides the rest behind
+// a mask of fixed length, so the mask does not tell how long the name is:
+// 张三丰 → 张**, 张三 → 张**, Alice → A**.
 func MaskName(name string) string {
-	n := utf8.RuneCountInString(name)
-	if n == 0 {
+	if name == "" {
 		return ""
 	}
 	r, _ := utf8.DecodeRuneInString(name)
-	return string(r) + strings.Repeat("*", n-1)
+	return string(r) + "**"
 }
 
+// maskTextKeep is how many leading characters MaskText shows at most.
+const maskTextKeep = 3
+
 // MaskText keeps the first few characters of free text such as an address
-// or company name and hides the rest.
+// or company name (at most three, and never more than a third) and hides
+// the rest behind a mask of fixed length.
 func MaskText(s string) string {
 	runes := []rune(s)
-	keep := len(runes) / 3
-	if keep > 6 {
-		keep = 6
-	}
 	if len(runes) == 0 {
 		return ""
 	}
+	keep := min(len(runes)/3, maskTextKeep)
 	return string(runes[:keep]) + "***"
 }

@@ -113,12 +113,28 @@ func TestMasking(t *testing.T) {
 		{pii.MaskPhone("+8613812345678"), "138****5678"},
 		{pii.MaskEmail("zhang@example.com"), "z***@example.com"},
 		{pii.MaskName("张三丰"), "张**"},
-		{pii.MaskText("上海市浦东新区世纪大道100号"), "上海市浦东***"},
+		{pii.MaskText("上海市浦东新区世纪大道100号"), "上海市***"},
 		{pii.MaskPhone("+1"), "*"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// TestMasksHideLength: a mask once showed one star per hidden character,
+// so a masked name told its exact length.
+func TestMasksHideLength(t *testing.T) {
+	for _, names := range [][]string{{"张三", "张三丰", "张三丰四五六"}, {"Al", "Alice", "Alexander the Great"}} {
+		for _, n := range names[1:] {
+			if pii.MaskName(n) != pii.MaskName(names[0]) {
+				t.Errorf("MaskName(%q) = %q, MaskName(%q) = %q: the lengths show", n, pii.MaskName(n), names[0], pii.MaskName(names[0]))
+			}
+		}
+	}
+	long := []string{"上海市浦东新区世纪大道100号", "上海市黄浦区人民大道200号附近一座很高的楼里"}
+	if pii.MaskText(long[0]) != pii.MaskText(long[1]) {
+		t.Errorf("MaskText shows the length: %q, %q", pii.MaskText(long[0]), pii.MaskText(long[1]))
 	}
 }
 

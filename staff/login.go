@@ -18,7 +18,10 @@ import (
 )
 
 // Login throttling: failed sign-ins are counted over LoginWindow, per
-// account (the email, known or not) and per client address.
+// account and client address together (the email, known or not), and per
+// client address. An account is never locked for everyone: a guesser
+// elsewhere cannot lock an admin out, and an admin can unlock an account
+// (UnlockMember).
 const (
 	LoginWindow           = 15 * time.Minute
 	MaxFailuresPerAccount = 5
@@ -28,8 +31,8 @@ const (
 // ThrottledError says sign-in is refused for a while after too many
 // failures; the web layer answers it with 429.
 type ThrottledError struct {
-	// PerAccount is true when the account, false when the address, is
-	// throttled.
+	// PerAccount is true when the account from this address, false when
+	// the address for every account, is throttled.
 	PerAccount bool
 	RetryAfter time.Duration
 }
@@ -40,7 +43,7 @@ func (e *ThrottledError) Error() string {
 		mins = 1
 	}
 	if e.PerAccount {
-		return fmt.Sprintf("Too many failed sign-ins for this account. Try again in %d minutes.", mins)
+		return fmt.Sprintf("Too many failed sign-ins for this account from your address. Try again in %d minutes, or ask an admin to unlock it.", mins)
 	}
 	return fmt.Sprintf("Too many failed sign-ins from your address. Try again in %d minutes.", mins)
 }
@@ -69,16 +72,16 @@ var dummyHash = HashPassword("handover-dummy-password")
 // was wrong.
 func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Session, *Member, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	scopes := []string{"account:" + scopeHash(email), "ip:" + scopeHash(in.IP)}
+	scopes := []string{accountScope(email) + "ip:" + scopeHash(in.IP), "ip:" + scopeHash(in.IP)}
 	if err := s.checkThrottle(ctx, scopes); err != nil {
 		return nil, nil, refuse(err, s.auditLogin(ctx, "", "failed", "throttled"))
 	}
 	bad := handover.Errorf(handover.EUNAUTHORIZED, "The email or password is wrong.")
 	var id, hash, secret string
-	var disabled sql.NullTime
+	var disabled, expires sql.NullTime
 	var totpOn bool
-	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled_at, totp_secret, totp_enabled FROM staff WHERE email = $1`, email).
-		Scan(&id, &hash, &disabled, &secret, &totpOn)
+	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled_at, expires_at, totp_secret, totp_enabled FROM staff WHERE email = $1`, email).
+		Scan(&id, &hash, &disabled, &expires, &secret, &totpOn)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, in.Password)
 		return nil, nil, refuse(bad, s.fail(ctx, scopes, "", "unknown_account"))
@@ -92,6 +95,10 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 	if disabled.Valid {
 		return nil, nil, refuse(handover.Errorf(handover.EUNAUTHORIZED, "This account is disabled; ask an admin."),
 			s.fail(ctx, scopes, id, "disabled"))
+	}
+	if expires.Valid && !s.db.Now().Before(expires.Time) {
+		return nil, nil, refuse(handover.Errorf(handover.EUNAUTHORIZED, "This account has expired; ask an admin."),
+			s.fail(ctx, scopes, id, "expired"))
 	}
 	if totpOn {
 		code := strings.TrimSpace(in.Code)
@@ -139,6 +146,28 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 func scopeHash(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(sum[:16])
+}
+
+// accountScope starts every throttling scope of one account, so that an
+// unlock can clear them all.
+func accountScope(email string) string { return "account:" + scopeHash(email) + "/" }
+
+// UnlockMember forgets a member's failed sign-ins from every address, so
+// that they can sign in again at once, and audits who did it.
+func (s *Store) UnlockMember(ctx context.Context, id, actor string) error {
+	m, err := s.FindMemberByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE scope LIKE $1`, accountScope(m.Email)+"%")
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "staff.unlock", ObjectType: "staff", ObjectID: id,
+			Detail: fmt.Sprintf("failures=%d", n)})
+	})
 }
 
 func (s *Store) checkThrottle(ctx context.Context, scopes []string) error {

@@ -58,8 +58,9 @@ func (s *Store) ChangeRole(ctx context.Context, id string, role Role, actor stri
 	})
 }
 
-// DisableMember stops a member from signing in or using API tokens, ends
-// their sessions at once, and audits it. Nobody can disable themselves.
+// DisableMember stops a member from signing in, ends their sessions at
+// once, revokes their API tokens for good, and audits it. Nobody can
+// disable themselves.
 func (s *Store) DisableMember(ctx context.Context, id, actor string) error {
 	if actor == "staff:"+id {
 		return handover.Errorf(handover.EINVALID, "You cannot disable your own account.")
@@ -75,11 +76,15 @@ func (s *Store) DisableMember(ctx context.Context, id, actor string) error {
 		if err := endSessionsOf(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := revokeTokensOf(ctx, tx, id); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "staff.disable", ObjectType: "staff", ObjectID: id})
 	})
 }
 
-// EnableMember lets a disabled member sign in again and audits it.
+// EnableMember lets a disabled member sign in again and audits it; the
+// tokens revoked when they were disabled stay revoked.
 func (s *Store) EnableMember(ctx context.Context, id, actor string) error {
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, id)

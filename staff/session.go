@@ -97,10 +97,10 @@ func (s *Store) FindSession(ctx context.Context, token string, p SessionPolicy) 
 		return nil, nil, expired
 	}
 	sess := &Session{}
-	var disabled sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT s.staff_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, m.disabled_at
+	var disabled, accountEnds sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT s.staff_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, m.disabled_at, m.expires_at
 		FROM sessions s JOIN staff m ON m.id = s.staff_id WHERE s.id_hash = $1`, hashToken(token)).
-		Scan(&sess.StaffID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &disabled)
+		Scan(&sess.StaffID, &sess.CSRFToken, &sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &disabled, &accountEnds)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, expired
 	}
@@ -108,7 +108,9 @@ func (s *Store) FindSession(ctx context.Context, token string, p SessionPolicy) 
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
 	now := s.db.Now()
-	if disabled.Valid || now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > p.Idle {
+	// A third-party account's expiry ends its sessions at once, without
+	// waiting for the housekeeping task to disable it.
+	if disabled.Valid || (accountEnds.Valid && !now.Before(accountEnds.Time)) || now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > p.Idle {
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, hashToken(token)); err != nil {
 			return nil, nil, fmt.Errorf("end session: %w", err)
 		}

@@ -81,6 +81,9 @@ func (s *Store) CreateMember(ctx context.Context, m *Member, password, actor str
 	if _, err := ParseRole(string(m.Role)); err != nil {
 		return err
 	}
+	if m.ExpiresAt != nil && !m.ExpiresAt.After(s.db.Now()) {
+		return handover.Errorf(handover.EINVALID, "the expiry date must be in the future")
+	}
 	if password != "" && len(password) < 12 {
 		return handover.Errorf(handover.EINVALID, "password must be at least 12 characters")
 	}

@@ -22,9 +22,26 @@ import (
 // tokenPrefix marks Handover API tokens so secret scanners can find leaks.
 const tokenPrefix = "hov_"
 
-// CreateAPIToken makes an API token for the member with the given email and
-// returns it. Only its SHA-256 is stored: the token is shown once.
+// API token lifetimes. A token made before tokens had an expiry counts as
+// expiring DefaultTokenTTL after it was made.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 366 * 24 * time.Hour
+)
+
+// CreateAPIToken makes an API token of DefaultTokenTTL for the member with
+// the given email and returns it.
 func (s *Store) CreateAPIToken(ctx context.Context, email, name, actor string) (string, error) {
+	return s.CreateAPITokenFor(ctx, email, name, actor, DefaultTokenTTL)
+}
+
+// CreateAPITokenFor makes an API token that works for ttl (at most
+// MaxTokenTTL) and returns it. Only its SHA-256 is stored: the token is
+// shown once.
+func (s *Store) CreateAPITokenFor(ctx context.Context, email, name, actor string, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > MaxTokenTTL {
+		return "", handover.Errorf(handover.EINVALID, "a token lives between 1 and 366 days")
+	}
 	m, err := s.FindMemberByEmail(ctx, email)
 	if err != nil {
 		return "", err
@@ -37,8 +54,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, email, name, actor string) (
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	id := ulid.Make().String()
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, staff_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			id, m.ID, name, hashToken(token), tx.Now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, staff_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, m.ID, name, hashToken(token), tx.Now, tx.Now.Add(ttl)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "token.create", ObjectType: "api_token", ObjectID: id, Detail: "staff=" + m.ID})
@@ -53,7 +70,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, email, name, actor string) (
 // unauthorized error that does not say why (unknown, revoked, disabled,
 // expired).
 func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error) {
-	unauthorized := handover.Errorf(handover.EUNAUTHORIZED, "The API token is missing, unknown or revoked.")
+	unauthorized := handover.Errorf(handover.EUNAUTHORIZED, "The API token is missing, unknown, expired or revoked.")
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
 		return nil, unauthorized
 	}
@@ -61,8 +78,9 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Member, error)
 	var lastUsed sql.NullTime
 	now := s.db.Now()
 	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.staff_id, t.last_used_at FROM api_tokens t JOIN staff s ON s.id = t.staff_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.disabled_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)`,
-		hashToken(token), now).Scan(&tokenID, &staffID, &lastUsed)
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at > $2 OR t.expires_at IS NULL AND t.created_at > $3)
+		AND s.disabled_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)`,
+		hashToken(token), now, now.Add(-DefaultTokenTTL)).Scan(&tokenID, &staffID, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, unauthorized
 	}

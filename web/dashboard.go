@@ -222,6 +222,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.registerTicketPages()
 	s.registerCorrectionPages()
 	s.registerAccountPages()
+	s.registerTokenPages()
 	s.registerStaffPages()
 	s.registerCustomerPages()
 	s.registerCampaignPages()

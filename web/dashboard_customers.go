@@ -28,7 +28,10 @@ type customersView struct {
 	Customers []customers.Customer
 	// Scanned is set for a name search: how many customers were opened.
 	Scanned int
-	Next    string
+	// WholeName is set for a name search by a member who may not reveal:
+	// only the whole name matches.
+	WholeName bool
+	Next      string
 }
 
 // handleCustomersPage lists customers masked. The search box takes an exact
@@ -77,8 +80,19 @@ func looksLikePhone(q string) bool {
 
 // customerNameSearch opens up to nameScanLimit customers and keeps those
 // whose name contains the query; the page says how many were searched.
+// Without customers.reveal only the whole name matches: a search for part
+// of a name, answered hit or miss, would unmask names a character at a
+// time.
 func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
 	ctx := c.Request().Context()
+	v.WholeName = !member(c).Role.Can(staff.RevealCustomers)
+	q := strings.ToLower(v.Query)
+	matches := func(name string) bool {
+		if v.WholeName {
+			return strings.ToLower(strings.TrimSpace(name)) == q
+		}
+		return strings.Contains(strings.ToLower(name), q)
+	}
 	cursor := ""
 	for v.Scanned < nameScanLimit && len(v.Customers) < 50 {
 		list, next, err := s.customers.FindCustomers(ctx, customers.Filter{Cursor: cursor, Limit: 500})
@@ -86,7 +100,7 @@ func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
 			return err
 		}
 		for _, cu := range list {
-			if strings.Contains(strings.ToLower(cu.Name), strings.ToLower(v.Query)) {
+			if matches(cu.Name) {
 				v.Customers = append(v.Customers, cu.Masked())
 			}
 		}
@@ -95,7 +109,7 @@ func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
 			break
 		}
 	}
-	if err := s.recordAccess(c, "customer.search", "customer", "", fmt.Sprintf("by=name count=%d", len(v.Customers))); err != nil {
+	if err := s.recordAccess(c, "customer.search", "customer", "", fmt.Sprintf("by=name whole=%t count=%d", v.WholeName, len(v.Customers))); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, "customers", &page{Title: "nav.customers", Nav: "customers", Search: v.Query, Data: v})

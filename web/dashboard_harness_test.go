@@ -31,6 +31,9 @@ type webClient struct {
 	a    *app
 	c    *http.Client
 	csrf string
+	// forwardedFor, when set, is sent as X-Forwarded-For: the client's
+	// address as a listed proxy would report it.
+	forwardedFor string
 }
 
 func (a *app) newWebClient() *webClient {
@@ -42,6 +45,9 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9_-]+)"`)
 
 func (w *webClient) send(req *http.Request) (*http.Response, string) {
 	w.a.t.Helper()
+	if w.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", w.forwardedFor)
+	}
 	resp, err := w.c.Do(req)
 	if err != nil {
 		w.a.t.Fatal(err)
@@ -69,9 +75,23 @@ func (w *webClient) post(path string, form url.Values) (*http.Response, string) 
 	if _, ok := form["csrf"]; !ok {
 		form.Set("csrf", w.csrf)
 	}
+	return w.send(w.newFormRequest(path, form))
+}
+
+// formRequest builds a form post (with the remembered CSRF token) for a
+// test that changes its headers before sending it.
+func (w *webClient) formRequest(path string, fields map[string]string) *http.Request {
+	form := url.Values{"csrf": {w.csrf}}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	return w.newFormRequest(path, form)
+}
+
+func (w *webClient) newFormRequest(path string, form url.Values) *http.Request {
 	req, _ := http.NewRequest(http.MethodPost, w.a.url+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return w.send(req)
+	return req
 }
 
 // login signs in through the form and fails the test unless it worked.

@@ -16,6 +16,7 @@ func (s *Server) registerStaffPages() {
 	s.pageRoute(http.MethodPost, "/staff/:id/disable", s.handleStaffDisable, staff.ManageStaff)
 	s.pageRoute(http.MethodPost, "/staff/:id/enable", s.handleStaffEnable, staff.ManageStaff)
 	s.pageRoute(http.MethodPost, "/staff/:id/totp/reset", s.handleStaffTOTPReset, staff.ManageStaff)
+	s.pageRoute(http.MethodPost, "/staff/:id/unlock", s.handleStaffUnlockPage, staff.ManageStaff)
 }
 
 type staffView struct {
@@ -83,4 +84,13 @@ func (s *Server) handleStaffTOTPReset(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/staff?done=saved")
+}
+
+// handleStaffUnlockPage forgets a member's failed sign-ins, so they can
+// sign in again at once.
+func (s *Server) handleStaffUnlockPage(c echo.Context) error {
+	if err := s.staff.UnlockMember(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff?done=unlocked")
 }

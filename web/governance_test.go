@@ -105,12 +105,15 @@ func TestTrainingAPI(t *testing.T) {
 func TestExpiredThirdPartyToken(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
 		ctx := context.Background()
-		soon := time.Now().Add(-time.Minute)
+		soon := time.Now().Add(time.Minute)
 		if err := a.staff.CreateMember(ctx, &staff.Member{Email: "agency@example.com", Role: staff.Marketer, ExpiresAt: &soon}, "", "test"); err != nil {
 			t.Fatal(err)
 		}
 		token, err := a.staff.CreateAPIToken(ctx, "agency@example.com", "agency", "test")
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.db.ExecContext(ctx, `UPDATE staff SET expires_at = $1 WHERE email = $2`, time.Now().Add(-time.Minute).UTC(), "agency@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		if code := a.getJSON("/api/v1/me", token, nil); code != http.StatusUnauthorized {

@@ -207,7 +207,13 @@ type apiError struct {
 
 func eachBackend(t *testing.T, fn func(t *testing.T, a *app)) {
 	t.Helper()
+	eachBackendWith(t, nil, fn)
+}
+
+// eachBackendWith is eachBackend with configuration variables set.
+func eachBackendWith(t *testing.T, env []string, fn func(t *testing.T, a *app)) {
+	t.Helper()
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		fn(t, newApp(t, db, queuetest.Open(t)))
+		fn(t, newApp(t, db, queuetest.Open(t), env...))
 	})
 }

@@ -11,7 +11,7 @@ import (
 func (s *Server) registerHealthRoutes() {
 	s.echo.GET("/healthz", s.handleHealthz)
 	s.echo.GET("/readyz", s.handleReadyz)
-	s.echo.GET("/metrics", s.metrics.handler())
+	s.echo.GET("/metrics", s.handleMetrics())
 }
 
 // handleHealthz answers while the process is up.

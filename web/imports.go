@@ -84,6 +84,9 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 	if err != nil {
 		return handover.Errorf(handover.EINVALID, "The form has no file in a field named \"file\".")
 	}
+	if badValues(c.Request().MultipartForm.Value, true) || badText(fh.Filename, false) { // checkText leaves multipart bodies here
+		return errBadText
+	}
 	f, err := fh.Open()
 	if err != nil {
 		return err

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"crypto/subtle"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/handoverhq/handover"
 )
 
 // metrics is the server's own Prometheus registry, so that several servers
@@ -44,6 +48,22 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (m *metrics) handler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+// handleMetrics answers /metrics only to a scraper that sends
+// HANDOVER_METRICS_TOKEN as a bearer token: per-route counts of reveals,
+// exports and imports are not for everyone. Without the variable /metrics
+// is off (404).
+func (s *Server) handleMetrics() echo.HandlerFunc {
+	h := echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	return func(c echo.Context) error {
+		want := []byte(s.cfg.MetricsToken)
+		if len(want) == 0 {
+			return echo.ErrNotFound
+		}
+		scheme, got, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return handover.Errorf(handover.EUNAUTHORIZED, "Send HANDOVER_METRICS_TOKEN as 'Authorization: Bearer …'.")
+		}
+		return h(c)
+	}
 }

@@ -201,7 +201,7 @@ func TestPortalTokens(t *testing.T) {
 }
 
 func TestPortalThrottle(t *testing.T) {
-	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t), "HANDOVER_METRICS_TOKEN="+testMetricsToken)
 	ids, transfer := a.seedPortal()
 	token, _ := a.issue(ids[0], transfer)
 	v := a.visitor()
@@ -218,7 +218,7 @@ func TestPortalThrottle(t *testing.T) {
 	if code, _ := v.get("/l/" + token); code != http.StatusTooManyRequests {
 		t.Fatalf("a good token from a guessing address: %d", code)
 	}
-	_, metrics := v.get("/metrics")
+	metrics := a.metricsText()
 	if !strings.Contains(metrics, "handover_portal_failed_lookups_total 21") || !strings.Contains(metrics, "handover_portal_throttled_total 2") {
 		t.Fatalf("metrics:\n%s", metrics)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"time"
@@ -41,17 +40,7 @@ func (s *Server) handleReviewView(c echo.Context) error {
 		return c.JSON(http.StatusOK, r)
 	}
 	setAttachment(c, "access-review-"+r.ID+".csv")
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"staff_id", "email", "role", "last_sign_in", "reveals", "exports", "decision", "decided_by", "flagged"})
-	for _, it := range r.Items {
-		last := ""
-		if it.LastSignIn != nil {
-			last = it.LastSignIn.UTC().Format(time.RFC3339)
-		}
-		_ = w.Write([]string{it.StaffID, it.Email, it.Role, last, fmt.Sprint(it.Reveals), fmt.Sprint(it.Exports), it.Decision, it.DecidedBy, fmt.Sprint(it.Flagged)})
-	}
-	w.Flush()
-	return w.Error()
+	return governance.WriteReviewCSV(c.Response(), r)
 }
 
 // handleReviewDecide confirms or revokes one account.

@@ -175,6 +175,7 @@ func New(d Deps) *Server {
 		},
 	}))
 
+	e.Use(s.checkText)
 	s.routes()
 
 	s.http = &http.Server{
@@ -192,6 +193,7 @@ func (s *Server) routes() {
 	api.GET("/openapi.yaml", s.handleOpenAPI)
 	authed := api.Group("", s.requireToken)
 	authed.GET("/me", s.handleMe)
+	s.registerTokenRoutes(authed)
 	s.registerCustomerRoutes(authed)
 	s.registerImportRoutes(authed)
 	s.registerTransferRoutes(authed)
@@ -232,12 +234,15 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies, so a
-// client cannot spoof its address past the rate limiter.
+// client cannot choose its own address past the throttles, the rate limiter
+// and consent evidence. Echo would otherwise also trust every loopback,
+// link-local and private peer; those are turned off, so only the listed
+// ranges count.
 func ipExtractor(trusted []string) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
-	var opts []echo.TrustOption
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, cidr := range trusted {
 		_, n, err := net.ParseCIDR(strings.TrimSpace(cidr))
 		if err == nil {

@@ -119,10 +119,18 @@ type loginForm struct {
 	Error string
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path of plain
+// printable ASCII (no spaces, backslashes or controls, which browsers strip
+// or turn into slashes: "/\t/evil.example" becomes "//evil.example"), not
+// starting with "//", and not the sign-in page itself.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/login") || len(next) > 2000 {
 		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
 	}
 	return next
 }

@@ -30,14 +30,16 @@ func subcommand(m *Main, group string, args []string, known ...string) (string, 
 }
 
 func runUser(ctx context.Context, m *Main, args []string) error {
-	if _, args, err := subcommand(m, "user", args, "add"); err != nil {
+	if sub, args, err := subcommand(m, "user", args, "add", "unlock"); err != nil {
 		return err
+	} else if sub == "unlock" {
+		return runUserUnlock(ctx, m, args)
 	} else {
 		fs := newFlags(m, "user add", "user add --email E --role admin|agent|marketer|auditor [--name N] [--expires YYYY-MM-DD] [--password-stdin]")
 		email := fs.String("email", "", "the staff member's email (required)")
 		role := fs.String("role", "", "admin, agent, marketer or auditor (required)")
 		name := fs.String("name", "", "display name")
-		expires := fs.String("expires", "", "third-party account (the buyer's staff, an agency): disabled from this date, Asia/Shanghai midnight")
+		expires := fs.String("expires", "", "third-party account (the buyer's staff, an agency): disabled from this date, Asia/Shanghai midnight; must be in the future")
 		fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
 		if err := parse(fs, args); err != nil {
 			return err
@@ -85,9 +87,10 @@ func runToken(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	fs := newFlags(m, "token create", "token create --email E [--name N]")
+	fs := newFlags(m, "token create", "token create --email E [--name N] [--days D]")
 	email := fs.String("email", "", "the staff member who will own the token (required)")
 	name := fs.String("name", "cli", "a label for the token")
+	days := fs.Int("days", int(staff.DefaultTokenTTL/(24*time.Hour)), "how many days the token works (1 to 366)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func runToken(ctx context.Context, m *Main, args []string) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	token, err := m.Staff.CreateAPIToken(ctx, *email, *name, "cli")
+	token, err := m.Staff.CreateAPITokenFor(ctx, *email, *name, "cli", time.Duration(*days)*24*time.Hour)
 	if err != nil {
 		return err
 	}

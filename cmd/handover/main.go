@@ -39,7 +39,7 @@ var commands = map[string]command{
 	"api":     {"HTTP server only", runAPI},
 	"worker":  {"queue worker only", runWorker},
 	"migrate": {"apply database migrations and exit", runMigrate},
-	"user":    {"manage staff: user add --email E --role R", runUser},
+	"user":    {"manage staff: user add --email E --role R, user unlock --email E", runUser},
 	"token":   {"API tokens: token create --email E", runToken},
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
 	"audit":   {"audit log: audit verify | audit rekey", runAudit},

@@ -1,0 +1,90 @@
+package staff
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/database"
+)
+
+// APIToken describes an API token; its value is never kept.
+type APIToken struct {
+	ID         string     `json:"id"`
+	StaffID    string     `json:"staff_id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// Live reports whether the token still works at now (its member aside).
+func (t *APIToken) Live(now time.Time) bool { return t.RevokedAt == nil && now.Before(t.ExpiresAt) }
+
+// FindAPITokens lists a member's tokens, newest first, revoked and expired
+// ones included so the list shows what happened to each.
+func (s *Store) FindAPITokens(ctx context.Context, staffID string) ([]APIToken, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, staff_id, name, created_at, last_used_at, expires_at, revoked_at FROM api_tokens
+		WHERE staff_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200`, staffID)
+	if err != nil {
+		return nil, fmt.Errorf("find tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []APIToken{}
+	for rows.Next() {
+		var t APIToken
+		var used, expires, revoked sql.NullTime
+		if err := rows.Scan(&t.ID, &t.StaffID, &t.Name, &t.CreatedAt, &used, &expires, &revoked); err != nil {
+			return nil, fmt.Errorf("find tokens: %w", err)
+		}
+		t.LastUsedAt, t.RevokedAt = nullTime(used), nullTime(revoked)
+		t.ExpiresAt = t.CreatedAt.Add(DefaultTokenTTL) // made before tokens had an expiry
+		if expires.Valid {
+			t.ExpiresAt = expires.Time
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+// RevokeAPIToken ends one token for good and audits it. A member revokes
+// their own tokens; one who may manage staff revokes anyone's.
+func (s *Store) RevokeAPIToken(ctx context.Context, id string, by *Member) error {
+	return s.db.InTx(ctx, func(tx *database.Tx) error {
+		var owner string
+		var revoked sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT staff_id, revoked_at FROM api_tokens WHERE id = $1`, id).Scan(&owner, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && owner != by.ID && !by.Role.Can(ManageStaff) {
+			return handover.Errorf(handover.ENOTFOUND, "No such token.")
+		}
+		if err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		if revoked.Valid {
+			return handover.Errorf(handover.ECONFLICT, "This token is already revoked.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2`, tx.Now, id); err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: by.Actor(), Action: "token.revoke", ObjectType: "api_token", ObjectID: id, Detail: "staff=" + owner})
+	})
+}
+
+// revokeTokensOf ends every token of a member for good, e.g. when
+// disabled: enabling the member again does not bring them back.
+func revokeTokensOf(ctx context.Context, tx *database.Tx, staffID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL`, tx.Now, staffID)
+	return err
+}

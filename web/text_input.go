@@ -1,0 +1,107 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+)
+
+// errBadText answers text that is not valid UTF-8 or holds control
+// characters. PostgreSQL refuses NUL and invalid UTF-8 in text, so without
+// this check such input reached the database and came back as a 500.
+var errBadText = handover.Errorf(handover.EINVALID,
+	"The request holds a control character (such as NUL) or bytes that are not UTF-8 text. Remove them and send it again.")
+
+// badText reports whether s is not valid UTF-8 or holds a C0 control
+// character or DEL; tab, newline and carriage return pass only when
+// layout is allowed (free text in a form or JSON body).
+func badText(s string, layout bool) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != 0x7f {
+			continue
+		}
+		if layout && (c == '\t' || c == '\n' || c == '\r') {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// checkText refuses, with 400, a request whose path, query, user agent,
+// form body or JSON body holds bad text (badText), before any handler or
+// database sees it. Provider hooks check their own signed bodies, and
+// uploaded files are the importer's to judge; both are left alone.
+func (s *Server) checkText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if badText(r.URL.Path, false) || badText(r.UserAgent(), false) || badValues(r.URL.Query(), false) {
+			return errBadText
+		}
+		if isHook(c) || r.Body == nil || r.ContentLength == 0 {
+			return next(c)
+		}
+		ct := r.Header.Get(echo.HeaderContentType)
+		form := strings.HasPrefix(ct, echo.MIMEApplicationForm)
+		if !form && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+			return next(c)
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err // the body limit's 413, or a broken connection
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form && badForm(body) || !form && badJSON(body) {
+			return errBadText
+		}
+		return next(c)
+	}
+}
+
+func badValues(v url.Values, layout bool) bool {
+	for k, vs := range v {
+		if badText(k, false) {
+			return true
+		}
+		for _, s := range vs {
+			if badText(s, layout) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// badForm checks a urlencoded body. A body that does not parse is left
+// for the handler to refuse.
+func badForm(body []byte) bool {
+	v, err := url.ParseQuery(string(body))
+	return err == nil && badValues(v, true)
+}
+
+// badJSON checks every string (keys included) of a JSON body; escapes such
+// as \u0000 are decoded first, which is where control characters hide.
+// A body that is not JSON is left for bindJSON to refuse.
+func badJSON(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if s, ok := tok.(string); ok && badText(s, true) {
+			return true
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/staff"
+)
+
+// registerTokenRoutes: a member lists and revokes their own API tokens;
+// one who manages staff lists and revokes anyone's and unlocks accounts.
+func (s *Server) registerTokenRoutes(g *echo.Group) {
+	g.GET("/tokens", s.handleTokenList)
+	g.DELETE("/tokens/:id", s.handleTokenRevoke)
+	g.POST("/staff/:id/unlock", s.handleStaffUnlock, s.can(staff.ManageStaff))
+}
+
+// handleTokenList lists the caller's tokens, or with ?staff_id= another
+// member's (staff.manage only).
+func (s *Server) handleTokenList(c echo.Context) error {
+	id := member(c).ID
+	if other := c.QueryParam("staff_id"); other != "" && other != id {
+		if !member(c).Role.Can(staff.ManageStaff) {
+			return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", staff.ManageStaff)
+		}
+		id = other
+	}
+	list, err := s.staff.FindAPITokens(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tokens": list})
+}
+
+// handleTokenRevoke ends one token for good.
+func (s *Server) handleTokenRevoke(c echo.Context) error {
+	if err := s.staff.RevokeAPIToken(c.Request().Context(), c.Param("id"), member(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleStaffUnlock forgets a member's failed sign-ins.
+func (s *Server) handleStaffUnlock(c echo.Context) error {
+	if err := s.staff.UnlockMember(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
