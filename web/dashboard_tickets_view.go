@@ -26,10 +26,10 @@ type ticketView struct {
 	Choice   *feedback.ChannelChoice
 	// Sender is an unmatched ticket's sender address, masked: where a
 	// reply goes and what linking may bind. nil when none was kept.
-	Sender *feedback.BindProposal
-	Staff    []*staff.Member
-	SLA      string
-	Urgency  string
+	Sender  *feedback.BindProposal
+	Staff   []*staff.Member
+	SLA     string
+	Urgency string
 	// Options of the working-fields form.
 	Statuses, Priorities, Categories []string
 }
