@@ -20,6 +20,9 @@ const dataCookie = "hov_data"
 // everything held.
 type myDataView struct {
 	Phone, Email string // masked contacts on file a code can go to
+	// WeChat says a code can go to the customer's WeChat (a
+	// customer-service message: inside WeChat's 48-hour window).
+	WeChat bool
 	Challenge    string
 	Via          string
 	To           string
@@ -57,10 +60,14 @@ func (s *Server) renderMyDataStart(c echo.Context, v *portalView, status int, ch
 	if cu.Email != "" {
 		m.Email = pii.MaskEmail(cu.Email)
 	}
-	if challenge != "" && (via == "phone" || via == "email") {
+	m.WeChat = cu.WeChatOpenID != ""
+	if challenge != "" && (via == "phone" || via == "email" || via == "wechat") {
 		m.Challenge, m.Via, m.To = challenge, via, m.Phone
-		if via == "email" {
+		switch via {
+		case "email":
 			m.To = m.Email
+		case "wechat":
+			m.To = v.T["mydata_wechat_to"]
 		}
 		return s.renderPortal(c, status, "mydata_code", v)
 	}

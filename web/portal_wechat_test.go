@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,63 @@ func TestPortalWeChatTakeOver(t *testing.T) {
 			t.Fatalf("after rejection: %q", got)
 		}
 	})
+}
+
+var sixDigits = regexp.MustCompile(`\d{6}`)
+
+// TestPortalMyDataByWeChat: a customer known only by WeChat gets the code
+// to see their data as a WeChat customer-service message, and it works.
+func TestPortalMyDataByWeChat(t *testing.T) {
+	ctx := context.Background()
+	fake := wechatfake.New(t)
+	q := queuetest.Embedded(t)
+	wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
+		APIBase: fake.URL(), HTTPTimeout: time.Second}, q.Redis, "handover:test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
+		d.WeChat = wc
+		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
+	})
+	path := filepath.Join(t.TempDir(), "wx.csv")
+	if err := os.WriteFile(path, []byte("姓名,openid\n赵六,oWeChatOnly\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.importer.Run(ctx, path, nil, "cli", nil); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := a.customers.MatchContact(ctx, "oWeChatOnly", "", "")
+	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+		Purposes: []string{"订单履行"}, DataCategories: []string{"name"}, RetentionDays: 90}
+	if id == "" || a.customers.CreateTransfer(ctx, tr, "cli") != nil {
+		t.Fatal("seed")
+	}
+	token, _ := a.issue(id, tr.ID)
+	base := "/l/" + token
+	v := a.visitor()
+	if code, body := v.get(base + "/mydata"); code != http.StatusOK || !strings.Contains(body, `id="via-wechat"`) || strings.Contains(body, "oWeChatOnly") {
+		t.Fatalf("start: %d\n%s", code, body)
+	}
+	csrf := v.form(base + "/mydata")
+	status, _, h := v.post(base+"/mydata/code", url.Values{"_csrf": {csrf}, "via": {"wechat"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("send code: %d", status)
+	}
+	sent := fake.Sent()
+	if len(sent) != 1 || sent[0].API != "custom" || sent[0].ToUser != "oWeChatOnly" || !sixDigits.MatchString(sent[0].Text) {
+		t.Fatalf("wechat sent %+v", sent)
+	}
+	_, body := v.get(strings.TrimPrefix(h.Get("Location"), a.url))
+	m := challengeRE.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "您的微信") {
+		t.Fatalf("code step:\n%s", body)
+	}
+	status, _, _ = v.post(base+"/mydata/verify", url.Values{"_csrf": {csrf}, "c": {m[1]}, "via": {"wechat"}, "code": {sixDigits.FindString(sent[0].Text)}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("verify: %d", status)
+	}
+	if code, body := v.get(base + "/mydata"); code != http.StatusOK || !strings.Contains(body, "赵六") {
+		t.Fatalf("data page: %d\n%s", code, body)
+	}
 }
