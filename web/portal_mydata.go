@@ -22,11 +22,11 @@ type myDataView struct {
 	Phone, Email string // masked contacts on file a code can go to
 	// WeChat says a code can go to the customer's WeChat (a
 	// customer-service message: inside WeChat's 48-hour window).
-	WeChat bool
-	Challenge    string
-	Via          string
-	To           string
-	Data         *customers.CustomerData
+	WeChat    bool
+	Challenge string
+	Via       string
+	To        string
+	Data      *customers.CustomerData
 }
 
 // handlePortalMyData shows the customer's data once a code was confirmed
