@@ -86,6 +86,13 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 	case handover.EINVALID:
 		v.Problem = v.T["mydata_pick"]
 		return s.renderMyDataStart(c, v, http.StatusBadRequest, "", "")
+	case handover.EUNAVAILABLE:
+		if via != "wechat" {
+			return err
+		}
+		// WeChat carries it only inside its 48-hour window.
+		v.Problem = v.T["mydata_wechat_failed"]
+		return s.renderMyDataStart(c, v, http.StatusServiceUnavailable, "", "")
 	case handover.ETOOMANY:
 		// Asked again from the code step: stay on it, the last code
 		// still works.

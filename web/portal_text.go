@@ -65,6 +65,7 @@ func portalTable() map[string]map[string]string {
 		"mydata_via_email":                 {"邮件发送至 ", "By email to "},
 		"mydata_via_wechat":                {"微信消息发送至本公众号关注的微信", "By WeChat message to the WeChat that follows us"},
 		"mydata_wechat_to":                 {"您的微信", "your WeChat"},
+		"mydata_wechat_failed":             {"验证码未能通过微信发送。请先在公众号里给我们发一条消息，再重试；或选择手机、邮箱。", "The code could not be sent by WeChat. Send us a message in our official account first and try again, or choose your phone or email."},
 		"mydata_pick":                      {"请选择手机、邮箱或微信。", "Please choose your phone, your email or WeChat."},
 		"mydata_held":                      {"以下是我们保存的关于您的全部信息。您可以下载一份副本。此页 15 分钟内有效。", "This is everything we hold about you. You can download a copy. This page stays open for 15 minutes."},
 		"mydata_json":                      {"下载 JSON", "Download JSON"},

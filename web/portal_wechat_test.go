@@ -242,3 +242,32 @@ func TestPortalMyDataByWeChat(t *testing.T) {
 		t.Fatalf("data page: %d\n%s", code, body)
 	}
 }
+
+// TestPortalMyDataByWeChatOutsideWindow: WeChat refuses the code (45015,
+// the 48-hour window is over): the page says what to do instead.
+func TestPortalMyDataByWeChatOutsideWindow(t *testing.T) {
+	fake := wechatfake.New(t)
+	q := queuetest.Embedded(t)
+	wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
+		APIBase: fake.URL(), HTTPTimeout: time.Second}, q.Redis, "handover:test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
+		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
+	})
+	ctx := context.Background()
+	ids, transfer := a.seedPortal()
+	if _, err := a.customers.BindAddress(ctx, customers.Binding{CustomerID: ids[0], Address: channels.Address{OpenID: "oLate"},
+		Source: customers.BindSourcePortalOAuth, Actor: "customer:" + ids[0]}); err != nil {
+		t.Fatal(err)
+	}
+	token, _ := a.issue(ids[0], transfer)
+	v := a.visitor()
+	csrf := v.form("/l/" + token + "/mydata")
+	fake.FailFor("oLate", 45015)
+	status, body, _ := v.post("/l/"+token+"/mydata/code", url.Values{"_csrf": {csrf}, "via": {"wechat"}})
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "公众号") {
+		t.Fatalf("code outside the window: %d\n%s", status, body)
+	}
+}
