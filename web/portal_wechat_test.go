@@ -17,19 +17,27 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/web"
 )
 
-// wechatApp is an app with a WeChat channel on a fresh fake.
-func wechatApp(t *testing.T, db *database.DB) (*app, *wechatfake.Server) {
+// wechatChannel is a WeChat channel on a fresh fake, on q's Redis.
+func wechatChannel(t *testing.T, q *queue.Queue) (*wechat.Channel, *wechatfake.Server) {
+	t.Helper()
 	fake := wechatfake.New(t)
-	q := queuetest.Embedded(t)
 	wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
 		APIBase: fake.URL(), HTTPTimeout: time.Second}, q.Redis, "handover:test:")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return wc, fake
+}
+
+// wechatApp is an app with a WeChat channel on a fresh fake.
+func wechatApp(t *testing.T, db *database.DB) (*app, *wechatfake.Server) {
+	q := queuetest.Embedded(t)
+	wc, fake := wechatChannel(t, q)
 	return newAppWith(t, db, q, func(d *web.Deps) { d.WeChat = wc }), fake
 }
 
@@ -190,13 +198,8 @@ var sixDigits = regexp.MustCompile(`\d{6}`)
 // to see their data as a WeChat customer-service message, and it works.
 func TestPortalMyDataByWeChat(t *testing.T) {
 	ctx := context.Background()
-	fake := wechatfake.New(t)
 	q := queuetest.Embedded(t)
-	wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
-		APIBase: fake.URL(), HTTPTimeout: time.Second}, q.Redis, "handover:test:")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wc, fake := wechatChannel(t, q)
 	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
 		d.WeChat = wc
 		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
@@ -246,13 +249,8 @@ func TestPortalMyDataByWeChat(t *testing.T) {
 // TestPortalMyDataByWeChatOutsideWindow: WeChat refuses the code (45015,
 // the 48-hour window is over): the page says what to do instead.
 func TestPortalMyDataByWeChatOutsideWindow(t *testing.T) {
-	fake := wechatfake.New(t)
 	q := queuetest.Embedded(t)
-	wc, err := wechat.New(wechat.Config{AppID: fake.AppID, AppSecret: fake.AppSecret, Token: fake.Token,
-		APIBase: fake.URL(), HTTPTimeout: time.Second}, q.Redis, "handover:test:")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wc, fake := wechatChannel(t, q)
 	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
 		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
 	})
