@@ -1,14 +1,20 @@
 // Package audit keeps the append-only, hash-chained audit log. Every entry
-// carries the hash of the one before it, so editing or deleting a row
-// breaks the chain and Verify names the first broken link. Entries are
-// written in the same transaction as the change they record.
+// carries the MAC of the one before it, so editing or deleting a row
+// breaks the chain and Verify names the first broken link. The MAC is
+// HMAC-SHA256 under a key the process holds and the database does not
+// (UseKey), so someone who can write to the database cannot edit an entry
+// and re-hash the chain after it. Entries are written in the same
+// transaction as the change they record.
 package audit
 
 import (
 	"context"
+	"database/sql"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +32,12 @@ type Entry struct {
 	ObjectType string
 	ObjectID   string
 	Detail     string
-	PrevHash   string
-	Hash       string
+	// Origin says where an entry was made when not through the web or the
+	// worker: "cli os_user=…" for a command run on the server. Set from
+	// the context (WithOrigin) when empty.
+	Origin   string
+	PrevHash string
+	Hash     string
 }
 
 // Record appends e to the chain inside tx, stamping it with tx.Now.
@@ -35,93 +45,55 @@ func Record(ctx context.Context, tx *database.Tx, e Entry) error {
 	// The UPDATE takes the head row's lock, so concurrent appenders queue
 	// and each sees the hash its predecessor wrote.
 	var prevSeq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1, hash`).Scan(&prevSeq, &e.PrevHash); err != nil {
+	var keyID string
+	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1, hash, key_id`).Scan(&prevSeq, &e.PrevHash, &keyID); err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	key, err := chainKey(keyID, tx.AuditKey())
+	if err != nil {
+		return err
+	}
+	if e.Origin == "" {
+		e.Origin = OriginFrom(ctx)
 	}
 	e.Seq = prevSeq + 1
 	e.At = tx.Now
-	e.Hash = e.computeHash()
+	e.Hash = e.sum(key)
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, e.Hash); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.Seq, e.At, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.Detail, e.PrevHash, e.Hash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, origin, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.Seq, e.At, e.Actor, e.Action, e.ObjectType, e.ObjectID, e.Detail, e.Origin, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
 
-func (e Entry) computeHash() string {
-	h := sha256.New()
-	for _, f := range []string{
+// sum is the entry's link: HMAC-SHA256 under key, or plain SHA-256 for an
+// unkeyed chain (key nil). Origin counts only when set, so entries made
+// before it existed keep their hashes.
+func (e Entry) sum(key []byte) string {
+	var h hash.Hash
+	if key == nil {
+		h = sha256.New()
+	} else {
+		h = hmac.New(sha256.New, key)
+	}
+	fields := []string{
 		strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Action,
 		e.ObjectType, e.ObjectID, e.Detail, e.PrevHash,
-	} {
+	}
+	if e.Origin != "" {
+		fields = append(fields, "origin", e.Origin)
+	}
+	for _, f := range fields {
 		h.Write([]byte(strconv.Itoa(len(f))))
 		h.Write([]byte{':'})
 		h.Write([]byte(f))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Report is the outcome of Verify.
-type Report struct {
-	Checked int64
-	// BrokenSeq is the first entry whose link or content does not match,
-	// 0 when the chain is whole.
-	BrokenSeq int64
-	Reason    string
-	Head      string
-}
-
-// OK reports whether the chain verified.
-func (r Report) OK() bool { return r.BrokenSeq == 0 }
-
-// Verify walks the whole chain in order and reports the first broken link:
-// a changed entry, a deleted entry, or a head that does not match the last
-// entry.
-func Verify(ctx context.Context, db *database.DB) (Report, error) {
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
-	if err != nil {
-		return Report{}, fmt.Errorf("audit verify: %w", err)
-	}
-	defer rows.Close()
-	var r Report
-	prev := Entry{}
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
-			return r, fmt.Errorf("audit verify: %w", err)
-		}
-		r.Checked++
-		switch {
-		case e.Seq != prev.Seq+1:
-			return r.broken(prev.Seq+1, "entry is missing"), nil
-		case e.PrevHash != prev.Hash:
-			return r.broken(e.Seq, "previous-hash link does not match the entry before it"), nil
-		case e.computeHash() != e.Hash:
-			return r.broken(e.Seq, "entry content does not match its hash (edited)"), nil
-		}
-		prev = e
-	}
-	if err := rows.Err(); err != nil {
-		return r, fmt.Errorf("audit verify: %w", err)
-	}
-	var headSeq int64
-	if err := db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &r.Head); err != nil {
-		return r, fmt.Errorf("audit verify: %w", err)
-	}
-	if headSeq != prev.Seq || r.Head != prev.Hash {
-		return r.broken(prev.Seq+1, "entries after the last one were deleted, or the head was edited"), nil
-	}
-	return r, nil
-}
-
-func (r Report) broken(seq int64, reason string) Report {
-	r.BrokenSeq, r.Reason = seq, reason
-	return r
 }
 
 // Filter selects entries for Find.
@@ -147,7 +119,7 @@ func Find(ctx context.Context, db *database.DB, f Filter) ([]Entry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, actor, action, object_type, object_id, detail, prev_hash, hash FROM audit_log WHERE `+
+	rows, err := db.QueryContext(ctx, `SELECT `+entryColumns+` FROM audit_log WHERE `+
 		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY seq LIMIT %d`, f.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit find: %w", err)
@@ -155,11 +127,19 @@ func Find(ctx context.Context, db *database.DB, f Filter) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+const entryColumns = `seq, at, actor, action, object_type, object_id, detail, origin, prev_hash, hash`
+
+func scanEntry(rows *sql.Rows) (Entry, error) {
+	var e Entry
+	err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail, &e.Origin, &e.PrevHash, &e.Hash)
+	return e, err
 }

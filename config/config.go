@@ -62,6 +62,11 @@ type Config struct {
 	// BackupRecipient is the age public key backups are encrypted to;
 	// empty: a key derived from the master key.
 	BackupRecipient string `env:"BACKUP_RECIPIENT"`
+	// CLIToken is the API token of the staff member acting in a command
+	// that needs a person's own credentials (destroy request, approve).
+	CLIToken string `env:"CLI_TOKEN"`
+	// AuditVerifyEvery is how often serve and api verify the audit chain.
+	AuditVerifyEvery time.Duration `env:"AUDIT_VERIFY_EVERY" envDefault:"1h"`
 	// CookieSecure is "auto" (Secure unless PUBLIC_URL is plain http),
 	// "true" or "false"; validate resolves it into SecureCookies.
 	CookieSecure  string        `env:"COOKIE_SECURE" envDefault:"auto"`

@@ -36,6 +36,10 @@ type DB struct {
 	Dialect Dialect
 	// Now is the clock; tests replace it. Times are always UTC.
 	Now func() time.Time
+	// AuditKey is the key the audit chain is MACed under (audit.UseKey);
+	// it is derived from a key the master key wraps, so the database alone
+	// never holds it. Nil: this process cannot write to a keyed chain.
+	AuditKey []byte
 }
 
 // Open opens the database named by url. An empty url opens (creating it if

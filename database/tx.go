@@ -16,6 +16,9 @@ type Tx struct {
 	Now time.Time
 }
 
+// AuditKey is the DB's audit chain key (nil when it has none).
+func (tx *Tx) AuditKey() []byte { return tx.db.AuditKey }
+
 // Dialect reports the engine the transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
 )
 
 // BackupFormat names the backup layout in its manifest.
@@ -77,8 +78,9 @@ func backupPassphrase(master []byte) string {
 // or BackupKeys) of the SQLite database whose files are in dataDir. The
 // copy is SQLite's VACUUM INTO, consistent while the server keeps running;
 // the data copy is taken from the main schema only, so it never holds
-// customer_keys.
-func WriteBackup(ctx context.Context, db *database.DB, dataDir, kind string, to age.Recipient, w io.Writer) (*BackupManifest, error) {
+// customer_keys, and is scrubbed of what could identify a customer
+// without their key (scrubCopy).
+func WriteBackup(ctx context.Context, db *database.DB, vault *pii.Vault, dataDir, kind string, to age.Recipient, w io.Writer) (*BackupManifest, error) {
 	if db.Dialect != database.SQLite {
 		return nil, handover.Errorf(handover.EINVALID, "handover backup copies the embedded SQLite database; with PostgreSQL use pg_dump as deploy/README.md describes.")
 	}
@@ -95,6 +97,11 @@ func WriteBackup(ctx context.Context, db *database.DB, dataDir, kind string, to 
 	defer os.Remove(tmp.Name())
 	if _, err := db.ExecContext(ctx, `VACUUM `+schema+` INTO '`+strings.ReplaceAll(tmp.Name(), "'", "''")+`'`); err != nil {
 		return nil, fmt.Errorf("backup: copy database: %w", err)
+	}
+	if kind == BackupData {
+		if err := scrubCopy(ctx, tmp.Name(), db, vault); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.Open(tmp.Name())
 	if err != nil {

@@ -41,7 +41,12 @@ func openDataDirTB(t testing.TB, dir string, master []byte) (*database.DB, *pii.
 func backup(t *testing.T, db *database.DB, dir, kind string, master []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	m, err := lifecycle.WriteBackup(context.Background(), db, dir, kind, lifecycle.MasterRecipient(master), &buf)
+	kr, _ := pii.NewKeyring(master)
+	vault, err := pii.OpenVault(context.Background(), db, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lifecycle.WriteBackup(context.Background(), db, vault, dir, kind, lifecycle.MasterRecipient(master), &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +54,33 @@ func backup(t *testing.T, db *database.DB, dir, kind string, master []byte) []by
 		t.Fatalf("manifest %+v", m)
 	}
 	return buf.Bytes()
+}
+
+// restoreAll restores backups, in order, into a new data dir.
+func restoreAll(t *testing.T, master []byte, backups ...[]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, b := range backups {
+		if _, err := lifecycle.RestoreBackup(bytes.NewReader(b), lifecycle.MasterIdentities(master), dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// destroyKeyBetweenBackups takes a data backup, destroys the key of the
+// customer with phones[0], takes a key-store backup and restores both into
+// a new data dir, which it returns with that customer's id.
+func destroyKeyBetweenBackups(t *testing.T, db *database.DB, live string, master []byte, w *world) (restored, destroyed string) {
+	t.Helper()
+	ctx := context.Background()
+	dataBackup := backup(t, db, live, lifecycle.BackupData, master)
+	destroyed = w.ids[phones[0]]
+	if err := db.InTx(ctx, func(tx *database.Tx) error { return pii.DestroyCustomerKey(ctx, tx, destroyed) }); err != nil {
+		t.Fatal(err)
+	}
+	keysBackup := backup(t, db, live, lifecycle.BackupKeys, master)
+	return restoreAll(t, master, dataBackup, keysBackup), destroyed
 }
 
 // TestBackupRestoreAndCryptoShredding backs up, destroys one customer's
@@ -61,20 +93,7 @@ func TestBackupRestoreAndCryptoShredding(t *testing.T) {
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)
-	dataBackup := backup(t, db, live, lifecycle.BackupData, master)
-
-	destroyed := w.ids[phones[0]]
-	if err := db.InTx(ctx, func(tx *database.Tx) error { return pii.DestroyCustomerKey(ctx, tx, destroyed) }); err != nil {
-		t.Fatal(err)
-	}
-	keysBackup := backup(t, db, live, lifecycle.BackupKeys, master)
-
-	restored := t.TempDir()
-	for _, b := range [][]byte{dataBackup, keysBackup} {
-		if _, err := lifecycle.RestoreBackup(bytes.NewReader(b), lifecycle.MasterIdentities(master), restored); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored, destroyed := destroyKeyBetweenBackups(t, db, live, master, w)
 	db2, vault2 := openDataDir(t, restored, master)
 	ids := make([]string, 0, len(w.ids))
 	for _, id := range w.ids {
@@ -97,10 +116,7 @@ func TestBackupRestoreAndCryptoShredding(t *testing.T) {
 	}
 
 	// The data backup alone reads nobody: it never held a key.
-	alone := t.TempDir()
-	if _, err := lifecycle.RestoreBackup(bytes.NewReader(dataBackup), lifecycle.MasterIdentities(master), alone); err != nil {
-		t.Fatal(err)
-	}
+	alone := restoreAll(t, master, backup(t, db, live, lifecycle.BackupData, master))
 	db3, vault3 := openDataDir(t, alone, master)
 	got, err = customers.NewStore(db3, vault3).FindCustomersByIDs(ctx, ids)
 	if err != nil {

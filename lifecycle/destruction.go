@@ -26,12 +26,31 @@ const (
 	PlanCancelled = "cancelled"
 )
 
-// DestructionMethod is how the seller's copy is destroyed, as the report
-// states it.
-const DestructionMethod = "Crypto-shredding: each customer's AES-256 data key is deleted from the key store " +
-	"(overwritten in place, its WAL truncated), which makes every copy of the customer's sealed fields unreadable, " +
-	"including data backups; then the customer rows and the messages recorded for them are deleted. " +
-	"The consent ledger (decision, purpose, notice hash, time) and the audit log are kept without personal data."
+// destructionMethod is how the seller's copy is destroyed on each
+// engine, as the report states it; keyStoreChecks then says what of it was
+// verified.
+var destructionMethod = map[database.Dialect]string{
+	database.SQLite: "Crypto-shredding: each customer's AES-256 data key is deleted from the key store keys.db, " +
+		"a file apart from the data (SQLite secure_delete overwrites a deleted row in place; the key store's WAL is then truncated), " +
+		"which makes every copy of the customer's sealed fields unreadable, data backups included; " +
+		"then the customer rows and the messages recorded for them are deleted. " +
+		"The consent ledger (decision, purpose, notice hash, time) and the audit log are kept without personal data.",
+	database.Postgres: "Crypto-shredding: each customer's AES-256 data key is deleted from the customer_keys table, " +
+		"which is then emptied with TRUNCATE into a new file (VACUUM FULL should keys added meanwhile remain) so that no dead row keeps a deleted key in the table's heap, " +
+		"which makes every copy of the customer's sealed fields unreadable once no copy of the key remains; " +
+		"then the customer rows and the messages recorded for them are deleted. " +
+		"The consent ledger (decision, purpose, notice hash, time) and the audit log are kept without personal data.",
+}
+
+// notCovered is what a run cannot reach on each engine, stated so that the
+// report claims no more than was done.
+var notCovered = map[database.Dialect]string{
+	database.SQLite: "Key-store backups (handover backup --keys) taken before the run still hold these keys: delete them (deploy/README.md). " +
+		"Data backups never hold keys. Blocks the file system or the disk kept elsewhere (snapshots, SSD wear levelling) are outside what Handover can check.",
+	database.Postgres: "PostgreSQL's write-ahead log, WAL archives, base backups, replicas' lag and pg_dump dumps taken before the run still hold these keys " +
+		"until they are recycled or deleted: expire them (deploy/README.md). The table's former file was unlinked by PostgreSQL; " +
+		"its disk blocks, like snapshots, are outside what Handover can check.",
+}
 
 // Plan is a transfer's retention plan: destroy the seller's copy (every
 // customer of this installation; one installation serves one customer

@@ -16,9 +16,9 @@ import (
 func FuzzRestoreBackup(f *testing.F) {
 	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
 	dir := f.TempDir()
-	db, _ := openDataDirTB(f, dir, master)
+	db, vault := openDataDirTB(f, dir, master)
 	var good bytes.Buffer
-	if _, err := lifecycle.WriteBackup(f.Context(), db, dir, lifecycle.BackupKeys, lifecycle.MasterRecipient(master), &good); err != nil {
+	if _, err := lifecycle.WriteBackup(f.Context(), db, vault, dir, lifecycle.BackupKeys, lifecycle.MasterRecipient(master), &good); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good.Bytes())

@@ -9,17 +9,22 @@ import (
 // Report is a destruction report: what was destroyed, how many, when, by
 // whom, by which method, and how it was verified.
 type Report struct {
-	Plan              Plan
-	Method            string
+	Plan Plan
+	// Engine is the database the run destroyed in: sqlite or postgres.
+	Engine string
+	Method string
+	// NotCovered is what the run cannot reach (backups, the WAL, disks).
+	NotCovered        string
 	GeneratedAt       time.Time
 	CustomersLeft     int
 	KeysLeft          int
 	ConsentEventsKept int
 	Sample            []*sampled
-	FilesScanned      []string
-	AuditOK           bool
-	AuditHead         string
-	Verified          bool
+	// KeyStore are the checks of what the engine keeps of deleted keys.
+	KeyStore  []Check
+	AuditOK   bool
+	AuditHead string
+	Verified  bool
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -57,13 +62,17 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 <tr><th>剩余客户 Customers left</th><td>{{.CustomersLeft}}</td></tr>
 <tr><th>剩余数据密钥 Data keys left</th><td>{{.KeysLeft}}</td></tr>
 <tr><th>审计链 Audit chain</th><td>{{yes .AuditOK}} (head {{.AuditHead}})</td></tr>
-{{with .FilesScanned}}<tr><th>扫描文件 Files scanned</th><td>{{range .}}{{.}} {{end}}</td></tr>{{end}}
 </table>
-<h3>抽样 Sample: each customer proven unreadable</h3>
-<table><tr><th>customer</th><th>row deleted</th><th>data key deleted</th><th>former key absent from key-store files</th></tr>
-{{range .Sample}}<tr><td>{{.ID}}</td><td>{{yes .RowGone}}</td><td>{{yes .KeyGone}}</td><td>{{yes .NotInFiles}}</td></tr>
+<h3>密钥库 Key store ({{.Engine}})</h3>
+<table><tr><th>检查 Check</th><th>结果 Result</th></tr>
+{{range .KeyStore}}<tr><td>{{.What}}</td><td>{{yes .OK}}</td></tr>
 {{end}}</table>
-<p>后续 Follow-up: key-store backups (handover backup --keys) taken before {{when .Plan.StartedAt}} still hold these keys; delete them (deploy/README.md). Data backups never hold keys.</p>
+<h3>抽样 Sample</h3>
+<table><tr><th>customer</th><th>row deleted</th><th>data key deleted</th><th>former key searched for in the key-store files</th></tr>
+{{range .Sample}}<tr><td>{{.ID}}</td><td>{{yes .RowGone}}</td><td>{{yes .KeyGone}}</td><td>{{if .Scanned}}{{if .NotInFiles}}not found{{else}}<span class="fail">FOUND</span>{{end}}{{else}}— (not searched one by one; see the key store checks){{end}}</td></tr>
+{{end}}</table>
+<h3>未涵盖 Not covered by this report</h3>
+<p>{{.NotCovered}}</p>
 <p><small>Generated {{.GeneratedAt.Format "2006-01-02 15:04:05 UTC"}} by Handover.</small></p>
 </body></html>
 `))

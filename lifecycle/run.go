@@ -1,13 +1,10 @@
 package lifecycle
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/handoverhq/handover"
@@ -23,8 +20,9 @@ const sampleSize = 20
 type sampled struct {
 	ID      string
 	wrapped string
-	// Checks after the destruction.
-	RowGone, KeyGone, NotInFiles bool
+	// Checks after the destruction. NotInFiles means something only when
+	// Scanned: the key store's files were searched (SQLite).
+	RowGone, KeyGone, Scanned, NotInFiles bool
 }
 
 // RunDestruction destroys the seller's copy under an approved plan whose
@@ -64,6 +62,10 @@ func (d *Destroyer) RunDestruction(ctx context.Context, planID, actor string) (*
 	if err != nil {
 		return nil, err
 	}
+	fileNode, err := d.keyStoreFileNode(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		n, err := d.destroyBatch(ctx, p, actor)
 		if err != nil {
@@ -76,7 +78,7 @@ func (d *Destroyer) RunDestruction(ctx context.Context, planID, actor string) (*
 	if err := d.compact(ctx); err != nil {
 		return nil, err
 	}
-	r, err := d.verify(ctx, p, sample)
+	r, err := d.verify(ctx, p, sample, fileNode)
 	if err != nil {
 		return nil, err
 	}
@@ -177,26 +179,61 @@ func (d *Destroyer) destroyLeftovers(ctx context.Context) error {
 	})
 }
 
-// compact truncates SQLite's write-ahead logs so that no earlier page
-// image of a deleted key remains (the key store overwrites deleted rows:
-// secure_delete).
+// compact leaves no copy of a deleted key in the key store. On SQLite it
+// truncates the write-ahead logs (the key store overwrites deleted rows
+// itself: secure_delete). On PostgreSQL, where DELETE leaves dead rows in
+// the heap until a vacuum reuses their space, it empties customer_keys
+// with TRUNCATE, which puts the table in a new, empty file and drops the
+// old one; should keys of customers added meanwhile remain, VACUUM FULL
+// rewrites the table around them instead.
 func (d *Destroyer) compact(ctx context.Context) error {
-	if d.db.Dialect != database.SQLite {
+	if d.db.Dialect == database.SQLite {
+		for _, q := range []string{`PRAGMA keys.wal_checkpoint(TRUNCATE)`, `PRAGMA main.wal_checkpoint(TRUNCATE)`} {
+			if _, err := d.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("destruction: checkpoint: %w", err)
+			}
+		}
 		return nil
 	}
-	for _, q := range []string{`PRAGMA keys.wal_checkpoint(TRUNCATE)`, `PRAGMA main.wal_checkpoint(TRUNCATE)`} {
-		if _, err := d.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("destruction: checkpoint: %w", err)
+	var left int
+	err := d.db.InTx(ctx, func(tx *database.Tx) error {
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE customer_keys IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM customer_keys`).Scan(&left); err != nil || left > 0 {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `TRUNCATE customer_keys`)
+		return err
+	})
+	if err == nil && left > 0 {
+		_, err = d.db.ExecContext(ctx, `VACUUM (FULL) customer_keys`)
+	}
+	if err != nil {
+		return fmt.Errorf("destruction: empty the key store: %w", err)
 	}
 	return nil
 }
 
+// keyStoreFileNode is PostgreSQL's file node of customer_keys (0 on
+// SQLite): a new one after the run proves the table was rewritten.
+func (d *Destroyer) keyStoreFileNode(ctx context.Context) (int64, error) {
+	if d.db.Dialect != database.Postgres {
+		return 0, nil
+	}
+	var node int64
+	if err := d.db.QueryRowContext(ctx, `SELECT pg_relation_filenode('customer_keys')`).Scan(&node); err != nil {
+		return 0, fmt.Errorf("destruction: %w", err)
+	}
+	return node, nil
+}
+
 // verify checks the result: no customer and no key left, each sampled
-// customer's row and key gone and (SQLite) their former wrapped key found
-// in neither key-store file, and the audit chain whole.
-func (d *Destroyer) verify(ctx context.Context, p *Plan, sample []*sampled) (*Report, error) {
-	r := &Report{Plan: *p, Method: DestructionMethod, Sample: sample}
+// customer's row and key gone, what the key store's engine keeps of
+// deleted rows (checkSQLiteKeyStore, checkPostgresKeyStore), and the
+// audit chain whole.
+func (d *Destroyer) verify(ctx context.Context, p *Plan, sample []*sampled, fileNode int64) (*Report, error) {
+	r := &Report{Plan: *p, Engine: string(d.db.Dialect), Method: destructionMethod[d.db.Dialect], NotCovered: notCovered[d.db.Dialect], Sample: sample}
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&r.CustomersLeft); err != nil {
 		return nil, err
 	}
@@ -206,29 +243,25 @@ func (d *Destroyer) verify(ctx context.Context, p *Plan, sample []*sampled) (*Re
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_events`).Scan(&r.ConsentEventsKept); err != nil {
 		return nil, err
 	}
-	var files [][]byte
-	if d.db.Dialect == database.SQLite && d.dataDir != "" {
-		r.FilesScanned = []string{database.KeyStoreFile, database.KeyStoreFile + "-wal"}
-		for _, name := range r.FilesScanned {
-			b, err := os.ReadFile(filepath.Join(d.dataDir, name))
-			if err != nil && !os.IsNotExist(err) {
-				return nil, fmt.Errorf("destruction verify: %w", err)
-			}
-			files = append(files, b)
-		}
-	}
 	r.Verified = r.CustomersLeft == 0 && r.KeysLeft == 0
 	for _, s := range sample {
 		var rows, keys int
 		d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers WHERE id = $1`, s.ID).Scan(&rows)
 		d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customer_keys WHERE customer_id = $1`, s.ID).Scan(&keys)
-		s.RowGone, s.KeyGone, s.NotInFiles = rows == 0, keys == 0, true
-		for _, f := range files {
-			if s.wrapped != "" && bytes.Contains(f, []byte(s.wrapped)) {
-				s.NotInFiles = false
-			}
-		}
-		r.Verified = r.Verified && s.RowGone && s.KeyGone && s.NotInFiles
+		s.RowGone, s.KeyGone = rows == 0, keys == 0
+		r.Verified = r.Verified && s.RowGone && s.KeyGone
+	}
+	var err error
+	if d.db.Dialect == database.Postgres {
+		r.KeyStore, err = d.checkPostgresKeyStore(ctx, fileNode)
+	} else {
+		r.KeyStore, err = d.checkSQLiteKeyStore(ctx, sample)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range r.KeyStore {
+		r.Verified = r.Verified && c.OK
 	}
 	chain, err := audit.Verify(ctx, d.db)
 	if err != nil {

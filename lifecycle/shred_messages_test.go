@@ -1,7 +1,6 @@
 package lifecycle_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"testing"
@@ -88,12 +87,7 @@ func TestErasureReachesMessagesInBackups(t *testing.T) {
 	}
 	keysBackup := backup(t, db, live, lifecycle.BackupKeys, master)
 
-	restored := t.TempDir()
-	for _, b := range [][]byte{dataBackup, keysBackup} {
-		if _, err := lifecycle.RestoreBackup(bytes.NewReader(b), lifecycle.MasterIdentities(master), restored); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored := restoreAll(t, master, dataBackup, keysBackup)
 	db2, vault2 := openDataDir(t, restored, master)
 	in2 := channels.NewInbox(db2, vault2, q, queuetest.Logger(t))
 	if _, _, err := in2.FindEventByID(ctx, ids[erased]); handover.ErrorCode(err) != handover.ENOTFOUND {

@@ -50,3 +50,18 @@ func (x *Index) sum(kind, value string) string {
 	// 128 bits are plenty for an index and keep the column short.
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
+
+// DeriveKey is a 32-byte key for purpose (e.g. "audit-chain/1") derived
+// from the blind-index key: never stored, unusable without the master key
+// that wraps the blind-index key, and unchanged by master key rotation
+// (which only re-wraps it).
+func (x *Index) DeriveKey(purpose string) []byte {
+	h := x.pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte("derive"))
+	h.Write([]byte{0})
+	h.Write([]byte(purpose))
+	key := h.Sum(nil)
+	x.pool.Put(h)
+	return key
+}

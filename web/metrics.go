@@ -37,14 +37,7 @@ func newMetrics() *metrics {
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		route := c.Path()
-		if route == "" {
-			route = "(no route)"
-		}
+		route := serveRoute(c, next)
 		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
@@ -104,6 +105,9 @@ type Deps struct {
 	// the devbox channel in tests and embedded mode.
 	SendCode customers.SendFunc
 	Log      *slog.Logger
+	// Metrics are other parts' collectors served on /metrics (the audit
+	// chain monitor's).
+	Metrics []prometheus.Collector
 }
 
 // New builds the server with its middleware and routes.
@@ -117,6 +121,7 @@ func New(d Deps) *Server {
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
+	s.metrics.registry.MustRegister(d.Metrics...)
 	s.portal = newPortal(rdb, s.metrics.registry)
 	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
@@ -129,7 +134,7 @@ func New(d Deps) *Server {
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
-	e.Use(s.accessLog)
+	e.Use(accessLog(s.log))
 	e.Use(middleware.Recover())
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{

@@ -108,15 +108,23 @@ func runToken(ctx context.Context, m *Main, args []string) error {
 }
 
 func runAudit(ctx context.Context, m *Main, args []string) error {
-	_, args, err := subcommand(m, "audit", args, "verify")
+	sub, args, err := subcommand(m, "audit", args, "verify", "rekey")
 	if err != nil {
 		return err
 	}
-	if err := parse(newFlags(m, "audit verify", "audit verify"), args); err != nil {
+	if err := parse(newFlags(m, "audit "+sub, "audit verify | audit rekey"), args); err != nil {
 		return err
 	}
 	if err := m.openStores(ctx); err != nil {
 		return err
+	}
+	if sub == "rekey" {
+		r, err := audit.Rekey(ctx, m.DB)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "audit chain verified (%d entries) and keyed: each link is now an HMAC under key %s\n", r.Checked, audit.KeyID(m.DB.AuditKey))
+		return nil
 	}
 	r, err := audit.Verify(ctx, m.DB)
 	if err != nil {
@@ -127,6 +135,9 @@ func runAudit(ctx context.Context, m *Main, args []string) error {
 		return fmt.Errorf("audit chain is broken at entry %d", r.BrokenSeq)
 	}
 	fmt.Fprintf(m.Stdout, "audit chain OK: %d entries, head %s\n", r.Checked, r.Head)
+	if !r.Keyed && r.Checked > 0 {
+		fmt.Fprintln(m.Stdout, "The chain is hashed with plain SHA-256 (made before keyed chains): run handover audit rekey once to key it.")
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/lifecycle"
 )
 
@@ -36,7 +37,7 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 		kind = lifecycle.BackupKeys
 	}
 	return writeAtomically(*out, func(f *os.File) error {
-		man, err := lifecycle.WriteBackup(ctx, m.DB, m.Config.DataDir, kind, to, f)
+		man, err := lifecycle.WriteBackup(ctx, m.DB, m.Vault, m.Config.DataDir, kind, to, f)
 		if err != nil {
 			return err
 		}
@@ -59,13 +60,14 @@ func (m *Main) backupRecipient() (age.Recipient, error) {
 }
 
 func runRestore(ctx context.Context, m *Main, args []string) error {
-	fs := newFlags(m, "restore", "restore --in FILE [--identity AGE_IDENTITY_FILE]")
+	fs := newFlags(m, "restore", "restore --in FILE [--identity AGE_IDENTITY_FILE] | restore --finish")
 	in := fs.String("in", "", "the backup file (required); run once for the data backup and once for the key-store backup")
+	finish := fs.Bool("finish", false, "only rebuild customers' lookups and fields, after copying keys.db in by hand")
 	identity := fs.String("identity", "", "age identity file, for backups made to HANDOVER_BACKUP_RECIPIENT")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *in == "" {
+	if *in == "" && !*finish {
 		fs.Usage()
 		return errUsage
 	}
@@ -74,6 +76,9 @@ func runRestore(ctx context.Context, m *Main, args []string) error {
 	}
 	if !m.Config.Embedded() {
 		return handover.Errorf(handover.EINVALID, "handover restore fills an embedded data directory; with PostgreSQL use pg_restore as deploy/README.md describes.")
+	}
+	if *finish {
+		return m.finishRestore(ctx)
 	}
 	ids, err := m.restoreIdentities(*identity)
 	if err != nil {
@@ -89,9 +94,27 @@ func runRestore(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "restored %s (%d bytes, sha256 verified, backed up %s) into %s\n", man.File, man.Bytes, man.CreatedAt.Format("2006-01-02 15:04 UTC"), m.Config.DataDir)
-	if man.Kind == lifecycle.BackupData {
-		fmt.Fprintln(m.Stdout, "Now restore the key store (handover restore --in KEYS_BACKUP) or copy keys.db into the data dir; without it no customer's personal data can be read.")
+	return m.finishRestore(ctx)
+}
+
+// finishRestore rebuilds, once both the data and the key store are in
+// place, what a data backup does not carry: each customer's blind indexes
+// and plain fields, from what their data key still opens.
+func (m *Main) finishRestore(ctx context.Context) error {
+	for _, name := range []string{"handover.db", database.KeyStoreFile} {
+		if _, err := os.Stat(filepath.Join(m.Config.DataDir, name)); err != nil {
+			fmt.Fprintf(m.Stdout, "Now restore the other backup (data or key store); customers' lookups and fields are rebuilt once both are in place (or copy %s in and run handover restore --finish).\n", name)
+			return nil
+		}
 	}
+	if err := m.openStores(ctx); err != nil {
+		return err
+	}
+	r, err := lifecycle.RebuildRestored(ctx, m.DB, m.Customers, m.Vault)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "rebuilt %d customers' lookups and fields; %d have no data key (destroyed or erased after the backup) and stay unreadable\n", r.Opened, r.Unreadable)
 	return nil
 }
 

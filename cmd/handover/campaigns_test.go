@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,17 +31,8 @@ func TestServeCampaignReceipts(t *testing.T) {
 	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut, env) }()
 	defer func() { cancel(); <-done }()
 
-	var token string
 	deadline := time.Now().Add(20 * time.Second)
-	for token == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no token printed; stderr:\n%s", errOut.String())
-		}
-		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindStringSubmatch(out.String()); m != nil {
-			token = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	token := firstAdminToken(t, dir, deadline, &errOut)
 	call := func(method, path, body string, v any) int {
 		t.Helper()
 		for {

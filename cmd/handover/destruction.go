@@ -8,25 +8,25 @@ import (
 	"github.com/handoverhq/handover/lifecycle"
 )
 
-// runDestroy drives retention plans from the command line. request
-// and approve name the staff member acting (--as), whose role is checked
-// as on the API; the API, where each person signs in, is the usual place
-// for the two approvals.
+// runDestroy drives retention plans from the command line. request and
+// approve name the staff member acting (--as), who must prove it with
+// their own credentials (signIn) and whose role is checked as on the API:
+// one shell cannot be both people of the two-person rule.
 func runDestroy(ctx context.Context, m *Main, args []string) error {
 	sub, args, err := subcommand(m, "destroy", args, "request", "approve", "run", "run-due", "report")
 	if err != nil {
 		return err
 	}
 	fs := newFlags(m, "destroy "+sub, map[string]string{
-		"request": "destroy request --transfer T --as ADMIN_EMAIL [--days N]",
-		"approve": "destroy approve --plan P --as AUDITOR_EMAIL",
+		"request": "destroy request --transfer T --as ADMIN_EMAIL [--days N]  (credentials: password on stdin, or HANDOVER_CLI_TOKEN)",
+		"approve": "destroy approve --plan P --as AUDITOR_EMAIL  (credentials: password on stdin, or HANDOVER_CLI_TOKEN)",
 		"run":     "destroy run --plan P",
 		"run-due": "destroy run-due",
 		"report":  "destroy report --plan P --out FILE.html",
 	}[sub])
 	transfer := fs.String("transfer", "", "the transfer id")
 	plan := fs.String("plan", "", "the destruction plan id")
-	as := fs.String("as", "", "email of the staff member acting")
+	as := fs.String("as", "", "email of the staff member acting, who signs in: password (then authenticator code) on standard input, or their API token in HANDOVER_CLI_TOKEN")
 	days := fs.Int("days", 0, "days after the effective date (default: the transfer's retention_days)")
 	out := fs.String("out", "", "where to write the HTML report")
 	if err := parse(fs, args); err != nil {
@@ -45,7 +45,7 @@ func runDestroy(ctx context.Context, m *Main, args []string) error {
 	d := m.destroyer()
 	switch sub {
 	case "request", "approve":
-		who, err := m.Staff.FindMemberByEmail(ctx, *as)
+		who, err := m.signIn(ctx, *as)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -41,7 +42,7 @@ var commands = map[string]command{
 	"user":    {"manage staff: user add --email E --role R", runUser},
 	"token":   {"API tokens: token create --email E", runToken},
 	"import":  {"import customers from a CSV or XLSX file: import FILE", runImport},
-	"audit":   {"audit log: audit verify", runAudit},
+	"audit":   {"audit log: audit verify | audit rekey", runAudit},
 	"archive": {"file a transfer's records: archive customers|index --transfer T", runArchive},
 	"keys":    {"master keys: keys generate | keys rotate", runKeys},
 	"demo":    {"fill an empty embedded installation with made-up customers, a transfer and a draft campaign", runDemo},
@@ -69,9 +70,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return 2
 	}
+	if name != "serve" && name != "api" && name != "worker" {
+		// What a command does is audited as done from the command line,
+		// by this operating-system account.
+		ctx = audit.WithOrigin(ctx, cliOrigin(environ))
+	}
 	m := &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr, Environ: environ}
 	defer m.Close()
 	err := cmd.run(ctx, m, args)
+	if audit.OriginFrom(ctx) != "" {
+		m.recordCommand(ctx, name, args, err)
+	}
 	switch {
 	case err == nil:
 		return 0

@@ -61,16 +61,10 @@ func TestServeFirstStartPrintsAdminAndAnswers(t *testing.T) {
 	done := make(chan int)
 	go func() { done <- run(ctx, nil, strings.NewReader(""), &out, &errOut, env) }()
 
-	var token string
 	deadline := time.Now().Add(20 * time.Second)
-	for token == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no token printed; stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
-		}
-		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindStringSubmatch(out.String()); m != nil {
-			token = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
+	token := firstAdminToken(t, dir, deadline, &errOut)
+	if strings.Contains(out.String(), token) {
+		t.Fatal("the first admin's token went to stdout")
 	}
 	var me struct{ Email, Role string }
 	for {
@@ -96,6 +90,13 @@ func TestServeFirstStartPrintsAdminAndAnswers(t *testing.T) {
 	if !strings.Contains(errOut.String(), "GENERATED A NEW MASTER KEY") {
 		t.Fatal("no loud log line about the generated master key")
 	}
+	// The audit chain is verified at start, and its verdict exported.
+	for !strings.Contains(errOut.String(), "audit chain verified") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up verification of the audit chain:\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errOut.String())
@@ -110,6 +111,32 @@ func TestServeFirstStartPrintsAdminAndAnswers(t *testing.T) {
 	<-done
 	if strings.Contains(out2.String(), "API token") {
 		t.Fatal("credentials printed on the second start")
+	}
+}
+
+// firstAdminToken waits for the first start to write the first admin's
+// credentials file and returns the API token in it. The credentials never
+// reach stdout or the log when stdout is not a terminal (journald keeps
+// both), and the file is the owner's alone.
+func firstAdminToken(t *testing.T, dir string, deadline time.Time, logs *syncBuffer) string {
+	t.Helper()
+	path := filepath.Join(dir, FirstAdminFile)
+	for {
+		b, err := os.ReadFile(path)
+		if m := regexp.MustCompile(`API token:\s+(hov_\S+)`).FindSubmatch(b); err == nil && m != nil {
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+				t.Fatalf("%s has mode %v, want 0600", FirstAdminFile, st.Mode().Perm())
+			}
+			pw := regexp.MustCompile(`password:\s+(\S+)`).FindSubmatch(b)
+			if pw == nil || strings.Contains(logs.String(), string(pw[1])) || strings.Contains(logs.String(), string(m[1])) {
+				t.Fatalf("credentials missing from the file or present in the log:\n%s", logs.String())
+			}
+			return string(m[1])
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s written; stderr:\n%s", FirstAdminFile, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
+	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
@@ -85,7 +86,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		if err != nil {
 			return fmt.Errorf("listen on %s (HANDOVER_HTTP_ADDR): %w", m.Config.HTTPAddr, err)
 		}
-		srv = web.New(web.Deps{Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
+		monitor := audit.NewMonitor(m.DB, m.Log)
+		go monitor.Run(ctx, m.Config.AuditVerifyEvery)
+		srv = web.New(web.Deps{Metrics: monitor.Collectors(), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
 			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,

@@ -6,9 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
+	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -107,6 +107,9 @@ func (m *Main) openStores(ctx context.Context) error {
 	if m.Vault, err = pii.OpenVault(ctx, db, keys); err != nil {
 		return err
 	}
+	if err := audit.UseKey(ctx, db, m.Vault.Index.DeriveKey(audit.KeyPurpose)); err != nil {
+		return err
+	}
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
@@ -138,30 +141,6 @@ func (m *Main) Close() {
 	if m.DB != nil {
 		m.DB.Close()
 	}
-}
-
-// printFirstAdmin creates the first admin on an empty database and prints
-// its credentials once.
-func (m *Main) printFirstAdmin(ctx context.Context) error {
-	first, err := m.Staff.Bootstrap(ctx, m.Config.AdminEmail)
-	if err != nil || first == nil {
-		return err
-	}
-	// Hashing the password took argon2id's 64 MiB once; give it back to
-	// the OS rather than idle at that size.
-	debug.FreeOSMemory()
-	fmt.Fprintf(m.Stdout, `
-  ┌────────────────────────────────────────────────────────────────────┐
-  │ First start: an admin account was created. Shown once; keep it safe. │
-  └────────────────────────────────────────────────────────────────────┘
-    email:      %s
-    password:   %s
-    API token:  %s
-
-    Try:  curl -H "Authorization: Bearer %s" %s/api/v1/me
-
-`, first.Email, first.Password, first.Token, first.Token, m.Config.PublicURL)
-	return nil
 }
 
 // openCampaigns builds the campaigns service on the open stores, queue and
