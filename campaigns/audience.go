@@ -114,7 +114,7 @@ func reachColumn(ch channels.Name) string {
 // selection is the SQL that reads a campaign's recipients, a chunk at a
 // time in id order: the audience filters, the customer's decision for the
 // campaign's purpose and, per campaign channel, whether they opted out of
-// it. Nothing is decrypted.
+// its kind there. Nothing is decrypted.
 type selection struct {
 	query string
 	args  []any
@@ -126,8 +126,10 @@ type selection struct {
 // newSelection builds the query for c. listFrom is "" for an explicit list
 // given in c.Audience.CustomerIDs (a preview), or the campaign id whose
 // campaign_customers rows hold it. withOptouts adds the per-channel
-// opt-out columns (skipped when nobody opted out of any channel).
+// opt-out columns (skipped when nobody opted out of any channel, and for
+// required notices, which no opt-out stops).
 func newSelection(c *Campaign, listFrom string, withOptouts bool) selection {
+	withOptouts = withOptouts && OptOutKind(c.Kind) != ""
 	sel := selection{channels: c.Channels, optouts: withOptouts, consent: c.Purpose != "" && consentDependent(c.Kind),
 		args: []any{""}} // $1 is the cursor
 	arg := func(v any) string {
@@ -141,7 +143,8 @@ func newSelection(c *Campaign, listFrom string, withOptouts bool) selection {
 	}
 	if withOptouts {
 		for _, ch := range c.Channels {
-			cols = append(cols, `EXISTS (SELECT 1 FROM channel_optouts o WHERE o.customer_id = c.id AND o.channel = `+arg(string(ch))+`)`)
+			cols = append(cols, `EXISTS (SELECT 1 FROM channel_optouts o WHERE o.customer_id = c.id AND o.channel = `+arg(string(ch))+
+				` AND o.kind IN ('*', `+arg(OptOutKind(c.Kind))+`))`)
 		}
 	}
 	a := c.Audience
@@ -252,12 +255,13 @@ func (r recipient) reachable(ch channels.Name) bool {
 
 // route picks the channel a recipient gets the campaign on: the first of
 // the campaign's order that reaches them and they did not opt out of; or
-// no channel and the reason they are skipped.
+// no channel and the reason they are skipped. A customer opted out of
+// everything still gets the notices the law requires.
 func route(c *Campaign, r recipient) (channels.Name, string) {
-	switch r.status {
-	case customers.StatusOptedOut:
+	switch {
+	case r.status == customers.StatusOptedOut && OptOutKind(c.Kind) != "":
 		return "", ReasonOptedOut
-	case customers.StatusErased:
+	case r.status == customers.StatusErased:
 		return "", ReasonErased
 	}
 	switch r.consent {

@@ -107,11 +107,19 @@ type Config struct {
 	// (HANDOVER_SMS_RECEIPT_POLL) for deployments without push.
 	SMSReceipts ReceiptQuerier
 	ReceiptPoll time.Duration
+	// SentCheckers, per channel without an idempotency key (SMS), tell
+	// whether a row whose send failed transiently went out after all, so
+	// it is not sent twice.
+	SentCheckers map[channels.Name]SentChecker
 	// Lease is how long a worker owns a batch it claimed (its
-	// campaign_batches row; default 6 min, longer than a batch task's
-	// 5-minute timeout, so a slow batch is never sent twice at once).
+	// campaign_batches row; default 30 s) unless it renews it: a live
+	// worker's heartbeat renews it every third of it, so a dead worker's
+	// batch is taken over (Recover) soon after this much time.
 	Lease time.Duration
 }
+
+// DefaultLease is Config.Lease's default.
+const DefaultLease = 30 * time.Second
 
 // Service plans and sends campaigns.
 type Service struct {
@@ -127,7 +135,7 @@ func New(cfg Config) *Service {
 		cfg.BatchSize = 500
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 6 * time.Minute
+		cfg.Lease = DefaultLease
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -252,6 +260,9 @@ func (s *Service) validate(ctx context.Context, c *Campaign, full bool) error {
 		if !seen[ch] {
 			return handover.Errorf(handover.EINVALID, "templates names channel %s, which is not in channels", ch)
 		}
+	}
+	if err := s.checkSendable(ctx, c); err != nil {
+		return err
 	}
 	if c.SendAt != nil {
 		t := c.SendAt.UTC().Truncate(time.Microsecond)

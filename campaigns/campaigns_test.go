@@ -40,8 +40,8 @@ type env struct {
 	template string
 }
 
-// newEnv imports four customers (one then opted out), creates a transfer
-// and installs the default templates.
+// newEnv imports four customers (one then erased: skipped by every
+// campaign), creates a transfer and installs the default templates.
 func newEnv(t *testing.T, db *database.DB) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -58,7 +58,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != 4 {
 		t.Fatalf("import: %+v, %v", imp, err)
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE region = '南京'`); err != nil {
+	if _, err := db.ExecContext(ctx, `UPDATE customers SET status = 'erased' WHERE region = '南京'`); err != nil {
 		t.Fatal(err)
 	}
 	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Devbox)
@@ -81,6 +81,7 @@ func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channe
 		tb.Fatal(err)
 	}
 	ts := templates.NewStore(db, cs)
+	ts.SetPortalURL("https://handover.test")
 	if _, err := ts.InstallDefaults(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 			t.Fatalf("counts %v; want 3 sent, 1 skipped", got)
 		}
 		skipped, _, err := e.svc.FindDeliveries(ctx, campaigns.DeliveryFilter{CampaignID: c.ID, Status: "skipped"})
-		if err != nil || len(skipped) != 1 || skipped[0].SkipReason != campaigns.ReasonOptedOut {
+		if err != nil || len(skipped) != 1 || skipped[0].SkipReason != campaigns.ReasonErased {
 			t.Fatalf("skipped: %+v, %v", skipped, err)
 		}
 		msgs := e.messagesOf(c.ID)

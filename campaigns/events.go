@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/templates"
 )
@@ -26,8 +27,9 @@ func IsOptOut(text string) bool {
 // HandleInboundEvent applies what a provider told us to the campaigns: a
 // receipt or bounce moves its delivery forward to delivered, failed or
 // bounced (never back, so a repeated or late receipt changes nothing), and
-// a known customer's opt-out reply opts them out and suppresses their
-// unsent deliveries. It is the Inbox's OnEvent seam.
+// a known customer's opt-out reply suppresses their unsent deliveries that
+// it stops (customers.ReplyOptOutKinds on the channel they wrote on; the
+// feedback service records the opt-out). It is the Inbox's OnEvent seam.
 func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEvent) error {
 	switch ev.Kind {
 	case channels.EventReceipt, channels.EventBounce:
@@ -36,10 +38,7 @@ func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEve
 		if ev.CustomerID == "" || !IsOptOut(ev.Text) {
 			return nil
 		}
-		if _, err := s.cfg.Customers.OptOut(ctx, ev.CustomerID, "customer:"+ev.CustomerID); err != nil {
-			return err
-		}
-		n, err := s.SuppressCustomer(ctx, ev.CustomerID, ReasonCustomerOptedOut)
+		n, err := s.SuppressOptOuts(ctx, ev.CustomerID, customers.OptOutsOf(ev.Channel, customers.ReplyOptOutKinds), ReasonCustomerOptedOut)
 		if err != nil {
 			return err
 		}

@@ -65,10 +65,12 @@ const TypePlan = "campaign:plan"
 func NewPlanTask(c *Campaign) (*asynq.Task, []asynq.Option) {
 	b, _ := json.Marshal(batchPayload{Campaign: c.ID})
 	return asynq.NewTask(TypePlan, b), []asynq.Option{
-		asynq.TaskID("campaign:" + c.ID + ":plan"), asynq.Queue(QueueName(c.Channels[0])),
+		asynq.TaskID(planTaskID(c.ID)), asynq.Queue(QueueName(c.Channels[0])),
 		asynq.MaxRetry(maxAttempts), asynq.Timeout(30 * time.Minute),
 	}
 }
+
+func planTaskID(campaignID string) string { return "campaign:" + campaignID + ":plan" }
 
 // Register adds the campaign task handlers to mux.
 func (s *Service) Register(mux *asynq.ServeMux) {
@@ -84,6 +86,10 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 		_, err := s.Reconcile(ctx)
 		return err
 	})
+	mux.HandleFunc(TypeRecover, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.Recover(ctx)
+		return err
+	})
 	mux.HandleFunc(TypeStartDue, func(ctx context.Context, _ *asynq.Task) error {
 		_, err := s.StartDue(ctx)
 		return err
@@ -93,17 +99,24 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 	}
 }
 
-// Start moves a draft or scheduled campaign to running, plans the first
-// chunk of its audience and enqueues its batches at once; a plan task
-// plans the rest, enqueuing each chunk's batches as it commits. A campaign
+// Start moves a draft or scheduled campaign to running, enqueues the plan
+// task, and plans the first chunk of its audience and enqueues its batches
+// at once; the plan task plans the rest (planners take turns), enqueuing
+// each chunk's batches as it commits. A campaign
 // starts once: a second Start is an ECONFLICT error.
 func (s *Service) Start(ctx context.Context, id, actor string) error {
+	if err := s.checkSendableByID(ctx, id); err != nil {
+		return err
+	}
 	return s.start(ctx, id, actor, false)
 }
 
 // Plan starts the campaign like Start but plans the whole audience in the
 // caller, enqueuing each chunk's batches as it commits.
 func (s *Service) Plan(ctx context.Context, id, actor string) error {
+	if err := s.checkSendableByID(ctx, id); err != nil {
+		return err
+	}
 	if err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		return s.transition(ctx, tx, id, StatusRunning, actor, StatusDraft, StatusScheduled)
 	}); err != nil {
@@ -136,19 +149,24 @@ func (s *Service) start(ctx context.Context, id, actor string, due bool) error {
 	if err != nil {
 		return err
 	}
+	// The plan task first: should this process die while planning the
+	// first chunk, a worker plans it at once (and a lost enqueue is the
+	// reconciler's, or Recover's once planning stalls).
+	task, opts := NewPlanTask(c)
+	if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		s.log.Warn("campaign plan task not enqueued; the reconciler will", "campaign_id", id, "err", err)
+	}
 	p, err := s.newPlanner(ctx, c)
 	if err != nil {
 		return err
 	}
 	done, err := p.step(ctx)
-	if err != nil || done {
-		return err
+	if done && err == nil && s.cfg.Queue.Inspector != nil {
+		// Planned in one chunk: the plan task has nothing to do. One a
+		// worker started already finds the campaign planned.
+		_ = s.cfg.Queue.Inspector.DeleteTask(QueueName(c.Channels[0]), planTaskID(c.ID))
 	}
-	task, opts := NewPlanTask(c)
-	if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue campaign plan: %w", err) // the reconciler enqueues it again
-	}
-	return nil
+	return err
 }
 
 // planAll plans every chunk of the campaign's audience not yet planned.

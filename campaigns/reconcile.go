@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,19 +36,8 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 	}
 	// Plans cut short (the planning worker died, its task was lost).
-	unplanned, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL ORDER BY id`)
-	if err != nil {
-		return 0, fmt.Errorf("reconcile campaigns: %w", err)
-	}
-	for _, id := range unplanned {
-		c, err := s.FindCampaignByID(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		task, opts := NewPlanTask(c)
-		if _, err := s.cfg.Queue.Client.EnqueueContext(ctx, task, opts...); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return 0, fmt.Errorf("enqueue campaign plan: %w", err)
-		}
+	if _, err := s.recoverPlans(ctx); err != nil {
+		return 0, err
 	}
 	return len(ids), nil
 }

@@ -39,10 +39,12 @@ const (
 	relRecipients  = 2000
 	relBatch       = 50
 	relConcurrency = 4
-	// relLease is the delivery lease of the tests where a worker loses
-	// rows it claimed; the others keep the default (6 min), so no row is
-	// ever claimed twice there.
-	relLease = 2 * time.Second
+	// relLease is the batch lease of the tests where a worker loses rows
+	// it claimed, short so that they are taken over soon; the others keep
+	// the default (30 s). A live worker renews it every third of it: under
+	// -race on a loaded machine a renewal can be late by a second or two,
+	// and an expired live lease is taken over (and its rows sent twice).
+	relLease = 5 * time.Second
 )
 
 type relEnv struct {
@@ -119,7 +121,7 @@ func (e *relEnv) start(svc *campaigns.Service) string {
 func (e *relEnv) worker(svc *campaigns.Service, base context.Context) (stop func()) {
 	e.t.Helper()
 	srv := e.q.NewServer(queue.ServerConfig{Concurrency: relConcurrency,
-		Queues:            campaigns.Queues(map[channels.Name]channels.Channel{channels.Email: nil}),
+		Queues:            campaigns.Queues(map[channels.Name]channels.Channel{channels.Email: nil, channels.SMS: nil}),
 		TaskCheckInterval: 20 * time.Millisecond, DelayedTaskCheckInterval: 100 * time.Millisecond,
 		ShutdownTimeout: 2 * time.Second, BaseContext: func() context.Context { return base }})
 	mux := asynq.NewServeMux()
@@ -170,6 +172,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 		if time.Now().After(next) {
 			next = time.Now().Add(250 * time.Millisecond)
 			_, _ = e.q.Inspector.RunAllRetryTasks(campaigns.QueueName(channels.Email))
+			_, _ = e.q.Inspector.RunAllRetryTasks(campaigns.QueueName(channels.SMS))
 			_, _ = svc.Reconcile(ctx)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -273,7 +276,7 @@ func TestReliabilityRedisLoss(t *testing.T) {
 }
 
 // crashing is an email channel that, once armed (after `after` messages),
-// sends the first half of each batch and then hangs until its context ends,
+// sends the first half of each batch and then hangs until the test ends,
 // as a worker that dies mid-batch: those messages went out but their rows
 // stay queued under the worker's lease of the batch.
 type crashing struct {
@@ -282,6 +285,7 @@ type crashing struct {
 	sent    atomic.Int64
 	hung    atomic.Int64 // messages sent and then lost to the crash
 	crashed chan struct{}
+	dead    chan struct{} // closed when the test ends
 	once    sync.Once
 }
 
@@ -301,6 +305,7 @@ func (c *crashing) Send(ctx context.Context, msgs []channels.Message) []channels
 	}
 	c.once.Do(func() { close(c.crashed) })
 	<-ctx.Done()
+	<-c.dead // a dead worker records nothing
 	out := make([]channels.Result, len(msgs))
 	for i := range out {
 		out[i].Err = ctx.Err()
@@ -316,7 +321,8 @@ func (c *crashing) Send(ctx context.Context, msgs []channels.Message) []channels
 // worker had sent without recording them.
 func TestReliabilityWorkerCrash(t *testing.T) {
 	e := newRelEnv(t, dbtest.SQLite(t))
-	crash := &crashing{Channel: e.mail, after: relRecipients / 3, crashed: make(chan struct{})}
+	crash := &crashing{Channel: e.mail, after: relRecipients / 3, crashed: make(chan struct{}), dead: make(chan struct{})}
+	t.Cleanup(func() { close(crash.dead) })
 	first := e.service(e.db, e.cs, e.ts, crash, relLease)
 	id := e.start(first)
 	base, kill := context.WithCancel(context.Background())
@@ -350,11 +356,26 @@ func TestReliabilityWorkerCrash(t *testing.T) {
 		}
 	}
 	second := e.service(e.db, e.cs, e.ts, e.mail, relLease)
+	// Once the dead worker's leases end, the campaign says so.
+	time.Sleep(relLease)
+	c, err := second.FindCampaignByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := second.Health(context.Background(), c)
+	if err != nil || h.ExpiredBatches == 0 || h.UnknownOutcome != len(lost) || h.Stalled != campaigns.StalledWorkerLost {
+		t.Errorf("health after the crash %+v, %v; want expired batches holding the %d rows left, stalled %s", h, err, len(lost),
+			campaigns.StalledWorkerLost)
+	}
 	e.worker(second, context.Background())
 	e.finish(second, id, 20*time.Second)
 	dups := e.check(id, relConcurrency*relBatch)
 	if dups != expect {
 		t.Errorf("%d duplicates; the crashed worker had sent %d messages it never recorded", dups, expect)
+	}
+	c, _ = second.FindCampaignByID(context.Background(), id)
+	if h, err := second.Health(context.Background(), c); err != nil || h.DuplicatesSuspected < dups || h.ExpiredBatches != 0 || h.Stalled != "" {
+		t.Errorf("health after recovery %+v, %v; want at least the %d duplicates suspected, nothing expired", h, err, dups)
 	}
 	t.Logf("crash left %d rows sending; %d of them sent and unrecorded (%d by the hung batches)", len(lost), expect, crash.hung.Load())
 }
@@ -384,9 +405,9 @@ func TestReliabilityChannelOutage(t *testing.T) {
 	}
 }
 
-// pgProxy forwards TCP connections to PostgreSQL; Down drops every
+// tcpProxy forwards TCP connections (to PostgreSQL or Redis); Down drops every
 // connection and refuses new ones until Up.
-type pgProxy struct {
+type tcpProxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
@@ -395,13 +416,13 @@ type pgProxy struct {
 	wg     sync.WaitGroup
 }
 
-func newPGProxy(t *testing.T, target string) *pgProxy {
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pgProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() {
@@ -412,9 +433,9 @@ func newPGProxy(t *testing.T, target string) *pgProxy {
 	return p
 }
 
-func (p *pgProxy) Addr() string { return p.ln.Addr().String() }
+func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *pgProxy) serve() {
+func (p *tcpProxy) serve() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -459,7 +480,7 @@ func (p *pgProxy) serve() {
 }
 
 // Down closes every forwarded connection and refuses new ones.
-func (p *pgProxy) Down() {
+func (p *tcpProxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = true
@@ -469,7 +490,7 @@ func (p *pgProxy) Down() {
 }
 
 // Up accepts connections again.
-func (p *pgProxy) Up() {
+func (p *tcpProxy) Up() {
 	p.mu.Lock()
 	p.down = false
 	p.mu.Unlock()
@@ -494,7 +515,7 @@ func TestReliabilityDatabaseOutage(t *testing.T) {
 	if port == "" {
 		port = "5432"
 	}
-	proxy := newPGProxy(t, net.JoinHostPort(u.Hostname(), port))
+	proxy := newTCPProxy(t, net.JoinHostPort(u.Hostname(), port))
 	u.Host = proxy.Addr()
 	viaProxy, err := database.Open(ctx, u.String(), "")
 	if err != nil {

@@ -91,6 +91,11 @@ func TestAudienceFiltersAndSkips(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		zhang, li, wang, zhao := e.customerID("上海", true), e.customerID("杭州", true), e.customerID("上海", false), e.customerID("南京", false)
+		// 赵六 opted out of everything (a customer-wide opt-out from before
+		// kinds): skipped by a survey, not by a transfer notice.
+		if _, err := db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE id = $1`, zhao); err != nil {
+			t.Fatal(err)
+		}
 		const purpose = "订单履行"
 		if _, err := e.cs.RecordConsent(ctx, []customers.ConsentDecision{
 			{CustomerID: zhang, TransferID: e.transfer, Purpose: purpose, Decision: customers.ConsentDeclined, Source: customers.SourceStaff, Actor: "staff:test"},
@@ -98,7 +103,7 @@ func TestAudienceFiltersAndSkips(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO channel_optouts (customer_id, channel, source, created_at) VALUES ($1, 'devbox', 'reply', $2)`,
+		if _, err := db.ExecContext(ctx, `INSERT INTO channel_optouts (customer_id, channel, kind, source, created_at) VALUES ($1, 'devbox', '*', 'reply', $2)`,
 			wang, db.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -137,10 +142,10 @@ func TestAudienceFiltersAndSkips(t *testing.T) {
 				}
 			})
 		}
-		// A transfer notice goes whatever the consent: only the opt-outs skip.
+		// A transfer notice goes whatever the consent and the opt-outs.
 		notice := base(campaigns.Audience{})
 		notice.Kind, notice.Templates[channels.Devbox] = templates.TransferNotice, e.template
-		if p, err := e.svc.PreviewAudience(ctx, notice); err != nil || p.Queued != 2 {
+		if p, err := e.svc.PreviewAudience(ctx, notice); err != nil || p.Queued != 4 {
 			t.Fatalf("notice preview %+v, %v", p, err)
 		}
 		// The explicit list is stored and planned; an unknown id is refused.
@@ -179,8 +184,8 @@ func TestAudienceFiltersAndSkips(t *testing.T) {
 		if err != nil || st.SkippedByReason[campaigns.ReasonConsentWithdrew] != 1 {
 			t.Fatalf("survey stats %+v, %v", st, err)
 		}
-		if got := e.counts(notice.ID); got["queued"] != 2 {
-			t.Fatalf("notice counts %v; want its 2 rows still queued", got)
+		if got := e.counts(notice.ID); got["queued"] != 4 {
+			t.Fatalf("notice counts %v; want its 4 rows still queued", got)
 		}
 	})
 }

@@ -31,6 +31,9 @@ func (s *Service) Schedule(ctx context.Context, id string, sendAt time.Time, act
 		return handover.Errorf(handover.EINVALID, "send_at is required")
 	}
 	sendAt = sendAt.UTC().Truncate(time.Microsecond)
+	if err := s.checkSendableByID(ctx, id); err != nil {
+		return err
+	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		if !sendAt.After(tx.Now) {
 			return handover.Errorf(handover.EINVALID, "send_at must be in the future")

@@ -30,6 +30,7 @@ type claimed struct {
 	id, customer, templateID string
 	ch                       channels.Name
 	version, attempts        int
+	updated                  time.Time // the last try's record
 }
 
 // outcome is what happened to one claimed row.
@@ -73,24 +74,26 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 		// and leaves the batch alone.
 		return queue.RateLimitError{RetryIn: until.Sub(s.db.Now())}
 	}
-	rows, leased, err := s.claim(ctx, p.Campaign, p.Batch)
-	if err != nil || !leased {
-		return err // !leased: another worker holds the batch
+	l, rows, err := s.claim(ctx, p.Campaign, p.Batch)
+	if err != nil || l == nil {
+		return err // nil lease: another worker holds the batch
 	}
+	stop := s.heartbeat(ctx, l)
+	defer stop()
 	if len(rows) == 0 {
-		s.release(ctx, p.Campaign, p.Batch)
+		s.release(ctx, l)
 		return s.completeIfDone(ctx, p.Campaign)
 	}
 	ttl, err := s.linkTTL(ctx, c.ID)
 	if err != nil {
-		s.release(ctx, p.Campaign, p.Batch)
+		s.release(ctx, l)
 		return err
 	}
 	outcomes, purposes := s.send(ctx, c, p.Batch, rows)
-	if err := s.record(ctx, c, p.Batch, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
-		// What went out is not recorded: the lease stays until it
-		// expires, as with a worker that died, and the reconciler hands
-		// the batch on then.
+	if err := s.recordRetried(ctx, c, l, linkBinding{purposes, ttl}, rows, outcomes); err != nil {
+		// The database was out for longer than the lease: what went out
+		// is not recorded, the lease expires as a dead worker's would,
+		// and the batch is taken over with those rows' outcomes unknown.
 		return err
 	}
 	if err := s.enqueueFallbacks(ctx, c.ID, p.Zone, outcomes); err != nil {
@@ -113,32 +116,32 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	return s.completeIfDone(ctx, p.Campaign)
 }
 
-// claim takes the batch's lease for Lease, unless another worker holds it
-// (leased false), and reads the batch's queued rows: one upsert and one
-// index range read, however many rows the batch has.
-func (s *Service) claim(ctx context.Context, campaignID string, batch int) (out []claimed, leased bool, err error) {
-	now := s.db.Now()
-	var got int64 // a row back: the lease is ours
-	err = s.db.QueryRowContext(ctx, `INSERT INTO campaign_batches (campaign_id, batch, attempts, lease_until) VALUES ($1, $2, 1, $3)
-		ON CONFLICT (campaign_id, batch) DO UPDATE SET attempts = campaign_batches.attempts + 1, lease_until = excluded.lease_until
-		WHERE campaign_batches.lease_until IS NULL OR campaign_batches.lease_until < $4
-		RETURNING batch`, campaignID, int64(batch), now.Add(s.cfg.Lease), now).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("claim batch: %w", err)
+// claim takes the batch's lease (claimLease), unless another worker holds
+// it (nil lease), and reads the batch's queued rows: one upsert and one
+// index range read, however many rows the batch has. A takeover counts the
+// rows it finds as suspect: the worker before may have sent them.
+func (s *Service) claim(ctx context.Context, campaignID string, batch int) (*batchLease, []claimed, error) {
+	l, err := s.claimLease(ctx, campaignID, batch)
+	if err != nil || l == nil {
+		return nil, nil, err
 	}
-	out, err = s.queuedRows(ctx, campaignID, batch)
+	out, err := s.queuedRows(ctx, campaignID, batch)
 	if err != nil {
-		s.release(ctx, campaignID, batch)
-		return nil, false, fmt.Errorf("claim deliveries: %w", err)
+		s.release(ctx, l)
+		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	return out, true, nil
+	if l.takeover && len(out) > 0 {
+		if err := s.markSuspect(ctx, l, len(out)); err != nil {
+			s.release(ctx, l)
+			return nil, nil, err
+		}
+	}
+	return l, out, nil
 }
 
 // queuedRows reads a batch's queued deliveries.
 func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts
+	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts, updated_at
 		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
 	if err != nil {
 		return nil, err
@@ -148,19 +151,13 @@ func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) 
 	for rows.Next() {
 		var d claimed
 		var ch string
-		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts); err != nil {
+		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts, &d.updated); err != nil {
 			return nil, err
 		}
 		d.ch = channels.Name(ch)
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// release gives the batch's lease back. Failing that, the lease expires.
-func (s *Service) release(ctx context.Context, campaignID string, batch int) {
-	_, _ = s.db.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL WHERE campaign_id = $1 AND batch = $2`,
-		campaignID, int64(batch))
 }
 
 // send renders and sends the claimed rows; outcomes are in row order. It
@@ -209,7 +206,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			continue
 		}
 		custs[i] = cust
-		if cust.Status != customers.StatusActive {
+		if cust.Status != customers.StatusActive && (cust.Status != customers.StatusOptedOut || OptOutKind(c.Kind) != "") {
 			out[i] = outcome{status: "suppressed", reason: cust.Status}
 			continue
 		}
@@ -229,6 +226,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		out[i].linkHash = hash
 		byChannel[d.ch] = append(byChannel[d.ch], i)
 	}
+	byChannel = s.checkRetried(ctx, rows, msgs, out, byChannel)
 	for ch, idxs := range byChannel {
 		channel := s.cfg.Channels[ch]
 		if channel == nil {
@@ -354,7 +352,9 @@ func classify(r channels.Result, linkHash string, attempts int) outcome {
 		if attempts >= maxAttempts {
 			return outcome{status: "failed", errMsg: msg}
 		}
-		return outcome{retry: true, errMsg: msg}
+		// The link goes with it: the answer may have been lost after
+		// the provider took the message (record stores it).
+		return outcome{retry: true, errMsg: msg, linkHash: linkHash}
 	default: // Permanent, RecipientInvalid: the next channel, else failed
 		return outcome{fallback: true, errMsg: msg}
 	}
@@ -401,12 +401,12 @@ func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent
 // row is recorded sent even if it was suppressed meanwhile (it did go out),
 // and its link is stored, since the customer has it. attempts counts the
 // rows' tries: every outcome but a rate-limit wait or a skip is one.
-func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBinding, rows []claimed, outs []outcome) error {
+func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb linkBinding, rows []claimed, outs []outcome) error {
 	type group struct {
 		status, reason, errMsg string
 		retry                  bool
 	}
-	var sent, moved []int
+	var sent, moved, tried []int
 	groups := map[group][]string{}
 	var order []group
 	for i, o := range outs {
@@ -416,6 +416,9 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 			continue // still queued, nothing tried
 		case o.retry:
 			g = group{retry: true, errMsg: o.errMsg}
+			if o.linkHash != "" {
+				tried = append(tried, i)
+			}
 		case o.next != "":
 			moved = append(moved, i)
 			continue
@@ -436,7 +439,9 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 			return fmt.Errorf("record sent deliveries: %w", err)
 		}
 		var nFailed int64
-		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, sent, tx.Now)); err != nil {
+		// Links of tried rows too: a message whose answer was lost may
+		// have reached the customer with its link.
+		if err := links.InsertTx(ctx, tx, sentLinks(c, lb, rows, outs, append(sent, tried...), tx.Now)); err != nil {
 			return fmt.Errorf("record sent links: %w", err)
 		}
 		for _, g := range order {
@@ -475,9 +480,10 @@ func (s *Service) record(ctx context.Context, c *Campaign, batch int, lb linkBin
 				return fmt.Errorf("record delivery: %w", err)
 			}
 		}
-		// The lease back, and the batch's share of the campaign's progress.
-		_, err = tx.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = NULL, sent = sent + $1, failed = failed + $2
-			WHERE campaign_id = $3 AND batch = $4`, nSent, nFailed, c.ID, int64(batch))
+		// The lease back if it is still ours, and the batch's share of the
+		// campaign's progress.
+		_, err = tx.ExecContext(ctx, `UPDATE campaign_batches SET lease_until = CASE WHEN lease_owner = $5 THEN NULL ELSE lease_until END,
+			sent = sent + $1, failed = failed + $2 WHERE campaign_id = $3 AND batch = $4`, nSent, nFailed, c.ID, int64(l.batch), l.owner)
 		return err
 	})
 }

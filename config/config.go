@@ -58,7 +58,7 @@ type Config struct {
 	// is reviewed.
 	AgreementPeriod   time.Duration `env:"AGREEMENT_PERIOD" envDefault:"8760h"`
 	AccessReviewEvery time.Duration `env:"ACCESS_REVIEW_EVERY" envDefault:"2160h"`
-	CampaignLease     time.Duration `env:"CAMPAIGN_LEASE" envDefault:"6m"`
+	CampaignLease     time.Duration `env:"CAMPAIGN_LEASE" envDefault:"30s"`
 	// BackupRecipient is the age public key backups are encrypted to;
 	// empty: a key derived from the master key.
 	BackupRecipient string `env:"BACKUP_RECIPIENT"`
@@ -86,6 +86,8 @@ type Tickets struct {
 	TicketSMSTemplate string   `env:"TICKET_SMS_TEMPLATE"`
 	// TicketCSAT sends a satisfaction-survey link when a ticket is resolved.
 	TicketCSAT bool `env:"TICKET_CSAT" envDefault:"false"`
+	// TicketSurveyScore is the score that survey asks: csat (1–5) or nps (0–10).
+	TicketSurveyScore string `env:"TICKET_SURVEY_SCORE" envDefault:"csat"`
 }
 
 // Channels configures the providers. A channel is on when its required
@@ -258,6 +260,9 @@ func (c *Config) validate() error {
 	}
 	if c.TicketReopenDays < 1 || c.TicketReopenDays > 365 {
 		return fmt.Errorf("configuration: HANDOVER_TICKET_REOPEN_DAYS must be between 1 and 365")
+	}
+	if c.TicketSurveyScore != "csat" && c.TicketSurveyScore != "nps" {
+		return fmt.Errorf("configuration: HANDOVER_TICKET_SURVEY_SCORE must be csat or nps")
 	}
 	for _, d := range c.TicketHolidays {
 		if _, err := time.Parse(time.DateOnly, strings.TrimSpace(d)); err != nil {

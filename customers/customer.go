@@ -308,22 +308,3 @@ func (s *Store) RevealCustomer(ctx context.Context, id, actor, reason string) (*
 	}
 	return c, nil
 }
-
-// OptOut marks an active customer opted out and audits it; it reports
-// whether the status changed (false when already opted out or erased).
-func (s *Store) OptOut(ctx context.Context, id, actor string) (bool, error) {
-	changed := false
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE customers SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
-			StatusOptedOut, tx.Now, id, StatusActive)
-		if err != nil {
-			return fmt.Errorf("opt out customer: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		changed = true
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "customer.opt_out", ObjectType: "customer", ObjectID: id})
-	})
-	return changed, err
-}

@@ -89,7 +89,9 @@ type DeliveryRecord struct {
 
 // ChannelOptout is an opt-out of one channel.
 type ChannelOptout struct {
-	Channel   string    `json:"channel"`
+	Channel string `json:"channel"`
+	// Kind is promotional, survey or service; "*" every kind.
+	Kind      string    `json:"kind"`
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -164,14 +166,14 @@ func readDeliveries(ctx context.Context, tx *database.Tx, id string, d *Customer
 }
 
 func readOptouts(ctx context.Context, tx *database.Tx, id string, d *CustomerData) error {
-	rows, err := tx.QueryContext(ctx, `SELECT channel, source, created_at FROM channel_optouts WHERE customer_id = $1 ORDER BY channel`, id)
+	rows, err := tx.QueryContext(ctx, `SELECT channel, kind, source, created_at FROM channel_optouts WHERE customer_id = $1 ORDER BY channel, kind`, id)
 	if err != nil {
 		return fmt.Errorf("customer opt-outs: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var o ChannelOptout
-		if err := rows.Scan(&o.Channel, &o.Source, &o.CreatedAt); err != nil {
+		if err := rows.Scan(&o.Channel, &o.Kind, &o.Source, &o.CreatedAt); err != nil {
 			return fmt.Errorf("customer opt-outs: %w", err)
 		}
 		o.CreatedAt = o.CreatedAt.UTC()
@@ -228,7 +230,7 @@ func (d *CustomerData) WriteCSV(w io.Writer) error {
 		}
 	}
 	for _, o := range d.Optouts {
-		put("channel_optout", o.Channel, "created_at", ts(o.CreatedAt))
+		put("channel_optout", o.Channel+":"+o.Kind, "created_at", ts(o.CreatedAt))
 	}
 	for _, e := range d.Erasure {
 		put("erasure", e.ID, e.Decision, e.Reason)

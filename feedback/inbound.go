@@ -17,19 +17,16 @@ import (
 	"github.com/handoverhq/handover/pii"
 )
 
-// optOutConfirmation is sent where the channel carries free text.
-const optOutConfirmation = "您已退订，此渠道将不再向您发送消息。You are unsubscribed from messages on this channel."
-
 // HandleInboundEvent turns a customer's message into a ticket message and
 // moves a reply's delivery status forward on a receipt. It is called for
 // every processed inbound event (the Inbox's OnEvent seam, after the
 // campaigns service). Classification rules run first: an opt-out keyword
-// opts the customer out of that channel and closes a ticket silently
-// (confirming where the channel allows); "同意"/"不同意" answering a
-// consent request records consent. Otherwise the message joins the
-// customer's open ticket on its topic, reopens one resolved within the
-// reopen window, or opens a new one; an unknown sender gets an unmatched
-// ticket. A retried event adds nothing.
+// opts the customer out of promotional messages and surveys on that
+// channel and closes a ticket silently (confirming where the channel
+// allows); "同意"/"不同意" answering a consent request records consent.
+// Otherwise the message joins the customer's open ticket on its topic,
+// reopens one resolved within the reopen window, or opens a new one; an
+// unknown sender gets an unmatched ticket. A retried event adds nothing.
 func (s *Service) HandleInboundEvent(ctx context.Context, ev channels.InboundEvent) error {
 	_, err := s.handle(ctx, ev)
 	return err
@@ -178,7 +175,7 @@ func (s *Service) route(ctx context.Context, tx *database.Tx, ev channels.Inboun
 	if rule != nil {
 		switch rule.Action {
 		case ActionOptOut:
-			err = s.optOutChannel(ctx, tx, ev, actor)
+			err = s.optOutReply(ctx, tx, ev, actor)
 		case ActionConsent:
 			err = s.recordConsentReply(ctx, tx, ev, rule.Decision, transferID, msgID)
 		}
@@ -333,20 +330,6 @@ func (s *Service) insertInbound(ctx context.Context, tx *database.Tx, ticketID s
 		return "", fmt.Errorf("store ticket message: %w", database.MapError(err))
 	}
 	return id, nil
-}
-
-// optOutChannel records the customer's opt-out of the channel they wrote on.
-func (s *Service) optOutChannel(ctx context.Context, tx *database.Tx, ev channels.InboundEvent, actor string) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO channel_optouts (customer_id, channel, source, created_at) VALUES ($1, $2, 'reply', $3)
-		ON CONFLICT (customer_id, channel) DO NOTHING`, ev.CustomerID, string(ev.Channel), tx.Now)
-	if err != nil {
-		return fmt.Errorf("channel opt-out: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // already opted out of this channel
-	}
-	return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "customer.channel_opt_out", ObjectType: "customer",
-		ObjectID: ev.CustomerID, Detail: "channel=" + string(ev.Channel) + " source=reply"})
 }
 
 // recordConsentReply records decision for every purpose of the transfer,

@@ -314,19 +314,21 @@ func (s *Service) insertOwn(ctx context.Context, tx *database.Tx, m *Message) er
 	return nil
 }
 
-// confirmOptOut answers an opt-out on the channel it came by, where that
-// channel carries free text (WeChat inside its window, email, the devbox;
-// SMS carriers confirm TD themselves). A failure is logged, not retried:
+// confirmOptOut answers an opt-out on the channel it came by, saying what
+// stopped, what still comes and how to change it (OptOutConfirmation):
+// WeChat (inside its window: they just wrote), email, the devbox, and SMS
+// when a reply template is configured. A failure is logged, not retried:
 // the opt-out itself is already recorded.
 func (s *Service) confirmOptOut(ctx context.Context, ticketID string, ev channels.InboundEvent) {
-	if ev.Channel == channels.SMS || s.cfg.Channels[ev.Channel] == nil {
+	if s.cfg.Channels[ev.Channel] == nil || ev.Channel == channels.SMS && s.cfg.SMSReplyTemplate == "" {
 		return
 	}
 	t, err := s.FindTicketByID(ctx, ticketID)
 	if err == nil {
 		var c *customers.Customer
 		if c, err = s.cfg.Customers.FindCustomerByID(ctx, ev.CustomerID); err == nil {
-			_, err = s.deliver(ctx, t, c, ev.Channel, "opt-out confirmation on the channel opted out of", optOutConfirmation, "")
+			_, err = s.deliver(ctx, t, c, ev.Channel, "opt-out confirmation on the channel opted out of",
+				OptOutConfirmation(ev.Channel, c.Locale), "")
 		}
 	}
 	if err != nil {

@@ -25,8 +25,10 @@ const (
 
 // Rule actions.
 const (
-	// ActionOptOut opts the customer out of the channel they wrote on,
-	// closes the ticket silently and confirms where the channel allows.
+	// ActionOptOut opts the customer out of promotional messages and
+	// surveys on the channel they wrote on (customers.ReplyOptOutKinds;
+	// the notices the law requires still come), closes the ticket silently
+	// and confirms, saying what stopped, where the channel allows.
 	ActionOptOut = "opt_out"
 	// ActionCategorize sets the category and priority.
 	ActionCategorize = "categorize"

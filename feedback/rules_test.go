@@ -2,28 +2,42 @@ package feedback_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/sms"
+	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
 )
 
-// TestOptOutKeyword: "TD" opts the customer out of the channel they wrote
-// on, closes a ticket silently (the queue stays empty) and confirms on a
-// channel that carries free text.
+// TestOptOutKeyword: "TD" opts the customer out of promotional messages
+// and surveys on the channel they wrote on, closes a ticket silently (the
+// queue stays empty) and confirms, saying exactly what stopped and that
+// the required notices still come; by SMS through the reply template.
 func TestOptOutKeyword(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, "")
 		e.message(channels.Devbox, "张三", " ＴＤ。")
-		var channel, source string
-		err := db.QueryRowContext(ctx, `SELECT channel, source FROM channel_optouts WHERE customer_id = $1`, e.customer("张三")).Scan(&channel, &source)
-		if err != nil || channel != "devbox" || source != "reply" {
-			t.Fatalf("opt-out row: %s %s %v", channel, source, err)
+		var kinds []string
+		rows, err := db.QueryContext(ctx, `SELECT channel || ':' || kind || ':' || source FROM channel_optouts WHERE customer_id = $1 ORDER BY kind`,
+			e.customer("张三"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var k string
+			rows.Scan(&k)
+			kinds = append(kinds, k)
+		}
+		rows.Close()
+		if strings.Join(kinds, " ") != "devbox:promotional:reply devbox:survey:reply" {
+			t.Fatalf("opt-out rows %v", kinds)
 		}
 		if queue, _, _ := e.svc.FindTickets(ctx, feedback.Filter{}); len(queue) != 0 {
 			t.Fatalf("an opt-out entered the queue: %+v", queue[0])
@@ -36,21 +50,46 @@ func TestOptOutKeyword(t *testing.T) {
 		if err != nil || len(sent) != 1 || sent[0].CustomerID != e.customer("张三") {
 			t.Fatalf("confirmation: %d messages, %v", len(sent), err)
 		}
+		if want := feedback.OptOutConfirmation(channels.Devbox, "zh-CN"); sent[0].Text != want ||
+			!strings.Contains(want, "测试通道的推广消息和满意度调查") || !strings.Contains(want, "仍会收到服务通知") || !strings.Contains(want, "安全事件") {
+			t.Fatalf("confirmation %q", sent[0].Text)
+		}
 		v := e.view(list[0].ID)
 		if len(v.Messages) != 2 || v.Messages[1].Direction != feedback.DirectionOut || v.Messages[1].DeliveryStatus != "sent" {
 			t.Fatalf("conversation %q", texts(v))
 		}
-		if e.auditCount("customer.channel_opt_out", e.customer("张三")) != 1 {
+		if e.auditCount("customer.opt_out", e.customer("张三")) != 1 {
 			t.Fatal("opt-out not audited")
 		}
-		// "T" inside a sentence is no opt-out; an SMS opt-out gets no confirmation.
+		e.message(channels.Devbox, "张三", "TD")
+		if e.auditCount("customer.opt_out", e.customer("张三")) != 1 {
+			t.Fatal("a repeated opt-out audited again")
+		}
+		// "T" inside a sentence is no opt-out; an SMS opt-out is confirmed
+		// through the reply template, in the customer's words.
+		fake := smsfake.New(t)
+		sc, err := sms.New(fake.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc = e.service(map[channels.Name]channels.Channel{channels.Devbox: e.box, channels.SMS: sc}, "SMS_REPLY_1")
 		e.message(channels.SMS, "李四", "T恤的尺码不对")
 		e.message(channels.SMS, "王五", "退订")
-		if n, _ := e.box.Find(ctx, "", 10); len(n) != 1 {
-			t.Fatalf("%d confirmations, want still 1", len(n))
+		msgs := fake.Messages()
+		if len(msgs) != 1 || msgs[0].Phone != "13700002222" || msgs[0].TemplateCode != "SMS_REPLY_1" ||
+			msgs[0].Params["content"] != feedback.OptOutConfirmation(channels.SMS, "zh-CN") || !strings.Contains(msgs[0].Params["content"], "短信的推广消息") {
+			t.Fatalf("SMS confirmation %+v", msgs)
 		}
 		if l := e.tickets("李四"); len(l) != 1 || l[0].Status != feedback.StatusNew {
 			t.Fatalf("李四's message: %+v", l)
+		}
+		if got, _ := e.cs.OptOuts(ctx, e.customer("王五")); len(got) != 2 || got[0] != (customers.OptOut{Channel: channels.SMS, Kind: customers.OptOutPromotional}) ||
+			got[1] != (customers.OptOut{Channel: channels.SMS, Kind: customers.OptOutSurvey}) {
+			t.Fatalf("王五's opt-outs %v", got)
+		}
+		en := feedback.OptOutConfirmation(channels.Email, "en")
+		if !strings.Contains(en, "no longer get promotional messages and surveys by email") || !strings.Contains(en, "You still get service messages") {
+			t.Fatalf("English confirmation %q", en)
 		}
 	})
 }

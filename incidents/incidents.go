@@ -209,6 +209,25 @@ func (s *Store) FindIncidentByID(ctx context.Context, id string) (*Incident, err
 	return &in, rows.Err()
 }
 
+// FindIncidentByNoticeCampaign returns the incident whose notice campaign
+// is campaignID (without its timeline): what an incident notice's link
+// opens. It is ENOTFOUND for any other campaign.
+func (s *Store) FindIncidentByNoticeCampaign(ctx context.Context, campaignID string) (*Incident, error) {
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM incidents WHERE notice_campaign = $1 AND notice_campaign <> ''`, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("find incident by notice: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Incident not found.")
+	}
+	in, err := s.FindIncidentByID(ctx, ids[0])
+	if err != nil {
+		return nil, err
+	}
+	in.Timeline = nil
+	return in, nil
+}
+
 // FindIncidents lists incidents, newest first (without timelines).
 func (s *Store) FindIncidents(ctx context.Context) ([]*Incident, error) {
 	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM incidents ORDER BY created_at DESC, id LIMIT 500`)

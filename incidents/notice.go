@@ -41,8 +41,20 @@ func NewNotifier(s *Store, cs *campaigns.Service, ts *templates.Store) *Notifier
 // exactly the incident's affected customers, using the default
 // incident_notice template of each channel, and links it to the incident
 // (its timeline and the audit log record it). Staff review and start it
-// like any campaign. An incident has one notice campaign.
-func (n *Notifier) DraftNotice(ctx context.Context, incidentID string, req NoticeRequest) (*campaigns.Campaign, error) {
+// like any campaign. An incident has one notice campaign. A template that
+// cannot be sent (an SMS without its Aliyun code, a WeChat template without
+// its id) refuses the draft, naming it. The warnings say, per channel, how
+// many affected customers it cannot reach, and how many no channel reaches.
+func (n *Notifier) DraftNotice(ctx context.Context, incidentID string, req NoticeRequest) (*campaigns.Campaign, []string, error) {
+	c, err := n.draft(ctx, incidentID, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings, err := n.reach(ctx, c)
+	return c, warnings, err
+}
+
+func (n *Notifier) draft(ctx context.Context, incidentID string, req NoticeRequest) (*campaigns.Campaign, error) {
 	in, err := n.store.FindIncidentByID(ctx, incidentID)
 	if err != nil {
 		return nil, err
@@ -92,6 +104,33 @@ func (n *Notifier) DraftNotice(ctx context.Context, incidentID string, req Notic
 		return nil, err
 	}
 	return c, nil
+}
+
+// reach counts, per channel of c and over all of them, the affected
+// customers the notice will not reach.
+func (n *Notifier) reach(ctx context.Context, c *campaigns.Campaign) ([]string, error) {
+	var warnings []string
+	for _, ch := range c.Channels {
+		one := *c
+		one.Channels = []channels.Name{ch}
+		p, err := n.campaigns.PreviewAudience(ctx, &one)
+		if err != nil {
+			return nil, err
+		}
+		if missed := p.Total - p.Queued; missed > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: %d of %d affected customers cannot be reached on this channel (no address for it, opted out or declined)",
+				ch, missed, p.Total))
+		}
+	}
+	p, err := n.campaigns.PreviewAudience(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if missed := p.Total - p.Queued; missed > 0 {
+		warnings = append(warnings, fmt.Sprintf("no channel of this notice reaches %d of %d affected customers: add a channel or notify them another way (PIPL Art. 57)",
+			missed, p.Total))
+	}
+	return warnings, nil
 }
 
 // defaultTemplate picks the channel's current incident_notice template in

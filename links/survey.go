@@ -47,18 +47,32 @@ func ParseSurvey(def string) (Survey, error) {
 	return s, nil
 }
 
-// SurveyFor returns the survey of the link's campaign (NPS and free text
-// for a link issued by hand).
+// SurveyFor returns the survey of the link's campaign, or the one set on
+// a link issued outside a campaign (SetLinkSurvey; NPS and free text if
+// none).
 func (s *Store) SurveyFor(ctx context.Context, l *Link) (Survey, error) {
+	q, arg := `SELECT survey FROM campaigns WHERE id = $1`, l.CampaignID
 	if l.CampaignID == "" {
-		return Survey{NPS: true}, nil
+		q, arg = `SELECT survey FROM link_surveys WHERE link_id = $1`, l.ID
 	}
 	var def string
-	err := s.db.QueryRowContext(ctx, `SELECT survey FROM campaigns WHERE id = $1`, l.CampaignID).Scan(&def)
+	err := s.db.QueryRowContext(ctx, q, arg).Scan(&def)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Survey{}, fmt.Errorf("find survey: %w", err)
 	}
 	return ParseSurvey(def)
+}
+
+// SetLinkSurvey sets the survey a link issued outside a campaign asks
+// (the satisfaction survey after a ticket is resolved).
+func (s *Store) SetLinkSurvey(ctx context.Context, linkID string, sv Survey) error {
+	def, _ := json.Marshal(sv)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO link_surveys (link_id, survey) VALUES ($1, $2)
+		ON CONFLICT (link_id) DO UPDATE SET survey = excluded.survey`, linkID, string(def))
+	if err != nil {
+		return fmt.Errorf("set link survey: %w", err)
+	}
+	return nil
 }
 
 // SurveyAnswer is a customer's answer through one link. NPS and CSAT are

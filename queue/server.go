@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -161,5 +162,22 @@ func (l asynqLogger) Fatal(args ...any) { l.log.Error("asynq: fatal: " + fmt.Spr
 // process that runs one enqueues each task, so periodic tasks must be
 // Unique (or otherwise idempotent).
 func (q *Queue) NewScheduler() *asynq.Scheduler {
-	return asynq.NewSchedulerFromRedisClient(q.Redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{q.log}})
+	return asynq.NewSchedulerFromRedisClient(q.Redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: schedulerLogger{asynqLogger{q.log}}})
+}
+
+// sharedCloseRefused is how Asynq v0.26's Scheduler.Shutdown reports that
+// it may not close the Redis client it was given, on every clean stop:
+// the client is the Queue's, closed by Queue.Close.
+const sharedCloseRefused = "Failed to close redis client connection: redis connection is shared"
+
+// schedulerLogger is asynqLogger without the ERROR Asynq logs on every
+// clean scheduler shutdown (sharedCloseRefused), which it logs at debug.
+type schedulerLogger struct{ asynqLogger }
+
+func (l schedulerLogger) Error(args ...any) {
+	if msg := fmt.Sprint(args...); strings.HasPrefix(msg, sharedCloseRefused) {
+		l.log.Debug("asynq: " + msg)
+		return
+	}
+	l.asynqLogger.Error(args...)
 }

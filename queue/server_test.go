@@ -1,8 +1,12 @@
 package queue_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,4 +194,49 @@ func TestServerErrorCountsAsFailure(t *testing.T) {
 			t.Fatalf("next attempt in %s, want Asynq's exponential back-off (>= 15s)", wait)
 		}
 	})
+}
+
+// TestSchedulerShutdownLogsNoError starts and stops a scheduler on a
+// queue's shared Redis client: a clean stop logs nothing at ERROR (Asynq
+// reports it may not close the shared client, which is Queue.Close's job).
+func TestSchedulerShutdownLogsNoError(t *testing.T) {
+	var buf syncBuffer
+	q, err := queue.Open(context.Background(), queuetest.RedisURL(t), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	s := q.NewScheduler()
+	if _, err := s.Register("@every 1m", asynq.NewTask(typeTest, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.Shutdown()
+	out := buf.String()
+	if strings.Contains(out, "level=ERROR") {
+		t.Errorf("a clean scheduler stop logged an error:\n%s", out)
+	}
+	if !strings.Contains(out, "redis connection is shared") {
+		t.Errorf("the shared-client notice is not logged at debug:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the scheduler's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

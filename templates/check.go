@@ -119,9 +119,6 @@ func checkFields(v *Version, add func(string, ...any)) {
 	sms, wechat := v.SMS, v.WeChat
 	switch v.Channel {
 	case channels.SMS, channels.Devbox:
-		if v.Channel == channels.SMS && strings.TrimSpace(sms.SignName) == "" {
-			add("sms.sign_name is required: an SMS must carry its approved sign name")
-		}
 		if sms.SignName != "" && (utf8.RuneCountInString(sms.SignName) < 2 || utf8.RuneCountInString(sms.SignName) > 12 || strings.ContainsAny(sms.SignName, "【】[]")) {
 			add("sms.sign_name must be 2 to 12 characters without brackets (【】 are added)")
 		}
@@ -131,16 +128,24 @@ func checkFields(v *Version, add func(string, ...any)) {
 		if wechat.TemplateID != "" || len(wechat.Fields) > 0 || wechat.Subscribe {
 			add("wechat settings are for the wechat channel only")
 		}
+		if v.Channel == channels.SMS {
+			checkApproved(v, add)
+		} else if sms.Type != "" || sms.TemplateCode != "" {
+			add("sms.type and sms.template_code are for the sms channel only")
+		}
 		checkMapping("sms.params", sms.Params, add)
 	case channels.WeChat:
-		if sms.SignName != "" || sms.TemplateCode != "" || len(sms.Params) > 0 {
+		if sms.SignName != "" || sms.Type != "" || sms.TemplateCode != "" || len(sms.Params) > 0 {
 			add("sms settings are for the sms channel only")
 		}
 		checkMapping("wechat.fields", wechat.Fields, add)
 	default:
-		if sms.SignName != "" || sms.TemplateCode != "" || len(sms.Params) > 0 || wechat.TemplateID != "" || len(wechat.Fields) > 0 {
+		if sms.SignName != "" || sms.Type != "" || sms.TemplateCode != "" || len(sms.Params) > 0 || wechat.TemplateID != "" || len(wechat.Fields) > 0 {
 			add("sms and wechat settings are for those channels only")
 		}
+	}
+	if utf8.RuneCountInString(v.Description) > maxBody {
+		add("description must be at most %d characters", maxBody)
 	}
 }
 
@@ -167,9 +172,10 @@ func clip(s string) string {
 
 // checkPIPL applies the rules each customer-facing part must meet: a
 // transfer notice names the buyer and their contact and links to the full
-// notice (PIPL Art. 22), a consent request names the purposes (Art. 14),
-// an SMS carries an opt-out hint. WeChat fields, when set, are what the
-// customer sees, so they are checked like a body.
+// notice (PIPL Art. 22), a consent request names the purposes (Art. 14).
+// An SMS is checked as Aliyun sends it: the approved text with its params
+// filled in. WeChat fields, when set, are what the customer sees, so they
+// are checked like a body; the message's url carries the link.
 func checkPIPL(c *compiled, add func(string, ...any)) {
 	parts := []*part{c.body}
 	if c.html != nil {
@@ -183,16 +189,28 @@ func checkPIPL(c *compiled, add func(string, ...any)) {
 		case TransferNotice:
 			need(p, add, ".Transfer.BuyerName", "a transfer notice must name the new owner (PIPL Art. 22)")
 			need(p, add, ".Transfer.BuyerContact", "a transfer notice must say how to reach the new owner (PIPL Art. 22)")
-			need(p, add, ".Link", "a transfer notice must link to the full notice")
+			needLink(c, p, add, "a transfer notice must link to the full notice")
 		case ConsentRequest:
 			need(p, add, ".Transfer.Purposes", "a consent request must name the purposes (PIPL Art. 14)")
-			need(p, add, ".Link", "a consent request must link to where the customer decides")
+			needLink(c, p, add, "a consent request must link to where the customer decides")
+		case IncidentNotice:
+			needLink(c, p, add, "an incident notice must link to the incident page (PIPL Art. 57)")
 		}
 	}
-	if c.v.Channel == channels.SMS || c.v.Channel == channels.Devbox {
-		if !refers(c.body, ".OptOut") && !strings.Contains(c.v.Body, DefaultOptOut("zh-CN")) && !strings.Contains(c.v.Body, DefaultOptOut("en")) {
-			add("body: an SMS must carry an opt-out hint: write %s or {{.OptOut}}", DefaultOptOut(c.v.Locale))
+}
+
+// needLink checks that p carries the personal link: {{.Link}}, or in an
+// approved SMS text the link token after the link's fixed domain. WeChat
+// fields need none: the message's url is the link.
+func needLink(c *compiled, p *part, add func(string, ...any), why string) {
+	switch {
+	case p.name == "wechat.fields":
+	case c.approved != nil:
+		if SMSLinkPrefix(&c.v) == "" {
+			add("body: %s: write the link as https://your.domain/l/${code} and fill ${code} with {{.LinkToken}}", why)
 		}
+	default:
+		need(p, add, ".Link", why)
 	}
 }
 
@@ -231,7 +249,7 @@ func renderWarnings(v *Version, r *Rendered) []string {
 	switch v.Channel {
 	case channels.SMS:
 		if v.SMS.TemplateCode == "" {
-			w = append(w, "sms.template_code is empty: Aliyun will refuse the message until the approved template code is set")
+			w = append(w, "sms.template_code is empty: file the approved text with Aliyun and set its code; until then campaigns using this template are refused")
 		}
 		for k, val := range r.Provider.Params {
 			if utf8.RuneCountInString(val) > maxParamLen {
@@ -240,7 +258,7 @@ func renderWarnings(v *Version, r *Rendered) []string {
 		}
 	case channels.WeChat:
 		if v.WeChat.TemplateID == "" {
-			w = append(w, "wechat.template_id is empty: the message can only go as a customer-service message within 48 hours of the customer's last message")
+			w = append(w, "wechat.template_id is empty: campaigns using this template are refused until the template id from the official account is set")
 		}
 	}
 	slices.Sort(w)

@@ -36,42 +36,116 @@ func TestSMSSegments(t *testing.T) {
 	}
 }
 
-func sms(kind templates.Kind, body string) *templates.Version {
+// sms is an SMS version: body is the approved text, params fill it.
+func sms(kind templates.Kind, typ templates.SMSType, body string, params map[string]string) *templates.Version {
 	return &templates.Version{Kind: kind, Channel: channels.SMS, Locale: "zh-CN",
-		Content: templates.Content{Body: body, SMS: templates.SMSMapping{SignName: "转让通知", TemplateCode: "SMS_1"}}}
+		Content: templates.Content{Body: body, SMS: templates.SMSMapping{SignName: "转让通知", Type: typ, TemplateCode: "SMS_1", Params: params}}}
+}
+
+// devbox is a devbox version: body is a template of ours.
+func devbox(kind templates.Kind, body string) *templates.Version {
+	return &templates.Version{Kind: kind, Channel: channels.Devbox, Locale: "zh-CN", Content: templates.Content{Body: body}}
+}
+
+var noticeParams = map[string]string{"name": "{{.Customer.Name}}", "buyer": "{{.Transfer.BuyerName}}",
+	"contact": "{{.Transfer.BuyerContact}}", "code": "{{.LinkToken}}"}
+
+const approvedNotice = "${name}：业务已转让给${buyer}，电话${contact}，详情https://h.example.cn/l/${code}"
+
+func with(m map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out, kv[i])
+		} else {
+			out[kv[i]] = kv[i+1]
+		}
+	}
+	return out
 }
 
 func TestValidatePIPL(t *testing.T) {
-	const notice = "{{.Customer.Name}}：业务已转让给{{.Transfer.BuyerName}}，电话{{.Transfer.BuyerContact}}，详情{{.Link}} 回T退订"
+	const notice = "{{.Customer.Name}}：业务已转让给{{.Transfer.BuyerName}}，电话{{.Transfer.BuyerContact}}，详情{{.Link}}"
 	email := func(kind templates.Kind, body, html string) *templates.Version {
 		return &templates.Version{Kind: kind, Channel: channels.Email, Locale: "en",
 			Content: templates.Content{Subject: "Notice", Body: body, HTMLBody: html}}
 	}
-	tests := []struct {
-		name string
-		v    *templates.Version
-		want string // "" for valid; else a part of the error message
-	}{
-		{"transfer notice complete", sms(templates.TransferNotice, notice), ""},
-		{"opt-out through variable", sms(templates.TransferNotice, strings.Replace(notice, "回T退订", "{{.OptOut}}", 1)), ""},
-		{"notice without buyer", sms(templates.TransferNotice, "业务已转让，电话{{.Transfer.BuyerContact}}，{{.Link}} 回T退订"), "must name the new owner"},
-		{"notice without contact", sms(templates.TransferNotice, "已转让给{{.Transfer.BuyerName}}，{{.Link}} 回T退订"), "how to reach the new owner"},
-		{"notice without link", sms(templates.TransferNotice, "已转让给{{.Transfer.BuyerName}}{{.Transfer.BuyerContact}} 回T退订"), "link to the full notice"},
-		{"sms without opt-out", sms(templates.Generic, "您好{{.Link}}"), "opt-out hint"},
-		{"sms without sign", &templates.Version{Kind: templates.Generic, Channel: channels.SMS, Locale: "zh-CN", Content: templates.Content{Body: "回T退订"}}, "sign_name is required"},
-		{"sign in body", sms(templates.Generic, "【某公司】你好 回T退订"), "must not start with a sign name"},
-		{"consent without purposes", sms(templates.ConsentRequest, "请授权{{.Link}} 回T退订"), "must name the purposes"},
-		{"with sets dot", sms(templates.Generic, "{{with .Customer}}{{.Name}}{{end}} 回T退订"), ""},
-		{"consent with purposes", sms(templates.ConsentRequest, "用于{{.Transfer.Purposes}}，请授权{{.Link}} 回T退订"), ""},
+	tests := []validateCase{
+		{"transfer notice complete", devbox(templates.TransferNotice, notice), ""},
+		{"notice without buyer", devbox(templates.TransferNotice, "业务已转让，电话{{.Transfer.BuyerContact}}，{{.Link}}"), "must name the new owner"},
+		{"notice without contact", devbox(templates.TransferNotice, "已转让给{{.Transfer.BuyerName}}，{{.Link}}"), "how to reach the new owner"},
+		{"notice without link", devbox(templates.TransferNotice, "已转让给{{.Transfer.BuyerName}}{{.Transfer.BuyerContact}}"), "link to the full notice"},
+		{"sign in body", devbox(templates.Generic, "【某公司】你好"), "must not start with a sign name"},
+		{"consent without purposes", devbox(templates.ConsentRequest, "请授权{{.Link}}"), "must name the purposes"},
+		{"with sets dot", devbox(templates.Generic, "{{with .Customer}}{{.Name}}{{end}}"), ""},
+		{"consent with purposes", devbox(templates.ConsentRequest, "用于{{.Transfer.Purposes}}，请授权{{.Link}}"), ""},
 		{"email html must also comply", email(templates.ConsentRequest, "{{.Transfer.Purposes}} {{.Link}}", "<a href='{{.Link}}'>go</a>"), "html_body: a consent request must name the purposes"},
 		{"email needs subject", &templates.Version{Kind: templates.Generic, Channel: channels.Email, Locale: "en", Content: templates.Content{Body: "hi"}}, "subject is required"},
 		{"subject only for email", &templates.Version{Kind: templates.Generic, Channel: channels.Devbox, Locale: "en", Content: templates.Content{Subject: "x", Body: "hi {{.OptOut}}"}}, "for email only"},
 		{"wechat fields checked", &templates.Version{Kind: templates.TransferNotice, Channel: channels.WeChat, Locale: "zh-CN",
-			Content: templates.Content{Body: notice, WeChat: templates.WeChatMapping{TemplateID: "t", Fields: map[string]string{"first": "{{.Link}}"}}}}, "wechat.fields: a transfer notice must name the new owner"},
+			Content: templates.Content{Body: notice, WeChat: templates.WeChatMapping{TemplateID: "t", Fields: map[string]string{"first": "{{.Customer.Name}}"}}}}, "wechat.fields: a transfer notice must name the new owner"},
+		{"wechat fields need no link: the url is the link", &templates.Version{Kind: templates.TransferNotice, Channel: channels.WeChat, Locale: "zh-CN",
+			Content: templates.Content{Body: notice, WeChat: templates.WeChatMapping{TemplateID: "t", Fields: map[string]string{
+				"keyword1": "{{.Transfer.BuyerName}}", "keyword2": "{{.Transfer.BuyerContact}}"}}}}, ""},
 		{"bad kind", &templates.Version{Kind: "spam", Channel: channels.SMS, Locale: "zh-CN", Content: templates.Content{Body: "x"}}, "kind must be one of"},
-		{"range refused", sms(templates.Generic, "{{range 10}}x{{end}} 回T退订"), "{{range}} is not supported"},
-		{"define refused", sms(templates.Generic, `{{define "x"}}y{{end}}回T退订`), "not supported"},
+		{"range refused", devbox(templates.Generic, "{{range 10}}x{{end}}"), "{{range}} is not supported"},
+		{"define refused", devbox(templates.Generic, `{{define "x"}}y{{end}}`), "not supported"},
 	}
+	runValidateCases(t, tests)
+}
+
+// TestValidateAliyunRules checks an SMS as Aliyun reviews it: the approved
+// text with its type's rules, its variables and its link.
+func TestValidateAliyunRules(t *testing.T) {
+	gen := map[string]string{"name": "{{.Customer.Name}}", "code": "{{.LinkToken}}"}
+	tests := []validateCase{
+		{"notice as filed", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, noticeParams), ""},
+		{"notice refuses opt-out wording", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice+" 回T退订", noticeParams), "refuses opt-out wording"},
+		{"incident notice refuses opt-out wording", sms(templates.IncidentNotice, templates.SMSNotice, "${name}：安全事件详情https://h.example.cn/l/${code} 拒收请回复R", gen), "refuses opt-out wording"},
+		{"notice refuses marketing", sms(templates.Generic, templates.SMSNotice, "${name}：限时优惠https://h.example.cn/l/${code}", gen), "no marketing"},
+		{"notice refuses a mobile number", sms(templates.Generic, templates.SMSNotice, "${name}：请致电13812345678，https://h.example.cn/l/${code}", gen), "not mobile numbers"},
+		{"notice takes a 400 number", sms(templates.Generic, templates.SMSNotice, "${name}：请致电400-800-1234，https://h.example.cn/l/${code}", gen), ""},
+		{"notice takes a fixed line", sms(templates.Generic, templates.SMSNotice, "${name}：请致电021-12345678，https://h.example.cn/l/${code}", gen), ""},
+		{"at most two contacts", sms(templates.Generic, templates.SMSNotice, "${name}：021-12345678、021-12345679、95555，https://h.example.cn/l/${code}", gen), "at most 2 contact numbers"},
+		{"a date is no phone number", sms(templates.Generic, templates.SMSNotice, "${name}：2025-07-01起，https://h.example.cn/l/${code}", gen), ""},
+		{"each variable once in a notice", sms(templates.Generic, templates.SMSNotice, "${name}${name}：https://h.example.cn/l/${code}", gen), "used 2 times"},
+		{"promotional needs opt-out", sms(templates.Generic, templates.SMSPromotional, "${name}：新品上市https://h.example.cn/l/${code}", gen), "must carry opt-out wording"},
+		{"promotional with opt-out", sms(templates.Generic, templates.SMSPromotional, "${name}：新品上市https://h.example.cn/l/${code} 拒收请回复R", gen), ""},
+		{"transfer notice is no promotion", sms(templates.TransferNotice, templates.SMSPromotional, approvedNotice+" 回T退订", noticeParams), "is a notice to Aliyun"},
+		{"survey only as a notice", sms(templates.Survey, templates.SMSPromotional, "${name}：请评价https://h.example.cn/l/${code} 回T退订", gen), "survey invitations are restricted"},
+		{"type required", sms(templates.Generic, "", approvedNotice, noticeParams), "sms.type must be"},
+		{"code type needs the word", sms(templates.Generic, templates.SMSCode, "${name}：https://h.example.cn/l/${code}", gen), "is a notice to Aliyun"},
+		{"our template syntax refused", sms(templates.Generic, templates.SMSNotice, "{{.Customer.Name}}：{{.Link}}", nil), "approved text exactly as filed"},
+		{"variable without param", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, with(noticeParams, "buyer", "")), "${buyer} has no entry"},
+		{"param not in text", sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, with(noticeParams, "extra", "{{.Customer.Company}}")), "sms.params.extra is not a variable"},
+		{"reserved variable name", sms(templates.Generic, templates.SMSNotice, "${mobile}：https://h.example.cn/l/${code}", with(gen, "mobile", "x")), "not email, mobile, id, nick or site"},
+		{"variable name too long", sms(templates.Generic, templates.SMSNotice, "${"+strings.Repeat("a", 26)+"}：https://h.example.cn/l/${code}", with(gen, strings.Repeat("a", 26), "x")), "1 to 25 letters"},
+		{"500 characters at most", sms(templates.Generic, templates.SMSNotice, strings.Repeat("长", 480)+"https://h.example.cn/l/${code}", with(gen, "name", "")), "at most 500 characters"},
+		{"unclosed variable", sms(templates.Generic, templates.SMSNotice, "${name：https://h.example.cn/l/${code}", gen), "must close"},
+		{"buyer missing from the filled text", sms(templates.TransferNotice, templates.SMSNotice, "${name}：电话${contact}，https://h.example.cn/l/${code}",
+			with(noticeParams, "buyer", "")), "must name the new owner"},
+		{"link missing", sms(templates.TransferNotice, templates.SMSNotice, "${name}：${buyer}，电话${contact}", with(noticeParams, "code", "")), "link to the full notice"},
+		{"whole link in a variable", sms(templates.TransferNotice, templates.SMSNotice, "${name}：${buyer}，电话${contact}，${url}", with(noticeParams, "code", "", "url", "{{.Link}}")), "refuses a whole link in a variable"},
+		{"variable host", sms(templates.Generic, templates.SMSNotice, "${name}：https://www.${site2}.cn/l/${code}", with(gen, "site2", "{{.Customer.Company}}")), "no variable host"},
+		{"token without a fixed domain", sms(templates.Generic, templates.SMSNotice, "${name}：详情 ${code}", gen), "must follow the link's fixed"},
+		{"short link joined to a variable", sms(templates.Generic, templates.SMSNotice, "${name}：https://t.cn/${code}", gen), "short-link domain"},
+	}
+	runValidateCases(t, tests)
+}
+
+// validateCase is a version and what Validate says of it: "" for valid,
+// else a part of the error message.
+type validateCase struct {
+	name string
+	v    *templates.Version
+	want string
+}
+
+func runValidateCases(t *testing.T, tests []validateCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := templates.Validate(tt.v)
@@ -85,6 +159,38 @@ func TestValidatePIPL(t *testing.T) {
 				t.Fatalf("Validate = %v; want EINVALID containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSMSRendersTheApprovedText renders what the phone shows: the sign,
+// the approved text with the params filled in, and the working link.
+func TestSMSRendersTheApprovedText(t *testing.T) {
+	v := sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, noticeParams)
+	s := templates.NewStore(nil, nil)
+	data := templates.SampleData("zh-CN")
+	data.Link, data.LinkToken = "https://h.example.cn/l/Tok3n", "Tok3n"
+	r, err := s.Render(t.Context(), *v, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "【转让通知】张三：业务已转让给江南商贸集团，电话400-800-1234，详情https://h.example.cn/l/Tok3n"
+	if r.Text != want || r.Provider.Params["code"] != "Tok3n" || r.Provider.TemplateCode != "SMS_1" {
+		t.Fatalf("rendered %q params %v; want %q", r.Text, r.Provider.Params, want)
+	}
+	tmpl := &templates.Template{Name: "n", Kind: v.Kind, Channel: channels.SMS, Locale: v.Locale, Content: v.Content}
+	if p := tmpl.Unsendable("https://h.example.cn"); p != "" {
+		t.Fatalf("sendable template refused: %s", p)
+	}
+	if p := tmpl.Unsendable("https://other.example.cn"); !strings.Contains(p, "links to https://h.example.cn/l/") {
+		t.Fatalf("link on another server: %q", p)
+	}
+	tmpl.SMS.TemplateCode = ""
+	if p := tmpl.Unsendable("https://h.example.cn"); !strings.Contains(p, "has no Aliyun template code") {
+		t.Fatalf("no code: %q", p)
+	}
+	wx := &templates.Template{Name: "w", Kind: templates.Generic, Channel: channels.WeChat, Locale: "en", Content: templates.Content{Body: "hi"}}
+	if p := wx.Unsendable(""); !strings.Contains(p, "has no WeChat template id") {
+		t.Fatalf("no template id: %q", p)
 	}
 }
 
@@ -102,7 +208,7 @@ func TestValidateNamesUnknownVariableAndLine(t *testing.T) {
 		{"{{.Customer}} 回T退订", []string{"unknown variable .Customer "}},
 	}
 	for _, tt := range tests {
-		_, err := templates.Validate(sms(templates.Generic, tt.body))
+		_, err := templates.Validate(devbox(templates.Generic, tt.body))
 		if handover.ErrorCode(err) != handover.EINVALID {
 			t.Fatalf("%q: got %v, want EINVALID", tt.body, err)
 		}
@@ -115,7 +221,8 @@ func TestValidateNamesUnknownVariableAndLine(t *testing.T) {
 }
 
 func TestValidateWarnsOnLongSMS(t *testing.T) {
-	w, err := templates.Validate(sms(templates.Generic, strings.Repeat("长", 80)+"{{.Link}} 回T退订"))
+	w, err := templates.Validate(sms(templates.Generic, templates.SMSNotice, strings.Repeat("长", 80)+"https://h.example.cn/l/${code}",
+		map[string]string{"code": "{{.LinkToken}}"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +232,7 @@ func TestValidateWarnsOnLongSMS(t *testing.T) {
 }
 
 func TestDefaultsPassTheirOwnChecks(t *testing.T) {
-	defaults, err := templates.Defaults()
+	defaults, err := templates.Defaults("https://h.example.cn")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,5 +244,27 @@ func TestDefaultsPassTheirOwnChecks(t *testing.T) {
 		if _, err := templates.Validate(&v); err != nil {
 			t.Errorf("%s: %v", d.DefaultKey, err)
 		}
+		switch d.Channel {
+		case channels.SMS:
+			// The description says the exact text to file with Aliyun, and
+			// that text carries the personal link.
+			if !strings.Contains(d.Description, d.Body) || templates.SMSLinkPrefix(&v) != "https://h.example.cn/l/" || d.SMS.Type != templates.SMSNotice {
+				t.Errorf("%s: description %q, link %q", d.DefaultKey, d.Description, templates.SMSLinkPrefix(&v))
+			}
+		case channels.WeChat:
+			if d.Description == "" {
+				t.Errorf("%s: no description", d.DefaultKey)
+			}
+		}
+	}
+}
+
+// TestUnsendableOldSMS: an SMS template stored in our own template syntax
+// (before SMS templates held the approved text) cannot be sent.
+func TestUnsendableOldSMS(t *testing.T) {
+	old := &templates.Template{Name: "旧", Kind: templates.Generic, Channel: channels.SMS, Locale: "zh-CN",
+		Content: templates.Content{Body: "{{.Customer.Name}}您好 {{.Link}} 回T退订", SMS: templates.SMSMapping{TemplateCode: "SMS_1"}}}
+	if p := old.Unsendable(""); !strings.Contains(p, "approved text exactly as filed") {
+		t.Fatalf("old SMS template: %q", p)
 	}
 }

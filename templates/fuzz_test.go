@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/handoverhq/handover"
@@ -42,6 +43,43 @@ func FuzzRender(f *testing.F) {
 			if _, err := c.render(&d); err != nil && handover.ErrorCode(err) != handover.EINVALID {
 				t.Fatalf("render(%q) = %v; want EINVALID or nil", body, err)
 			}
+		}
+	})
+}
+
+// FuzzApprovedSMS feeds arbitrary approved texts (outside input: staff
+// paste them from Aliyun's console) through the Aliyun checks and, when
+// accepted, renders them: refused with EINVALID or rendered, never a panic.
+func FuzzApprovedSMS(f *testing.F) {
+	for _, seed := range []string{
+		"尊敬的${name}：详情https://h.example.cn/l/${code}", "${", "${}", "${${name}}", "https://${name}/l/${code}",
+		"${code}", "https://t.cn/${code}", "回T退订${name}https://h.example.cn/l/${code}", "${name}${name}${code}",
+		"021-12345678 13812345678 https://h.example.cn/l/${code}", "https://h.example.cn${code}", "\x00${name}",
+	} {
+		f.Add(seed, "notice")
+		f.Add(seed, "promotional")
+	}
+	f.Fuzz(func(t *testing.T, text, typ string) {
+		v := &Version{TemplateID: "f", Number: 1, Kind: Generic, Channel: channels.SMS, Locale: "zh-CN",
+			Content: Content{Body: text, SMS: SMSMapping{Type: SMSType(typ), TemplateCode: "SMS_1",
+				Params: map[string]string{"name": "{{.Customer.Name}}", "code": "{{.LinkToken}}"}}}}
+		if _, err := Validate(v); err != nil {
+			if handover.ErrorCode(err) != handover.EINVALID {
+				t.Fatalf("Validate(%q) = %v; want EINVALID or nil", text, err)
+			}
+			return
+		}
+		c, err := compile(v)
+		if err != nil {
+			t.Fatalf("accepted text does not compile: %v", err)
+		}
+		d := SampleData("zh-CN")
+		r, err := c.render(&d)
+		if err != nil {
+			t.Fatalf("render(%q) = %v", text, err)
+		}
+		if !strings.Contains(r.Text, d.LinkToken) {
+			t.Fatalf("accepted text %q renders without the link token: %q", text, r.Text)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package templates
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
@@ -16,7 +18,7 @@ func NewData(c *customers.Customer, t *customers.Transfer, link, optOut, locale 
 	if optOut == "" {
 		optOut = DefaultOptOut(locale)
 	}
-	d := Data{Link: link, OptOut: optOut}
+	d := Data{Link: link, LinkToken: linkToken(link), OptOut: optOut}
 	if c != nil {
 		d.Customer = CustomerData{Name: c.Name, Company: c.Company}
 	}
@@ -43,7 +45,10 @@ type Preview struct {
 	Rendered
 	// Chars and Segments count the SMS as billed (SMS and devbox only).
 	Chars, Segments int
-	Warnings        []string
+	// Card is a WeChat template message as WeChat shows it: its fields in
+	// order, then the details line that opens the personal link (url).
+	Card     string
+	Warnings []string
 }
 
 // Preview renders a template for a customer and transfer (or the samples).
@@ -83,11 +88,16 @@ func (s *Store) Preview(ctx context.Context, id string, in PreviewInput, actor s
 	if v.Channel == channels.SMS || v.Channel == channels.Devbox {
 		p.Chars, p.Segments = SMSSegments("", r.Text)
 	}
+	if in.CustomerID != "" {
+		if p.Rendered, err = s.Render(ctx, *v, masked); err != nil {
+			return nil, err
+		}
+	}
+	if v.Channel == channels.WeChat && p.Provider != nil && len(p.Provider.Params) > 0 {
+		p.Card = wechatCard(p.Provider.Params, data.Link, v.Locale)
+	}
 	if in.CustomerID == "" {
 		return p, nil
-	}
-	if p.Rendered, err = s.Render(ctx, *v, masked); err != nil {
-		return nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "template.preview", ObjectType: "customer", ObjectID: in.CustomerID,
@@ -106,4 +116,33 @@ func (s *Store) previewVersion(ctx context.Context, id string, number int) (*Ver
 	}
 	v := t.Latest()
 	return &v, nil
+}
+
+// wechatCard lays out a template message as WeChat shows it: first, the
+// other fields in name order (keyword1, keyword2, …), remark, and the
+// details line that opens the message's url, the personal link.
+func wechatCard(fields map[string]string, url, locale string) string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		if name != "first" && name != "remark" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	if v, ok := fields["first"]; ok {
+		b.WriteString(v + "\n")
+	}
+	for _, name := range names {
+		b.WriteString(name + ": " + fields[name] + "\n")
+	}
+	if v, ok := fields["remark"]; ok {
+		b.WriteString(v + "\n")
+	}
+	details := "详情"
+	if locale == "en" {
+		details = "Details"
+	}
+	b.WriteString(details + " › " + url)
+	return b.String()
 }

@@ -21,8 +21,9 @@ const maxOutput = 64 << 10
 // Rendered is a message ready for a channel.
 type Rendered struct {
 	Subject string
-	// Text is the plain text: for SMS (and devbox with a sign name) it
-	// starts with the sign name in 【】, as the customer's phone shows it.
+	// Text is the plain text: for SMS the approved text with its params
+	// filled in, as the customer's phone shows it; for SMS and devbox with
+	// a sign name it starts with the sign name in 【】.
 	Text string
 	HTML string
 	// Provider is what the provider's approved template needs (SMS sign
@@ -56,6 +57,8 @@ type compiled struct {
 	body    *part
 	html    *part
 	params  []*part // SMS params or WeChat fields, sorted by name
+	// approved is an SMS version's approved text, split at its ${vars}.
+	approved []approvedSeg
 }
 
 // compile parses every part of v and walks the trees for the variables they
@@ -64,7 +67,10 @@ type compiled struct {
 func compile(v *Version) (*compiled, error) {
 	c := &compiled{v: *v}
 	var err error
-	if c.body, err = parsePart("body", v.Body, false); err != nil {
+	if v.Channel == channels.SMS {
+		// Aliyun sends the approved text, not a template of ours.
+		c.approved, c.body = parseApproved(v.Body), &part{name: "body"}
+	} else if c.body, err = parsePart("body", v.Body, false); err != nil {
 		return nil, err
 	}
 	if v.Subject != "" {
@@ -92,6 +98,9 @@ func compile(v *Version) (*compiled, error) {
 			return nil, err
 		}
 		c.params = append(c.params, p)
+	}
+	if c.approved != nil {
+		c.body.refs = allRefs(c.params)
 	}
 	return c, nil
 }
@@ -252,20 +261,17 @@ func (c *compiled) render(data *Data) (*Rendered, error) {
 	if r.Subject, err = c.subject.exec(data); err != nil {
 		return nil, err
 	}
-	if r.Text, err = c.body.exec(data); err != nil {
-		return nil, err
+	if c.approved == nil {
+		if r.Text, err = c.body.exec(data); err != nil {
+			return nil, err
+		}
 	}
 	if r.HTML, err = c.html.exec(data); err != nil {
 		return nil, err
 	}
 	switch c.v.Channel {
-	case channels.SMS, channels.Devbox:
-		if c.v.SMS.SignName != "" {
-			r.Text = "【" + c.v.SMS.SignName + "】" + r.Text
-		}
-		if c.v.Channel == channels.SMS {
-			r.Provider = &channels.Template{SignName: c.v.SMS.SignName, TemplateCode: c.v.SMS.TemplateCode}
-		}
+	case channels.SMS:
+		r.Provider = &channels.Template{SignName: c.v.SMS.SignName, TemplateCode: c.v.SMS.TemplateCode}
 	case channels.WeChat:
 		r.Provider = &channels.Template{TemplateID: c.v.WeChat.TemplateID, Subscribe: c.v.WeChat.Subscribe}
 	}
@@ -279,6 +285,16 @@ func (c *compiled) render(data *Data) (*Rendered, error) {
 			_, key, _ := strings.Cut(p.name, ".")
 			r.Provider.Params[key] = s
 		}
+	}
+	if c.approved != nil {
+		var values map[string]string
+		if r.Provider != nil {
+			values = r.Provider.Params
+		}
+		r.Text = fill(c.approved, values)
+	}
+	if (c.v.Channel == channels.SMS || c.v.Channel == channels.Devbox) && c.v.SMS.SignName != "" {
+		r.Text = "【" + c.v.SMS.SignName + "】" + r.Text
 	}
 	return r, nil
 }

@@ -26,6 +26,9 @@ const maxCached = 4096
 type Store struct {
 	db        *database.DB
 	customers *customers.Store
+	// portalURL is the server's public URL, which the default SMS
+	// templates' approved links start with.
+	portalURL string
 
 	mu     sync.RWMutex
 	parsed map[versionKey]*compiled
@@ -38,7 +41,16 @@ type versionKey struct {
 
 // NewStore returns a Store on db; customers is read for previews.
 func NewStore(db *database.DB, cs *customers.Store) *Store {
-	return &Store{db: db, customers: cs, parsed: map[versionKey]*compiled{}}
+	return &Store{db: db, customers: cs, parsed: map[versionKey]*compiled{}, portalURL: samplePortal}
+}
+
+// SetPortalURL sets the server's public URL (HANDOVER_PUBLIC_URL), which
+// the default SMS templates' approved links are written with. Call it
+// before InstallDefaults.
+func (s *Store) SetPortalURL(u string) {
+	if u != "" {
+		s.portalURL = strings.TrimRight(u, "/")
+	}
 }
 
 // Update is a new version's content, and optionally the name.
@@ -100,10 +112,10 @@ func insertVersion(ctx context.Context, tx *database.Tx, id string, number int, 
 	params, _ := json.Marshal(nonNil(c.SMS.Params))
 	fields, _ := json.Marshal(nonNil(c.WeChat.Fields))
 	_, err := tx.ExecContext(ctx, `INSERT INTO template_versions (template_id, version, subject, body, html_body, sign_name,
-		template_code, params, wechat_template_id, wechat_fields, subscribe, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		template_code, params, wechat_template_id, wechat_fields, subscribe, created_by, created_at, sms_type, description)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		id, number, c.Subject, c.Body, c.HTMLBody, c.SMS.SignName, c.SMS.TemplateCode, string(params),
-		c.WeChat.TemplateID, string(fields), c.WeChat.Subscribe, actor, tx.Now)
+		c.WeChat.TemplateID, string(fields), c.WeChat.Subscribe, actor, tx.Now, string(c.SMS.Type), c.Description)
 	if err != nil {
 		return fmt.Errorf("insert template version: %w", err)
 	}
@@ -180,14 +192,14 @@ func (s *Store) DeleteTemplate(ctx context.Context, id, actor string) error {
 
 const templateColumns = `t.id, t.name, t.kind, t.channel, t.locale, t.version, COALESCE(t.default_key, ''), t.archived_at IS NOT NULL,
 	t.created_by, t.created_at, t.updated_at, v.subject, v.body, v.html_body, v.sign_name, v.template_code, v.params,
-	v.wechat_template_id, v.wechat_fields, v.subscribe`
+	v.wechat_template_id, v.wechat_fields, v.subscribe, v.sms_type, v.description`
 
 func scanTemplate(row interface{ Scan(...any) error }) (*Template, error) {
 	var t Template
 	var params, fields string
 	err := row.Scan(&t.ID, &t.Name, &t.Kind, &t.Channel, &t.Locale, &t.Version, &t.DefaultKey, &t.Archived,
 		&t.CreatedBy, &t.CreatedAt, &t.UpdatedAt, &t.Subject, &t.Body, &t.HTMLBody, &t.SMS.SignName, &t.SMS.TemplateCode,
-		&params, &t.WeChat.TemplateID, &fields, &t.WeChat.Subscribe)
+		&params, &t.WeChat.TemplateID, &fields, &t.WeChat.Subscribe, &t.SMS.Type, &t.Description)
 	if err != nil {
 		return nil, err
 	}
@@ -264,10 +276,10 @@ func (s *Store) FindTemplateVersion(ctx context.Context, id string, number int) 
 	v := Version{TemplateID: id, Number: number}
 	var params, fields string
 	err := s.db.QueryRowContext(ctx, `SELECT t.kind, t.channel, t.locale, v.subject, v.body, v.html_body, v.sign_name,
-		v.template_code, v.params, v.wechat_template_id, v.wechat_fields, v.subscribe, v.created_by, v.created_at
+		v.template_code, v.params, v.wechat_template_id, v.wechat_fields, v.subscribe, v.created_by, v.created_at, v.sms_type, v.description
 		FROM template_versions v JOIN templates t ON t.id = v.template_id WHERE v.template_id = $1 AND v.version = $2`, id, number).Scan(
 		&v.Kind, &v.Channel, &v.Locale, &v.Subject, &v.Body, &v.HTMLBody, &v.SMS.SignName, &v.SMS.TemplateCode, &params,
-		&v.WeChat.TemplateID, &fields, &v.WeChat.Subscribe, &v.CreatedBy, &v.CreatedAt)
+		&v.WeChat.TemplateID, &fields, &v.WeChat.Subscribe, &v.CreatedBy, &v.CreatedAt, &v.SMS.Type, &v.Description)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, handover.Errorf(handover.ENOTFOUND, "Template version not found.")
 	} else if err != nil {

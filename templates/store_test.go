@@ -23,12 +23,14 @@ func newStores(t testing.TB, db *database.DB) (*templates.Store, *customers.Stor
 	return templates.NewStore(db, cs), cs
 }
 
-const noticeBody = "尊敬的{{.Customer.Name}}：我司业务已转让给{{.Transfer.BuyerName}}，联系方式{{.Transfer.BuyerContact}}。详情及授权：{{.Link}} 回T退订"
+// noticeBody is an approved Aliyun text: Aliyun fills its ${variables}.
+const noticeBody = "尊敬的${name}：我司业务已转让给${buyer}，联系方式${contact}。详情及授权：https://h.example.cn/l/${code}"
 
 func newNotice() *templates.Template {
 	return &templates.Template{Name: "转让告知", Kind: templates.TransferNotice, Channel: channels.SMS, Locale: "zh-CN",
-		Content: templates.Content{Body: noticeBody, SMS: templates.SMSMapping{SignName: "华东五金", TemplateCode: "SMS_1",
-			Params: map[string]string{"name": "{{.Customer.Name}}", "buyer": "{{.Transfer.BuyerName}}"}}}}
+		Content: templates.Content{Body: noticeBody, SMS: templates.SMSMapping{SignName: "华东五金", Type: templates.SMSNotice, TemplateCode: "SMS_1",
+			Params: map[string]string{"name": "{{.Customer.Name}}", "buyer": "{{.Transfer.BuyerName}}",
+				"contact": "{{.Transfer.BuyerContact}}", "code": "{{.LinkToken}}"}}}}
 }
 
 func TestCreateUpdateKeepsVersions(t *testing.T) {
@@ -43,7 +45,7 @@ func TestCreateUpdateKeepsVersions(t *testing.T) {
 			t.Fatalf("created = %+v; want version 1 with a segments warning", tmpl)
 		}
 		upd := templates.Update{Name: "转让告知（短）", BaseVersion: 1, Content: tmpl.Content}
-		upd.Content.Body = "{{.Customer.Name}}：已转给{{.Transfer.BuyerName}}，电话{{.Transfer.BuyerContact}}，{{.Link}} 回T退订"
+		upd.Content.Body = "${name}：已转给${buyer}，电话${contact}，https://h.example.cn/l/${code}"
 		updated, err := s.UpdateTemplate(ctx, tmpl.ID, upd, "staff:m1")
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +73,9 @@ func TestCreateUpdateKeepsVersions(t *testing.T) {
 			t.Fatalf("latest = %+v, %v", latest, err)
 		}
 		// An unknown variable is refused at save and names the variable.
-		upd.BaseVersion, upd.Content.Body = 0, noticeBody+"{{.Customer.Phone}}"
+		upd.BaseVersion, upd.Content.Body = 0, noticeBody
+		upd.Content.SMS.Params = map[string]string{"name": "{{.Customer.Phone}}", "buyer": "{{.Transfer.BuyerName}}",
+			"contact": "{{.Transfer.BuyerContact}}", "code": "{{.LinkToken}}"}
 		_, err = s.UpdateTemplate(ctx, tmpl.ID, upd, "staff:m1")
 		if handover.ErrorCode(err) != handover.EINVALID || !strings.Contains(handover.ErrorMessage(err), ".Customer.Phone") {
 			t.Fatalf("unknown variable: %v", err)
@@ -137,7 +141,7 @@ func TestInstallDefaultsIsIdempotentAndEveryDefaultRenders(t *testing.T) {
 			if tmpl.Channel == channels.Email && (r.Subject == "" || !strings.Contains(r.HTML, `href="https://h.example.cn/l/`)) {
 				t.Errorf("%s: subject %q html %q", tmpl.DefaultKey, r.Subject, r.HTML)
 			}
-			if tmpl.Channel == channels.SMS && (!strings.HasPrefix(r.Text, "【") || r.Provider == nil || len(r.Provider.Params) == 0) {
+			if tmpl.Channel == channels.SMS && (!strings.Contains(r.Text, templates.SampleData(tmpl.Locale).Link) || r.Provider == nil || len(r.Provider.Params) == 0) {
 				t.Errorf("%s: text %q provider %+v", tmpl.DefaultKey, r.Text, r.Provider)
 			}
 		}
@@ -171,7 +175,8 @@ func TestPreviewWithImportedCustomerAndTransfer(t *testing.T) {
 			t.Fatal(err)
 		}
 		tmpl := newNotice()
-		tmpl.Body = "{{.Customer.Company}}的" + noticeBody
+		tmpl.Body = "${company}的" + noticeBody
+		tmpl.SMS.Params["company"] = "{{.Customer.Company}}"
 		if err := s.CreateTemplate(ctx, tmpl, "staff:m1"); err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +187,7 @@ func TestPreviewWithImportedCustomerAndTransfer(t *testing.T) {
 		if strings.Contains(p.Text, "张三丰") || !strings.Contains(p.Text, "江南商贸") || !strings.Contains(p.Text, "400-800-1234") {
 			t.Fatalf("preview text %q: want the transfer's buyer and the customer's name masked", p.Text)
 		}
-		wantChars, wantSegs := templates.SMSSegments("华东五金", "武当贸易的尊敬的张三丰：我司业务已转让给江南商贸，联系方式400-800-1234。详情及授权：https://h.example.cn/l/Ab3dE6gH9jK 回T退订")
+		wantChars, wantSegs := templates.SMSSegments("华东五金", "武当贸易的尊敬的张三丰：我司业务已转让给江南商贸，联系方式400-800-1234。详情及授权：https://h.example.cn/l/Ab3dE6gH9jK")
 		if p.Chars != wantChars || p.Segments != wantSegs || p.Segments < 2 || len(p.Warnings) == 0 {
 			t.Fatalf("preview = %d chars %d segments %q; want %d, %d with a warning", p.Chars, p.Segments, p.Warnings, wantChars, wantSegs)
 		}

@@ -1,9 +1,15 @@
 // Package templates holds the messages Handover sends: versioned templates
 // per kind, channel and locale, checked at save time against PIPL's rules
 // (a transfer notice names the buyer and how to reach them, a consent
-// request names the purposes, an SMS carries its sign name and an opt-out
-// hint), rendered against a fixed data model, and counted in SMS segments
-// as Chinese carriers bill them.
+// request names the purposes), rendered against a fixed data model, and
+// counted in SMS segments as Chinese carriers bill them.
+//
+// Providers send only what they approved. An SMS template is the text
+// approved by Aliyun, exactly as filed, with ${name} variables filled from
+// params: it is checked against Aliyun's rules for its type (notice,
+// promotional, code) and everything (checks, preview, segments) runs on it
+// with the params filled in. A WeChat template message is its fields, with
+// the personal link as the message's url.
 package templates
 
 import (
@@ -36,11 +42,15 @@ var Channels = []channels.Name{channels.WeChat, channels.SMS, channels.Email, ch
 var Locales = []string{"zh-CN", "en"}
 
 // SMSMapping is what Aliyun needs to send an SMS: the approved sign name
-// and template code, and how to fill the approved template's variables.
-// Params maps an Aliyun variable name to a template expression, e.g.
-// {"name": "{{.Customer.Name}}"}.
+// (empty: the configured HANDOVER_SMS_SIGN_NAME), the type the template is
+// filed under, its approved template code, and how to fill the approved
+// text's variables. Params maps an Aliyun variable name to a template
+// expression, e.g. {"name": "{{.Customer.Name}}", "code": "{{.LinkToken}}"}.
+// For the SMS channel the Content's Body is the approved text exactly as
+// filed, its variables written ${name}: Aliyun sends only that text.
 type SMSMapping struct {
 	SignName     string
+	Type         SMSType
 	TemplateCode string
 	Params       map[string]string
 }
@@ -55,11 +65,14 @@ type WeChatMapping struct {
 
 // Content is what an author writes; every edit stores a new copy.
 type Content struct {
-	Subject  string // email only
-	Body     string // text/template: SMS text, WeChat text, email text part
-	HTMLBody string // email only, html/template (optional)
-	SMS      SMSMapping
-	WeChat   WeChatMapping
+	// Description is for staff: what the template is for and, for SMS and
+	// WeChat, what to file with the provider.
+	Description string
+	Subject     string // email only
+	Body        string // text/template: SMS text, WeChat text, email text part
+	HTMLBody    string // email only, html/template (optional)
+	SMS         SMSMapping
+	WeChat      WeChatMapping
 }
 
 // Version is one immutable revision of a template: what a delivery renders
@@ -108,12 +121,15 @@ func (t *Template) Latest() Version {
 //	.Customer.Name .Customer.Company
 //	.Transfer.SellerName .Transfer.BuyerName .Transfer.BuyerContact
 //	.Transfer.EffectiveDate .Transfer.Purposes
-//	.Link .OptOut
+//	.Link .LinkToken .OptOut
 type Data struct {
 	Customer CustomerData
 	Transfer TransferData
 	// Link is the customer's personal link.
 	Link string
+	// LinkToken is the link's last path segment: what an approved SMS
+	// text's link variable carries after its fixed https://domain/l/.
+	LinkToken string
 	// OptOut is the opt-out instruction, e.g. "回T退订".
 	OptOut string
 }
@@ -137,7 +153,7 @@ type TransferData struct {
 var Variables = []string{
 	".Customer.Name", ".Customer.Company",
 	".Transfer.SellerName", ".Transfer.BuyerName", ".Transfer.BuyerContact", ".Transfer.EffectiveDate", ".Transfer.Purposes",
-	".Link", ".OptOut",
+	".Link", ".LinkToken", ".OptOut",
 }
 
 // value returns the variable at path in d, and whether path names one.
@@ -159,6 +175,8 @@ func (d *Data) value(path string) (string, bool) {
 		return d.Transfer.Purposes, true
 	case ".Link":
 		return d.Link, true
+	case ".LinkToken":
+		return d.LinkToken, true
 	case ".OptOut":
 		return d.OptOut, true
 	}
@@ -191,13 +209,25 @@ func SampleData(locale string) Data {
 			Transfer: TransferData{SellerName: "East China Hardware Wholesale Co.", BuyerName: "Jiangnan Trading Group",
 				BuyerContact: "400-800-1234, privacy@jiangnan.example", EffectiveDate: "2025-07-01",
 				Purposes: "order fulfilment, after-sales service"},
-			Link: "https://h.example.cn/l/Ab3dE6gH9jK", OptOut: DefaultOptOut(locale),
+			Link: SampleLink, LinkToken: linkToken(SampleLink), OptOut: DefaultOptOut(locale),
 		}
 	}
 	return Data{
 		Customer: CustomerData{Name: "张三", Company: "华东五金商行"},
 		Transfer: TransferData{SellerName: "华东五金批发有限公司", BuyerName: "江南商贸集团",
 			BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01", Purposes: "订单履行、售后服务"},
-		Link: "https://h.example.cn/l/Ab3dE6gH9jK", OptOut: DefaultOptOut(locale),
+		Link: SampleLink, LinkToken: linkToken(SampleLink), OptOut: DefaultOptOut(locale),
 	}
+}
+
+// SampleLink is the personal link of the sample data.
+const SampleLink = samplePortal + "/l/Ab3dE6gH9jK"
+
+// samplePortal is the public URL templates are written with when none is
+// configured.
+const samplePortal = "https://h.example.cn"
+
+// linkToken is the last path segment of a personal link.
+func linkToken(link string) string {
+	return link[strings.LastIndex(link, "/")+1:]
 }

@@ -247,6 +247,9 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	if !strings.Contains(body.String(), `handover_http_requests_total{method="GET",route="/readyz",status="503"}`) {
 		t.Fatalf("metrics lack the readyz 503 count:\n%s", body.String()[:min(n, 2000)])
 	}
+	if !strings.Contains(body.String(), "handover_campaign_duplicates_suspected_total 0") {
+		t.Fatalf("metrics lack the campaigns' suspected duplicates:\n%s", body.String()[:min(n, 2000)])
+	}
 }
 
 func TestTransferRoundTrip(t *testing.T) {

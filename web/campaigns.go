@@ -231,8 +231,12 @@ func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	health, err := s.campaigns.Health(c.Request().Context(), cp)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{"id": cp.ID, "status": cp.Status, "planned": cp.Planned, "planning": cp.PlannedAt == nil,
-		"counts": counts})
+		"counts": counts, "health": health})
 }
 
 // handleCampaignSchedule sets a draft or scheduled campaign to start at

@@ -116,9 +116,11 @@ func TestCampaignsAPI(t *testing.T) {
 			Status  string
 			Planned int
 			Counts  map[string]int
+			Health  *campaigns.Health
 		}
 		if code := a.getJSON("/api/v1/campaigns/"+c.ID+"/progress", agent, &progress); code != http.StatusOK ||
-			progress.Status != "completed" || progress.Planned != 2 || progress.Counts["sent"] != 2 || len(progress.Counts) != 1 {
+			progress.Status != "completed" || progress.Planned != 2 || progress.Counts["sent"] != 2 || len(progress.Counts) != 1 ||
+			progress.Health == nil || *progress.Health != (campaigns.Health{}) {
 			t.Fatalf("progress: %d %+v", code, progress)
 		}
 		var page struct {
@@ -194,14 +196,15 @@ func TestCampaignScheduleAPI(t *testing.T) {
 		if code := a.postJSON("/api/v1/campaigns/nope/schedule", marketer, `{"send_at":"`+future+`"}`, &e); code != http.StatusNotFound {
 			t.Fatalf("schedule missing: %d; want 404", code)
 		}
-		// One customer opts out before the start: skipped with its reason.
-		if _, err := a.db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE id = (SELECT MIN(id) FROM customers)`); err != nil {
+		// One customer is erased before the start: skipped with its reason
+		// (an opt-out would not skip a transfer notice).
+		if _, err := a.db.ExecContext(ctx, `UPDATE customers SET status = 'erased' WHERE id = (SELECT MIN(id) FROM customers)`); err != nil {
 			t.Fatal(err)
 		}
 		if code := a.postJSON("/api/v1/campaigns/"+c.ID+"/start", marketer, "", &c); code != http.StatusOK || c.Status != "running" {
 			t.Fatalf("start scheduled: %d %+v", code, c)
 		}
-		if c.SkippedByReason["opted_out"] != 1 || c.ByChannel["devbox"]["queued"] != 1 || c.Counts["skipped"] != 1 {
+		if c.SkippedByReason["erased"] != 1 || c.ByChannel["devbox"]["queued"] != 1 || c.Counts["skipped"] != 1 {
 			t.Fatalf("stats: counts %v skipped %v by channel %v", c.Counts, c.SkippedByReason, c.ByChannel)
 		}
 		if code := a.postJSON(path, marketer, `{"send_at":"`+future+`"}`, &e); code != http.StatusConflict {

@@ -151,6 +151,9 @@ func (s *Server) previewCampaign(c echo.Context, cp *campaigns.Campaign) []chann
 			p.Error = handover.ErrorMessage(err)
 		} else {
 			p.Subject, p.Text, p.Chars, p.Segments, p.Warnings = pv.Subject, pv.Text, pv.Chars, pv.Segments, pv.Warnings
+			if pv.Card != "" { // a WeChat notice as WeChat shows it
+				p.Text = pv.Card
+			}
 		}
 		if ch != channels.SMS && ch != channels.Devbox {
 			p.Chars, p.Segments = 0, 0

@@ -98,6 +98,7 @@ type campaignView struct {
 	Channels []channelBars
 	Funnel   []funnelStep
 	Skipped  map[string]int
+	Health   campaigns.Health
 }
 
 // channelBars is one channel's deliveries by status, drawn as SVG bars.
@@ -147,6 +148,9 @@ func (s *Server) handleCampaignPage(c echo.Context) error {
 		v.Channels = append(v.Channels, cb)
 	}
 	v.Funnel = funnel(st.ByStatus, st.Funnel)
+	if v.Health, err = s.campaigns.Health(ctx, cp); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "campaign", &page{Title: "nav.campaigns", Nav: "campaigns", Flash: c.QueryParam("done"), Data: v})
 }
 

@@ -32,13 +32,16 @@ func (s *Server) handleIncidentNotice(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	cp, err := incidents.NewNotifier(s.incidents, s.campaigns, s.templates).DraftNotice(c.Request().Context(), c.Param("id"),
+	cp, warnings, err := incidents.NewNotifier(s.incidents, s.campaigns, s.templates).DraftNotice(c.Request().Context(), c.Param("id"),
 		incidents.NoticeRequest{TransferID: req.TransferID, Channels: req.Channels, Locale: req.Locale, Actor: member(c).Actor()})
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/campaigns/"+cp.ID)
-	return c.JSON(http.StatusCreated, toCampaignJSON(cp))
+	return c.JSON(http.StatusCreated, struct {
+		campaignJSON
+		Warnings []string `json:"warnings"`
+	}{toCampaignJSON(cp), append([]string{}, warnings...)})
 }
 
 // handleIncidentCreate records an incident with the affected customers.

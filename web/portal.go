@@ -55,7 +55,7 @@ func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
 	p := &portal{pages: map[string]*template.Template{}, throttle: newGuessThrottle(rdb, reg)}
 	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
 	for _, page := range []string{"notice", "consent", "review", "result", "survey", "contact", "optout", "gone",
-		"details", "details_code", "mydata_start", "mydata_code", "mydata"} {
+		"details", "details_code", "mydata_start", "mydata_code", "mydata", "incident"} {
 		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/portal/layout.html", "views/portal/"+page+".html"))
 	}
 	sum := sha256.Sum256(portalCSS)

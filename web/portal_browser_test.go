@@ -55,10 +55,10 @@ func TestPortalBrowser(t *testing.T) {
 				t.Fatalf("survey answers = %d", answers)
 			}
 
-			step("optout", chromedp.Navigate(base+"/optout"), chromedp.WaitVisible("#optout"), chromedp.Click("#scope-sms"))
+			step("optout", chromedp.Navigate(base+"/optout"), chromedp.WaitVisible("#optout"), chromedp.Click("#o-sms-promotional"))
 			step("optedout", chromedp.Click("#optout"), chromedp.WaitVisible("#result"))
-			if chs, _ := a.customers.ChannelOptOuts(context.Background(), ids[0]); len(chs) != 1 || chs[0] != "sms" {
-				t.Fatalf("channel opt-outs = %v", chs)
+			if got, _ := a.customers.OptOuts(context.Background(), ids[0]); len(got) != 1 || got[0].Channel != "sms" || got[0].Kind != customers.OptOutPromotional {
+				t.Fatalf("opt-outs = %v", got)
 			}
 			step("gone", chromedp.Navigate(a.url+"/l/AAAAAAAAAAAAAA"), chromedp.WaitVisible("h1"))
 		})

@@ -28,8 +28,12 @@ type resultView struct {
 	Action, Href string
 }
 
-// handlePortalNotice shows the transfer notice (the link's landing page).
+// handlePortalNotice shows the transfer notice (the link's landing page),
+// or the incident page when the link came with an incident notice.
 func (s *Server) handlePortalNotice(c echo.Context) error {
+	if done, err := s.portalIncident(c); done {
+		return err
+	}
 	v := s.newPortalView(c)
 	if err := s.withTransfer(c.Request().Context(), v, portalLinkOf(c)); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func TestPortalTokens(t *testing.T) {
 	}
 	// An old email still unsubscribes in one click.
 	resp := a.do(http.MethodPost, "/l/"+expired+"/unsubscribe", "", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
-	if chs, _ := a.customers.ChannelOptOuts(context.Background(), ids[0]); resp.StatusCode != http.StatusOK || len(chs) != 1 {
+	if chs, _ := a.customers.OptOuts(context.Background(), ids[0]); resp.StatusCode != http.StatusOK || len(chs) != 2 {
 		t.Fatalf("one-click through an expired link: %d, opt-outs %v", resp.StatusCode, chs)
 	}
 	resp = a.do(http.MethodPost, "/l/AAAAAAAAAAAAAA/unsubscribe", "", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
@@ -273,28 +274,66 @@ func TestPortalSurveyAndOptOut(t *testing.T) {
 			t.Fatalf("answered survey page:\n%s", body)
 		}
 		csrf := v.form("/l/" + token + "/optout")
-		if code, _, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "scope": {"sms"}}); code != http.StatusOK {
-			t.Fatalf("opt out of SMS: %d", code)
+		code, body, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "o": {"sms:promotional", "sms:survey"}})
+		if code != http.StatusOK || !strings.Contains(body, "已退订：短信的推广消息、满意度调查。") || !strings.Contains(body, "第五十七条") {
+			t.Fatalf("opt out of promotional SMS and surveys: %d\n%s", code, body)
 		}
-		if chs, _ := a.customers.ChannelOptOuts(ctx, ids[0]); len(chs) != 1 || chs[0] != "sms" {
-			t.Fatalf("channel opt-outs: %v", chs)
+		sms := []customers.OptOut{{Channel: channels.SMS, Kind: customers.OptOutPromotional}, {Channel: channels.SMS, Kind: customers.OptOutSurvey}}
+		if got, _ := a.customers.OptOuts(ctx, ids[0]); !slices.Equal(got, sms) {
+			t.Fatalf("opt-outs: %v", got)
 		}
-		// RFC 8058 one-click, no CSRF token, by a mail client.
+		if _, page := v.get("/l/" + token + "/optout"); !strings.Contains(page, `id="o-sms-survey" name="o" value="sms:survey" checked`) ||
+			strings.Contains(page, `value="sms:service" checked`) {
+			t.Fatalf("opt-out page does not show the choices:\n%s", page)
+		}
+		// RFC 8058 one-click, no CSRF token, by a mail client: promotional
+		// email and surveys, as a "退订" reply would.
 		resp := a.do(http.MethodPost, "/l/"+token+"/unsubscribe", "", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("one-click unsubscribe: %d", resp.StatusCode)
 		}
-		if chs, _ := a.customers.ChannelOptOuts(ctx, ids[0]); len(chs) != 2 {
-			t.Fatalf("after one-click: %v", chs)
+		want := append(sms, customers.OptOut{Channel: channels.Email, Kind: customers.OptOutPromotional}, customers.OptOut{Channel: channels.Email, Kind: customers.OptOutSurvey})
+		if got, _ := a.customers.OptOuts(ctx, ids[0]); !slices.Equal(got, want) {
+			t.Fatalf("after one-click: %v", got)
 		}
-		if code, _, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "scope": {"all"}}); code != http.StatusOK {
-			t.Fatalf("opt out of all: %d", code)
+		if code, body, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "all": {"1"}}); code != http.StatusOK || !strings.Contains(body, "微信的推广消息、满意度调查、服务通知") {
+			t.Fatalf("opt out of everything: %d\n%s", code, body)
 		}
-		if cu, _ := a.customers.FindCustomerByID(ctx, ids[0]); cu.Status != customers.StatusOptedOut {
-			t.Fatalf("status = %s", cu.Status)
+		if got, _ := a.customers.OptOuts(ctx, ids[0]); len(got) != 12 { // with the devbox, which runs here
+			t.Fatalf("after all: %v", got)
+		}
+		// Unticking gets messages again.
+		if code, body, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "o": {"wechat:promotional"}}); code != http.StatusOK || !strings.Contains(body, "已退订：微信的推广消息。") {
+			t.Fatalf("keep one: %d\n%s", code, body)
+		}
+		if got, _ := a.customers.OptOuts(ctx, ids[0]); len(got) != 1 || got[0] != (customers.OptOut{Channel: channels.WeChat, Kind: customers.OptOutPromotional}) {
+			t.Fatalf("after untick: %v", got)
+		}
+		var optIns int
+		a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'customer.opt_in' AND object_id = $1`, ids[0]).Scan(&optIns)
+		if optIns != 1 {
+			t.Fatalf("opt-in audit entries: %d", optIns)
+		}
+		if code, _, _ := v.post("/l/"+token+"/optout", url.Values{"_csrf": {csrf}, "o": {"sms:required"}}); code != http.StatusBadRequest {
+			t.Fatalf("an unknown kind: %d", code)
+		}
+		// A customer opted out of everything before kinds sees every box
+		// ticked; keeping less makes them active again.
+		if _, err := a.db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE id = $1`, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		tokenB, _ := a.issue(ids[1], transfer)
+		if _, page := v.get("/l/" + tokenB + "/optout"); strings.Count(page, " checked>") != 12 {
+			t.Fatalf("customer B's page:\n%s", page)
+		}
+		if code, _, _ := v.post("/l/"+tokenB+"/optout", url.Values{"_csrf": {v.form("/l/" + tokenB + "/optout")}, "o": {"sms:promotional"}}); code != http.StatusOK {
+			t.Fatalf("customer B keeps one: %d", code)
 		}
 		if cu, _ := a.customers.FindCustomerByID(ctx, ids[1]); cu.Status != customers.StatusActive {
 			t.Fatalf("customer B status = %s", cu.Status)
+		}
+		if got, _ := a.customers.OptOuts(ctx, ids[1]); len(got) != 1 {
+			t.Fatalf("customer B opt-outs: %v", got)
 		}
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
@@ -65,6 +66,9 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	dash     *dashboard
+
+	// sms, when configured, lists the Aliyun account's approved templates.
+	sms *sms.Channel
 }
 
 // Deps are what the server needs; cmd/handover builds them.
@@ -98,6 +102,9 @@ type Deps struct {
 	// WeChat, when configured, binds the openid of a customer who opens
 	// their link inside WeChat (OAuth snsapi_base).
 	WeChat *wechat.Channel
+	// SMS, when configured, lists the Aliyun account's approved SMS
+	// templates for staff picking a template code.
+	SMS *sms.Channel
 	// Tickets runs feedback tickets.
 	Tickets *feedback.Service
 	// SendCode sends the portal's confirmation codes (corrections of a
@@ -117,12 +124,16 @@ func New(d Deps) *Server {
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
 		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
+	s.sms = d.SMS
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
 	s.metrics.registry.MustRegister(d.Metrics...)
 	s.portal = newPortal(rdb, s.metrics.registry)
+	if d.Campaigns != nil {
+		s.metrics.registry.MustRegister(d.Campaigns.Collector())
+	}
 	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
 		if d.Devbox != nil {

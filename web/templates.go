@@ -9,6 +9,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 )
@@ -21,10 +22,27 @@ func (s *Server) registerTemplateRoutes(g *echo.Group) {
 	g.DELETE("/templates/:id", s.handleTemplateDelete, s.can(staff.WriteTemplates))
 	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, s.can(staff.ReadTemplates))
 	g.POST("/templates/:id/preview", s.handleTemplatePreview, s.can(staff.ReadTemplates))
+	g.GET("/sms/templates", s.handleSMSTemplates, s.can(staff.WriteTemplates))
+}
+
+// handleSMSTemplates lists the Aliyun account's SMS templates with their
+// approved texts (QuerySmsTemplateList), so staff pick a code and copy the
+// text exactly as approved.
+func (s *Server) handleSMSTemplates(c echo.Context) error {
+	if s.sms == nil {
+		return handover.Errorf(handover.ENOTFOUND, "Aliyun SMS is not configured.")
+	}
+	list, err := s.sms.ApprovedTemplates(c.Request().Context())
+	if err != nil {
+		s.log.Warn("list Aliyun SMS templates", "err", err)
+		return handover.Errorf(handover.EUNAVAILABLE, "Aliyun did not list the templates; try again later.")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": append([]sms.ApprovedTemplate{}, list...)})
 }
 
 type smsJSON struct {
 	SignName     string            `json:"sign_name"`
+	Type         string            `json:"type"`
 	TemplateCode string            `json:"template_code"`
 	Params       map[string]string `json:"params,omitempty"`
 }
@@ -37,22 +55,24 @@ type wechatJSON struct {
 
 // contentJSON is a version's content, as written and as shown.
 type contentJSON struct {
-	Subject  string     `json:"subject"`
-	Body     string     `json:"body"`
-	HTMLBody string     `json:"html_body"`
-	SMS      smsJSON    `json:"sms"`
-	WeChat   wechatJSON `json:"wechat"`
+	Description string     `json:"description"`
+	Subject     string     `json:"subject"`
+	Body        string     `json:"body"`
+	HTMLBody    string     `json:"html_body"`
+	SMS         smsJSON    `json:"sms"`
+	WeChat      wechatJSON `json:"wechat"`
 }
 
 func (c contentJSON) content() templates.Content {
-	return templates.Content{Subject: c.Subject, Body: c.Body, HTMLBody: c.HTMLBody,
-		SMS:    templates.SMSMapping{SignName: c.SMS.SignName, TemplateCode: c.SMS.TemplateCode, Params: c.SMS.Params},
+	return templates.Content{Description: c.Description, Subject: c.Subject, Body: c.Body, HTMLBody: c.HTMLBody,
+		SMS: templates.SMSMapping{SignName: c.SMS.SignName, Type: templates.SMSType(c.SMS.Type), TemplateCode: c.SMS.TemplateCode,
+			Params: c.SMS.Params},
 		WeChat: templates.WeChatMapping{TemplateID: c.WeChat.TemplateID, Fields: c.WeChat.Fields, Subscribe: c.WeChat.Subscribe}}
 }
 
 func toContentJSON(c templates.Content) contentJSON {
-	return contentJSON{Subject: c.Subject, Body: c.Body, HTMLBody: c.HTMLBody,
-		SMS:    smsJSON{SignName: c.SMS.SignName, TemplateCode: c.SMS.TemplateCode, Params: c.SMS.Params},
+	return contentJSON{Description: c.Description, Subject: c.Subject, Body: c.Body, HTMLBody: c.HTMLBody,
+		SMS:    smsJSON{SignName: c.SMS.SignName, Type: string(c.SMS.Type), TemplateCode: c.SMS.TemplateCode, Params: c.SMS.Params},
 		WeChat: wechatJSON{TemplateID: c.WeChat.TemplateID, Fields: c.WeChat.Fields, Subscribe: c.WeChat.Subscribe}}
 }
 
@@ -185,6 +205,7 @@ type previewJSON struct {
 	Text     string            `json:"text"`
 	HTML     string            `json:"html"`
 	Params   map[string]string `json:"params,omitempty"`
+	Card     string            `json:"card,omitempty"`
 	Chars    int               `json:"chars"`
 	Segments int               `json:"segments"`
 	Warnings []string          `json:"warnings"`
@@ -206,7 +227,7 @@ func (s *Server) handleTemplatePreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := previewJSON{Version: p.Version, Subject: p.Subject, Text: p.Text, HTML: p.HTML, Chars: p.Chars,
+	out := previewJSON{Version: p.Version, Subject: p.Subject, Text: p.Text, HTML: p.HTML, Card: p.Card, Chars: p.Chars,
 		Segments: p.Segments, Warnings: append([]string{}, p.Warnings...)}
 	if p.Provider != nil {
 		out.Params = p.Provider.Params

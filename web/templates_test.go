@@ -27,9 +27,12 @@ type previewResp struct {
 	Warnings []string          `json:"warnings"`
 }
 
+// smsNoticeJSON is an SMS template as filed with Aliyun: the approved text
+// with ${variables}, its type and code, and what fills each variable.
 const smsNoticeJSON = `{"name":"转让告知","kind":"transfer_notice","channel":"sms","locale":"zh-CN",
-	"body":"尊敬的{{.Customer.Name}}：我司业务已转让给{{.Transfer.BuyerName}}，联系方式{{.Transfer.BuyerContact}}。详情及授权：{{.Link}} 回T退订",
-	"sms":{"sign_name":"华东五金","template_code":"SMS_1","params":{"name":"{{.Customer.Name}}"}}}`
+	"body":"尊敬的${name}：我司业务已转让给${buyer}，联系方式${contact}。详情及授权：https://h.example.cn/l/${code}",
+	"sms":{"sign_name":"华东五金","type":"notice","template_code":"SMS_1","params":{"name":"{{.Customer.Name}}",
+	"buyer":"{{.Transfer.BuyerName}}","contact":"{{.Transfer.BuyerContact}}","code":"{{.LinkToken}}"}}}`
 
 func TestTemplatesAPI(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
@@ -45,6 +48,11 @@ func TestTemplatesAPI(t *testing.T) {
 		}
 		if created.Version != 1 || len(created.Warnings) == 0 {
 			t.Fatalf("created = %+v; want version 1 with a segments warning", created)
+		}
+		// Aliyun refuses opt-out wording in a notice: so does Handover.
+		optOut := strings.Replace(smsNoticeJSON, "${code}\"", "${code} 回T退订\"", 1)
+		if code := a.postJSON("/api/v1/templates", marketer, optOut, &e); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, "opt-out wording") {
+			t.Fatalf("notice with opt-out wording: %d %q", code, e.Error.Message)
 		}
 		bad := strings.Replace(smsNoticeJSON, "{{.Transfer.BuyerName}}", "{{.Transfer.Buyer}}", 1)
 		if code := a.postJSON("/api/v1/templates", marketer, bad, &e); code != http.StatusBadRequest || !strings.Contains(e.Error.Message, ".Transfer.Buyer") {
@@ -67,13 +75,15 @@ func TestTemplatesAPI(t *testing.T) {
 		if code := a.postJSON("/api/v1/templates/"+created.ID+"/preview", agent, body, &p); code != http.StatusOK {
 			t.Fatalf("preview: %d", code)
 		}
-		if p.Segments != 2 || p.Chars <= 70 || len(p.Warnings) == 0 || strings.Contains(p.Text, "张三") || !strings.Contains(p.Text, "江南商贸") {
+		if p.Segments != 2 || p.Chars <= 70 || len(p.Warnings) == 0 || strings.Contains(p.Text, "张三") || !strings.Contains(p.Text, "江南商贸") ||
+			!strings.Contains(p.Text, "https://h.example.cn/l/"+p.Params["code"]) || p.Params["code"] == "" {
 			t.Fatalf("preview = %+v; want 2 segments, a warning, masked name, the buyer", p)
 		}
 
 		// Editing makes version 2; version 1 stays readable.
 		var updated templateResp
-		upd := `{"version":1,"body":"{{.Customer.Name}}：已转给{{.Transfer.BuyerName}}（{{.Transfer.BuyerContact}}）{{.Link}} 回T退订","sms":{"sign_name":"华东五金"}}`
+		upd := `{"version":1,"body":"${name}：已转给${buyer}（${contact}）https://h.example.cn/l/${code}","sms":{"sign_name":"华东五金","type":"notice",
+			"params":{"name":"{{.Customer.Name}}","buyer":"{{.Transfer.BuyerName}}","contact":"{{.Transfer.BuyerContact}}","code":"{{.LinkToken}}"}}}`
 		if code := a.do(http.MethodPut, "/api/v1/templates/"+created.ID, marketer, "application/json", strings.NewReader(upd), &updated).StatusCode; code != http.StatusOK || updated.Version != 2 {
 			t.Fatalf("update: %d %+v", code, updated)
 		}
@@ -116,7 +126,10 @@ func TestTemplatePreviewOfDefaultWithSamples(t *testing.T) {
 		if code := a.postJSON("/api/v1/templates/"+listed.Data[0].ID+"/preview", auditor, `{}`, &p); code != http.StatusOK {
 			t.Fatalf("preview: %d", code)
 		}
-		if p.Segments != 1 || !strings.HasPrefix(p.Text, "【转让通知】张三您好") || !strings.HasSuffix(p.Text, "回T退订") || p.Params["name"] != "张三" {
+		// A notice to Aliyun: no opt-out wording; the link is the
+		// approved text's fixed domain with the token filled in.
+		if p.Segments != 1 || !strings.HasPrefix(p.Text, "张三您好") || strings.Contains(p.Text, "退订") ||
+			!strings.HasSuffix(p.Text, "/l/"+p.Params["code"]) || p.Params["name"] != "张三" {
 			t.Fatalf("preview = %+v", p)
 		}
 	})

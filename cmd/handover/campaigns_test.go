@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,32 +23,8 @@ func TestServeCampaignReceipts(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errOut syncBuffer
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, &errOut, env) }()
-	defer func() { cancel(); <-done }()
-
-	deadline := time.Now().Add(20 * time.Second)
-	token := firstAdminToken(t, dir, deadline, &errOut)
-	call := func(method, path, body string, v any) int {
-		t.Helper()
-		for {
-			req, _ := http.NewRequest(method, "http://"+addr+"/api/v1"+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err == nil {
-				defer resp.Body.Close()
-				json.NewDecoder(resp.Body).Decode(v)
-				return resp.StatusCode
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("server never answered: %v", err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	srv := serve(t, dir, addr, env)
+	call := srv.call
 	var tr struct{ ID string }
 	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
 		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
@@ -80,7 +54,7 @@ func TestServeCampaignReceipts(t *testing.T) {
 			t.Fatalf("campaign %s, deliveries %v; want every one delivered", c.Status, c.Counts)
 		}
 	}
-	if strings.Contains(errOut.String(), "13812345678") {
+	if strings.Contains(srv.errOut.String(), "13812345678") {
 		t.Fatal("a phone number reached the log")
 	}
 }

@@ -92,6 +92,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
 			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
+			SMS:      m.SMS,
 			SendCode: customers.ChannelSender(m.Channels, m.Config.SMSCodeTemplate), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
@@ -170,6 +171,10 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 	task, opts = campaigns.ReconcileTask()
 	if _, err := s.Register("@every 1m", task, opts...); err != nil {
 		return nil, fmt.Errorf("schedule campaign reconciler: %w", err)
+	}
+	task, opts = campaigns.RecoverTask()
+	if _, err := s.Register("@every "+campaigns.RecoverEvery.String(), task, opts...); err != nil {
+		return nil, fmt.Errorf("schedule campaign recovery: %w", err)
 	}
 	if every := m.Config.SMSReceiptPoll; every > 0 {
 		task, opts = campaigns.PollReceiptsTask(every)

@@ -114,6 +114,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Templates = templates.NewStore(db, m.Customers)
+	m.Templates.SetPortalURL(m.Config.PublicURL)
 	m.Links = links.NewStore(db, m.Vault, m.Customers, m.Config.LinkTTL)
 	return nil
 }
@@ -148,6 +149,9 @@ func (m *Main) Close() {
 func (m *Main) openCampaigns() {
 	cfg := campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
 		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease}
+	if m.SMS != nil {
+		cfg.SentCheckers = map[channels.Name]campaigns.SentChecker{channels.SMS: m.SMS}
+	}
 	if m.SMS != nil && m.Config.SMSReceiptPoll > 0 {
 		cfg.SMSReceipts, cfg.ReceiptPoll = m.SMS, m.Config.SMSReceiptPoll
 	}
@@ -170,7 +174,8 @@ func (m *Main) openTickets() error {
 
 // surveyLink makes the satisfaction-survey link sent after a ticket is
 // resolved (HANDOVER_TICKET_CSAT): a personal link for 7 days under the
-// newest transfer, nil when the survey is off.
+// newest transfer asking the configured score
+// (HANDOVER_TICKET_SURVEY_SCORE), nil when the survey is off.
 func (m *Main) surveyLink() func(ctx context.Context, customerID string) (string, error) {
 	if !m.Config.TicketCSAT {
 		return nil
@@ -183,9 +188,13 @@ func (m *Main) surveyLink() func(ctx context.Context, customerID string) (string
 		if len(transfers) == 0 {
 			return "", fmt.Errorf("no transfer to bind the survey link to")
 		}
-		token, _, err := m.Links.Issue(ctx, links.IssueRequest{CustomerID: customerID, TransferID: transfers[0].ID,
+		token, l, err := m.Links.Issue(ctx, links.IssueRequest{CustomerID: customerID, TransferID: transfers[0].ID,
 			TTL: 7 * 24 * time.Hour, Actor: "system"})
 		if err != nil {
+			return "", err
+		}
+		sv := links.Survey{CSAT: m.Config.TicketSurveyScore == "csat", NPS: m.Config.TicketSurveyScore == "nps"}
+		if err := m.Links.SetLinkSurvey(ctx, l.ID, sv); err != nil {
 			return "", err
 		}
 		return m.Config.PublicURL + "/l/" + token + "/survey", nil

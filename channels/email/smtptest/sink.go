@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -36,6 +37,7 @@ type Sink struct {
 	failNext   int
 	failReply  *smtp.SMTPError
 	open       map[*smtp.Conn]struct{}
+	delay      time.Duration
 }
 
 // New starts a Sink on a free loopback port; it stops when the test ends.
@@ -101,6 +103,14 @@ func (s *Sink) FailNext(n, code int, text string) {
 	s.mu.Lock()
 	s.failNext, s.failReply = n, reply(code, text)
 	s.mu.Unlock()
+}
+
+// SetDelay makes every message take d to accept after its data arrived,
+// as a slow relay does.
+func (s *Sink) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 // Count is how many messages were accepted.
@@ -226,6 +236,10 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	s := ss.sink
+	s.mu.Lock()
+	delay := s.delay
+	s.mu.Unlock()
+	time.Sleep(delay)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNext > 0 {

@@ -32,10 +32,15 @@ func (s *Server) sendSms(w http.ResponseWriter, r *http.Request, p map[string]st
 	if s.applyFault(w, r, c, phones) {
 		return
 	}
+	text, e := s.render(p["TemplateCode"], p["SignName"], params)
+	if e != nil {
+		s.answerError(w, c, *e)
+		return
+	}
 	bizID, requestID := s.newIDs()
 	msgs := make([]Message, len(phones))
 	for i, ph := range phones {
-		msgs[i] = Message{Action: "SendSms", Phone: ph, SignName: p["SignName"], TemplateCode: p["TemplateCode"], Params: params, OutID: p["OutId"], BizID: bizID}
+		msgs[i] = Message{Action: "SendSms", Phone: ph, SignName: p["SignName"], TemplateCode: p["TemplateCode"], Params: params, OutID: p["OutId"], BizID: bizID, Text: text}
 	}
 	s.answerOK(w, c, msgs, bizID, requestID)
 }
@@ -74,13 +79,22 @@ func (s *Server) sendBatchSms(w http.ResponseWriter, r *http.Request, p map[stri
 	if s.applyFault(w, r, c, phones) {
 		return
 	}
-	bizID, requestID := s.newIDs()
 	msgs := make([]Message, len(phones))
 	for i, ph := range phones {
-		msgs[i] = Message{Action: "SendBatchSms", Phone: ph, SignName: signs[i], TemplateCode: p["TemplateCode"], BizID: bizID}
+		msgs[i] = Message{Action: "SendBatchSms", Phone: ph, SignName: signs[i], TemplateCode: p["TemplateCode"]}
 		if params != nil {
 			msgs[i].Params = params[i]
 		}
+		text, e := s.render(p["TemplateCode"], signs[i], msgs[i].Params)
+		if e != nil {
+			s.answerError(w, c, *e)
+			return
+		}
+		msgs[i].Text = text
+	}
+	bizID, requestID := s.newIDs()
+	for i := range msgs {
+		msgs[i].BizID = bizID
 	}
 	s.answerOK(w, c, msgs, bizID, requestID)
 }
@@ -97,7 +111,13 @@ func checkTemplate(code string, haveSign bool) *apiError {
 
 func (s *Server) answerOK(w http.ResponseWriter, c Call, msgs []Message, bizID, requestID string) {
 	c.Code, c.Status = "OK", http.StatusOK
-	s.logCall(c, msgs)
+	if s.logCall(c, msgs) {
+		// Sent, and the answer lost: close the connection unanswered.
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"Code": "OK", "Message": "OK", "BizId": bizID, "RequestId": requestID})
 }
 
@@ -116,14 +136,19 @@ func (s *Server) querySendDetails(w http.ResponseWriter, r *http.Request, p map[
 	if s.applyFault(w, r, c, []string{p["PhoneNumber"]}) {
 		return
 	}
-	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime)
+	cst := time.FixedZone("CST", 8*3600)
 	var details []detail
 	s.mu.Lock()
 	for _, m := range s.messages {
-		if m.Phone != p["PhoneNumber"] || (p["BizId"] != "" && m.BizID != p["BizId"]) {
+		if m.Phone != p["PhoneNumber"] || (p["BizId"] != "" && m.BizID != p["BizId"]) || m.SentAt.In(cst).Format("20060102") != p["SendDate"] {
 			continue
 		}
-		d := detail{PhoneNum: m.Phone, SendDate: now, ReceiveDate: now, Content: "【" + m.SignName + "】" + m.TemplateCode,
+		now := m.SentAt.In(cst).Format(time.DateTime)
+		content := m.Text
+		if content == "" {
+			content = "【" + m.SignName + "】" + m.TemplateCode
+		}
+		d := detail{PhoneNum: m.Phone, SendDate: now, ReceiveDate: now, Content: content,
 			ErrCode: "DELIVERED", TemplateCode: m.TemplateCode, OutId: m.OutID, SendStatus: 3}
 		if rep, ok := s.reports[m.Phone]; ok {
 			d.ErrCode, d.SendStatus = rep.errCode, rep.status

@@ -28,6 +28,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.sendBatchSms(w, r, params)
 	case "QuerySendDetails":
 		s.querySendDetails(w, r, params)
+	case "QuerySmsTemplateList":
+		s.querySmsTemplateList(w, r, params)
 	default:
 		s.answerError(w, Call{Action: action}, apiError{Status: http.StatusNotFound, Code: "InvalidAction.NotFound", Message: "Specified api is not found"})
 	}

@@ -36,6 +36,10 @@ type Message struct {
 	Params       map[string]string
 	OutID        string // SendSms only
 	BizID        string
+	SentAt       time.Time
+	// Text is what the phone shows: 【sign】 and the approved text with the
+	// params filled in ("" when no template is filed with the fake).
+	Text string
 }
 
 // Call is one request the fake answered, accepted or not.
@@ -69,6 +73,10 @@ type Server struct {
 	next     []Fault // consumed one per call
 	byPhone  map[string]Fault
 	reports  map[string]report // phone → what QuerySendDetails says
+	lose     map[string]bool   // phones whose next send's answer is lost
+	// templates filed on the account, by code, in filing order.
+	templates     map[string]Template
+	templateOrder []string
 }
 
 // report is a SendStatus (1 waiting, 2 failed, 3 delivered) and ErrCode.
@@ -79,7 +87,7 @@ type report struct {
 
 // New starts a fake, stopped when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{byPhone: map[string]Fault{}, reports: map[string]report{}}
+	s := &Server{byPhone: map[string]Fault{}, reports: map[string]report{}, lose: map[string]bool{}}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -116,6 +124,15 @@ func (s *Server) FailPhone(phone string, f Fault) {
 	s.byPhone[phone] = f
 }
 
+// LoseAnswer makes the next send to phone (as sent, e.g. 11 digits) go
+// out, and its answer be lost: the connection closes without a reply, as
+// when a network drops the response. Later sends are answered.
+func (s *Server) LoseAnswer(phone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose[phone] = true
+}
+
 // Undeliverable makes QuerySendDetails report messages to phone as failed
 // with errCode; others are reported delivered.
 func (s *Server) Undeliverable(phone, errCode string) {
@@ -147,6 +164,7 @@ func (s *Server) Reset() {
 	s.next, s.messages, s.calls = nil, nil, nil
 	s.byPhone = map[string]Fault{}
 	s.reports = map[string]report{}
+	s.lose = map[string]bool{}
 }
 
 // Messages returns a copy of the accepted messages, in arrival order.
@@ -187,11 +205,22 @@ func (s *Server) newIDs() (bizID, requestID string) {
 	return fmt.Sprintf("%06d^%d", s.seq, 1000+s.seq), fmt.Sprintf("FAKE-REQ-%06d", s.seq)
 }
 
-func (s *Server) logCall(c Call, msgs []Message) {
+// logCall records a call and the messages it accepted, and reports
+// whether the answer is to be lost (LoseAnswer).
+func (s *Server) logCall(c Call, msgs []Message) (lost bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, c)
+	now := time.Now()
+	for i := range msgs {
+		msgs[i].SentAt = now
+		if s.lose[msgs[i].Phone] {
+			delete(s.lose, msgs[i].Phone)
+			lost = true
+		}
+	}
 	s.messages = append(s.messages, msgs...)
+	return lost
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
