@@ -77,7 +77,11 @@ type Message struct {
 	ReplyTo string
 	// UnsubscribeURL is the portal's opt-out (email List-Unsubscribe).
 	UnsubscribeURL string
-	Template       *Template
+	// InReplyTo and References thread an email reply under the customer's
+	// message: Message-IDs without angle brackets.
+	InReplyTo  string
+	References []string
+	Template   *Template
 }
 
 // Result is the outcome of sending one message: a provider id, or Err
@@ -141,8 +145,11 @@ type InboundEvent struct {
 	From     Address
 	// To is the address the customer wrote to: the per-delivery reply
 	// address (email) or the sign name (SMS), used for matching.
-	To                string
-	Text              string
+	To   string
+	Text string
+	// MessageID and Subject are an email's own, so that a reply threads.
+	MessageID         string
+	Subject           string
 	ProviderMessageID string // provider id of the outbound message a receipt is about
 	DeliveryID        string // when the provider echoes it (Aliyun out_id, email reply address)
 	Status            string // receipts: StatusDelivered / StatusFailed / StatusBounced

@@ -57,6 +57,9 @@ type sealedFields struct {
 	From     Address `json:"from"`
 	To       string  `json:"to,omitempty"`
 	Text     string  `json:"text,omitempty"`
+	// An email's Message-ID and subject, for threading replies.
+	MessageID string `json:"message_id,omitempty"`
+	Subject   string `json:"subject,omitempty"`
 }
 
 // Record stores events not seen before (by channel and DedupKey) in one
@@ -189,7 +192,7 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 // seal seals the event's personal fields under its customer's data key
 // when the customer is known and not erased, else under a key of its own.
 func (in *Inbox) seal(ctx context.Context, q pii.Querier, id string, ev *InboundEvent) (pii.Envelope, error) {
-	f := sealedFields{DedupKey: ev.DedupKey, From: ev.From, To: ev.To, Text: ev.Text}
+	f := sealedFields{DedupKey: ev.DedupKey, From: ev.From, To: ev.To, Text: ev.Text, MessageID: ev.MessageID, Subject: ev.Subject}
 	if ev.CustomerID != "" {
 		keys, err := in.vault.CustomerKeys(ctx, q, []string{ev.CustomerID})
 		if err != nil {
@@ -227,6 +230,7 @@ func (in *Inbox) FindEventByID(ctx context.Context, id string) (*InboundEvent, s
 		return nil, "", fmt.Errorf("open inbound event %s: %w", ev.ID, err)
 	}
 	ev.Channel, ev.Kind, ev.DedupKey, ev.From, ev.To, ev.Text = Name(channel), EventKind(kind), f.DedupKey, f.From, f.To, f.Text
+	ev.MessageID, ev.Subject = f.MessageID, f.Subject
 	return &ev, state, nil
 }
 

@@ -44,9 +44,11 @@ const (
 // it carries the code.
 type SendFunc func(ctx context.Context, m channels.Message) error
 
-// ChannelSender returns a SendFunc that sends a code by SMS to a phone and
-// by email to an address, falling back to the devbox channel when the
-// provider channel is not configured (embedded mode).
+// ChannelSender returns a SendFunc that sends a code by SMS to a phone, by
+// email to an address and by WeChat to an openid (a customer-service text
+// message, which WeChat carries only within 48 hours of the customer's
+// last message to the official account), falling back to the devbox
+// channel when the provider channel is not configured (embedded mode).
 //
 // smsTemplate is the Aliyun template code approved for confirmation codes
 // (HANDOVER_SMS_CODE_TEMPLATE, one variable: code); Aliyun sends nothing
@@ -54,6 +56,9 @@ type SendFunc func(ctx context.Context, m channels.Message) error
 func ChannelSender(chans map[channels.Name]channels.Channel, smsTemplate string) SendFunc {
 	return func(ctx context.Context, m channels.Message) error {
 		name := channels.Email
+		if m.To.OpenID != "" {
+			name, m.Kind, m.Template = channels.WeChat, channels.Reply, nil
+		}
 		if m.To.Phone != "" {
 			name = channels.SMS
 			if chans[channels.SMS] != nil && smsTemplate == "" {
@@ -220,6 +225,9 @@ func codeMessage(ch *Challenge, customerID, locale string, to channels.Address, 
 
 // maskAddress masks the contact a code went to.
 func maskAddress(to channels.Address) string {
+	if to.OpenID != "" {
+		return pii.MaskText(to.OpenID)
+	}
 	if to.Phone != "" {
 		return pii.MaskPhone(to.Phone)
 	}

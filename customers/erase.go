@@ -86,6 +86,9 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 			{"delete unmatched inbound events", `DELETE FROM inbound_events WHERE customer_id = '' AND from_idx <> '' AND from_idx IN ($1, $2, $3)`,
 				[]any{phoneIdx.String, emailIdx.String, openidIdx.String}},
 			{"delete devbox messages", `DELETE FROM devbox_messages WHERE customer_id = $1`, []any{id}},
+			{"delete wechat bind requests", `DELETE FROM wechat_bind_requests WHERE customer_id = $1`, []any{id}},
+			{"forget unmatched tickets' sender", `UPDATE tickets SET reply_key_id = '', reply_key_wrapped = '', reply_enc = ''
+				WHERE unmatched AND sender_idx <> '' AND sender_idx IN ($1, $2, $3)`, []any{phoneIdx.String, emailIdx.String, openidIdx.String}},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 				return fmt.Errorf("erase customer: %s: %w", q.what, err)

@@ -247,8 +247,9 @@ func csvSafe(v string) string {
 	return v
 }
 
-// StartDataAccess sends a code to the customer's phone or email on file
-// (via "phone" or "email") so that they can see their data.
+// StartDataAccess sends a code to the customer's phone, email or WeChat
+// on file (via "phone", "email" or "wechat") so that they can see their
+// data.
 func (s *Store) StartDataAccess(ctx context.Context, customerID, via string, send SendFunc) (*Challenge, error) {
 	var to channels.Address
 	var code, locale string
@@ -268,8 +269,10 @@ func (s *Store) StartDataAccess(ctx context.Context, customerID, via string, sen
 			to.Phone = cu.Phone
 		case "email":
 			to.Email = cu.Email
+		case "wechat":
+			to.OpenID = cu.WeChatOpenID
 		default:
-			return handover.Errorf(handover.EINVALID, "A code can go to your phone or your email.")
+			return handover.Errorf(handover.EINVALID, "A code can go to your phone, your email or your WeChat.")
 		}
 		if to == (channels.Address{}) {
 			return handover.Errorf(handover.EINVALID, "There is no %s on file to send a code to.", via)

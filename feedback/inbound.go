@@ -169,6 +169,9 @@ func (s *Service) route(ctx context.Context, tx *database.Tx, ev channels.Inboun
 	if err != nil {
 		return r, err
 	}
+	if err := s.noteReplyContext(ctx, tx, r.ticketID, ev); err != nil {
+		return r, err
+	}
 	if rule != nil {
 		switch rule.Action {
 		case ActionOptOut:

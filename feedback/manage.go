@@ -11,6 +11,8 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
@@ -228,8 +230,12 @@ func rank(priority string) int {
 }
 
 // LinkCustomer ties an unmatched ticket to the customer staff recognised:
-// its messages are resealed with the customer's key.
-func (s *Service) LinkCustomer(ctx context.Context, ticketID, customerID, actor string) (*Ticket, error) {
+// its messages and reply context are resealed with the customer's key.
+// With bind, staff confirmed the proposal (ProposeBinding) to bind the
+// address the sender wrote from to the customer, in the same transaction
+// and audited; an address bound to another customer, or a customer with a
+// different one of its kind, refuses the whole link with a clear message.
+func (s *Service) LinkCustomer(ctx context.Context, ticketID, customerID, actor string, bind bool) (*Ticket, error) {
 	if _, err := s.cfg.Customers.FindCustomerByID(ctx, customerID); err != nil {
 		return nil, err
 	}
@@ -241,6 +247,22 @@ func (s *Service) LinkCustomer(ctx context.Context, ticketID, customerID, actor 
 		if !t.Unmatched {
 			return handover.Errorf(handover.EINVALID, "Only an unmatched ticket can be linked to a customer.")
 		}
+		rc, err := s.loadReplyContext(ctx, tx, ticketID, "")
+		if err != nil {
+			return err
+		}
+		detail := "customer=" + customerID
+		if bind {
+			a := bindable(rc.From)
+			if a == (channels.Address{}) {
+				return handover.Errorf(handover.EINVALID, "The sender's address of this ticket is not known; there is nothing to bind.")
+			}
+			if _, err := s.cfg.Customers.BindAddressTx(ctx, tx, customers.Binding{CustomerID: customerID, Address: a,
+				Source: customers.BindSourceTicketLink, Actor: actor}); err != nil {
+				return err
+			}
+			detail += " bound=" + addressKind(a)
+		}
 		if err := s.adoptMessages(ctx, tx, ticketID, customerID); err != nil {
 			return err
 		}
@@ -251,7 +273,12 @@ func (s *Service) LinkCustomer(ctx context.Context, ticketID, customerID, actor 
 		} else if err != nil {
 			return fmt.Errorf("link ticket: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.link", ObjectType: "ticket", ObjectID: ticketID, Detail: "customer=" + customerID})
+		// The customer's record is where replies go from now on.
+		rc.From = channels.Address{}
+		if err := s.saveReplyContext(ctx, tx, ticketID, customerID, rc); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.link", ObjectType: "ticket", ObjectID: ticketID, Detail: detail})
 	})
 	if err != nil {
 		return nil, err

@@ -111,12 +111,13 @@ func ChooseChannel(r Reachability) (channels.Name, string, error) {
 	return "", "", handover.Errorf(handover.EINVALID, "The customer cannot be reached by any configured channel.")
 }
 
-// Reply sends staff's text to the ticket's customer and records it with
-// its delivery status and the reason its channel was chosen (see
-// ChooseChannel; channel "" chooses). The first reply stops the
-// first-response clock; the ticket then waits for the customer (pending).
-// A failed send is recorded and returned as the message's status, not as
-// an error.
+// Reply sends staff's text to the ticket's customer, or to the unknown
+// sender of an unmatched ticket at the address they wrote from, and
+// records it with its delivery status and the reason its channel was
+// chosen (see ChooseChannel; channel "" chooses). The first reply stops
+// the first-response clock; the ticket then waits for the customer
+// (pending). A failed send is recorded and returned as the message's
+// status, not as an error.
 func (s *Service) Reply(ctx context.Context, ticketID, staffID, text string, channel channels.Name) (*Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > maxReply {
@@ -126,17 +127,14 @@ func (s *Service) Reply(ctx context.Context, ticketID, staffID, text string, cha
 	if err != nil {
 		return nil, err
 	}
-	if t.CustomerID == "" {
-		return nil, handover.Errorf(handover.EINVALID, "Link this ticket to a customer before replying.")
-	}
 	if t.Status == StatusMerged {
 		return nil, handover.Errorf(handover.EINVALID, "This ticket was merged into %s; reply there.", t.MergedInto)
 	}
-	c, err := s.cfg.Customers.FindCustomerByID(ctx, t.CustomerID)
+	rcp, err := s.recipientOf(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	reach, err := s.reachability(ctx, c, t.Channel, channel)
+	reach, err := s.reachabilityOf(ctx, t, rcp, channel)
 	if err != nil {
 		return nil, err
 	}
@@ -144,15 +142,74 @@ func (s *Service) Reply(ctx context.Context, ticketID, staffID, text string, cha
 	if err != nil {
 		return nil, err
 	}
-	return s.deliver(ctx, t, c, ch, reason, expand(text, c, t), staffID)
+	c := rcp.customer
+	if c == nil {
+		c = &customers.Customer{}
+	}
+	return s.deliverTo(ctx, t, rcp, ch, reason, expand(text, c, t), staffID)
 }
 
-func (s *Service) reachability(ctx context.Context, c *customers.Customer, lastUsed, requested channels.Name) (Reachability, error) {
-	r := Reachability{Requested: requested, LastUsed: lastUsed, Now: s.db.Now(), HasOpenID: c.WeChatOpenID != "",
-		HasPhone: c.Phone != "", HasEmail: c.Email != "", Configured: map[channels.Name]bool{}, SMSTemplate: s.cfg.SMSReplyTemplate != ""}
+// recipient is who a reply goes to: the ticket's customer, or the unknown
+// sender of an unmatched ticket (customer nil).
+type recipient struct {
+	customer *customers.Customer
+	to       channels.Address
+	rc       replyContext
+}
+
+func customerAddress(c *customers.Customer) channels.Address {
+	return channels.Address{Phone: c.Phone, Email: c.Email, OpenID: c.WeChatOpenID}
+}
+
+// recipientOf finds who a reply to t reaches. An unmatched ticket that
+// kept no sender address (it came before addresses were kept) has none.
+func (s *Service) recipientOf(ctx context.Context, t *Ticket) (recipient, error) {
+	rc, err := s.loadReplyContext(ctx, s.db, t.ID, t.CustomerID)
+	if err != nil {
+		return recipient{}, err
+	}
+	if t.CustomerID == "" {
+		if rc.From == (channels.Address{}) {
+			return recipient{}, handover.Errorf(handover.EINVALID, "The sender's address of this ticket is not known; link it to a customer before replying.")
+		}
+		return recipient{to: rc.From, rc: rc}, nil
+	}
+	c, err := s.cfg.Customers.FindCustomerByID(ctx, t.CustomerID)
+	if err != nil {
+		return recipient{}, err
+	}
+	return recipient{customer: c, to: customerAddress(c), rc: rc}, nil
+}
+
+// reachabilityOf is reachability for a customer, or for an unknown sender
+// from the address they wrote from and their last WeChat message on the
+// ticket.
+func (s *Service) reachabilityOf(ctx context.Context, t *Ticket, rcp recipient, requested channels.Name) (Reachability, error) {
+	if rcp.customer != nil {
+		return s.reachability(ctx, rcp.customer, t.Channel, requested)
+	}
+	r := s.baseReachability(t.Channel, requested)
+	r.HasOpenID, r.HasPhone, r.HasEmail = rcp.to.OpenID != "", rcp.to.Phone != "", rcp.to.Email != ""
+	err := s.db.QueryRowContext(ctx, `SELECT created_at FROM ticket_messages WHERE ticket_id = $1 AND direction = 'in' AND channel = 'wechat'
+		ORDER BY created_at DESC LIMIT 1`, t.ID).Scan(&r.LastWeChat)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("last wechat message: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Service) baseReachability(lastUsed, requested channels.Name) Reachability {
+	r := Reachability{Requested: requested, LastUsed: lastUsed, Now: s.db.Now(), Configured: map[channels.Name]bool{},
+		SMSTemplate: s.cfg.SMSReplyTemplate != ""}
 	for name, ch := range s.cfg.Channels {
 		r.Configured[name] = ch.Capabilities().Replies
 	}
+	return r
+}
+
+func (s *Service) reachability(ctx context.Context, c *customers.Customer, lastUsed, requested channels.Name) (Reachability, error) {
+	r := s.baseReachability(lastUsed, requested)
+	r.HasOpenID, r.HasPhone, r.HasEmail = c.WeChatOpenID != "", c.Phone != "", c.Email != ""
 	err := s.db.QueryRowContext(ctx, `SELECT m.created_at FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
 		WHERE t.customer_id = $1 AND m.direction = 'in' AND m.channel = 'wechat' ORDER BY m.created_at DESC LIMIT 1`, c.ID).Scan(&r.LastWeChat)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -161,9 +218,19 @@ func (s *Service) reachability(ctx context.Context, c *customers.Customer, lastU
 	return r, nil
 }
 
-// deliver records an outbound message as sending, sends it, and records
-// the outcome. authorID "" is the system (an opt-out confirmation).
+// deliver sends text to the ticket's customer c (see deliverTo).
 func (s *Service) deliver(ctx context.Context, t *Ticket, c *customers.Customer, ch channels.Name, reason, text, authorID string) (*Message, error) {
+	rc, err := s.loadReplyContext(ctx, s.db, t.ID, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.deliverTo(ctx, t, recipient{customer: c, to: customerAddress(c), rc: rc}, ch, reason, text, authorID)
+}
+
+// deliverTo records an outbound message as sending, sends it, and records
+// the outcome. authorID "" is the system (an opt-out confirmation). An
+// email threads under the customer's last email on the ticket.
+func (s *Service) deliverTo(ctx context.Context, t *Ticket, rcp recipient, ch channels.Name, reason, text, authorID string) (*Message, error) {
 	m := &Message{ID: ulid.Make().String(), TicketID: t.ID, Direction: DirectionOut, Channel: ch, Text: text,
 		DeliveryStatus: "sending", ChannelReason: reason, AuthorID: authorID}
 	actor := "system"
@@ -185,17 +252,25 @@ func (s *Service) deliver(ctx context.Context, t *Ticket, c *customers.Customer,
 				return fmt.Errorf("reply: %w", err)
 			}
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.reply", ObjectType: "ticket", ObjectID: t.ID,
-			Detail: "channel=" + string(ch) + " message=" + m.ID})
+		detail := "channel=" + string(ch) + " message=" + m.ID
+		if rcp.customer == nil {
+			detail += " to=unmatched_sender"
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.reply", ObjectType: "ticket", ObjectID: t.ID, Detail: detail})
 	})
 	if err != nil {
 		return nil, err
 	}
-	msg := channels.Message{DeliveryID: m.ID, CustomerID: c.ID, Kind: channels.Reply, Text: text,
-		To: channels.Address{Phone: c.Phone, Email: c.Email, OpenID: c.WeChatOpenID}}
+	msg := channels.Message{DeliveryID: m.ID, Kind: channels.Reply, Text: text, To: rcp.to}
+	if rcp.customer != nil {
+		msg.CustomerID = rcp.customer.ID
+	}
 	switch ch {
 	case channels.Email:
-		msg.Subject = "Re: [#" + t.ID + "]"
+		msg.Subject = replySubject(t.ID, rcp.rc.EmailSubject)
+		if id := rcp.rc.EmailMessageID; id != "" {
+			msg.InReplyTo, msg.References = id, []string{id}
+		}
 	case channels.SMS:
 		msg.Template = &channels.Template{TemplateCode: s.cfg.SMSReplyTemplate, Params: map[string]string{"content": text}}
 	}

@@ -118,8 +118,9 @@ func TestReopenAfterWindowWithoutSweep(t *testing.T) {
 }
 
 // TestUnmatchedSender: an unknown sender gets one unmatched ticket for
-// their messages; staff cannot reply until they link it to a customer,
-// after which the text reads under the customer's key.
+// their messages; staff can reply to them (here through the devbox) and
+// link it to a customer, after which the text reads under the customer's
+// key.
 func TestUnmatchedSender(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
@@ -143,14 +144,14 @@ func TestUnmatchedSender(t *testing.T) {
 		if tk == nil {
 			t.Fatal("the sender's two messages are not on one ticket")
 		}
-		if _, err := e.svc.Reply(ctx, tk.ID, "agent1", "您好", ""); handover.ErrorCode(err) != handover.EINVALID {
-			t.Fatalf("reply to unmatched: %v", err)
+		if m, err := e.svc.Reply(ctx, tk.ID, "agent1", "您好", ""); err != nil || m.Channel != channels.Devbox || m.DeliveryStatus != "sent" {
+			t.Fatalf("reply to unmatched: %+v, %v", m, err)
 		}
-		linked, err := e.svc.LinkCustomer(ctx, tk.ID, e.customer("王五"), "staff:test")
+		linked, err := e.svc.LinkCustomer(ctx, tk.ID, e.customer("王五"), "staff:test", false)
 		if err != nil || linked.Unmatched || linked.CustomerID != e.customer("王五") {
 			t.Fatalf("link: %+v, %v", linked, err)
 		}
-		if got := texts(e.view(tk.ID)); got != "in:我是老客户，换了号码 | in:原来的号码是138…" {
+		if got := texts(e.view(tk.ID)); got != "in:我是老客户，换了号码 | in:原来的号码是138… | out:您好" {
 			t.Fatalf("after link %q", got)
 		}
 		var envelopes int

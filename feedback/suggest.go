@@ -26,14 +26,13 @@ func (s *Service) SuggestChannel(ctx context.Context, ticketID string) (*Channel
 	if err != nil {
 		return nil, err
 	}
-	if t.CustomerID == "" {
-		return &ChannelChoice{Reason: "Link this ticket to a customer before replying."}, nil
-	}
-	c, err := s.cfg.Customers.FindCustomerByID(ctx, t.CustomerID)
-	if err != nil {
+	rcp, err := s.recipientOf(ctx, t)
+	if handover.ErrorCode(err) == handover.EINVALID {
+		return &ChannelChoice{Reason: handover.ErrorMessage(err)}, nil
+	} else if err != nil {
 		return nil, err
 	}
-	reach, err := s.reachability(ctx, c, t.Channel, "")
+	reach, err := s.reachabilityOf(ctx, t, rcp, "")
 	if err != nil {
 		return nil, err
 	}

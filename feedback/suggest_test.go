@@ -11,7 +11,7 @@ import (
 )
 
 // TestSuggestChannel: the reply form's default is the channel Reply would
-// pick, with its reason; an unmatched ticket has none.
+// pick, with its reason; an unmatched ticket's is what reaches its sender.
 func TestSuggestChannel(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, dbtest.SQLite(t), "")
@@ -24,7 +24,7 @@ func TestSuggestChannel(t *testing.T) {
 	}
 	e.message(channels.SMS, "", "我是谁", from("13600009999"))
 	unmatched := e.tickets("")[len(e.tickets(""))-1]
-	if choice, err := e.svc.SuggestChannel(ctx, unmatched.ID); err != nil || choice.Default != "" || choice.Reason == "" {
+	if choice, err := e.svc.SuggestChannel(ctx, unmatched.ID); err != nil || choice.Default != channels.Devbox || choice.Reason == "" {
 		t.Fatalf("unmatched choice = %+v, %v", choice, err)
 	}
 }

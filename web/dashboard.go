@@ -221,6 +221,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/tickets") }, "")
 	s.registerTicketPages()
 	s.registerCorrectionPages()
+	s.registerWeChatBindPages()
 	s.registerAccountPages()
 	s.registerTokenPages()
 	s.registerStaffPages()

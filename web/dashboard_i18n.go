@@ -11,7 +11,9 @@ func translate(locale, key string) string {
 	t, ok := messages[key]
 	if !ok {
 		if t, ok = governanceMessages[key]; !ok {
-			return key
+			if t, ok = replyMessages[key]; !ok {
+				return key
+			}
 		}
 	}
 	if locale == "en" {

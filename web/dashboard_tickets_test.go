@@ -215,8 +215,8 @@ func TestDashboardTicketLinkAndMerge(t *testing.T) {
 		_, email := a.staffMember(staff.Agent, "agent")
 		w := a.newWebClient()
 		w.login(email, testPassword)
-		if _, body := w.get("/tickets/" + first); !strings.Contains(body, `id="link-form"`) || strings.Contains(body, `id="reply-form"`) ||
-			!strings.Contains(body, `id="note-form"`) {
+		if _, body := w.get("/tickets/" + first); !strings.Contains(body, `id="link-form"`) || !strings.Contains(body, `id="reply-form"`) ||
+			!strings.Contains(body, `id="note-form"`) || !strings.Contains(body, `id="link-bind"`) || strings.Contains(body, "13900001111") {
 			t.Fatalf("unmatched ticket has no link form\n%s", body)
 		}
 		if resp, body := w.post("/tickets/"+first+"/link", url.Values{"customer": {"138 1234 5678"}}); resp.StatusCode != http.StatusSeeOther {

@@ -24,9 +24,12 @@ type ticketView struct {
 	Messages []messageView
 	Canned   []feedback.CannedReply
 	Choice   *feedback.ChannelChoice
-	Staff    []*staff.Member
-	SLA      string
-	Urgency  string
+	// Sender is an unmatched ticket's sender address, masked: where a
+	// reply goes and what linking may bind. nil when none was kept.
+	Sender  *feedback.BindProposal
+	Staff   []*staff.Member
+	SLA     string
+	Urgency string
 	// Options of the working-fields form.
 	Statuses, Priorities, Categories []string
 }
@@ -99,6 +102,11 @@ func (s *Server) ticketPage(c echo.Context, revealed *customers.Customer) error 
 		}
 		if v.Choice, err = s.tickets.SuggestChannel(ctx, t.ID); err != nil {
 			return err
+		}
+		if t.Unmatched {
+			if v.Sender, err = s.tickets.ProposeBinding(ctx, t.ID, ""); err != nil {
+				return err
+			}
 		}
 		members, err := s.staff.FindMembers(ctx)
 		if err != nil {
@@ -209,7 +217,7 @@ func (s *Server) handleTicketLinkPage(c echo.Context) error {
 	if customerID == "" {
 		return handover.Errorf(handover.EINVALID, "Give the customer's phone number, email address or id.")
 	}
-	if _, err := s.tickets.LinkCustomer(ctx, c.Param("id"), customerID, member(c).Actor()); err != nil {
+	if _, err := s.tickets.LinkCustomer(ctx, c.Param("id"), customerID, member(c).Actor(), c.FormValue("bind") == "1"); err != nil {
 		return err
 	}
 	return backToTicket(c, c.Param("id"), "linked")

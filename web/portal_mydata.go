@@ -20,10 +20,13 @@ const dataCookie = "hov_data"
 // everything held.
 type myDataView struct {
 	Phone, Email string // masked contacts on file a code can go to
-	Challenge    string
-	Via          string
-	To           string
-	Data         *customers.CustomerData
+	// WeChat says a code can go to the customer's WeChat (a
+	// customer-service message: inside WeChat's 48-hour window).
+	WeChat    bool
+	Challenge string
+	Via       string
+	To        string
+	Data      *customers.CustomerData
 }
 
 // handlePortalMyData shows the customer's data once a code was confirmed
@@ -57,10 +60,14 @@ func (s *Server) renderMyDataStart(c echo.Context, v *portalView, status int, ch
 	if cu.Email != "" {
 		m.Email = pii.MaskEmail(cu.Email)
 	}
-	if challenge != "" && (via == "phone" || via == "email") {
+	m.WeChat = cu.WeChatOpenID != ""
+	if challenge != "" && (via == "phone" || via == "email" || via == "wechat") {
 		m.Challenge, m.Via, m.To = challenge, via, m.Phone
-		if via == "email" {
+		switch via {
+		case "email":
 			m.To = m.Email
+		case "wechat":
+			m.To = v.T["mydata_wechat_to"]
 		}
 		return s.renderPortal(c, status, "mydata_code", v)
 	}
@@ -79,6 +86,13 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 	case handover.EINVALID:
 		v.Problem = v.T["mydata_pick"]
 		return s.renderMyDataStart(c, v, http.StatusBadRequest, "", "")
+	case handover.EUNAVAILABLE:
+		if via != "wechat" {
+			return err
+		}
+		// WeChat carries it only inside its 48-hour window.
+		v.Problem = v.T["mydata_wechat_failed"]
+		return s.renderMyDataStart(c, v, http.StatusServiceUnavailable, "", "")
 	case handover.ETOOMANY:
 		// Asked again from the code step: stay on it, the last code
 		// still works.

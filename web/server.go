@@ -209,6 +209,7 @@ func (s *Server) routes() {
 	s.registerAssessmentRoutes(authed)
 	s.registerArchiveRoutes(authed)
 	s.registerCorrectionRoutes(authed)
+	s.registerWeChatBindRoutes(authed)
 	s.registerRightsRoutes(authed)
 	s.registerLinkRoutes(authed)
 	s.registerCampaignPortalRoutes(authed)

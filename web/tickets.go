@@ -22,6 +22,7 @@ func (s *Server) registerTicketRoutes(g *echo.Group) {
 	g.POST("/tickets/:id/notes", s.handleTicketNote, s.can(staff.WriteTickets))
 	g.POST("/tickets/:id/merge", s.handleTicketMerge, s.can(staff.WriteTickets))
 	g.POST("/tickets/:id/link", s.handleTicketLink, s.can(staff.WriteTickets))
+	g.GET("/tickets/:id/bind-proposal", s.handleTicketBindProposal, s.can(staff.WriteTickets))
 	s.registerTicketConfigRoutes(g)
 }
 
@@ -228,10 +229,12 @@ func (s *Server) handleTicketMerge(c echo.Context) error {
 	return c.JSON(http.StatusOK, toTicketJSON(t))
 }
 
-// handleTicketLink ties an unmatched ticket to a customer.
+// handleTicketLink ties an unmatched ticket to a customer and, with
+// bind, binds the sender's address to them.
 func (s *Server) handleTicketLink(c echo.Context) error {
 	var req struct {
 		CustomerID string `json:"customer_id"`
+		Bind       bool   `json:"bind"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -239,9 +242,22 @@ func (s *Server) handleTicketLink(c echo.Context) error {
 	if req.CustomerID == "" {
 		return handover.Errorf(handover.EINVALID, "customer_id is required")
 	}
-	t, err := s.tickets.LinkCustomer(c.Request().Context(), c.Param("id"), req.CustomerID, member(c).Actor())
+	t, err := s.tickets.LinkCustomer(c.Request().Context(), c.Param("id"), req.CustomerID, member(c).Actor(), req.Bind)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toTicketJSON(t))
+}
+
+// handleTicketBindProposal says what linking the unmatched ticket to the
+// customer (?customer_id=) would bind, masked.
+func (s *Server) handleTicketBindProposal(c echo.Context) error {
+	p, err := s.tickets.ProposeBinding(c.Request().Context(), c.Param("id"), c.QueryParam("customer_id"))
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return c.JSON(http.StatusOK, map[string]any{"address": nil})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"address": map[string]any{"kind": p.Kind, "masked": p.Masked, "bound": p.Bound, "problem": p.Problem}})
 }

@@ -69,6 +69,11 @@ func (c *Channel) compose(m *channels.Message, now time.Time, buf *bytes.Buffer)
 	}
 	writeHeader(buf, "Subject", mime.QEncoding.Encode("UTF-8", m.Subject))
 	writeHeader(buf, "Message-ID", "<"+env.messageID+">")
+	if m.InReplyTo != "" || len(m.References) > 0 {
+		if err := writeThread(buf, m.InReplyTo, m.References); err != nil {
+			return envelope{}, err
+		}
+	}
 	if m.UnsubscribeURL != "" {
 		writeHeader(buf, "List-Unsubscribe", "<"+m.UnsubscribeURL+">")
 		writeHeader(buf, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -90,6 +95,29 @@ func (c *Channel) compose(m *channels.Message, now time.Time, buf *bytes.Buffer)
 	}
 	buf.WriteString("--" + boundary + "--\r\n")
 	return env, nil
+}
+
+// writeThread writes In-Reply-To and References (RFC 5322 3.6.4) so that
+// a reply threads under the customer's message. Each id must be one a
+// header can carry unchanged.
+func writeThread(buf *bytes.Buffer, inReplyTo string, references []string) error {
+	refs := make([]string, 0, len(references))
+	for _, id := range references {
+		if !validMessageID(id) {
+			return channels.Errorf(channels.Permanent, "references", "a References id is not a usable Message-ID")
+		}
+		refs = append(refs, "<"+id+">")
+	}
+	if inReplyTo != "" {
+		if !validMessageID(inReplyTo) {
+			return channels.Errorf(channels.Permanent, "in_reply_to", "In-Reply-To is not a usable Message-ID")
+		}
+		writeHeader(buf, "In-Reply-To", "<"+inReplyTo+">")
+	}
+	if len(refs) > 0 {
+		writeHeader(buf, "References", strings.Join(refs, " "))
+	}
+	return nil
 }
 
 // newBoundary is a random multipart boundary starting "=_", which neither

@@ -40,6 +40,19 @@ func FuzzParseInbound(f *testing.F) {
 		if !utf8.ValidString(ev.Text) {
 			t.Errorf("text is not UTF-8: %q", ev.Text)
 		}
+		if ev.MessageID != "" && !validMessageID(ev.MessageID) {
+			t.Errorf("kept a Message-ID a reply cannot carry: %q", ev.MessageID)
+		}
+		if !utf8.ValidString(ev.Subject) || strings.ContainsAny(ev.Subject, "\r\n") {
+			t.Errorf("subject is not one line of UTF-8: %q", ev.Subject)
+		}
+		if ev.MessageID != "" {
+			// What was kept threads a reply: the channel writes it back.
+			var buf bytes.Buffer
+			if err := writeThread(&buf, ev.MessageID, []string{ev.MessageID}); err != nil {
+				t.Errorf("cannot thread under %q: %v", ev.MessageID, err)
+			}
+		}
 	})
 }
 

@@ -23,6 +23,8 @@ const (
 	maxPartBytes = 1 << 20 // text read from one part
 	maxTextRunes = 32 << 10
 	maxDedupKey  = 200
+	// maxSubjectRunes clips a kept subject.
+	maxSubjectRunes = 200
 )
 
 // ErrNothingToRecord is returned by ParseInbound for mail that calls for no
@@ -64,6 +66,7 @@ func ParseInbound(raw io.Reader, envelopeFrom, rcpt, replyDomain string) (channe
 	}
 	ev.From.Email = senderAddress(h, envelopeFrom)
 	ev.DeliveryID = rcptID
+	ev.MessageID, ev.Subject = threadOf(h)
 	if ids, _ := h.MsgIDList("In-Reply-To"); len(ids) > 0 {
 		ev.ProviderMessageID = clip(ids[0], maxDedupKey)
 		if ev.DeliveryID == "" {
@@ -76,6 +79,38 @@ func ParseInbound(raw io.Reader, envelopeFrom, rcpt, replyDomain string) (channe
 	}
 	ev.Text = clipRunes(trimQuoted(text), maxTextRunes)
 	return ev, nil
+}
+
+// threadOf is what a reply needs to thread under the message: its
+// Message-ID when it is one a header can carry back, and its subject
+// (decoded, one line, clipped).
+func threadOf(h mail.Header) (messageID, subject string) {
+	if id, err := h.MessageID(); err == nil && validMessageID(id) {
+		messageID = id
+	}
+	subject, err := h.Subject()
+	if err != nil {
+		subject = h.Get("Subject")
+	}
+	subject = strings.Join(strings.Fields(strings.ToValidUTF8(subject, "")), " ")
+	if strings.Contains(subject, "=?") {
+		subject = "" // an encoded word in a charset we cannot read
+	}
+	return messageID, clipRunes(subject, maxSubjectRunes)
+}
+
+// validMessageID accepts a Message-ID (without brackets) that can be
+// written back into In-Reply-To and References unchanged.
+func validMessageID(id string) bool {
+	if id == "" || len(id) > maxDedupKey || !strings.Contains(id, "@") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' || id[i] == '<' || id[i] == '>' {
+			return false
+		}
+	}
+	return true
 }
 
 // dedupKey is the Message-ID, or a hash of the whole message when it has

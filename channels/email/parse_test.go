@@ -28,25 +28,25 @@ func TestParseInboundFixtures(t *testing.T) {
 		want                channels.InboundEvent
 	}{
 		{"reply_gbk.eml", "li.lei@customer.example", "r-01HXREPLYGBK000000000001@reply.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "gbk-reply-1@mail.customer.example",
+			Kind: channels.EventMessage, DedupKey: "gbk-reply-1@mail.customer.example", MessageID: "gbk-reply-1@mail.customer.example", Subject: "回复：您的账户已转移",
 			From: channels.Address{Email: "li.lei@customer.example"}, To: "r-01hxreplygbk000000000001@reply.example.com",
 			DeliveryID: "01HXREPLYGBK000000000001", ProviderMessageID: "01HXREPLYGBK000000000001@example.com",
 			Text: "好的，我同意转移，谢谢。\n请尽快办理。\n\n李雷"}},
 		{"reply_qp_utf8.eml", "bounce+x@gmail.example", "r-01HXREPLYQP0000000000001@reply.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "CAqp-reply-2@mail.gmail.example",
+			Kind: channels.EventMessage, DedupKey: "CAqp-reply-2@mail.gmail.example", MessageID: "CAqp-reply-2@mail.gmail.example", Subject: "Re: Your account has moved",
 			From: channels.Address{Email: "han.meimei@gmail.example"}, To: "r-01hxreplyqp0000000000001@reply.example.com",
 			DeliveryID: "01HXREPLYQP0000000000001", ProviderMessageID: "01HXREPLYQP0000000000001@example.com",
 			Text: "Yes, please go ahead — 可以转移。\nThanks!"}},
 		{"reply_html_only.eml", "wang@customer.example", "r-01HXREPLYHTML00000000001@reply.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "html-only-3@customer.example",
+			Kind: channels.EventMessage, DedupKey: "html-only-3@customer.example", MessageID: "html-only-3@customer.example", Subject: "Re: 账户转移",
 			From: channels.Address{Email: "wang@customer.example"}, To: "r-01hxreplyhtml00000000001@reply.example.com",
 			DeliveryID: "01HXREPLYHTML00000000001", Text: "收到 & 确认，谢谢！\n王先生"}},
 		{"reply_gb2312_outlook.eml", "zhang.san@corp.example", "r-01HXREPLYOUTLOOK00000001@reply.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "outlook-4@corp.example",
+			Kind: channels.EventMessage, DedupKey: "outlook-4@corp.example", MessageID: "outlook-4@corp.example",
 			From: channels.Address{Email: "zhang.san@corp.example"}, To: "r-01hxreplyoutlook00000001@reply.example.com",
 			DeliveryID: "01HXREPLYOUTLOOK00000001", Text: "同意。"}},
 		{"reply_gb18030_foxmail.eml", "zhao6@qq.example", "R-01HXREPLYFOXMAIL00000001@REPLY.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "tencent_5@qq.example",
+			Kind: channels.EventMessage, DedupKey: "tencent_5@qq.example", MessageID: "tencent_5@qq.example", Subject: "回复：您的账户已转移",
 			From: channels.Address{Email: "zhao6@qq.example"}, To: "r-01hxreplyfoxmail00000001@reply.example.com",
 			DeliveryID: "01HXREPLYFOXMAIL00000001", Text: "好的，已确认。"}},
 		{"bounce_dsn.eml", "", "r-01HXBOUNCE00000000000001@reply.example.com", channels.InboundEvent{
@@ -65,7 +65,7 @@ func TestParseInboundFixtures(t *testing.T) {
 			DedupKey: "plain-bounce-9@mail.customer.example", To: "r-01hxplainbounce000000001@reply.example.com",
 			DeliveryID: "01HXPLAINBOUNCE000000001"}},
 		{"autoreply.eml", "", "r-01HXAUTOREPLY00000000001@reply.example.com", channels.InboundEvent{
-			Kind: channels.EventMessage, DedupKey: "ooo-10@customer.example", From: channels.Address{Email: "li.lei@customer.example"},
+			Kind: channels.EventMessage, DedupKey: "ooo-10@customer.example", MessageID: "ooo-10@customer.example", Subject: "Automatic reply: Your account has moved", From: channels.Address{Email: "li.lei@customer.example"},
 			To: "r-01hxautoreply00000000001@reply.example.com", DeliveryID: "01HXAUTOREPLY00000000001",
 			Text: "I am out of the office until Monday."}},
 	}
