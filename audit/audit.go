@@ -9,9 +9,9 @@ package audit
 
 import (
 	"context"
-	"database/sql"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"hash"

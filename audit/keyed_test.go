@@ -33,8 +33,8 @@ func forgeChain(t *testing.T, db *database.DB, seq int64, actor string) {
 		t.Fatal(err)
 	}
 	type row struct {
-		seq                                        int64
-		at                                         time.Time
+		seq                                       int64
+		at                                        time.Time
 		actor, action, otype, oid, detail, origin string
 	}
 	var all []row
