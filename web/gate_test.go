@@ -22,6 +22,22 @@ import (
 // signed-in staff and does not; "public" needs no sign-in (its own
 // checks apply). A new route must be added here.
 var routeData = map[string]string{
+	"DELETE /api/v1/tokens/:id":                  "staff",
+	"GET /account/tokens":                        "staff",
+	"GET /api/v1/sms/templates":                  "staff",
+	"GET /api/v1/tickets/:id/bind-proposal":      "personal",
+	"GET /api/v1/tokens":                         "staff",
+	"GET /api/v1/wechat-binds":                   "personal",
+	"GET /staff/:id/tokens":                      "staff",
+	"GET /wechat-binds":                          "personal",
+	"POST /account/tokens/:token/revoke":         "staff",
+	"POST /api/v1/staff/:id/unlock":              "staff",
+	"POST /api/v1/wechat-binds/:id/approve":      "personal",
+	"POST /api/v1/wechat-binds/:id/reject":       "personal",
+	"POST /staff/:id/tokens/:token/revoke":       "staff",
+	"POST /staff/:id/unlock":                     "staff",
+	"POST /wechat-binds/:id/approve":             "personal",
+	"POST /wechat-binds/:id/reject":              "personal",
 	"DELETE /api/v1/canned-replies/:id":          "staff",
 	"DELETE /api/v1/templates/:id":               "staff",
 	"DELETE /api/v1/ticket-rules/:id":            "staff",
