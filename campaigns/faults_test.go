@@ -33,7 +33,7 @@ import (
 // through a slow relay (a per-recipient SMTP sink) while the test breaks
 // something; each prints recipients expected, reached exactly once, lost,
 // duplicates and the time to recover. They take a minute or two each and
-// run when HANDOVER_TEST_FAULTS=1 (with TEST_DATABASE_URL and
+// run when TEST_FAULTS=1 (with TEST_DATABASE_URL and
 // TEST_REDIS_URL).
 
 const (
@@ -61,8 +61,8 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T) *faultRig {
 	t.Helper()
-	if os.Getenv("HANDOVER_TEST_FAULTS") == "" {
-		t.Skip("fault tests run with HANDOVER_TEST_FAULTS=1")
+	if os.Getenv("TEST_FAULTS") == "" {
+		t.Skip("fault tests run with TEST_FAULTS=1")
 	}
 	ctx := context.Background()
 	db, dbURL := dbtest.PostgresURL(t)
@@ -118,7 +118,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	r.campaign = c.ID
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HANDOVER_") { // the server refuses unknown ones, HANDOVER_TEST_FAULTS too
+		if !strings.HasPrefix(kv, "HANDOVER_") { // the test sets its own HANDOVER_ variables
 			r.env = append(r.env, kv)
 		}
 	}

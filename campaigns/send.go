@@ -183,7 +183,14 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		v := versions[key]
 		if v == nil {
 			if v, err = s.cfg.Templates.FindTemplateVersion(ctx, d.templateID, d.version); err != nil {
-				out[i] = outcome{status: "failed", errMsg: "template version not found"}
+				// Only a version that is truly gone fails the row: a
+				// database outage or a stopped worker (its context
+				// cancelled) leaves it to be tried again.
+				if handover.ErrorCode(err) == handover.ENOTFOUND {
+					out[i] = outcome{status: "failed", errMsg: "template version not found"}
+				} else {
+					out[i] = outcome{retry: true, errMsg: "template version could not be loaded"}
+				}
 				continue
 			}
 			versions[key] = v

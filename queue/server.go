@@ -151,7 +151,24 @@ type asynqLogger struct{ log *slog.Logger }
 func (l asynqLogger) Debug(args ...any) { l.log.Debug("asynq: " + fmt.Sprint(args...)) }
 func (l asynqLogger) Info(args ...any)  { l.log.Info("asynq: " + fmt.Sprint(args...)) }
 func (l asynqLogger) Warn(args ...any)  { l.log.Warn("asynq: " + fmt.Sprint(args...)) }
-func (l asynqLogger) Error(args ...any) { l.log.Error("asynq: " + fmt.Sprint(args...)) }
+
+// Error logs at error level, but a task Asynq could not remove from its
+// active list at warning: that happens after Redis lost the task (a flush,
+// a restart without persistence), and the reconciler re-enqueues whatever
+// the database says is still to do, so there is nothing for an operator to
+// act on.
+func (l asynqLogger) Error(args ...any) {
+	msg := fmt.Sprint(args...)
+	if strings.HasPrefix(msg, taskRemoveFailed) {
+		l.log.Warn("asynq: " + msg)
+		return
+	}
+	l.log.Error("asynq: " + msg)
+}
+
+// taskRemoveFailed begins the error Asynq v0.26 logs when it cannot remove
+// a finished task from the active list (its syncer's last try at shutdown).
+const taskRemoveFailed = "Could not remove task"
 
 // Fatal logs at error level. Asynq never calls it in v0.26; exiting the
 // process is left to the caller.
