@@ -30,21 +30,8 @@ func (c *Channel) QueryDetails(ctx context.Context, phone, bizID string, sendDat
 	if !ok {
 		return nil, channels.Errorf(channels.RecipientInvalid, "", "no usable mobile number")
 	}
-	req := dysmsapi.CreateQuerySendDetailsRequest()
-	req.PhoneNumber = number
-	req.BizId = bizID
-	req.SendDate = sendDate.In(china).Format("20060102")
-	req.PageSize = requests.NewInteger(50)
-	req.CurrentPage = requests.NewInteger(1)
-	var resp *dysmsapi.QuerySendDetailsResponse
-	err := c.do(ctx, func(cl *dysmsapi.Client) (err error) {
-		resp, err = cl.QuerySendDetails(req)
-		return err
-	})
+	resp, err := c.querySendDetails(ctx, number, bizID, sendDate)
 	if err != nil {
-		return nil, classifyErr("QuerySendDetails", err)
-	}
-	if err := classifyCode("QuerySendDetails", resp.Code, resp.Message); err != nil {
 		return nil, err
 	}
 	var events []channels.InboundEvent
@@ -69,4 +56,27 @@ func (c *Channel) QueryDetails(ctx context.Context, phone, bizID string, sendDat
 		events = append(events, e)
 	}
 	return events, nil
+}
+
+// querySendDetails asks Aliyun for the first page (50) of what went to
+// number (Aliyun's form) on day's Beijing date, under bizID when given.
+func (c *Channel) querySendDetails(ctx context.Context, number, bizID string, day time.Time) (*dysmsapi.QuerySendDetailsResponse, error) {
+	req := dysmsapi.CreateQuerySendDetailsRequest()
+	req.PhoneNumber = number
+	req.BizId = bizID
+	req.SendDate = day.In(china).Format("20060102")
+	req.PageSize = requests.NewInteger(50)
+	req.CurrentPage = requests.NewInteger(1)
+	var resp *dysmsapi.QuerySendDetailsResponse
+	err := c.do(ctx, func(cl *dysmsapi.Client) (err error) {
+		resp, err = cl.QuerySendDetails(req)
+		return err
+	})
+	if err != nil {
+		return nil, classifyErr("QuerySendDetails", err)
+	}
+	if err := classifyCode("QuerySendDetails", resp.Code, resp.Message); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
-	"github.com/aliyun/alibaba-cloud-sdk-go/services/dysmsapi"
-
 	"github.com/handoverhq/handover/channels"
 )
 
@@ -27,20 +24,8 @@ func (c *Channel) WasSent(ctx context.Context, m channels.Message, after, before
 		days = append(days, d)
 	}
 	for _, day := range days {
-		req := dysmsapi.CreateQuerySendDetailsRequest()
-		req.PhoneNumber = number
-		req.SendDate = day.In(china).Format("20060102")
-		req.PageSize = requests.NewInteger(50)
-		req.CurrentPage = requests.NewInteger(1)
-		var resp *dysmsapi.QuerySendDetailsResponse
-		err := c.do(ctx, func(cl *dysmsapi.Client) (err error) {
-			resp, err = cl.QuerySendDetails(req)
-			return err
-		})
+		resp, err := c.querySendDetails(ctx, number, "", day)
 		if err != nil {
-			return false, classifyErr("QuerySendDetails", err)
-		}
-		if err := classifyCode("QuerySendDetails", resp.Code, resp.Message); err != nil {
 			return false, err
 		}
 		for _, d := range resp.SmsSendDetailDTOs.SmsSendDetailDTO {
