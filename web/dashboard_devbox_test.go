@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
-	"github.com/handoverhq/handover/templates"
 )
 
 // TestDashboardDevbox sends a campaign through the devbox, then walks the
@@ -28,24 +26,7 @@ func TestDashboardDevbox(t *testing.T) {
 	ctx := context.Background()
 	token := a.tokenFor(staff.Admin)
 	a.importAndWait(token, []byte(sampleCSV))
-	var tr struct{ ID string }
-	a.postJSON("/api/v1/transfers", token, `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
-		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr)
-	if _, err := a.templates.InstallDefaults(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
-	var cp struct{ ID, Status string }
-	a.postJSON("/api/v1/campaigns", token, fmt.Sprintf(`{"name":"告知","transfer_id":%q,"kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":%q}}`,
-		tr.ID, list[0].ID), &cp)
-	a.postJSON("/api/v1/campaigns/"+cp.ID+"/start", token, "", &cp)
-	a.startWorker()
-	for deadline := time.Now().Add(10 * time.Second); cp.Status != "completed"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("campaign not completed: %+v", cp)
-		}
-		a.getJSON("/api/v1/campaigns/"+cp.ID, token, &cp)
-	}
+	a.sendNotice(token)
 
 	_, email := a.staffMember(staff.Marketer, "marketer")
 	w := a.newWebClient()

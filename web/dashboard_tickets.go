@@ -60,7 +60,7 @@ type queueView struct {
 	// Search is the search box resolved; Saved the member's saved
 	// filters; Staff whom the bulk form may assign to.
 	Search   ticketSearch
-	Saved    []feedback.SavedFilter
+	Saved    []savedFilterLink
 	Staff    []*staff.Member
 	BulkDone string // how many tickets the last bulk action changed
 	Failed   string // and how many it could not
@@ -81,6 +81,9 @@ func (v queueView) CategoryCounts() []categoryCount {
 	}
 	return out
 }
+
+// savedFilterLink is a saved filter as the navigation links it.
+type savedFilterLink struct{ ID, Name, Href string }
 
 type categoryCount struct {
 	Category string
@@ -178,8 +181,12 @@ func (s *Server) handleTicketsPage(c echo.Context) error {
 	}
 	v := queueView{Counts: counts, Query: q, View: view, Allowed: true, Statuses: ticketStatuses, Channels: ticketChannels,
 		Categories: ticketCategories, Search: search, BulkDone: q.Get("n"), Failed: q.Get("failed")}
-	if v.Saved, err = s.tickets.SavedFilters(ctx, m.ID); err != nil {
+	saved, err := s.tickets.SavedFilters(ctx, m.ID)
+	if err != nil {
 		return err
+	}
+	for _, f := range saved {
+		v.Saved = append(v.Saved, savedFilterLink{ID: f.ID, Name: f.Name, Href: "/tickets?" + f.Query})
 	}
 	if m.Role.Can(staff.WriteTickets) {
 		if v.Staff, err = s.ticketStaff(ctx); err != nil {
