@@ -10,11 +10,24 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 )
+
+// browserSteps returns a runner of named browser steps: a step that fails
+// saves a screenshot and fails the test.
+func browserSteps(t *testing.T, b context.Context) func(step string, steps ...chromedp.Action[chromedp.Void]) {
+	return func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			screenshot(t, b, "failed-"+step)
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+}
 
 // TestAgentDayInBrowser walks the service agent's day in Chromium, in
 // zh-CN and in en: sign in, search the queue by phone, open the ticket
@@ -52,14 +65,7 @@ func TestAgentDayInBrowser(t *testing.T) {
 			if code, _ := a.visitor().get(link); code != http.StatusOK && code != http.StatusSeeOther {
 				t.Fatalf("open %q: %d", link, code)
 			}
-			trs, _ := a.customers.FindTransfers(ctx)
-			if _, err := a.customers.RecordConsent(ctx, []customers.ConsentDecision{{CustomerID: zhang, TransferID: trs[0].ID, Purpose: "订单履行",
-				Decision: customers.ConsentGranted, Source: customers.SourceStaff, Actor: "staff:test"}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := a.customers.AddOptOuts(ctx, zhang, []customers.OptOut{{Channel: channels.SMS, Kind: customers.OptOutPromotional}}, "staff", "staff:test"); err != nil {
-				t.Fatal(err)
-			}
+			a.grantAndOptOut(zhang)
 			correction := a.correction(zhang, "上海市浦东新区世纪大道100号")
 			mine := a.inbound(channels.Devbox, zhang, "", "我要改地址，请帮忙")
 			theirs := a.inbound(channels.Devbox, li, "", "发票什么时候开？")
@@ -69,15 +75,7 @@ func TestAgentDayInBrowser(t *testing.T) {
 			}
 
 			b := newBrowser(t, desktopWidth, desktopHeight)
-			do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(b, 20*time.Second)
-				defer cancel()
-				if err := chromedp.Do(ctx, steps...); err != nil {
-					screenshot(t, b, "failed-"+step)
-					t.Fatalf("%s: %v", step, err)
-				}
-			}
+			do := browserSteps(t, b)
 			text := func(sel string) string {
 				t.Helper()
 				s, err := chromedp.Run(b, chromedp.Text(sel))

@@ -261,6 +261,21 @@ func (a *app) sendNotice(token string) {
 	}
 }
 
+// grantAndOptOut records that the customer agreed to the first transfer's
+// 订单履行 and opted out of marketing by SMS.
+func (a *app) grantAndOptOut(customerID string) {
+	a.t.Helper()
+	ctx := context.Background()
+	trs, _ := a.customers.FindTransfers(ctx)
+	if _, err := a.customers.RecordConsent(ctx, []customers.ConsentDecision{{CustomerID: customerID, TransferID: trs[0].ID, Purpose: "订单履行",
+		Decision: customers.ConsentGranted, Source: customers.SourceStaff, Actor: "staff:test"}}); err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := a.customers.AddOptOuts(ctx, customerID, []customers.OptOut{{Channel: channels.SMS, Kind: customers.OptOutPromotional}}, "staff", "staff:test"); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
 // TestTicketCustomerPanel: beside the conversation, the customer's
 // consent per purpose, opt-outs, corrections and latest campaign messages
 // with whether they opened them, masked, and the access audited; a rejected
@@ -287,14 +302,7 @@ func TestTicketCustomerPanel(t *testing.T) {
 	if len(deliveries) != 1 {
 		t.Fatalf("deliveries %+v", deliveries)
 	}
-	trs, _ := a.customers.FindTransfers(ctx)
-	if _, err := a.customers.RecordConsent(ctx, []customers.ConsentDecision{{CustomerID: customerID, TransferID: trs[0].ID, Purpose: "订单履行",
-		Decision: customers.ConsentGranted, Source: customers.SourceStaff, Actor: "staff:test"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.customers.AddOptOuts(ctx, customerID, []customers.OptOut{{Channel: channels.SMS, Kind: customers.OptOutPromotional}}, "staff", "staff:test"); err != nil {
-		t.Fatal(err)
-	}
+	a.grantAndOptOut(customerID)
 	correction := a.correction(customerID, "上海市浦东新区世纪大道100号")
 	id := a.inbound(channels.Devbox, customerID, "", "我要改地址")
 

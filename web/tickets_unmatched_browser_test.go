@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -37,15 +36,7 @@ func TestUnmatchedTicketReplyInBrowser(t *testing.T) {
 			id := a.inbound(channels.Devbox, "", "+8613600001234", "我的订单在哪？")
 
 			b := newBrowser(t, desktopWidth, desktopHeight)
-			do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(b, 20*time.Second)
-				defer cancel()
-				if err := chromedp.Do(ctx, steps...); err != nil {
-					screenshot(t, b, "failed-"+step)
-					t.Fatalf("%s: %v", step, err)
-				}
-			}
+			do := browserSteps(t, b)
 			do("sign in", chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", m.Email),
 				chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#queue-empty, #row-"+id))
 			do("open", chromedp.Navigate(a.url+"/tickets/"+id), chromedp.WaitVisible("#reply-form"), chromedp.WaitVisible("#link-bind"))
