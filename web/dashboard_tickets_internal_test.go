@@ -79,3 +79,23 @@ func TestQueueFilterMatches(t *testing.T) {
 		t.Error("a resolved ticket matches the open queue")
 	}
 }
+
+// FuzzQueueFilter: any query string gives a filter or a refusal, never a
+// panic, and an accepted date range is in order.
+func FuzzQueueFilter(f *testing.F) {
+	for _, seed := range []string{"", "from=2026-03-10&to=2026-03-10", "to=2026-13-01", "view=mine&q=%E5%BC%A0", "from=0000-01-01&to=9999-12-31"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		fl, _, ok := queueFilter(q, &staff.Member{ID: "s1", TimeZone: "Asia/Shanghai"})
+		if ok && !fl.CreatedFrom.IsZero() && !fl.CreatedBefore.IsZero() && !fl.CreatedFrom.Before(fl.CreatedBefore) {
+			t.Fatalf("%q: from %v not before %v", raw, fl.CreatedFrom, fl.CreatedBefore)
+		}
+		_ = savedQuery(q)
+		_ = isTicketNumber(q.Get("q"))
+	})
+}

@@ -370,3 +370,25 @@ func TestCorrectionRejectAPITells(t *testing.T) {
 		t.Fatalf("reject again: %d %+v", code, out)
 	}
 }
+
+// TestTicketReplyImpossibleSaysWhy: a ticket whose sender left no address
+// offers no reply box but says why, channel by channel, in the reader's
+// language; a reply posted anyway is a clear 400.
+func TestTicketReplyImpossibleSaysWhy(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	id := a.inbound(channels.Devbox, "", "", "没有地址的消息")
+	m := &staff.Member{Email: "agent@example.com", Name: "agent", Role: staff.Agent, Locale: "en"}
+	if err := a.staff.CreateMember(context.Background(), m, testPassword, "test"); err != nil {
+		t.Fatal(err)
+	}
+	w := a.newWebClient()
+	w.login(m.Email, testPassword)
+	_, body := w.get("/tickets/" + id)
+	if strings.Contains(body, `id="reply-form"`) || !strings.Contains(body, `id="no-reply"`) ||
+		!strings.Contains(body, "address was not kept with this ticket") {
+		t.Fatalf("ticket page\n%s", between(body, `<section class="conversation"`, "</section>"))
+	}
+	if resp, _ := w.post("/tickets/"+id+"/reply", url.Values{"text": {"hello"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("reply without an address: %d", resp.StatusCode)
+	}
+}
