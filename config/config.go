@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // Prefix is the prefix of every Handover environment variable.
@@ -239,7 +238,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("configuration: HANDOVER_SESSION_IDLE must be at least 1m and HANDOVER_SESSION_MAX_AGE at least as long")
 	}
 	if c.MasterKey != "" {
-		if _, err := pii.ParseMasterKey(c.MasterKey); err != nil {
+		if _, err := masterkey.Parse(c.MasterKey); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY: %v", err)
 		}
 	}
@@ -255,7 +254,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("configuration: HANDOVER_KMS_URL must be an http(s) URL")
 	}
 	for i, k := range c.PreviousMasterKeys {
-		if _, err := pii.ParseMasterKey(k); err != nil {
+		if _, err := masterkey.Parse(k); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_PREVIOUS_MASTER_KEYS item %d: %v", i+1, err)
 		}
 	}
@@ -331,7 +330,7 @@ func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool
 			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 				return nil, nil, false, err
 			}
-			keyText = pii.GenerateMasterKey()
+			keyText = masterkey.Generate()
 			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
 				return nil, nil, false, fmt.Errorf("write %s: %w", path, err)
 			}
@@ -340,11 +339,11 @@ func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool
 			return nil, nil, false, rerr
 		}
 	}
-	if current, err = pii.ParseMasterKey(keyText); err != nil {
+	if current, err = masterkey.Parse(keyText); err != nil {
 		return nil, nil, false, fmt.Errorf("master key: %w", err)
 	}
 	for _, k := range c.PreviousMasterKeys {
-		p, _ := pii.ParseMasterKey(k)
+		p, _ := masterkey.Parse(k)
 		previous = append(previous, p)
 	}
 	return current, previous, generated, nil
