@@ -114,6 +114,9 @@ type Channels struct {
 	// The approved template (one variable, code) for confirmation codes.
 	SMSCodeTemplate string `env:"SMS_CODE_TEMPLATE"`
 	SMSRate         int    `env:"SMS_RATE" envDefault:"50"`
+	// SMSSegmentPrice is what one billed SMS segment costs, in yuan: the
+	// template pages show a message's cost with it.
+	SMSSegmentPrice float64 `env:"SMS_SEGMENT_PRICE" envDefault:"0.045"`
 	// How often to poll Aliyun for SMS receipts push has not brought; 0 is off.
 	SMSReceiptPoll   time.Duration `env:"SMS_RECEIPT_POLL" envDefault:"0"`
 	SMTPURL          string        `env:"SMTP_URL"`
@@ -382,6 +385,8 @@ func (c *Channels) validate() error {
 		return err
 	}
 	switch {
+	case !(c.SMSSegmentPrice >= 0 && c.SMSSegmentPrice <= 10):
+		return fmt.Errorf("configuration: HANDOVER_SMS_SEGMENT_PRICE must be a price in yuan from 0 to 10, e.g. 0.045")
 	case c.SMSReceiptPoll != 0 && !c.SMSOn():
 		return fmt.Errorf("configuration: HANDOVER_SMS_RECEIPT_POLL is set but Aliyun SMS is off (set HANDOVER_ALIYUN_ACCESS_KEY_ID and the rest, or unset it)")
 	case c.SMSReceiptPoll != 0 && c.SMSReceiptPoll < time.Minute:
