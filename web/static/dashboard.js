@@ -33,8 +33,7 @@
     switch (e.key) {
       case "?": showShortcuts(); e.preventDefault(); break;
       case "/":
-        // The queue's own search box (tickets by customer or number) first.
-        var s = document.getElementById("ticket-search") || document.getElementById("search");
+        var s = document.getElementById("search");
         if (s) { s.focus(); s.select(); e.preventDefault(); }
         break;
       case "j": select(selected + 1); break;
