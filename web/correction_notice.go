@@ -28,7 +28,8 @@ func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Membe
 	}
 	cu, err := s.customers.FindCustomerByID(ctx, r.CustomerID)
 	if err != nil {
-		return r, false, err
+		s.log.Error("correction rejection not sent", "correction_id", id, "err", err)
+		return r, false, nil
 	}
 	text := locales.Format(locales.Lang(cu.Locale), "agent.correction_rejected_message", map[string]any{"Reason": r.Reason}, nil)
 	msg, err := s.tickets.Tell(ctx, r.CustomerID, feedback.CategoryCorrection, m.ID, text)
@@ -37,7 +38,10 @@ func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Membe
 		s.log.Warn("correction rejection not sent: no channel reaches the customer", "correction_id", id)
 		return r, false, nil
 	case err != nil:
-		return r, false, err
+		// The rejection stands and the portal shows it; the page says
+		// the message did not go.
+		s.log.Error("correction rejection not sent", "correction_id", id, "err", err)
+		return r, false, nil
 	}
 	return r, msg.DeliveryStatus != "failed", nil
 }
