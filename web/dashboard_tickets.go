@@ -44,6 +44,7 @@ type ticketRow struct {
 	AssigneeInitial, SLA, Urgency, Due                  string
 	ChannelLabel, Select                                string
 	Unmatched                                           bool
+	Pickable                                            bool // a box to tick for the bulk form
 }
 
 // queueView is the queue page: the navigation counts, the filter in force
@@ -194,7 +195,7 @@ func (s *Server) handleTicketsPage(c echo.Context) error {
 		}
 	}
 	p.locale = m.Locale
-	if v.Rows, err = s.ticketRows(ctx, p, m.Actor(), list); err != nil {
+	if v.Rows, err = s.ticketRows(ctx, p, m, list); err != nil {
 		return err
 	}
 	if next != "" {
@@ -234,7 +235,7 @@ func (s *Server) handleTicketRow(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	p := &page{locale: member(c).Locale}
-	rows, err := s.ticketRows(ctx, p, member(c).Actor(), []*feedback.Ticket{t})
+	rows, err := s.ticketRows(ctx, p, member(c), []*feedback.Ticket{t})
 	if err != nil {
 		return err
 	}
@@ -300,7 +301,8 @@ func (s *Server) ticketStaff(ctx context.Context) ([]*staff.Member, error) {
 
 // ticketRows prepares queue rows: customers masked, the preview line of
 // each (audited by Previews), assignees by name.
-func (s *Server) ticketRows(ctx context.Context, p *page, actor string, list []*feedback.Ticket) ([]ticketRow, error) {
+func (s *Server) ticketRows(ctx context.Context, p *page, m *staff.Member, list []*feedback.Ticket) ([]ticketRow, error) {
+	actor, pickable := m.Actor(), m.Role.Can(staff.WriteTickets)
 	ids, customerIDs := make([]string, len(list)), []string{}
 	for i, t := range list {
 		ids[i] = t.ID
@@ -329,7 +331,7 @@ func (s *Server) ticketRows(ctx context.Context, p *page, actor string, list []*
 		r := ticketRow{ID: t.ID, Channel: string(t.Channel), Preview: previews[t.ID], Status: t.Status,
 			StatusLabel: p.T("ticket.status." + t.Status), Priority: t.Priority, PriorityLabel: p.T("ticket.priority." + t.Priority),
 			Category: t.Category, Assignee: names[t.AssigneeID], Unmatched: t.Unmatched,
-			ChannelLabel: channelLabel(p.locale, string(t.Channel)), Select: p.T("agent.bulk.select")}
+			ChannelLabel: channelLabel(p.locale, string(t.Channel)), Select: p.T("agent.bulk.select"), Pickable: pickable}
 		if cu := found[t.CustomerID]; cu != nil {
 			r.Customer = cu.Masked().Name
 		}

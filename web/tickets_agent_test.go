@@ -200,8 +200,9 @@ func TestTicketSearchAndSavedFilters(t *testing.T) {
 		if _, body := aw.get("/tickets?q=" + url.QueryEscape("张")); strings.Contains(body, `id="row-`) || !strings.Contains(body, "仅匹配完整姓名") {
 			t.Fatalf("auditor's partial name search\n%s", body)
 		}
-		if _, body := aw.get("/tickets?q=" + url.QueryEscape("张三")); !strings.Contains(body, `id="row-`+t1+`"`) {
-			t.Fatalf("auditor's whole name search\n%s", body)
+		if _, body := aw.get("/tickets?q=" + url.QueryEscape("张三")); !strings.Contains(body, `id="row-`+t1+`"`) ||
+			strings.Contains(body, `form="bulk-form"`) || strings.Contains(body, `id="bulk-form"`) {
+			t.Fatalf("auditor's whole name search (rows, no bulk form)\n%s", body)
 		}
 
 		// Saved filters.
