@@ -283,72 +283,73 @@ func (a *app) grantAndOptOut(customerID string) {
 // correction's reason goes to the customer (here the devbox) and shows on
 // their portal details page.
 func TestTicketCustomerPanel(t *testing.T) {
-	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
-	ctx := context.Background()
-	admin := a.tokenFor(staff.Admin)
-	a.importAndWait(admin, []byte("姓名,手机\n张三,13812345678\n"))
-	customerID := a.customerByPhone("13812345678")
-	a.sendNotice(admin)
-	sent, _ := a.devbox.Find(ctx, "", 10)
-	if len(sent) != 1 {
-		t.Fatalf("devbox: %+v", sent)
-	}
-	link := "/l/" + between(sent[0].Text, "/l/", " ")
-	link = strings.TrimRight(link, "。.")
-	v := a.visitor()
-	if code, _ := v.get(link); code != http.StatusOK && code != http.StatusSeeOther {
-		t.Fatalf("open link %s: %d", link, code)
-	}
-	deliveries, _ := a.campaigns.FindCustomerDeliveries(ctx, customerID, 5)
-	if len(deliveries) != 1 {
-		t.Fatalf("deliveries %+v", deliveries)
-	}
-	a.grantAndOptOut(customerID)
-	correction := a.correction(customerID, "上海市浦东新区世纪大道100号")
-	id := a.inbound(channels.Devbox, customerID, "", "我要改地址")
-
-	_, email := a.staffMember(staff.Agent, "agent")
-	w := a.newWebClient()
-	w.login(email, testPassword)
-	_, body := w.get("/tickets/" + id)
-	panel := between(body, `id="customer-facts"`, "</section>")
-	for _, want := range []string{"订单履行", "同意", "短信", "营销消息", "等待审核", "转让告知", "已打开"} {
-		if !strings.Contains(panel, want) {
-			t.Fatalf("panel lacks %q\n%s", want, panel)
+	eachBackend(t, func(t *testing.T, a *app) {
+		ctx := context.Background()
+		admin := a.tokenFor(staff.Admin)
+		a.importAndWait(admin, []byte("姓名,手机\n张三,13812345678\n"))
+		customerID := a.customerByPhone("13812345678")
+		a.sendNotice(admin)
+		sent, _ := a.devbox.Find(ctx, "", 10)
+		if len(sent) != 1 {
+			t.Fatalf("devbox: %+v", sent)
 		}
-	}
-	if strings.Contains(panel, "世纪大道") || strings.Contains(body, "13812345678") || strings.Contains(body, "张三") {
-		t.Fatalf("panel shows unmasked data\n%s", panel)
-	}
-	if n := len(a.auditActions("customer.panel")); n != 1 {
-		t.Fatalf("%d customer.panel entries", n)
-	}
+		link := "/l/" + between(sent[0].Text, "/l/", " ")
+		link = strings.TrimRight(link, "。.")
+		v := a.visitor()
+		if code, _ := v.get(link); code != http.StatusOK && code != http.StatusSeeOther {
+			t.Fatalf("open link %s: %d", link, code)
+		}
+		deliveries, _ := a.campaigns.FindCustomerDeliveries(ctx, customerID, 5)
+		if len(deliveries) != 1 {
+			t.Fatalf("deliveries %+v", deliveries)
+		}
+		a.grantAndOptOut(customerID)
+		correction := a.correction(customerID, "上海市浦东新区世纪大道100号")
+		id := a.inbound(channels.Devbox, customerID, "", "我要改地址")
 
-	// Reject the correction with a reason: the customer gets it.
-	w.get("/corrections")
-	resp, _ := w.post("/corrections/"+correction+"/reject", url.Values{"reason": {"地址不完整，请补充门牌号"}})
-	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "rejected_told") {
-		t.Fatalf("reject: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	sent, _ = a.devbox.Find(ctx, "", 10)
-	if len(sent) != 2 || !strings.Contains(sent[0].Text, "地址不完整，请补充门牌号") || !strings.Contains(sent[0].Text, "未获通过") {
-		t.Fatalf("devbox after the rejection: %+v", sent)
-	}
-	// Rejecting again tells nobody twice.
-	w.get("/corrections?status=rejected")
-	w.post("/corrections/"+correction+"/reject", url.Values{"reason": {"地址不完整，请补充门牌号"}})
-	if again, _ := a.devbox.Find(ctx, "", 10); len(again) != 2 {
-		t.Fatalf("a second rejection sent again: %d messages", len(again))
-	}
-	// The portal's details page shows it.
-	code, page := v.get(strings.TrimSuffix(link, "/") + "/details")
-	if code != http.StatusOK || !strings.Contains(page, `id="rejected-reason"`) || !strings.Contains(page, "地址不完整，请补充门牌号") {
-		t.Fatalf("portal details: %d\n%s", code, page)
-	}
-	// The panel shows the outcome and its reason.
-	if _, body := w.get("/tickets/" + id); !strings.Contains(between(body, `id="customer-facts"`, "</section>"), "地址不完整") {
-		t.Fatal("panel lacks the rejection's reason")
-	}
+		_, email := a.staffMember(staff.Agent, "agent")
+		w := a.newWebClient()
+		w.login(email, testPassword)
+		_, body := w.get("/tickets/" + id)
+		panel := between(body, `id="customer-facts"`, "</section>")
+		for _, want := range []string{"订单履行", "同意", "短信", "营销消息", "等待审核", "转让告知", "已打开"} {
+			if !strings.Contains(panel, want) {
+				t.Fatalf("panel lacks %q\n%s", want, panel)
+			}
+		}
+		if strings.Contains(panel, "世纪大道") || strings.Contains(body, "13812345678") || strings.Contains(body, "张三") {
+			t.Fatalf("panel shows unmasked data\n%s", panel)
+		}
+		if n := len(a.auditActions("customer.panel")); n != 1 {
+			t.Fatalf("%d customer.panel entries", n)
+		}
+
+		// Reject the correction with a reason: the customer gets it.
+		w.get("/corrections")
+		resp, _ := w.post("/corrections/"+correction+"/reject", url.Values{"reason": {"地址不完整，请补充门牌号"}})
+		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "rejected_told") {
+			t.Fatalf("reject: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		sent, _ = a.devbox.Find(ctx, "", 10)
+		if len(sent) != 2 || !strings.Contains(sent[0].Text, "地址不完整，请补充门牌号") || !strings.Contains(sent[0].Text, "未获通过") {
+			t.Fatalf("devbox after the rejection: %+v", sent)
+		}
+		// Rejecting again tells nobody twice.
+		w.get("/corrections?status=rejected")
+		w.post("/corrections/"+correction+"/reject", url.Values{"reason": {"地址不完整，请补充门牌号"}})
+		if again, _ := a.devbox.Find(ctx, "", 10); len(again) != 2 {
+			t.Fatalf("a second rejection sent again: %d messages", len(again))
+		}
+		// The portal's details page shows it.
+		code, page := v.get(strings.TrimSuffix(link, "/") + "/details")
+		if code != http.StatusOK || !strings.Contains(page, `id="rejected-reason"`) || !strings.Contains(page, "地址不完整，请补充门牌号") {
+			t.Fatalf("portal details: %d\n%s", code, page)
+		}
+		// The panel shows the outcome and its reason.
+		if _, body := w.get("/tickets/" + id); !strings.Contains(between(body, `id="customer-facts"`, "</section>"), "地址不完整") {
+			t.Fatal("panel lacks the rejection's reason")
+		}
+	})
 }
 
 // TestCorrectionRejectAPITells: the API's rejection says whether the
