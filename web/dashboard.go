@@ -238,8 +238,13 @@ func (s *Server) pageRoute(method, path string, h echo.HandlerFunc, perm staff.P
 	if perm != "" {
 		mw = append(mw, s.can(perm))
 	}
-	s.echo.Add(method, path, h, mw...)
+	r := s.echo.Add(method, path, h, mw...)
+	r.Name = PageRouteName + r.Name
 }
+
+// PageRouteName starts the name of every dashboard page's route, so tests
+// walking the router find the pages (and the ones added later).
+const PageRouteName = "dashboard page: "
 
 // registerDashboardRoutes registers the dashboard: sign-in, the pages of
 // each section and their static files.

@@ -188,6 +188,7 @@ func portalLinkOf(c echo.Context) *links.Link { return c.Get(linkKey).(*links.Li
 // portalView is what every portal page gets.
 type portalView struct {
 	Lang, OtherLang, OtherLangLabel string
+	OtherLangTag                    string // the other language's tag: zh-CN or en
 	T                               map[string]string
 	Company, Contact                string
 	Base                            string // /l/{token}
@@ -206,9 +207,9 @@ type portalView struct {
 func (s *Server) newPortalView(c echo.Context) *portalView {
 	lang, _ := c.Get(langKey).(string)
 	v := &portalView{Lang: lang, T: portalText[lang], Company: s.cfg.CompanyName, Contact: s.cfg.CompanyContact}
-	v.OtherLang, v.OtherLangLabel = "en", "English"
+	v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "en", "English", "en"
 	if lang == "en" {
-		v.OtherLang, v.OtherLangLabel = "zh", "中文"
+		v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "zh", "中文", "zh-CN"
 	}
 	if tok, ok := c.Get("csrf").(string); ok {
 		v.CSRF = tok
