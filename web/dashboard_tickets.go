@@ -33,9 +33,9 @@ func (s *Server) registerTicketPages() {
 // customer masked, the preview's first line, the SLA countdown.
 type ticketRow struct {
 	ID, Customer, Channel, ChannelLabel, Preview, Status, StatusLabel string
-	Priority, PriorityLabel, Category, Assignee         string
-	AssigneeInitial, SLA, Urgency, Due                  string
-	Unmatched                                           bool
+	Priority, PriorityLabel, Category, Assignee                       string
+	AssigneeInitial, SLA, Urgency, Due                                string
+	Unmatched                                                         bool
 }
 
 // queueView is the queue page: the navigation counts, the filter in force
