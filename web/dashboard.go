@@ -98,6 +98,9 @@ func (p *page) Date(t time.Time) string {
 	return t.In(p.zone).Format("2006-01-02 15:04")
 }
 
+// ZoneName names the zone the page's times are shown in.
+func (p *page) ZoneName() string { return p.zone.String() }
+
 // Ago shows how long ago a time was ("3 分钟前", "3 min ago"), the date
 // once it is more than a week old.
 func (p *page) Ago(t time.Time) string { return relative(p.locale, p.nowTime, t, p.zone) }
