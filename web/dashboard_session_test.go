@@ -104,7 +104,7 @@ func TestDashboardLoginThrottled(t *testing.T) {
 		}
 	}
 	resp, body := w.post("/login", url.Values{"email": {email}, "password": {testPassword}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins for this account") {
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "该账户从您的地址登录失败次数过多") {
 		t.Fatalf("after %d failures, even the right password: %d\n%s", staff.MaxFailuresPerAccount, resp.StatusCode, body)
 	}
 	// Other accounts from the same address still sign in, until the
@@ -114,7 +114,7 @@ func TestDashboardLoginThrottled(t *testing.T) {
 		w.post("/login", url.Values{"email": {"nobody" + string(rune('a'+i)) + "@example.com"}, "password": {"x"}})
 	}
 	resp, body = w.post("/login", url.Values{"email": {other}, "password": {testPassword}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "from your address") {
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "您的地址登录失败次数过多") {
 		t.Fatalf("after %d failures from one address: %d\n%s", staff.MaxFailuresPerIP, resp.StatusCode, body)
 	}
 	if len(a.auditActions("staff.login_failed")) < staff.MaxFailuresPerIP {

@@ -214,7 +214,7 @@ func TestDashboardAxe(t *testing.T) {
 	for _, path := range []string{"/tickets", "/tickets/" + seed.ids["tickets"], "/customers", "/customers/" + seed.ids["customers"],
 		"/corrections", "/campaigns", "/campaigns/" + seed.ids["campaigns"], "/campaigns/new", "/templates", "/devbox",
 		"/governance", "/staff", "/account"} {
-		if err := chromedp.Do(browser, chromedp.Navigate(a.url+path), chromedp.WaitVisible("h1")); err != nil {
+		if err := chromedp.Do(browser, chromedp.Navigate(a.url+path), chromedp.WaitReady("#search")); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		screenshot(t, browser, strings.ReplaceAll(path, "/", "_"))
