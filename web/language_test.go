@@ -385,7 +385,7 @@ func TestLanguageEveryPage(t *testing.T) {
 			}
 			// Pages behind a query or a flash.
 			for _, path := range []string{"/tickets?view=unassigned", "/tickets?status=resolved", "/customers?q=" + url.QueryEscape("张"),
-				"/campaigns/" + seed.ids["campaigns"] + "?done=created", "/login"} {
+				"/campaigns/" + seed.ids["campaigns"] + "?done=created", "/campaigns/no-such-campaign", "/login"} {
 				if path == "/login" && lang != locales.Chinese {
 					continue // a guest's page speaks the browser's language: zh-CN here
 				}
