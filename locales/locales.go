@@ -92,10 +92,11 @@ func load(fsys fs.FS) (*catalog, error) {
 	}
 	for k, v := range c.texts[English] {
 		if strings.HasPrefix(k, "errors.") && !strings.HasPrefix(k, "errors.code.") {
-			if other, dup := c.errorKeys[v]; dup {
-				return nil, fmt.Errorf("locales: errors %q and %q have the same English text", other, k)
+			// Two keys with one English text: either words it; keep
+			// the first in order, so the choice never varies.
+			if other, dup := c.errorKeys[v]; !dup || k < other {
+				c.errorKeys[v] = k
 			}
-			c.errorKeys[v] = k
 		}
 	}
 	return c, nil

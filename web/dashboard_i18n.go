@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -79,4 +80,33 @@ func (p *page) ChannelReason(reason string) string {
 		}
 	}
 	return reason
+}
+
+// warningPatterns match the soft warnings the templates package words in
+// English (templates.renderWarnings) to their texts in the catalog
+// (warning.*, the English one being the warning with %s for each value).
+var warningPatterns = func() map[string]*regexp.Regexp {
+	out := map[string]*regexp.Regexp{}
+	for _, key := range locales.Keys(locales.English) {
+		if strings.HasPrefix(key, "warning.") {
+			pattern := strings.ReplaceAll(regexp.QuoteMeta(locales.T(locales.English, key)), "%s", "(.+?)")
+			out[key] = regexp.MustCompile("^" + pattern + "$")
+		}
+	}
+	return out
+}()
+
+// Warning words a template warning in the page's language; one it does
+// not know shows as made.
+func (p *page) Warning(w string) string {
+	for key, re := range warningPatterns {
+		if m := re.FindStringSubmatch(w); m != nil {
+			args := make([]any, len(m)-1)
+			for i, v := range m[1:] {
+				args[i] = v
+			}
+			return fmt.Sprintf(p.T(key), args...)
+		}
+	}
+	return w
 }
