@@ -240,7 +240,8 @@ func allowed(run string) bool {
 
 // languageSeed is what the pages show: a transfer with two customers, a
 // finished campaign with its deliveries, a matched and an unmatched
-// ticket, a pending correction, and the ids routes name.
+// ticket, a pending correction, an incident, an impact assessment, and
+// the ids routes name.
 type languageSeed struct {
 	ids   map[string]string // first path segment → an id for its :id
 	token string            // a portal link
@@ -266,6 +267,17 @@ func seedLanguage(t *testing.T, a *app) languageSeed {
 	ticket := a.inbound(channels.Devbox, ids[0], "", "请问新公司的电话是多少?")
 	a.inbound(channels.SMS, "", "13700001111", "你们是谁?")
 	a.correction(ids[1], "上海市浦东新区世纪大道100号")
+	// An incident and an impact assessment, for the compliance pages.
+	var incident, assessment struct{ ID string }
+	if code := a.postJSON("/api/v1/incidents", admin, fmt.Sprintf(`{"title":"邮件误发","data_categories":["name","phone"],"cause":"员工误操作",
+		"measures":"已撤回邮件","contact":"400-800-1234","occurred_at":"2026-11-01T10:00:00+08:00","discovered_at":"2026-11-01T12:00:00+08:00",
+		"customer_ids":[%q]}`, ids[0]), &incident); code != http.StatusCreated {
+		t.Fatalf("incident: %d", code)
+	}
+	if code := a.postJSON("/api/v1/assessments", admin, fmt.Sprintf(`{"transfer_id":%q,"activity":"campaign","purpose":"营销推广",
+		"necessity":"告知客户业务转让","risks":"误发","measures":"发送前核对名单"}`, transfer), &assessment); code != http.StatusCreated {
+		t.Fatalf("assessment: %d", code)
+	}
 	token, _ := a.issue(ids[0], transfer)
 	token2, _ := a.issue(ids[1], transfer)
 	// The default templates' names are data too, in their own language.
@@ -278,10 +290,11 @@ func seedLanguage(t *testing.T, a *app) languageSeed {
 		names = append(names, tm.Name)
 	}
 	return languageSeed{token2: token2,
-		ids:   map[string]string{"campaigns": campaign, "customers": ids[0], "tickets": ticket, "templates": list[0].ID, "transfers": transfer},
+		ids: map[string]string{"campaigns": campaign, "customers": ids[0], "tickets": ticket, "templates": list[0].ID, "transfers": transfer,
+			"incidents": incident.ID, "assessments": assessment.ID},
 		token: token,
 		data: append([]string{"张三", "张*", "李四", "李*", "华东五金", "江南商贸有限公司", "订单履行", "营销推广", "交接告知",
-			"请问新公司的电话是多少?", "你们是谁?", "上海市浦东新区世纪大道100号", "上海市***", "保密协议",
+			"请问新公司的电话是多少?", "你们是谁?", "邮件误发", "员工误操作", "已撤回邮件", "告知客户业务转让", "误发", "发送前核对名单", "上海市浦东新区世纪大道100号", "上海市***", "保密协议",
 			// the opt-out and consent keywords customers type, named as
 			// examples on en pages too
 			"退订", "同意", "TD",
