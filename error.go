@@ -85,7 +85,18 @@ func LocalizedMessage(lang string, err error) string {
 		return locales.T(lang, "errors.code."+EINTERNAL)
 	}
 	if e.Key != "" && locales.Has(lang, e.Key) {
-		return fmt.Sprintf(locales.T(lang, e.Key), e.Args...)
+		// A state or channel code passed as a value is worded too.
+		args := make([]any, len(e.Args))
+		for i, a := range e.Args {
+			args[i] = a
+			if s, ok := a.(fmt.Stringer); ok {
+				a = s.String()
+			}
+			if s, ok := a.(string); ok && locales.Has(lang, "errors.arg."+s) {
+				args[i] = locales.T(lang, "errors.arg."+s)
+			}
+		}
+		return fmt.Sprintf(locales.T(lang, e.Key), args...)
 	}
 	if locales.Lang(lang) == locales.English {
 		return e.Message

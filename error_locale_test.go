@@ -26,6 +26,14 @@ func TestLocalizedMessage(t *testing.T) {
 	if got := LocalizedMessage(locales.English, err); got != ErrorMessage(err) {
 		t.Errorf("en = %q", got)
 	}
+	// A state code passed as a value is worded as well.
+	state := Errorf(ECONFLICT, "The campaign is %s; it cannot become %s.", "completed", "running")
+	if got := LocalizedMessage(locales.Chinese, state); got != "该活动当前状态为已完成，无法变为进行中。" {
+		t.Errorf("zh-CN states = %q", got)
+	}
+	if got := ErrorMessage(state); got != "The campaign is completed; it cannot become running." {
+		t.Errorf("the API's message changed: %q", got)
+	}
 	// A message the catalog does not hold: English readers get it, the
 	// others the words for its code, never English.
 	odd := Errorf(ECONFLICT, "A message nobody translated (%d).", 3)

@@ -91,7 +91,7 @@ func load(fsys fs.FS) (*catalog, error) {
 		}
 	}
 	for k, v := range c.texts[English] {
-		if strings.HasPrefix(k, "errors.") && !strings.HasPrefix(k, "errors.code.") {
+		if strings.HasPrefix(k, "errors.") && !strings.HasPrefix(k, "errors.code.") && !strings.HasPrefix(k, "errors.arg.") {
 			// Two keys with one English text: either words it; keep
 			// the first in order, so the choice never varies.
 			if other, dup := c.errorKeys[v]; !dup || k < other {

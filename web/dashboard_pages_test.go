@@ -241,7 +241,7 @@ func TestDashboardCampaigns(t *testing.T) {
 		if resp, _ := w.post(path+"/pause", nil); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("pause: %d", resp.StatusCode)
 		}
-		if resp, body := w.post(path+"/pause", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "paused") {
+		if resp, body := w.post(path+"/pause", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "已暂停") {
 			t.Fatalf("second pause: %d", resp.StatusCode)
 		}
 		_, body = w.get(path)
