@@ -136,6 +136,21 @@ func TestListsPage(t *testing.T) {
 			}
 			a.wantPaged("/api/v1/corrections", admin, 3)
 		})
+		t.Run("training results", func(t *testing.T) {
+			agent := a.tokenFor(staff.Agent)
+			var mod struct{ ID string }
+			body := `{"role":"agent","title":"保密基础","body":"只在需要时查看。","pass_score":100,
+				"questions":[{"q":"可以外发客户名单吗？","options":["可以","不可以"],"answer":1}]}`
+			if code := a.postJSON("/api/v1/training/modules", admin, body, &mod); code != http.StatusCreated {
+				t.Fatalf("module: %d", code)
+			}
+			for _, answer := range []string{"0", "0", "1"} {
+				if code := a.postJSON("/api/v1/training/modules/"+mod.ID+"/attempts", agent, `{"answers":[`+answer+`]}`, nil); code != http.StatusOK {
+					t.Fatalf("attempt: %d", code)
+				}
+			}
+			a.wantPaged("/api/v1/training/results", admin, 3)
+		})
 		t.Run("bad cursor", func(t *testing.T) {
 			var e apiError
 			if code := a.getJSON("/api/v1/campaigns?cursor=nope", admin, &e); code != http.StatusBadRequest {
