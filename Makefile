@@ -11,7 +11,7 @@ BENCH_RATE_SECONDS ?= 8
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run demo test test-short bench fuzz lint build clean
+.PHONY: run demo test test-short bench fuzz lint lint-openapi build clean
 
 ## run: Handover on its embedded defaults (SQLite + in-process Redis) at http://127.0.0.1:8080
 run:
@@ -53,11 +53,22 @@ fuzz:
 	  done; \
 	done
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go vet, staticcheck, and lint-openapi when node is installed
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory lint-openapi; else echo "lint: node not installed, web/openapi.yaml not linted (make lint-openapi)"; fi
+
+## lint-openapi: web/openapi.yaml through Redocly's recommended rules (the
+## CLI pinned in tools/openapi/package-lock.json; needs node >= 20.19 and npm)
+REDOCLY := tools/openapi/node_modules/.bin/redocly
+lint-openapi: $(REDOCLY)
+	$(REDOCLY) lint --config tools/openapi/redocly.yaml web/openapi.yaml
+
+$(REDOCLY): tools/openapi/package.json tools/openapi/package-lock.json
+	cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## build: a static binary in bin/
 build:
