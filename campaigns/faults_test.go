@@ -22,7 +22,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
@@ -72,9 +72,6 @@ type rigOptions struct {
 	// redisURL is a Redis of the test's own (Sentinels), used without a
 	// proxy; empty means a leased database of TEST_REDIS_URL's.
 	redisURL string
-	// relayDelay is the SMTP sink's delay per message; 0 means
-	// faultRelayDelay.
-	relayDelay time.Duration
 }
 
 func newFaultRig(t *testing.T) *faultRig { return newRig(t, rigOptions{}) }
@@ -104,9 +101,6 @@ func newRig(t *testing.T, o rigOptions) *faultRig {
 	if o.recipients == 0 {
 		o.recipients = faultRecipients
 	}
-	if o.relayDelay == 0 {
-		o.relayDelay = faultRelayDelay
-	}
 	db, dbURL := o.db, o.dbURL
 	if db == nil {
 		db, dbURL = dbtest.PostgresURL(t)
@@ -119,19 +113,7 @@ func newRig(t *testing.T, o rigOptions) *faultRig {
 		redisProxied = proxied(t, redisURL, "6379", &r.redis)
 	}
 
-	masterKey := pii.GenerateMasterKey()
-	key, err := pii.ParseMasterKey(masterKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := pii.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault, err := pii.OpenVault(ctx, db, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	masterKey, vault := piitest.VaultWithKey(t, db)
 	cs := customers.NewStore(db, vault)
 	r.cs = cs
 	var b strings.Builder
@@ -150,7 +132,8 @@ func newRig(t *testing.T, o rigOptions) *faultRig {
 	}
 	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Email)
 	r.sink = smtptest.New(t)
-	r.sink.SetDelay(o.relayDelay)
+	r.sink.SetDelay(faultRelayDelay)
+	var err error
 	if r.redisDirect, err = queue.Open(ctx, redisURL, queuetest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -206,15 +189,7 @@ func (r *faultRig) worker() *exec.Cmd {
 			return // killed by the test
 		}
 		mark := len(out.String())
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		stopProcess(cmd, 10*time.Second)
 		// A clean stop logs no error.
 		if stop := out.String()[mark:]; strings.Contains(stop, "level=ERROR") {
 			r.t.Errorf("the worker's clean stop logged an error:\n%s", stop)
