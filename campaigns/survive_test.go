@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -235,6 +236,7 @@ func TestSurviveSentinelFailover(t *testing.T) {
 	set := newSentinelSet(t)
 	r := newRig(t, rigOptions{redisURL: set.URL()})
 	workers := []*exec.Cmd{r.worker(), r.worker()}
+	ready := r.watchReady()
 	r.start()
 	r.waitSent(r.recipients / 4)
 	// The relay slows down while the Sentinels work (their timers, not
@@ -252,6 +254,63 @@ func TestSurviveSentinelFailover(t *testing.T) {
 	}
 	r.sink.SetDelay(faultRelayDelay)
 	r.survived("sentinel failover x2", at, workers, 2)
+	longest, last := ready()
+	fmt.Printf("fault %-22s api /readyz answered 503 or nothing for at most %s in a row; last answer %d\n", "sentinel failover x2",
+		longest.Round(10*time.Millisecond), last)
+	if last != http.StatusOK {
+		t.Errorf("api /readyz answers %d after the failovers; want 200", last)
+	}
+}
+
+// watchReady starts a `handover api` process on the rig's settings and
+// polls its /readyz every 100 ms until the returned function is called,
+// which reports the longest stretch without a 200 and the last status.
+func (r *faultRig) watchReady() func() (longest time.Duration, last int) {
+	r.t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(r.t))
+	cmd := exec.Command(r.bin, "api", "--addr", addr)
+	cmd.Env = r.env
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { stopProcess(cmd, 10*time.Second) })
+	status := func() int {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor(r.t, "api ready", time.Minute, func() bool { return status() == http.StatusOK })
+	stop, done := make(chan struct{}), make(chan struct{})
+	var longest time.Duration
+	var last int
+	go func() {
+		defer close(done)
+		var downSince time.Time
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			last = status()
+			switch {
+			case last != http.StatusOK && downSince.IsZero():
+				downSince = time.Now()
+			case last == http.StatusOK && !downSince.IsZero():
+				longest = max(longest, time.Since(downSince))
+				downSince = time.Time{}
+			}
+		}
+	}()
+	return func() (time.Duration, int) {
+		close(stop)
+		<-done
+		return longest, last
+	}
 }
 
 // survived waits for the campaign to complete and checks what every
