@@ -20,7 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/handoverhq/handover/config"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // The deployment files are checked offline: every manifest parses, has the
@@ -151,7 +151,7 @@ func TestDeployKubernetesManifests(t *testing.T) {
 	// The ConfigMap is a valid configuration once a master key is added.
 	var httpPort string
 	for name, data := range cm {
-		env := []string{"HANDOVER_MASTER_KEY=" + pii.GenerateMasterKey()}
+		env := []string{"HANDOVER_MASTER_KEY=" + masterkey.Generate()}
 		for k, v := range data {
 			s, ok := v.(string)
 			if !ok {

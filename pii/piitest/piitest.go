@@ -8,6 +8,7 @@ import (
 
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // Vault opens a vault on db under a newly generated master key.
@@ -21,8 +22,8 @@ func Vault(t testing.TB, db *database.DB) *pii.Vault {
 // HANDOVER_MASTER_KEY takes it) for processes the test starts on db.
 func VaultWithKey(t testing.TB, db *database.DB) (string, *pii.Vault) {
 	t.Helper()
-	masterKey := pii.GenerateMasterKey()
-	key, err := pii.ParseMasterKey(masterKey)
+	masterKey := masterkey.Generate()
+	key, err := masterkey.Parse(masterKey)
 	if err != nil {
 		t.Fatal(err)
 	}
