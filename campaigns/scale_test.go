@@ -328,7 +328,7 @@ func (r scaleRun) String() string {
 		dups = fmt.Sprintf("%d (reached exactly once %d)", r.dups, r.once)
 	}
 	return fmt.Sprintf("scale %d workers: %d recipients (%d email, %d SMS) in %s = %.0f msgs/s, first after %s; duplicates %s\n"+
-		"  CPU-s per 1,000 msgs: api×2 %s, workers %s, postgres %s, redis %s, test process (sinks, polling) %s; machine %s (other load included)",
+		"  CPU-s per 1,000 msgs: api×2 %s, workers %s, postgres %s, redis %s, test process (first plan chunk in Start, SMTP sink, smsfake, polling) %s; machine %s (other load included)",
 		r.workers, r.rows, r.email, r.sms, r.elapsed.Round(10*time.Millisecond), float64(r.rows)/r.elapsed.Seconds(),
 		r.first.Round(time.Millisecond), dups, per(r.api), per(r.work), per(r.postgres), per(r.rds), per(r.test), per(r.machine))
 }
