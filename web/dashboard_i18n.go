@@ -66,6 +66,7 @@ var messages = map[string][2]string{
 	"nav.templates":               {"Templates", "消息模板"},
 	"nav.devbox":                  {"Devbox outbox", "开发发件箱"},
 	"nav.staff":                   {"Staff", "员工"},
+	"nav.queues":                  {"Task queues", "任务队列"},
 	"nav.account":                 {"My account", "我的账户"},
 	"nav.logout":                  {"Sign out", "退出登录"},
 	"nav.search":                  {"Search customers (phone, email or name)", "搜索客户(手机号、邮箱或姓名)"},

@@ -54,7 +54,13 @@ func TestQueueMonitorRoles(t *testing.T) {
 		}
 	}
 
+	if _, body := agent.get("/tickets"); strings.Contains(body, `id="nav-queues"`) {
+		t.Error("an agent's navigation links to the queues")
+	}
 	admin := signedIn(staff.Admin, "monitor-admin")
+	if _, body := admin.get("/tickets"); !strings.Contains(body, `href="/admin/queues"`) {
+		t.Error("an admin's navigation lacks the queues")
+	}
 	resp, body := admin.get("/admin/queues")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Asynq") || !strings.Contains(body, `window.FLAG_READ_ONLY="false"`) {
 		t.Fatalf("admin page: %d\n%.300s", resp.StatusCode, body)
