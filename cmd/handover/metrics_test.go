@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/channels/sms/smsfake"
@@ -36,8 +37,10 @@ func TestMetricsFollowACampaign(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	env := append(smsEnv(fake, dir, addr), "HANDOVER_SMTP_URL="+sink.URL(), "HANDOVER_EMAIL_FROM=notice@handover.test",
-		"HANDOVER_METRICS_TOKEN="+metricsToken, "HANDOVER_METRICS_CACHE=0s", "HANDOVER_LOG_FORMAT=json")
-	importCustomers(t, env, dir, "姓名,手机,邮箱\n张三,13812345678,\n李四,,lisi@example.com\n")
+		"HANDOVER_METRICS_TOKEN="+metricsToken, "HANDOVER_METRICS_CACHE=0s", "HANDOVER_LOG_FORMAT=json",
+		"HANDOVER_SMS_RATE=1") // the second SMS waits its turn
+
+	importCustomers(t, env, dir, "姓名,手机,邮箱\n张三,13812345678,\n王五,13900001111,\n李四,,lisi@example.com\n")
 	srv := serve(t, dir, addr, env)
 	call := srv.call
 	clearGate(t, call)
@@ -50,8 +53,8 @@ func TestMetricsFollowACampaign(t *testing.T) {
 	c := runCampaign(t, call, fmt.Sprintf(`{"name":"告知","transfer_id":%q,"channels":["sms","email"],"templates":{"sms":%q,"email":%q}}`,
 		transfer, sms.ID, tl.Data[0].ID))
 	msgs := fake.Messages()
-	if len(msgs) != 1 || sink.Count() != 1 {
-		t.Fatalf("%d SMS and %d emails, want one of each", len(msgs), sink.Count())
+	if len(msgs) != 2 || sink.Count() != 1 {
+		t.Fatalf("%d SMS and %d emails, want 2 and 1", len(msgs), sink.Count())
 	}
 	report := fmt.Sprintf(`[{"phone_number":%q,"send_time":"2026-11-27 10:00:00","report_time":"2026-11-27 10:00:05","success":true,"err_code":"DELIVERED","err_msg":"用户接收成功","sms_size":"1","biz_id":%q,"out_id":%q}]`,
 		msgs[0].Phone, msgs[0].BizID, msgs[0].OutID)
@@ -80,10 +83,10 @@ func TestMetricsFollowACampaign(t *testing.T) {
 		labels []string
 		value  float64
 	}{
-		{"handover_sends_total", []string{"channel", "sms", "outcome", "sent"}, 1},
+		{"handover_sends_total", []string{"channel", "sms", "outcome", "sent"}, 2},
 		{"handover_sends_total", []string{"channel", "email", "outcome", "sent"}, 1},
-		{"handover_import_rows_total", []string{"outcome", "created"}, 2},
-		{"handover_campaign_recipients", []string{"campaign_id", c.ID, "state", "sent"}, 2},
+		{"handover_import_rows_total", []string{"outcome", "created"}, 3},
+		{"handover_campaign_recipients", []string{"campaign_id", c.ID, "state", "sent"}, 3},
 		{"handover_campaigns", []string{"status", "completed"}, 1},
 		{"handover_inbound_unprocessed", nil, 0},
 		{"handover_audit_chain_failures_total", []string{"reason", "broken"}, 0},
@@ -94,6 +97,9 @@ func TestMetricsFollowACampaign(t *testing.T) {
 	}
 	if v := value(got, "handover_queue_tasks", "queue", "send_sms", "state", "pending"); v != 0 {
 		t.Errorf("send_sms pending tasks = %v, want 0", v)
+	}
+	if v := value(got, "handover_ratelimit_waits_total", "limit", "sms"); v < 1 {
+		t.Errorf("SMS rate-limit waits = %v, want at least 1 at 1 SMS a second", v)
 	}
 	if got["handover_tickets_open"] == nil {
 		t.Errorf("the reply opened no ticket in the figures")
@@ -165,6 +171,7 @@ var metricName = regexp.MustCompile(`\bhandover_[a-z_]+[a-z]`)
 // handover_ metric in the scrape that docs/metrics.md does not describe.
 func checkMetricNamesExist(t *testing.T, families map[string]*dto.MetricFamily) {
 	t.Helper()
+	checkDeployFilesParse(t)
 	documented := map[string]bool{}
 	for _, file := range []string{"../../deploy/prometheus/alerts.yml", "../../deploy/grafana/handover.json", "../../docs/metrics.md"} {
 		b, err := os.ReadFile(file)
@@ -196,7 +203,7 @@ func checkMetricNamesExist(t *testing.T, families map[string]*dto.MetricFamily) 
 // each request line a request id, and no line a phone, email or name.
 func checkCampaignLog(t *testing.T, log, campaignID string) {
 	t.Helper()
-	for _, personal := range []string{"13812345678", "lisi@example.com", "张三", "李四"} {
+	for _, personal := range []string{"13812345678", "13900001111", "lisi@example.com", "张三", "王五", "李四"} {
 		if strings.Contains(log, personal) {
 			t.Errorf("%q reached the log", personal)
 		}
@@ -256,5 +263,50 @@ func TestWorkerServesItsCounters(t *testing.T) {
 	}
 	if got["handover_queue_tasks"] != nil {
 		t.Error("a worker serves figures read from Redis; only api processes should")
+	}
+}
+
+// checkDeployFilesParse checks the alert rules and the dashboard are what
+// Prometheus and Grafana load: every rule named, with an expression.
+func checkDeployFilesParse(t *testing.T) {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Name  string
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(b, &rules); err != nil || len(rules.Groups) == 0 {
+		t.Fatalf("alerts.yml: %v %+v", err, rules)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Expr == "" {
+				t.Errorf("alerts.yml group %s: a rule without a name or expression: %+v", g.Name, r)
+			}
+		}
+	}
+	b, err = os.ReadFile("../../deploy/grafana/handover.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil || dash.Title == "" || len(dash.Panels) == 0 {
+		t.Fatalf("handover.json: %v", err)
+	}
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 || p.Targets[0].Expr == "" {
+			t.Errorf("dashboard panel %q has no query", p.Title)
+		}
 	}
 }
