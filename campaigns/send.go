@@ -566,10 +566,13 @@ func (s *Service) completeIfDone(ctx context.Context, id string) error {
 		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
 			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries
 				WHERE campaign_id = $2 AND status IN ('planned', 'queued'))`, tx.Now, id)
-		if n := rowsAffected(res); err == nil && n == 1 {
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 1 {
 			s.log.Info("campaign completed", "campaign_id", id)
 		}
-		return err
+		return nil
 	})
 }
 
