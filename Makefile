@@ -8,6 +8,9 @@ BENCH_TICKETS ?= 1000000
 # seconds of sending per case of the rates benchmark (configured against
 # achieved, 20/s, 200/s and 2,000/s, email/SMS/WeChat, one and three workers)
 BENCH_RATE_SECONDS ?= 8
+# recipients of the scale benchmark (2 api + 1, 2 and 3 worker processes,
+# half email and half SMS, PostgreSQL and Redis of its own)
+BENCH_SCALE_ROWS ?= 200000
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
@@ -38,9 +41,11 @@ test-short:
 ## messages → tickets per second, the ticket queue's first page p95 with
 ## BENCH_TICKET_ROWS (default 1,000,000) tickets, and each send rate
 ## configured against achieved (BenchmarkRates: 20/s, 200/s and 2,000/s on
-## email, SMS and WeChat, one and three workers; BENCH_RATE_SECONDS each)
+## email, SMS and WeChat, one and three workers; BENCH_RATE_SECONDS each),
+## and BenchmarkScale: BENCH_SCALE_ROWS recipients by 2 api and 1, 2 and 3
+## worker processes, msgs/s and CPU per process kind (docs/operations.md)
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_SCALE_ROWS=$(BENCH_SCALE_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 	BENCH_TICKET_ROWS=$(BENCH_TICKETS) $(GO) test -run '^$$' -bench . -benchtime 1000x -timeout 30m ./feedback/
 

@@ -127,6 +127,7 @@ type Service struct {
 	db      *database.DB
 	log     *slog.Logger
 	limiter *channels.Limiter
+	metrics sendMetrics
 }
 
 // New returns a Service.
@@ -149,7 +150,7 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics()}
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,

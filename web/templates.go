@@ -33,7 +33,7 @@ func (s *Server) handleSMSTemplates(c echo.Context) error {
 	}
 	list, err := s.sms.ApprovedTemplates(c.Request().Context())
 	if err != nil {
-		s.log.Warn("list Aliyun SMS templates", "err", err)
+		s.requestLog(c).Warn("list Aliyun SMS templates", "err", err)
 		return handover.Errorf(handover.EUNAVAILABLE, "Aliyun did not list the templates; try again later.")
 	}
 	return listJSON(c, list, "") // the provider's list, whole
