@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/templates"
 )
 
 // TestDashboardDevbox sends a campaign through the devbox, then walks the
@@ -26,7 +27,14 @@ func TestDashboardDevbox(t *testing.T) {
 	ctx := context.Background()
 	token := a.tokenFor(staff.Admin)
 	a.importAndWait(token, []byte(sampleCSV))
-	a.sendNotice(token)
+	var tr struct{ ID string }
+	a.postJSON("/api/v1/transfers", token, `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
+		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr)
+	if _, err := a.templates.InstallDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
+	a.runNoticeCampaign(token, tr.ID, list[0].ID)
 
 	_, email := a.staffMember(staff.Marketer, "marketer")
 	w := a.newWebClient()

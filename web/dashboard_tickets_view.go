@@ -307,22 +307,3 @@ func (s *Server) customerPanelOf(c echo.Context, t *feedback.Ticket) (*customerP
 
 // Channel is a channel's name in the page's language.
 func (p *page) Channel(name any) string { return channelLabel(p.locale, fmt.Sprint(name)) }
-
-// replyReasons are the reasons feedback records on a reply (in the API's
-// English) by the key of their text.
-var replyReasons = []struct{ prefix, key string }{
-	{"chosen by staff", "agent.reason.staff"},
-	{"the channel the customer last used", "agent.reason.last_used"},
-	{"first reachable channel", "agent.reason.first_reachable"},
-	{"opt-out confirmation", "agent.reason.opt_out"},
-}
-
-// Reason is a reply's recorded channel reason in the page's language.
-func (p *page) Reason(reason string) string {
-	for _, r := range replyReasons {
-		if strings.HasPrefix(reason, r.prefix) {
-			return p.T(r.key)
-		}
-	}
-	return reason
-}

@@ -249,17 +249,7 @@ func (a *app) sendNotice(token string) {
 		a.t.Fatal(err)
 	}
 	list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
-	var cp struct{ ID, Status string }
-	a.postJSON("/api/v1/campaigns", token, fmt.Sprintf(`{"name":"转让告知","transfer_id":%q,"kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":%q}}`,
-		tr.ID, list[0].ID), &cp)
-	a.postJSON("/api/v1/campaigns/"+cp.ID+"/start", token, "", &cp)
-	a.startWorker()
-	for deadline := time.Now().Add(10 * time.Second); cp.Status != "completed"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			a.t.Fatalf("campaign not completed: %+v", cp)
-		}
-		a.getJSON("/api/v1/campaigns/"+cp.ID, token, &cp)
-	}
+	a.runNoticeCampaign(token, tr.ID, list[0].ID)
 }
 
 // grantAndOptOut records that the customer agreed to the first transfer's
