@@ -151,7 +151,7 @@ func (s *Server) handleTicketsPage(c echo.Context) error {
 	q := c.QueryParams()
 	f, view, ok := queueFilter(q, m)
 	if !ok {
-		return badInput(c, "agent.error.dates")
+		return badInput("errors.agent.dates")
 	}
 	search, err := s.searchTickets(ctx, m, q.Get("q"))
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *Server) handleTicketRow(c echo.Context) error {
 	c.Response().Header().Set("X-Ticket-Counts", countValues(counts).Encode())
 	f, _, ok := queueFilter(c.QueryParams(), member(c))
 	if !ok {
-		return badInput(c, "agent.error.dates")
+		return badInput("errors.agent.dates")
 	}
 	if in, err := s.rowInSearch(ctx, member(c), c.QueryParam("q"), t); err != nil {
 		return err

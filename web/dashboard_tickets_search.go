@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/locales"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -31,13 +32,11 @@ type ticketSearch struct {
 	customers []string
 }
 
-// badInput is a 400 whose message is the member's language's text of key.
-func badInput(c echo.Context, key string) error {
-	locale := ""
-	if m := member(c); m != nil {
-		locale = m.Locale
-	}
-	return echo.NewHTTPError(http.StatusBadRequest, translate(locale, key))
+// badInput is a 400 whose message is the catalog's text of key (an
+// errors.* key): the page words it in the member's language, the log and
+// the API in English.
+func badInput(key string) error {
+	return &handover.Error{Code: handover.EINVALID, Message: locales.T(locales.English, key), Key: key}
 }
 
 // searchTickets resolves the search box. A ticket number finds the ticket
@@ -146,15 +145,15 @@ func savedQuery(form url.Values) string {
 func (s *Server) handleTicketFilterSave(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
-		return badInput(c, "agent.error.form")
+		return badInput("errors.agent.form")
 	}
 	name := strings.TrimSpace(form.Get("name"))
 	if name == "" || len([]rune(name)) > 60 {
-		return badInput(c, "agent.error.filter_name")
+		return badInput("errors.agent.filter_name")
 	}
 	q := savedQuery(form)
 	if _, _, ok := dateRange(form, member(c)); !ok {
-		return badInput(c, "agent.error.dates")
+		return badInput("errors.agent.dates")
 	}
 	if _, err := s.tickets.SaveFilter(c.Request().Context(), member(c).ID, name, q); err != nil {
 		return err
@@ -189,14 +188,14 @@ func (s *Server) handleTicketBulk(c echo.Context) error {
 	ctx := c.Request().Context()
 	form, err := c.FormParams()
 	if err != nil {
-		return badInput(c, "agent.error.form")
+		return badInput("errors.agent.form")
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(form["id"])))
 	if len(ids) == 0 {
-		return badInput(c, "agent.error.bulk_none")
+		return badInput("errors.agent.bulk_none")
 	}
 	if len(ids) > maxBulk {
-		return badInput(c, "agent.error.bulk_many")
+		return badInput("errors.agent.bulk_many")
 	}
 	m := member(c)
 	var u feedback.Update
@@ -213,11 +212,11 @@ func (s *Server) handleTicketBulk(c echo.Context) error {
 	case "categorise":
 		cat := form.Get("category")
 		if !slices.Contains(ticketCategories, cat) {
-			return badInput(c, "agent.error.bulk_category")
+			return badInput("errors.agent.bulk_category")
 		}
 		u.Category = &cat
 	default:
-		return badInput(c, "agent.error.bulk_action")
+		return badInput("errors.agent.bulk_action")
 	}
 	done, failed := 0, 0
 	for _, id := range ids {

@@ -302,7 +302,7 @@ func TestTicketCustomerPanel(t *testing.T) {
 		w.login(email, testPassword)
 		_, body := w.get("/tickets/" + id)
 		panel := between(body, `id="customer-facts"`, "</section>")
-		for _, want := range []string{"订单履行", "同意", "短信", "营销消息", "等待审核", "转让告知", "已打开"} {
+		for _, want := range []string{"订单履行", "同意", "短信", "营销消息", "等待审核", "交接告知", "已打开"} {
 			if !strings.Contains(panel, want) {
 				t.Fatalf("panel lacks %q\n%s", want, panel)
 			}
