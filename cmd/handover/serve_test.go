@@ -11,7 +11,7 @@ import (
 
 // served is a running `handover serve` and its first admin's API token.
 type served struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string
 	token  string
 	errOut *syncBuffer
