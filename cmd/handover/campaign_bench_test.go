@@ -183,6 +183,7 @@ func benchProcessOnce(b *testing.B, bin, csv string, rows int, postgres bool) {
 	if code := api.call("POST", "/campaigns/"+c.ID+"/start", "", &c); code != http.StatusOK {
 		b.Fatalf("start: %d\n%s", code, logs.String())
 	}
+	startAnswered := time.Since(t0)
 	first, last, sinkCPU := sink.Wait(b, time.Duration(rows)*2*time.Millisecond+2*time.Minute)
 	b.StopTimer()
 	var ours float64
@@ -194,6 +195,7 @@ func benchProcessOnce(b *testing.B, bin, csv string, rows int, postgres bool) {
 	perK := func(s float64) float64 { return s / float64(rows) * 1000 }
 	b.ReportMetric(float64(rows)/last.Sub(t0).Seconds(), "msgs/s")
 	b.ReportMetric(first.Sub(t0).Seconds(), "first-msg-s")
+	b.ReportMetric(startAnswered.Seconds(), "start-answer-s")
 	b.ReportMetric(perK(ours+pgCPU+pgBG+redisCPU), "whole-cpu-s/1k-msgs")
 	b.ReportMetric(perK(ours), "handover-cpu-s/1k-msgs")
 	if postgres {
