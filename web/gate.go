@@ -35,6 +35,8 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns":                              true,
 	"POST /campaigns/:id/start":                    true,
 	"POST /campaigns/:id/resume":                   true,
+	"POST /templates/:id/preview":                  true,
+	"POST /templates/:id/test-send":                true,
 }
 
 // gated reports whether the request's route needs the governance gate
