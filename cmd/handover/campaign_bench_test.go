@@ -23,7 +23,7 @@ import (
 
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // BenchmarkCampaignProcess sends an email campaign to BENCH_CAMPAIGN_ROWS
@@ -113,7 +113,7 @@ func benchProcessOnce(b *testing.B, bin, csv string, rows int, postgres bool) {
 		redisAddr := freeAddr(b)
 		redisPID, rdb = startRedis(b, redisAddr)
 		env = append(env, "HANDOVER_DATABASE_URL="+u.String(), "HANDOVER_REDIS_URL=redis://"+redisAddr+"/0",
-			"HANDOVER_MASTER_KEY="+pii.GenerateMasterKey())
+			"HANDOVER_MASTER_KEY="+masterkey.Generate())
 		pg = watchBackends(b, os.Getenv("TEST_DATABASE_URL"), app)
 	}
 	if out, err := cmdIn(bin, env, "import", csv).CombinedOutput(); err != nil {
