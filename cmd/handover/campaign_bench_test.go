@@ -131,8 +131,19 @@ func benchProcessOnce(b *testing.B, bin, csv string, rows int, postgres bool) {
 		procs = append(procs, cmd)
 	}
 	sender := 0 // the process profiled: serve, or the worker
+	b.Cleanup(func() {
+		if b.Failed() {
+			b.Logf("process log:\n%s", logs.String())
+		}
+	})
+	token := func() string { return firstAdminToken(b, dir, time.Now().Add(60*time.Second), &logs) }
+	var api *served
 	if postgres {
+		// The worker once the api has installed the defaults: both
+		// starting on the empty database at once, one may fail on the
+		// other's rows.
 		start("api")
+		api = &served{t: b, addr: addr, errOut: &logs, token: token()}
 		// The worker's profiler: the sending happens there.
 		env = append(env, "HANDOVER_PPROF_ADDR="+pprofAddr)
 		start("worker")
@@ -140,13 +151,8 @@ func benchProcessOnce(b *testing.B, bin, csv string, rows int, postgres bool) {
 	} else {
 		env = append(env, "HANDOVER_PPROF_ADDR="+pprofAddr)
 		start("serve")
+		api = &served{t: b, addr: addr, errOut: &logs, token: token()}
 	}
-	b.Cleanup(func() {
-		if b.Failed() {
-			b.Logf("process log:\n%s", logs.String())
-		}
-	})
-	api := &served{t: b, addr: addr, errOut: &logs, token: firstAdminToken(b, dir, time.Now().Add(60*time.Second), &logs)}
 	clearGate(b, api.call)
 	var tr struct{ ID string }
 	if code := api.call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
