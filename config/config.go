@@ -54,10 +54,19 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on that
 	// address, apart from the API: for finding where CPU time goes.
 	PprofAddr string `env:"PPROF_ADDR"`
+	// MetricsCache is how long a scrape's product figures (read from the
+	// database and Redis) are served again before they are read anew.
+	MetricsCache time.Duration `env:"METRICS_CACHE" envDefault:"10s"`
+	// MetricsAddr, when set, is where a worker process (which has no
+	// HTTP server) serves /metrics, /healthz and /readyz.
+	MetricsAddr string `env:"METRICS_ADDR"`
 	// CompanyName and CompanyContact head the portal pages and tell a
 	// customer whose link does not open whom to ask.
 	CompanyName    string `env:"COMPANY_NAME"`
 	CompanyContact string `env:"COMPANY_CONTACT"`
+	// TimeZone is the company's IANA zone: the portal shows times in it
+	// to a customer whose own zone is not known.
+	TimeZone string `env:"TIME_ZONE" envDefault:"Asia/Shanghai"`
 
 	// Import limits: rows per file (blank ones included), what an XLSX
 	// may expand to, and how many first rows, all rejected, stop an import.
@@ -213,6 +222,9 @@ func checkUnknown(vars map[string]string, opts env.Options) error {
 }
 
 func (c *Config) validate() error {
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		return fmt.Errorf("configuration: HANDOVER_TIME_ZONE must be an IANA time zone such as Asia/Shanghai")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("configuration: HANDOVER_HTTP_ADDR must be host:port: %v", err)
 	}
@@ -304,6 +316,14 @@ func (c *Config) validate() error {
 	for _, cidr := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
+		}
+	}
+	if c.MetricsCache < 0 || c.MetricsCache > 5*time.Minute {
+		return fmt.Errorf("configuration: HANDOVER_METRICS_CACHE must be between 0s and 5m")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_METRICS_ADDR must be HOST:PORT: %v", err)
 		}
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
