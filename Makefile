@@ -36,7 +36,10 @@ test-short:
 ## PostgreSQL when TEST_DATABASE_URL is set), start-up and idle RSS, channel
 ## throughput (email msgs/s, WeChat callback msgs/s and p99), render speed,
 ## portal link open → page and consent submit (req/s, p99), a 100k-recipient
-## email campaign, a BENCH_PLAN_ROWS campaign plan, buyer export and
+## email campaign (in-process, and through the built binary's API with the
+## whole sender's CPU: serve, or api+worker with their PostgreSQL backends
+## and Redis; pprof's top functions and Redis/PostgreSQL statements per
+## message), a BENCH_PLAN_ROWS campaign plan, buyer export and
 ## crypto-shred customers/s (BENCH_LIFECYCLE_ROWS, default 100k), inbound
 ## messages → tickets per second, the ticket queue's first page p95 with
 ## BENCH_TICKET_ROWS (default 1,000,000) tickets, and each send rate

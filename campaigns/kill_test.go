@@ -115,7 +115,10 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 	if err := svc.Create(ctx, c, "staff:test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Start(ctx, c.ID, "staff:test"); err != nil {
+	// Planned here, every batch of killBatch rows: Start would plan only
+	// the first 1,000 recipients, the worker the rest in its own (default)
+	// batch size, and the duplicate bound below is in killBatch rows.
+	if err := svc.Plan(ctx, c.ID, "staff:test"); err != nil {
 		t.Fatal(err)
 	}
 	first := worker()

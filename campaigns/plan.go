@@ -100,8 +100,8 @@ func (s *Service) Register(mux *asynq.ServeMux) {
 }
 
 // Start moves a draft or scheduled campaign to running, enqueues the plan
-// task, and plans the first chunk of its audience and enqueues its batches
-// at once; the plan task plans the rest (planners take turns), enqueuing
+// task, and plans the first firstPlanChunk recipients of its audience and
+// enqueues their batches at once; the plan task plans the rest (planners take turns), enqueuing
 // each chunk's batches as it commits. A campaign
 // starts once: a second Start is an ECONFLICT error.
 func (s *Service) Start(ctx context.Context, id, actor string) error {
@@ -170,6 +170,14 @@ func (s *Service) start(ctx context.Context, id, actor string, due bool) error {
 	return err
 }
 
+// firstPlanChunk is how many recipients a planner's first step plans; each
+// next step plans twice as many, up to Config.PlanChunk. Start plans the
+// first step in the caller, so a campaign's first batches are queued, and
+// its first message on its way, within a fraction of a second; and on
+// SQLite, where the plan task's transactions hold the one writer, the
+// first batches' claims and records do not wait behind a large one.
+const firstPlanChunk = 1000
+
 // planAll plans every chunk of the campaign's audience not yet planned.
 func (s *Service) planAll(ctx context.Context, id string) error {
 	c, err := s.FindCampaignByID(ctx, id)
@@ -196,10 +204,11 @@ type planner struct {
 	c        *Campaign
 	sel      selection
 	versions map[channels.Name]int
+	chunk    int // recipients the next step plans
 }
 
 func (s *Service) newPlanner(ctx context.Context, c *Campaign) (*planner, error) {
-	p := &planner{s: s, c: c, versions: map[channels.Name]int{}}
+	p := &planner{s: s, c: c, versions: map[channels.Name]int{}, chunk: min(s.cfg.PlanChunk, firstPlanChunk)}
 	for _, ch := range c.Channels {
 		t, err := s.cfg.Templates.FindTemplateByID(ctx, c.Templates[ch])
 		if err != nil {
@@ -252,11 +261,11 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		if err := tx.QueryRowContext(ctx, `SELECT plan_cursor, next_batch FROM campaigns WHERE id = $1`, c.ID).Scan(&cursor, &next); err != nil {
 			return fmt.Errorf("plan campaign: %w", err)
 		}
-		list, err := p.sel.chunk(ctx, tx, cursor, s.cfg.PlanChunk)
+		list, err := p.sel.chunk(ctx, tx, cursor, p.chunk)
 		if err != nil {
 			return err
 		}
-		done, recipients = len(list) < s.cfg.PlanChunk, len(list)
+		done, recipients = len(list) < p.chunk, len(list)
 		type row struct {
 			id, reason, zone string
 			ch               channels.Name
@@ -331,6 +340,7 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 	if done {
 		return true, s.completeIfDone(ctx, c.ID)
 	}
+	p.chunk = min(2*p.chunk, s.cfg.PlanChunk)
 	return false, nil
 }
 

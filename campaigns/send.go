@@ -488,7 +488,9 @@ const sentWhere = `(deliveries.status IN ('queued', 'suppressed') OR (deliveries
 // recordSent stores the sent rows' provider ids. On SQLite one prepared
 // single-row UPDATE with positional parameters is run per row (binding a
 // statement of hundreds of named parameters costs more than the rows); on
-// PostgreSQL one UPDATE per recordChunk rows joins a VALUES list.
+// PostgreSQL one UPDATE joins the arrays of ids and provider ids (a
+// VALUES list of hundreds of rows was planned as a scan of every row of
+// the table, and each length was a statement of its own).
 func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []outcome, sent []int) (n int64, err error) {
 	if tx.Dialect() == database.SQLite {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+fmt.Sprintf(sentSet, "?1", "?2")+` WHERE id = ?3 AND `+sentWhere)
@@ -505,28 +507,18 @@ func recordSent(ctx context.Context, tx *database.Tx, rows []claimed, outs []out
 		}
 		return n, nil
 	}
-	for start := 0; start < len(sent); start += recordChunk {
-		part := sent[start:min(start+recordChunk, len(sent))]
-		var b strings.Builder
-		b.WriteString(`WITH v (id, provider_id) AS (VALUES `)
-		args := make([]any, 1, 1+2*len(part))
-		args[0] = tx.Now
-		for j, i := range part {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "($%d, $%d)", n+1, n+2)
-			args = append(args, rows[i].id, outs[i].providerID)
-		}
-		b.WriteString(`) UPDATE deliveries SET ` + fmt.Sprintf(sentSet, "v.provider_id", "$1") + ` FROM v WHERE deliveries.id = v.id AND ` + sentWhere)
-		res, err := tx.ExecContext(ctx, b.String(), args...)
-		if err != nil {
-			return 0, err
-		}
-		n += rowsAffected(res)
+	// One statement text whatever the count (prepared once per
+	// connection), and a join the planner runs as index probes.
+	ids, providers := make([]string, len(sent)), make([]string, len(sent))
+	for j, i := range sent {
+		ids[j], providers[j] = rows[i].id, outs[i].providerID
 	}
-	return n, nil
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET `+fmt.Sprintf(sentSet, "v.provider_id", "$1")+`
+		FROM unnest($2::text[], $3::text[]) AS v (id, provider_id) WHERE deliveries.id = v.id AND `+sentWhere, tx.Now, ids, providers)
+	if err != nil {
+		return 0, err
+	}
+	return rowsAffected(res), nil
 }
 
 func rowsAffected(res sql.Result) int64 {

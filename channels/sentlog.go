@@ -42,20 +42,38 @@ func addressIndex(index *pii.Index, a Address) string {
 // Record logs the messages that were sent (results without an error).
 func (l *SentLog) Record(ctx context.Context, channel Name, sender func(Message) string, msgs []Message, results []Result) error {
 	var sent []int
+	var toIdx []string // the blind index of each sent one's address
 	for i, r := range results {
-		if r.Err == nil && msgs[i].DeliveryID != "" && addressIndex(l.index, msgs[i].To) != "" {
-			sent = append(sent, i)
+		if r.Err != nil || msgs[i].DeliveryID == "" {
+			continue
+		}
+		if idx := addressIndex(l.index, msgs[i].To); idx != "" {
+			sent, toIdx = append(sent, i), append(toIdx, idx)
 		}
 	}
 	if len(sent) == 0 {
 		return nil
 	}
 	return l.db.InTx(ctx, func(tx *database.Tx) error {
+		if tx.Dialect() == database.Postgres {
+			// One statement text whatever the count: prepared once per
+			// connection.
+			n := len(sent)
+			ids, customers, senders, providers := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			for j, i := range sent {
+				m := msgs[i]
+				ids[j], customers[j], senders[j], providers[j] = m.DeliveryID, m.CustomerID, sender(m), results[i].ProviderID
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO sent_messages (delivery_id, channel, customer_id, to_idx, sender, provider_id, sent_at)
+				SELECT d, $1, c, t, s, p, $2::timestamp FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS v (d, c, t, s, p)
+				ON CONFLICT (delivery_id, channel) DO NOTHING`, string(channel), tx.Now, ids, customers, toIdx, senders, providers)
+			return err
+		}
 		cols := []string{"delivery_id", "channel", "customer_id", "to_idx", "sender", "provider_id", "sent_at"}
 		return database.InsertRows(ctx, tx, "sent_messages", cols, "ON CONFLICT (delivery_id, channel) DO NOTHING", len(sent),
 			func(i int, dst []any) []any {
 				m := msgs[sent[i]]
-				return append(dst, m.DeliveryID, string(channel), m.CustomerID, addressIndex(l.index, m.To), sender(m),
+				return append(dst, m.DeliveryID, string(channel), m.CustomerID, toIdx[i], sender(m),
 					results[sent[i]].ProviderID, tx.Now)
 			})
 	})

@@ -51,6 +51,9 @@ type Config struct {
 	// MetricsToken turns /metrics on for a scraper that sends it as a
 	// bearer token; without it /metrics is off.
 	MetricsToken string `env:"METRICS_TOKEN"`
+	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on that
+	// address, apart from the API: for finding where CPU time goes.
+	PprofAddr string `env:"PPROF_ADDR"`
 	// MetricsCache is how long a scrape's product figures (read from the
 	// database and Redis) are served again before they are read anew.
 	MetricsCache time.Duration `env:"METRICS_CACHE" envDefault:"10s"`
@@ -232,6 +235,12 @@ func (c *Config) validate() error {
 		u, err := url.Parse(c.RedisURL)
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "redis-sentinel") {
 			return fmt.Errorf("configuration: HANDOVER_REDIS_URL must be empty (embedded) or a redis://, rediss:// or redis-sentinel:// URL")
+		}
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("configuration: HANDOVER_PPROF_ADDR must be a loopback host:port such as 127.0.0.1:6060")
 		}
 	}
 	if c.PublicURL == "" {

@@ -17,7 +17,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.DataDir != "./data" || !cfg.Embedded() || cfg.PublicURL != "http://127.0.0.1:8080" {
+	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.DataDir != "./data" || !cfg.Embedded() || cfg.PublicURL != "http://127.0.0.1:8080" ||
+		cfg.PprofAddr != "" {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -32,6 +33,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"HANDOVER_REQUEST_TIMEOUT=soon", "HANDOVER_REQUEST_TIMEOUT"},
 		{"HANDOVER_TRUSTED_PROXIES=10.0.0.0", "HANDOVER_TRUSTED_PROXIES"},
 		{"HANDOVER_LOG_LEVEL=loud", "HANDOVER_LOG_LEVEL"},
+		{"HANDOVER_PPROF_ADDR=0.0.0.0:6060", "HANDOVER_PPROF_ADDR"}, // the profiler stays on loopback
+		{"HANDOVER_PPROF_ADDR=6060", "HANDOVER_PPROF_ADDR"},
 		{"HANDOVER_DATABSE_URL=postgres://x", "HANDOVER_DATABSE_URL"}, // a typo is unknown
 	} {
 		_, err := config.Load([]string{c.env})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"text/template/parse"
 
@@ -48,6 +49,9 @@ type part struct {
 	text *template.Template
 	html *htmltemplate.Template
 	refs []ref
+	// lastLen is the length of the latest output, what the next one
+	// starts with room for.
+	lastLen atomic.Int64
 }
 
 // compiled is a version parsed once, ready to render many times.
@@ -310,6 +314,9 @@ func (p *part) exec(data *Data) (string, error) {
 		}
 	}
 	var b limitedBuilder
+	// Room for what the part rendered last time: the output is built
+	// without growing it step by step.
+	b.Grow(int(p.lastLen.Load()))
 	var err error
 	if p.html != nil {
 		err = p.html.Execute(&b, data)
@@ -321,6 +328,7 @@ func (p *part) exec(data *Data) (string, error) {
 	} else if err != nil {
 		return "", handover.Errorf(handover.EINVALID, "%s", friendlyLoc(strings.TrimPrefix(err.Error(), "template: ")))
 	}
+	p.lastLen.Store(int64(b.Len()))
 	return b.String(), nil
 }
 

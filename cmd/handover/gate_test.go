@@ -12,7 +12,7 @@ import (
 // clearGate accepts the shipped agreement and passes the shipped training
 // as the caller of call: a fresh installation is closed to customer data
 // until then.
-func clearGate(t *testing.T, call func(method, path, body string, v any) int) {
+func clearGate(t testing.TB, call func(method, path, body string, v any) int) {
 	t.Helper()
 	var ag struct {
 		Agreement struct{ Hash string } `json:"agreement"`

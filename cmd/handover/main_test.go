@@ -43,7 +43,7 @@ func runCLI(t *testing.T, env []string, stdin string, args ...string) (int, stri
 	return code, out.String(), errOut.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestServeFirstStartPrintsAdminAndAnswers(t *testing.T) {
 // credentials file and returns the API token in it. The credentials never
 // reach stdout or the log when stdout is not a terminal (journald keeps
 // both), and the file is the owner's alone.
-func firstAdminToken(t *testing.T, dir string, deadline time.Time, logs *syncBuffer) string {
+func firstAdminToken(t testing.TB, dir string, deadline time.Time, logs *syncBuffer) string {
 	t.Helper()
 	path := filepath.Join(dir, FirstAdminFile)
 	for {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -81,6 +83,13 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		m.Log.Warn("imports interrupted by an earlier stop were marked failed", "count", n)
 	}
 
+	if m.Config.PprofAddr != "" {
+		stop, err := servePprof(m.Config.PprofAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var err error
 	errc := make(chan error, 2)
 	var srv *web.Server
@@ -124,8 +133,11 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		m.Governance.Register(mux)
 		m.destroyer().Register(mux)
 		m.Tickets.Register(mux)
+		// An idle worker looks at its queues five times a second (Asynq's
+		// default is once): a started campaign's first batch waits for
+		// that, and the look is one Redis script.
 		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
-			ShutdownTimeout: m.Config.ShutdownTimeout})
+			ShutdownTimeout: m.Config.ShutdownTimeout, TaskCheckInterval: 200 * time.Millisecond})
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -216,4 +228,22 @@ func (m *Main) startScheduler() (*asynq.Scheduler, error) {
 		return nil, fmt.Errorf("start scheduler: %w", err)
 	}
 	return s, nil
+}
+
+// servePprof serves Go's profiler on addr (HANDOVER_PPROF_ADDR, loopback
+// only) until the returned stop is called.
+func servePprof(addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (HANDOVER_PPROF_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }

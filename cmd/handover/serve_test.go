@@ -11,7 +11,7 @@ import (
 
 // served is a running `handover serve` and its first admin's API token.
 type served struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string
 	token  string
 	errOut *syncBuffer
@@ -48,5 +48,26 @@ func (s *served) call(method, path, body string, v any) int {
 			s.t.Fatalf("server never answered: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServePprof: HANDOVER_PPROF_ADDR serves Go's profiler apart from the
+// API, which does not serve it.
+func TestServePprof(t *testing.T) {
+	dir, addr, pprofAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+	srv := serve(t, dir, addr, []string{"HANDOVER_DATA_DIR=" + dir, "HANDOVER_HTTP_ADDR=" + addr, "HANDOVER_PPROF_ADDR=" + pprofAddr})
+	srv.call("GET", "/me", "", &struct{}{}) // up
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{"http://" + pprofAddr + "/debug/pprof/cmdline", http.StatusOK}, {"http://" + addr + "/debug/pprof/cmdline", http.StatusNotFound}} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: %d, want %d", c.url, resp.StatusCode, c.want)
+		}
 	}
 }
