@@ -42,6 +42,12 @@ func agreementHash(zh, en string) string {
 // PublishAgreement stores a new version; every staff member must accept
 // it before seeing customer data again.
 func (s *Service) PublishAgreement(ctx context.Context, textZH, textEN, actor string) (*Agreement, error) {
+	return s.publishAgreement(ctx, textZH, textEN, actor, 0)
+}
+
+// publishAgreement publishes the next version, or exactly version when it
+// is not 0: a second publication of that version is a conflict.
+func (s *Service) publishAgreement(ctx context.Context, textZH, textEN, actor string, version int64) (*Agreement, error) {
 	textZH, textEN = strings.TrimSpace(textZH), strings.TrimSpace(textEN)
 	if textZH == "" || textEN == "" {
 		return nil, handover.Errorf(handover.EINVALID, "The agreement needs its text in Chinese (text_zh) and English (text_en).")
@@ -51,8 +57,11 @@ func (s *Service) PublishAgreement(ctx context.Context, textZH, textEN, actor st
 	}
 	a := &Agreement{TextZH: textZH, TextEN: textEN, Hash: agreementHash(textZH, textEN), PublishedBy: actor}
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM agreements`).Scan(&a.Version); err != nil {
-			return fmt.Errorf("publish agreement: %w", err)
+		a.Version = version
+		if version == 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM agreements`).Scan(&a.Version); err != nil {
+				return fmt.Errorf("publish agreement: %w", err)
+			}
 		}
 		a.PublishedAt = tx.Now
 		if _, err := tx.ExecContext(ctx, `INSERT INTO agreements (version, text_zh, text_en, hash, published_by, published_at)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -46,7 +47,9 @@ func DefaultModules() ([]*Module, error) {
 // was ever published, and the shipped training module of each role that
 // never had one (a retired module counts: an admin's choice stays made).
 // So a fresh installation is closed until each member accepts and passes;
-// run it at every start. It returns what it installed.
+// run it at every start, from any number of processes at once (api and
+// worker starting together on a fresh database). It returns what this
+// call installed.
 func (s *Service) InstallDefaults(ctx context.Context) (agreement bool, modules int, err error) {
 	var published int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM agreements`).Scan(&published); err != nil {
@@ -55,10 +58,15 @@ func (s *Service) InstallDefaults(ctx context.Context) (agreement bool, modules 
 	if published == 0 {
 		zh, _ := defaults.ReadFile("defaults/agreement.zh.md")
 		en, _ := defaults.ReadFile("defaults/agreement.en.md")
-		if _, err := s.PublishAgreement(ctx, string(zh), string(en), DefaultActor); err != nil {
+		_, err := s.publishAgreement(ctx, string(zh), string(en), DefaultActor, 1)
+		switch {
+		case handover.ErrorCode(err) == handover.ECONFLICT:
+			// Another process starting at the same time published it.
+		case err != nil:
 			return false, 0, err
+		default:
+			agreement = true
 		}
-		agreement = true
 	}
 	mods, err := DefaultModules()
 	if err != nil {
@@ -72,10 +80,16 @@ func (s *Service) InstallDefaults(ctx context.Context) (agreement bool, modules 
 		if had > 0 {
 			continue
 		}
-		if err := s.CreateModule(ctx, m, DefaultActor); err != nil {
+		err := s.CreateModule(ctx, m, DefaultActor)
+		switch {
+		case handover.ErrorCode(err) == handover.ECONFLICT:
+			// Another process installed this role's module first (one
+			// default module per role is a unique index).
+		case err != nil:
 			return agreement, modules, err
+		default:
+			modules++
 		}
-		modules++
 	}
 	return agreement, modules, nil
 }

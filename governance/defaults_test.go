@@ -57,3 +57,35 @@ func TestFreshInstallIsClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestInstallDefaultsFromSeveralProcesses: api and worker starting
+// together on a fresh database both install the defaults; neither fails,
+// and there is one agreement and one default module per role.
+func TestInstallDefaultsFromSeveralProcesses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		const n = 4
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, _, err := governance.New(db, governance.Config{}).InstallDefaults(ctx)
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatalf("a concurrent install failed: %v", err)
+			}
+		}
+		var agreements, modules, roles int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM agreements`).Scan(&agreements); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT role) FROM training_modules`).Scan(&modules, &roles); err != nil {
+			t.Fatal(err)
+		}
+		if agreements != 1 || modules != 4 || roles != 4 {
+			t.Fatalf("%d agreements, %d modules for %d roles; want 1, 4, 4", agreements, modules, roles)
+		}
+	})
+}
