@@ -189,7 +189,7 @@ func TestDashboardCampaigns(t *testing.T) {
 		}
 		form.Set("order_devbox", "1")
 		form.Set("send_at", "2020-01-01T09:00")
-		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "in the future") {
+		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "晚于现在") {
 			t.Fatalf("past send time: %d\n%s", resp.StatusCode, body)
 		}
 		if list, _ := a.campaigns.FindCampaigns(ctx, ""); len(list) != 0 {

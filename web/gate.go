@@ -35,6 +35,10 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns":                              true,
 	"POST /campaigns/:id/start":                    true,
 	"POST /campaigns/:id/resume":                   true,
+	"GET /campaigns/:id/edit":                      true,
+	"POST /campaigns/:id/edit":                     true,
+	"GET /campaigns/:id/deliveries.csv":            true,
+	"POST /campaigns/:id/again":                    true,
 }
 
 // gated reports whether the request's route needs the governance gate
