@@ -110,10 +110,27 @@ func (s *Server) handleCampaignsPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "campaigns", &page{Title: "nav.campaigns", Nav: "campaigns", Data: rows})
 }
 
+// liveRowsLimit is the largest campaign whose page's poll counts its rows
+// (every number on the page, campaignNumbersOf); a larger one's poll reads
+// the counters (Service.Progress) and moves only the bar.
+const liveRowsLimit = 200000
+
 // handleCampaignProgress answers the page's polling script with the
 // campaign's progress as JSON.
 func (s *Server) handleCampaignProgress(c echo.Context) error {
-	_, v, err := s.loadCampaignNumbers(c)
+	cp, err := s.campaigns.FindCampaignByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if cp.Planned > liveRowsLimit {
+		// Too many rows to count every 2 s: the counters move the bar.
+		_, counts, pace, err := s.campaignProgress(c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, newProgress(cp.Status, counts).withPace(pace))
+	}
+	v, err := s.campaignNumbersOf(c.Request().Context(), cp)
 	if err != nil {
 		return err
 	}
