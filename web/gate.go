@@ -39,6 +39,7 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns/:id/edit":                     true,
 	"GET /campaigns/:id/deliveries.csv":            true,
 	"POST /campaigns/:id/again":                    true,
+	"POST /templates/:id/preview":                  true,
 }
 
 // gated reports whether the request's route needs the governance gate
