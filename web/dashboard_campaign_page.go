@@ -26,6 +26,17 @@ func (s *Server) registerMarketerPages() {
 	s.pageRoute(http.MethodGet, "/campaigns/:id/cancel", s.handleCampaignCancelConfirm, staff.WriteCampaigns)
 	s.pageRoute(http.MethodGet, "/campaigns/:id/deliveries.csv", s.handleCampaignExport, staff.ReadCampaigns)
 	s.pageRoute(http.MethodPost, "/campaigns/:id/again", s.handleCampaignAgain, staff.WriteCampaigns)
+	s.pageRoute(http.MethodPost, "/campaigns/:id/test-send", s.handleCampaignTestSendPage, staff.WriteCampaigns)
+}
+
+// handleCampaignTestSendPage sends the campaign's message once to the
+// member's own email (or the devbox), as the API's test-send does.
+func (s *Server) handleCampaignTestSendPage(c echo.Context) error {
+	m := member(c)
+	if _, err := s.campaigns.TestSend(c.Request().Context(), c.Param("id"), channels.Address{Email: m.Email}, m.Name, m.Actor()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/campaigns/"+c.Param("id")+"?done=mk_test_sent")
 }
 
 // homePath is where a member lands after sign-in: the role's daily page.

@@ -137,6 +137,10 @@ func walkMarketer(t *testing.T, lang string) {
 	screenshot(t, b, "6-cancel-confirm")
 	must("keep", do(chromedp.Click("#keep"), chromedp.WaitVisible("#start")))
 
+	// A test to myself first (the devbox, on the default configuration).
+	must("test-send", do(chromedp.Click("#test-send"), chromedp.WaitVisible(".flash")))
+	screenshot(t, b, "6b-test-sent")
+
 	// Start with a worker: the page follows to the end, one set of numbers.
 	a.startWorker()
 	must("start", do(chromedp.Click("#start"), chromedp.WaitVisible(`#live[data-status="completed"]`)))

@@ -275,6 +275,15 @@ func TestMarketerCampaignFlow(t *testing.T) {
 		t.Fatal("showing the confirmation cancelled the campaign")
 	}
 
+	// A test to the marketer's own address, not counted.
+	if resp, _ := w.post(path+"/test-send", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("test-send: %d", resp.StatusCode)
+	}
+	if msgs := m.sink.Messages(); len(msgs) != 1 || msgs[0].To[0] != mail {
+		t.Fatalf("test-send reached %d messages", len(msgs))
+	}
+	m.sink.Reset()
+
 	// Start: the decliner gets nothing.
 	m.startWorkers()
 	if resp, _ := w.post(path+"/start", nil); resp.StatusCode != http.StatusSeeOther {

@@ -40,6 +40,7 @@ var personalDataRoutes = map[string]bool{
 	"GET /campaigns/:id/deliveries.csv":            true,
 	"POST /campaigns/:id/again":                    true,
 	"POST /templates/:id/preview":                  true,
+	"POST /campaigns/:id/test-send":                true,
 }
 
 // gated reports whether the request's route needs the governance gate

@@ -183,6 +183,7 @@ var routeData = map[string]string{
 	"POST /campaigns/:id/start":                       "personal",
 	"POST /campaigns/:id/edit":                        "personal",
 	"POST /campaigns/:id/again":                       "personal",
+	"POST /campaigns/:id/test-send":                   "personal",
 	"POST /corrections/:id/approve":                   "personal",
 	"POST /corrections/:id/reject":                    "personal",
 	"POST /corrections/:id/reveal":                    "personal",
