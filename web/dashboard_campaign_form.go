@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -72,9 +74,37 @@ type campaignFormView struct {
 	// List is what an uploaded list gave.
 	List     *listResult
 	ListSize int
+	// Imports are the recent import batches an audience can name.
+	Imports []importChoice
 	// Zone names the time zone the send time is read in.
 	Zone  string
 	Error string
+}
+
+// importChoice is an import batch as the audience select shows it.
+type importChoice struct {
+	ID, FileName string
+	Created      int64
+	At           time.Time
+}
+
+// recentImports lists the last 100 completed import batches, newest first.
+func (s *Server) recentImports(ctx context.Context) ([]importChoice, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, file_name, created_count, created_at FROM imports WHERE status = 'completed'
+		ORDER BY created_at DESC LIMIT 100`)
+	if err != nil {
+		return nil, fmt.Errorf("recent imports: %w", err)
+	}
+	defer rows.Close()
+	var out []importChoice
+	for rows.Next() {
+		var ic importChoice
+		if err := rows.Scan(&ic.ID, &ic.FileName, &ic.Created, &ic.At); err != nil {
+			return nil, fmt.Errorf("recent imports: %w", err)
+		}
+		out = append(out, ic)
+	}
+	return out, rows.Err()
 }
 
 // NeedsPurpose reports whether the form's kind needs a purpose.
@@ -92,6 +122,9 @@ func (s *Server) campaignFormPage(c echo.Context, status int, v campaignFormView
 	v.Kinds = templates.Kinds
 	v.Decisions = []string{customers.ConsentGranted, customers.ConsentDeclined, customers.ConsentWithdrawn, campaigns.ConsentUndecided}
 	v.Zone = loadZone(member(c).TimeZone).String()
+	if v.Imports, err = s.recentImports(ctx); err != nil {
+		return err
+	}
 	if v.Action == "" {
 		v.Action = "/campaigns"
 	}

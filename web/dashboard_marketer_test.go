@@ -177,6 +177,9 @@ func TestMarketerCampaignFlow(t *testing.T) {
 	if tpl, err := a.templates.FindTemplateByID(ctx, tm[1]); err != nil || tpl.Kind != "consent_request" || tpl.Locale != "zh-CN" {
 		t.Fatalf("default template %+v %v", tpl, err)
 	}
+	if !strings.Contains(between(body, `id="import-id"`, "</select>"), "新增客户 2") {
+		t.Errorf("the import batch is not offered:\n%s", between(body, `id="import-id"`, "</select>"))
+	}
 	if strings.Contains(between(body, `id="template-email"`, "</select>"), "转让告知") {
 		t.Error("the form offers templates of another kind")
 	}
