@@ -10,12 +10,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
-	"github.com/handoverhq/handover/templates"
 )
 
 // TestMarketerInBrowser walks the marketer's day in Chromium on the
@@ -169,26 +167,6 @@ func walkMarketer(t *testing.T, lang string) {
 		t.Fatalf("send-again name %q", v)
 	}
 	screenshot(t, b, "8-send-again")
-
-	// Templates: list → view → edit as a new version → preview with a customer.
-	generic, err := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.Generic, Channel: channels.Devbox, Locale: "zh-CN"})
-	if err != nil || len(generic) != 1 {
-		t.Fatalf("generic template: %v", err)
-	}
-	must("templates", do(chromedp.Navigate(a.url+"/templates"), chromedp.WaitVisible("#templates"),
-		chromedp.Click(`a[href="/templates/`+generic[0].ID+`"]`), chromedp.WaitVisible("#template-form")))
-	screenshot(t, b, "9-template")
-	must("template save", do(chromedp.SetValue("#body", "{{.Customer.Name}}您好:新品上市 "+lang+",详情 {{.Link}}"),
-		chromedp.Click("#save-template"), chromedp.WaitVisible(".flash")))
-	if cur, _ := a.templates.FindTemplateByID(ctx, generic[0].ID); cur.Version != 2 {
-		t.Fatalf("template version %d after saving", cur.Version)
-	}
-	must("template preview", do(chromedp.SendKeys("#preview-customer", zhang), chromedp.Click("#preview-template"),
-		chromedp.WaitVisible("#template-preview")))
-	if got := textOf("#template-preview"); !strings.Contains(got, "新品上市 "+lang) || strings.Contains(got, "张三") {
-		t.Fatalf("template preview %q", got)
-	}
-	screenshot(t, b, "10-template-preview")
 }
 
 func loadShanghai() *time.Location {

@@ -9,16 +9,14 @@ import (
 	"testing"
 
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
-	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 )
 
 // TestDashboardTemplatesShowTheApprovedModel: the templates page explains
 // the approved-template model and shows, per SMS template, its Aliyun
-// type, its approved text and whether its code is missing.
+// type and whether its code is missing; the template's page shows the
+// approved text.
 func TestDashboardTemplatesShowTheApprovedModel(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
 		ctx := context.Background()
@@ -33,10 +31,12 @@ func TestDashboardTemplatesShowTheApprovedModel(t *testing.T) {
 		w := a.newWebClient()
 		w.login(email, testPassword)
 		resp, body := w.get("/templates")
-		body = html.UnescapeString(body)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="templates-model"`) || !strings.Contains(body, list[0].Body) ||
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="templates-model"`) ||
 			strings.Count(body, `class="badge warn"`) != 2*len(templates.Kinds)*len(templates.Locales) {
 			t.Fatalf("templates page: %d\n%s", resp.StatusCode, body)
+		}
+		if _, body := w.get("/templates/" + list[0].ID); !strings.Contains(html.UnescapeString(body), list[0].Body) {
+			t.Fatalf("approved text not on the template's page:\n%s", body)
 		}
 		c := list[0].Content
 		c.SMS.TemplateCode = "SMS_4242"
@@ -49,70 +49,96 @@ func TestDashboardTemplatesShowTheApprovedModel(t *testing.T) {
 	})
 }
 
-// TestDashboardTemplateEdit: a marketer opens a template, saves an edit as
-// a new version, is refused (with the reason, nothing stored) when the
-// text breaks the checks or the form is forged, and previews it with a
-// chosen customer, masked; an agent may look but not save.
-func TestDashboardTemplateEdit(t *testing.T) {
-	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
-	ctx := context.Background()
-	token := a.tokenFor(staff.Admin)
-	a.importAndWait(token, []byte(sampleCSV))
-	if _, err := a.templates.InstallDefaults(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.Generic, Channel: channels.Devbox, Locale: "zh-CN"})
-	if len(list) != 1 {
-		t.Fatalf("%d generic devbox templates", len(list))
-	}
-	tpl := list[0]
-	path := "/templates/" + tpl.ID
-	_, mail := a.staffMember(staff.Marketer, "marketer")
-	w := a.newWebClient()
-	w.login(mail, testPassword)
-	resp, body := w.get("/templates")
-	if !strings.Contains(body, `href="`+path+`"`) {
-		t.Fatalf("the list does not link the template: %d", resp.StatusCode)
-	}
-	resp, body = w.get(path)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="body"`) {
-		t.Fatalf("template page: %d\n%s", resp.StatusCode, body)
-	}
-	form := url.Values{"name": {tpl.Name}, "base_version": {"1"}, "body": {"{{.Customer.Name}}您好:新品上市,详情见 {{.Link}}"}}
-	if resp, _ := w.post(path, url.Values{"csrf": {"forged"}, "body": form["body"]}); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("forged save: %d", resp.StatusCode)
-	}
-	if resp, body := w.post(path, url.Values{"name": {tpl.Name}, "base_version": {"1"}, "body": {"{{.Nope}}"}}); resp.StatusCode != http.StatusBadRequest ||
-		!strings.Contains(body, `id="form-error"`) || !strings.Contains(body, "{{.Nope}}") {
-		t.Fatalf("bad template: %d\n%s", resp.StatusCode, between(body, "<main", "</form>"))
-	}
-	if cur, _ := a.templates.FindTemplateByID(ctx, tpl.ID); cur.Version != 1 {
-		t.Fatalf("a refused edit stored version %d", cur.Version)
-	}
-	resp, body = w.post(path, form)
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
-		t.Fatalf("save: %d\n%s", resp.StatusCode, between(body, "<main", "</form>"))
-	}
-	if cur, _ := a.templates.FindTemplateByID(ctx, tpl.ID); cur.Version != 2 || !strings.Contains(cur.Body, "新品上市") {
-		t.Fatalf("after save: version %d %q", cur.Version, cur.Body)
-	}
-	// A second save from the old version is a conflict, said on the form.
-	if resp, body := w.post(path, form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-error"`) {
-		t.Fatalf("stale save: %d", resp.StatusCode)
-	}
-	people, _, _ := a.customers.FindCustomers(ctx, customers.Filter{})
-	resp, body = w.post(path+"/preview", url.Values{"customer_id": {people[0].ID}})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="template-preview"`) || !strings.Contains(body, "新品上市") ||
-		strings.Contains(body, people[0].Name+"您好") {
-		t.Fatalf("preview: %d\n%s", resp.StatusCode, between(body, `id="template-preview-form"`, "</section>"))
-	}
-	_, agentMail := a.staffMember(staff.Agent, "agent")
-	ag := a.newWebClient()
-	ag.login(agentMail, testPassword)
-	if resp, _ := ag.get(path); resp.StatusCode != http.StatusOK {
-		t.Fatalf("agent view: %d", resp.StatusCode)
-	}
-	if resp, _ := ag.post(path, form); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("agent save: %d", resp.StatusCode)
-	}
+// TestDashboardTemplateEditor: a marketer creates a template, is refused
+// with the reasons (and nothing is written) when a check fails, edits it
+// as a new version, is refused an edit made from a stale version, sees
+// the old version, previews it with a real customer (masked, audited) and
+// test-sends it to the devbox. An agent may read but not edit.
+func TestDashboardTemplateEditor(t *testing.T) {
+	eachBackend(t, func(t *testing.T, a *app) {
+		ctx := context.Background()
+		customer := a.oneCustomer()
+		_, email := a.staffMember(staff.Marketer, "marketer")
+		w := a.newWebClient()
+		w.login(email, testPassword)
+		w.get("/templates/new")
+
+		// A consent request without the link or the opt-out is refused.
+		bad := url.Values{"name": {"续约通知"}, "kind": {"consent_request"}, "channel": {"email"}, "locale": {"zh-CN"},
+			"subject": {"请确认"}, "body": {"{{.Customer.Name}} 您好"}}
+		resp, body := w.post("/templates/new", bad)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-problems"`) || !strings.Contains(body, "续约通知") {
+			t.Fatalf("refused create: %d\n%s", resp.StatusCode, body)
+		}
+		if list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.ConsentRequest}); len(list) != 0 {
+			t.Fatalf("a refused template was written: %d", len(list))
+		}
+		good := url.Values{"name": {"通用邮件"}, "kind": {"generic"}, "channel": {"email"}, "locale": {"zh-CN"},
+			"subject": {"您好 {{.Customer.Name}}"}, "body": {"{{.Customer.Name}} 您好，详情：{{.Link}}\n{{.OptOut}}"}}
+		resp, _ = w.post("/templates/new", good)
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/templates/") {
+			t.Fatalf("create: %d %q", resp.StatusCode, loc)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(loc, "/templates/"), "?done=template_created")
+		if _, body = w.get("/templates/" + id); !strings.Contains(body, `id="template-checks-ok"`) || !strings.Contains(body, `id="preview-text"`) {
+			t.Fatalf("template page:\n%s", body)
+		}
+
+		// Edit as version 2; an edit from version 1 again is a conflict.
+		w.get("/templates/" + id + "/edit")
+		edit := url.Values{"name": {"通用邮件"}, "version": {"1"}, "subject": {"新主题 {{.Customer.Name}}"},
+			"body": {"{{.Customer.Name}} 您好，第二稿：{{.Link}}\n{{.OptOut}}"}}
+		if resp, body = w.post("/templates/"+id+"/edit", edit); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit: %d\n%s", resp.StatusCode, body)
+		}
+		if resp, body = w.post("/templates/"+id+"/edit", edit); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-problems"`) {
+			t.Fatalf("stale edit: %d\n%s", resp.StatusCode, body)
+		}
+		tm, err := a.templates.FindTemplateByID(ctx, id)
+		if err != nil || tm.Version != 2 || !strings.Contains(tm.Body, "第二稿") {
+			t.Fatalf("after edit: %+v %v", tm, err)
+		}
+		if _, body = w.get("/templates/" + id + "?version=1"); !strings.Contains(body, `id="old-version"`) || strings.Contains(body, "第二稿") {
+			t.Fatalf("version 1 page:\n%s", body)
+		}
+
+		// Preview with the customer by phone: masked, and audited.
+		resp, body = w.post("/templates/"+id+"/preview", url.Values{"customer": {"13812345678"}})
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "张*") || strings.Contains(body, "张三") {
+			t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
+		}
+		if got := a.auditActions("template.preview"); len(got) != 1 || got[0].ObjectID != customer {
+			t.Fatalf("preview audit: %+v", got)
+		}
+		if resp, body = w.post("/templates/"+id+"/preview", url.Values{"customer": {"13900000000"}}); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(body, `id="template-error"`) {
+			t.Fatalf("preview of nobody: %d\n%s", resp.StatusCode, body)
+		}
+
+		// Test-send: the devbox records it, with the member's name.
+		if resp, body = w.post("/templates/"+id+"/test-send", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="test-sent"`) {
+			t.Fatalf("test send: %d\n%s", resp.StatusCode, body)
+		}
+		msgs, err := a.devbox.Find(ctx, "", 10)
+		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Text, "marketer") || !strings.Contains(msgs[0].Subject, "[TEST]") {
+			t.Fatalf("devbox: %+v %v", msgs, err)
+		}
+
+		// An agent reads, but the editor is not theirs; no CSRF, no save.
+		_, agentEmail := a.staffMember(staff.Agent, "agent")
+		ag := a.newWebClient()
+		ag.login(agentEmail, testPassword)
+		if resp, _ = ag.get("/templates/" + id); resp.StatusCode != http.StatusOK {
+			t.Fatalf("agent read: %d", resp.StatusCode)
+		}
+		if resp, _ = ag.get("/templates/" + id + "/edit"); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("agent edit page: %d", resp.StatusCode)
+		}
+		edit.Set("version", "2")
+		edit.Set("csrf", "forged")
+		if resp, _ = w.post("/templates/"+id+"/edit", edit); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("forged CSRF: %d", resp.StatusCode)
+		}
+	})
 }

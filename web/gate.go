@@ -39,8 +39,9 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns/:id/edit":                     true,
 	"GET /campaigns/:id/deliveries.csv":            true,
 	"POST /campaigns/:id/again":                    true,
-	"POST /templates/:id/preview":                  true,
 	"POST /campaigns/:id/test-send":                true,
+	"POST /templates/:id/preview":                  true,
+	"POST /templates/:id/test-send":                true,
 }
 
 // gated reports whether the request's route needs the governance gate
