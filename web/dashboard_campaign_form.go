@@ -50,6 +50,9 @@ type channelPreview struct {
 	Segments int
 	Warnings []string
 	Error    string
+	// Cost is an SMS message's price and Total the audience's on this
+	// channel, in yuan (HANDOVER_SMS_SEGMENT_PRICE per billed segment).
+	Cost, Total string
 }
 
 // purposeChoice is a purpose of a transfer, for the form's selects.
@@ -294,6 +297,16 @@ func (s *Server) saveCampaignForm(c echo.Context, v campaignFormView) error {
 		v.Previews = s.previewCampaign(c, cp)
 		if v.Audience, err = s.campaigns.PreviewAudience(ctx, cp); err != nil {
 			v.Error = handover.ErrorMessage(err)
+		}
+		for i, p := range v.Previews {
+			// The devbox stands in for SMS in embedded mode: priced alike.
+			if (p.Channel == string(channels.SMS) || p.Channel == string(channels.Devbox)) && p.Segments > 0 {
+				per := float64(p.Segments) * s.cfg.Channels.SMSSegmentPrice
+				v.Previews[i].Cost = strconv.FormatFloat(per, 'f', 3, 64)
+				if v.Audience != nil {
+					v.Previews[i].Total = strconv.FormatFloat(per*float64(v.Audience.ByChannel[p.Channel]), 'f', 2, 64)
+				}
+			}
 		}
 		return s.campaignFormPage(c, http.StatusOK, v)
 	}
