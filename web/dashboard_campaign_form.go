@@ -248,6 +248,17 @@ func (s *Server) handleCampaignEditPage(c echo.Context) error {
 			f.Rate[string(ch)] = strconv.Itoa(r)
 		}
 	}
+	// Another kind (the kind step): that kind's templates, chosen afresh.
+	if k := c.QueryParam("kind"); k != "" && k != f.Kind {
+		nf, err := s.newCampaignForm(c, k)
+		if err != nil {
+			return err
+		}
+		f.Kind, f.Order, f.Template = nf.Kind, nf.Order, nf.Template
+		if f.Purpose == "" {
+			f.Purpose = nf.Purpose
+		}
+	}
 	return s.campaignFormPage(c, http.StatusOK, campaignFormView{ID: cp.ID, Action: "/campaigns/" + cp.ID + "/edit", Form: f})
 }
 
@@ -344,6 +355,9 @@ func readCampaignForm(c echo.Context, chans []channels.Name) campaignForm {
 		SurveyNPS: c.FormValue("survey_nps") != "", SurveyCSAT: c.FormValue("survey_csat") != "",
 		SurveyQuestion: c.FormValue("survey_question"), LinkTTLDays: c.FormValue("link_ttl_days"),
 		Order: map[string]string{}, Template: map[string]string{}, Rate: map[string]string{}}
+	if c.FormValue("clear_list") != "" {
+		f.ListIDs = ""
+	}
 	for _, ch := range chans {
 		f.Order[string(ch)], f.Template[string(ch)] = c.FormValue("order_"+string(ch)), c.FormValue("template_"+string(ch))
 		f.Rate[string(ch)] = c.FormValue("rate_" + string(ch))

@@ -256,6 +256,11 @@ func TestMarketerCampaignFlow(t *testing.T) {
 	if ids, _ := a.campaigns.AudienceList(ctx, id); len(ids) != 2 {
 		t.Fatalf("the edit lost the list: %v", ids)
 	}
+	// The kind step on the edit form offers the other kind's templates.
+	if _, body := w.get(path + "/edit?kind=survey"); !strings.Contains(body, `id="kind" value="survey"`) ||
+		!strings.Contains(body, `id="list-size">2<`) {
+		t.Errorf("edit with another kind:\n%s", between(body, `id="campaign-form"`, "</fieldset>"))
+	}
 	if len(a.auditActions("campaign.update")) != 1 {
 		t.Fatal("the edit is not audited")
 	}
@@ -350,5 +355,20 @@ func TestMarketerCampaignFlow(t *testing.T) {
 	}
 	if resp, body := w.get(loc); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="list-size">1<`) {
 		t.Fatalf("the new draft's form: %d", resp.StatusCode)
+	}
+	// Previewing it counts the list; with "remove the list", everyone.
+	preview := url.Values{}
+	for k, v := range edit {
+		preview[k] = v
+	}
+	preview.Set("list_ids", m.li)
+	preview.Set("send_at", "")
+	preview.Set("action", "preview")
+	if _, body := w.post(loc, preview); !strings.Contains(body, "选中客户: 1 ") {
+		t.Errorf("preview of the draft's list:\n%s", between(body, `id="audience-preview"`, "</section>"))
+	}
+	preview.Set("clear_list", "1")
+	if _, body := w.post(loc, preview); !strings.Contains(body, "选中客户: 2 ") {
+		t.Errorf("preview without the list:\n%s", between(body, `id="audience-preview"`, "</section>"))
 	}
 }
