@@ -371,4 +371,14 @@ func TestMarketerCampaignFlow(t *testing.T) {
 	if _, body := w.post(loc, preview); !strings.Contains(body, "选中客户: 2 ") {
 		t.Errorf("preview without the list:\n%s", between(body, `id="audience-preview"`, "</section>"))
 	}
+	// Cancelled after the confirmation step.
+	if resp, body := w.get(loc[:len(loc)-len("/edit")] + "/cancel"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="confirm-cancel"`) {
+		t.Fatalf("cancel confirmation: %d", resp.StatusCode)
+	}
+	if resp, _ := w.post("/campaigns/"+againID+"/cancel", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	if cp, _ := a.campaigns.FindCampaignByID(ctx, againID); cp.Status != campaigns.StatusCancelled {
+		t.Fatalf("after cancel: %s", cp.Status)
+	}
 }
