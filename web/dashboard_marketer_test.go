@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -39,7 +40,7 @@ type marketerApp struct {
 	workerDone bool
 }
 
-func newMarketerApp(t *testing.T) *marketerApp {
+func newMarketerApp(t *testing.T, db *database.DB) *marketerApp {
 	t.Helper()
 	sink := smtptest.New(t)
 	mail, err := email.New(email.Config{SMTPURL: sink.URL(), From: "Handover <service@example.com>", Timeout: 5 * time.Second})
@@ -49,7 +50,7 @@ func newMarketerApp(t *testing.T) *marketerApp {
 	t.Cleanup(func() { _ = mail.Close() })
 	m := &marketerApp{sink: sink}
 	var svc *campaigns.Service
-	a := newAppWith(t, dbtest.SQLite(t), queuetest.Embedded(t), func(d *web.Deps) {
+	a := newAppWith(t, db, queuetest.Embedded(t), func(d *web.Deps) {
 		m.chans = map[channels.Name]channels.Channel{channels.Email: mail, channels.Devbox: d.Devbox}
 		svc = campaigns.New(campaigns.Config{DB: d.DB, Queue: d.Queue, Customers: d.Customers, Templates: d.Templates,
 			Channels: m.chans, PublicURL: d.Config.PublicURL})
@@ -158,7 +159,10 @@ func dataN(t *testing.T, body, name string) int {
 // sink; the page's numbers agree, the export is masked and audited, and
 // "send again" makes a draft for those who did not open.
 func TestMarketerCampaignFlow(t *testing.T) {
-	m := newMarketerApp(t)
+	dbtest.Each(t, func(t *testing.T, db *database.DB) { marketerFlow(t, newMarketerApp(t, db)) })
+}
+
+func marketerFlow(t *testing.T, m *marketerApp) {
 	a := m.app
 	ctx := context.Background()
 	_, mail := a.staffMember(staff.Marketer, "marketer")
