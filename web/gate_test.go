@@ -229,6 +229,12 @@ var routeData = map[string]string{
 	"PUT /api/v1/canned-replies/:id":                  "staff",
 	"PUT /api/v1/templates/:id":                       "staff",
 	"PUT /api/v1/ticket-rules/:id":                    "staff",
+	"GET /admin/queues":                               "staff",
+	"GET /admin/queues/*":                             "staff",
+	"POST /admin/queues":                              "staff",
+	"POST /admin/queues/*":                            "staff",
+	"DELETE /admin/queues":                            "staff",
+	"DELETE /admin/queues/*":                          "staff",
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)
