@@ -216,7 +216,7 @@ func (s *Server) handleCampaignEditPage(c echo.Context) error {
 		return err
 	}
 	if cp.Status != campaigns.StatusDraft && cp.Status != campaigns.StatusScheduled {
-		return handover.Errorf(handover.ECONFLICT, "%s", translate(member(c).Locale, "mk.not_editable"))
+		return pageError(handover.ECONFLICT, "mk.not_editable")
 	}
 	ps, err := s.campaigns.PortalSettingsOf(ctx, cp.ID)
 	if err != nil {
@@ -275,7 +275,6 @@ func (s *Server) handleCampaignUpdatePage(c echo.Context) error {
 // the campaign (v.ID "") or updates it.
 func (s *Server) saveCampaignForm(c echo.Context, v campaignFormView) error {
 	ctx := c.Request().Context()
-	locale := member(c).Locale
 	f := readCampaignForm(c, s.campaignChannels())
 	v.Form = f
 	cp, ps, err := s.parseCampaignForm(c, f)
@@ -299,7 +298,7 @@ func (s *Server) saveCampaignForm(c echo.Context, v campaignFormView) error {
 				v.Form.ListIDs = strings.Join(res.IDs, "\n")
 				cp.Audience.CustomerIDs = res.IDs
 				if len(res.IDs) == 0 {
-					err = handover.Errorf(handover.EINVALID, "%s", translate(locale, "mk.list_empty"))
+					err = pageError(handover.EINVALID, "mk.list_empty")
 				}
 			}
 		}
@@ -307,7 +306,7 @@ func (s *Server) saveCampaignForm(c echo.Context, v campaignFormView) error {
 	if err == nil && c.FormValue("action") == "preview" {
 		v.Previews = s.previewCampaign(c, cp)
 		if v.Audience, err = s.campaigns.PreviewAudience(ctx, cp); err != nil {
-			v.Error = handover.ErrorMessage(err)
+			v.Error = errorText(c, err)
 		}
 		for i, p := range v.Previews {
 			// The devbox stands in for SMS in embedded mode: priced alike.
@@ -333,7 +332,7 @@ func (s *Server) saveCampaignForm(c echo.Context, v campaignFormView) error {
 		_, err = s.campaigns.SetPortalSettings(ctx, cp.ID, ps, member(c).Actor())
 	}
 	if code := handover.ErrorCode(err); code == handover.EINVALID || code == handover.ECONFLICT || code == handover.ETOOLARGE {
-		v.Error = handover.ErrorMessage(err)
+		v.Error = errorText(c, err)
 		return s.campaignFormPage(c, http.StatusBadRequest, v)
 	} else if err != nil {
 		return err
@@ -368,8 +367,7 @@ func readCampaignForm(c echo.Context, chans []channels.Name) campaignForm {
 // parseCampaignForm turns the form into a campaign and its portal
 // settings: channels are those given an order number, sorted by it.
 func (s *Server) parseCampaignForm(c echo.Context, f campaignForm) (*campaigns.Campaign, campaigns.PortalSettings, error) {
-	locale := member(c).Locale
-	invalid := func(key string) error { return handover.Errorf(handover.EINVALID, "%s", translate(locale, key)) }
+	invalid := func(key string) error { return pageError(handover.EINVALID, key) }
 	cp := &campaigns.Campaign{Name: f.Name, TransferID: f.TransferID, Kind: templatesKind(f.Kind), Purpose: strings.TrimSpace(f.Purpose),
 		Templates: map[channels.Name]string{}, Rates: map[channels.Name]int{},
 		Audience: campaigns.Audience{Tags: splitTags(f.Tag), Region: strings.TrimSpace(f.Region), ImportID: strings.TrimSpace(f.ImportID)}}
@@ -449,6 +447,12 @@ func (s *Server) parseCampaignForm(c echo.Context, f campaignForm) (*campaigns.C
 	return cp, ps, nil
 }
 
+// pageError is an error whose text is a key of the marketer's catalog, so
+// errorText words it in the reader's language (English in the message).
+func pageError(code, key string) error {
+	return &handover.Error{Code: code, Message: translate("en", key), Key: key}
+}
+
 // splitIDs reads the carried list: ids separated by white space or commas.
 func splitIDs(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t' })
@@ -462,7 +466,7 @@ func (s *Server) previewCampaign(c echo.Context, cp *campaigns.Campaign) []chann
 		p := channelPreview{Channel: string(ch)}
 		pv, err := s.templates.Preview(c.Request().Context(), cp.Templates[ch], templates.PreviewInput{TransferID: cp.TransferID}, member(c).Actor())
 		if err != nil {
-			p.Error = handover.ErrorMessage(err)
+			p.Error = errorText(c, err)
 		} else {
 			p.Subject, p.Text, p.Chars, p.Segments, p.Warnings = pv.Subject, pv.Text, pv.Chars, pv.Segments, pv.Warnings
 			if pv.Card != "" { // a WeChat notice as WeChat shows it

@@ -276,7 +276,7 @@ func (s *Server) handleCampaignAgain(c echo.Context) error {
 		return err
 	}
 	if len(ids) == 0 {
-		return handover.Errorf(handover.EINVALID, "%s", translate(locale, "mk.again_nobody"))
+		return pageError(handover.EINVALID, "mk.again_nobody")
 	}
 	again := &campaigns.Campaign{Name: cp.Name + " · " + translate(locale, "mk.again_"+step), TransferID: cp.TransferID, Kind: cp.Kind,
 		Channels: cp.Channels, Templates: cp.Templates, Purpose: cp.Purpose, TimeZone: cp.TimeZone, Quiet: cp.Quiet, Rates: cp.Rates,
