@@ -82,6 +82,8 @@ type campaignFormView struct {
 	// Zone names the time zone the send time is read in.
 	Zone  string
 	Error string
+	// Locked: the campaign started, so the form cannot save it.
+	Locked bool
 }
 
 // importChoice is an import batch as the audience select shows it.
@@ -215,9 +217,6 @@ func (s *Server) handleCampaignEditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cp.Status != campaigns.StatusDraft && cp.Status != campaigns.StatusScheduled {
-		return pageError(handover.ECONFLICT, "mk.not_editable")
-	}
 	ps, err := s.campaigns.PortalSettingsOf(ctx, cp.ID)
 	if err != nil {
 		return err
@@ -259,7 +258,12 @@ func (s *Server) handleCampaignEditPage(c echo.Context) error {
 			f.Purpose = nf.Purpose
 		}
 	}
-	return s.campaignFormPage(c, http.StatusOK, campaignFormView{ID: cp.ID, Action: "/campaigns/" + cp.ID + "/edit", Form: f})
+	v := campaignFormView{ID: cp.ID, Action: "/campaigns/" + cp.ID + "/edit", Form: f}
+	if cp.Status != campaigns.StatusDraft && cp.Status != campaigns.StatusScheduled {
+		// Shown, to copy from, but it cannot be saved: it started.
+		v.Locked, v.Error = true, translate(member(c).Locale, "mk.not_editable")
+	}
+	return s.campaignFormPage(c, http.StatusOK, v)
 }
 
 // handleCampaignUpdatePage previews or saves an edited campaign.

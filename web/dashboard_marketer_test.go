@@ -311,6 +311,15 @@ func marketerFlow(t *testing.T, m *marketerApp) {
 		t.Fatalf("sink got mail to %v; want only li@example.com (张三 declined 营销)", to)
 	}
 
+	// A started campaign's form is shown to copy from, without a save.
+	if resp, body := w.get(path + "/edit"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="form-error"`) ||
+		strings.Contains(body, `id="create"`) {
+		t.Fatalf("edit of a completed campaign: %d", resp.StatusCode)
+	}
+	if resp, _ := w.post(path+"/edit", edit); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("save of a completed campaign: %d", resp.StatusCode)
+	}
+
 	// One set of numbers: the bar, the funnel, the channel block and the poll.
 	resp, body = w.get(path)
 	if resp.StatusCode != http.StatusOK {
