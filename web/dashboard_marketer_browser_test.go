@@ -104,7 +104,9 @@ func walkMarketer(t *testing.T, lang string) {
 	must("kind", do(chromedp.Navigate(a.url+"/campaigns/new"), chromedp.WaitVisible("#kind-choice"),
 		chromedp.SetValue("#kind-choice", "consent_request"), chromedp.Click("#choose-kind"), chromedp.WaitReady(`#kind[value="consent_request"]`)))
 	must("fill", do(chromedp.Clear("#campaign-name"), chromedp.SendKeys("#campaign-name", "营销同意 "+lang),
-		chromedp.SetValue("#purpose", "营销"), chromedp.SetUploadFiles("#list", []string{listFile})))
+		chromedp.SetValue("#purpose", "营销"), chromedp.SetUploadFiles("#list", []string{listFile}),
+		// No quiet hours: the test must not depend on the time of day.
+		chromedp.SetValue("#quiet-start", ""), chromedp.SetValue("#quiet-end", "")))
 	screenshot(t, b, "2-form")
 	must("preview", do(chromedp.Click("#preview"), chromedp.WaitVisible("#audience-preview")))
 	if got := textOf("#audience-skips"); !strings.Contains(got, text["skip"]) {
