@@ -159,36 +159,52 @@ func (s *Service) Create(ctx context.Context, c *Campaign, actor string) error {
 	if err := s.validate(ctx, c, true); err != nil {
 		return err
 	}
-	tmpl, _ := json.Marshal(c.Templates)
-	rules, _ := json.Marshal(audienceRules{ImportID: c.Audience.ImportID, Consent: c.Audience.Consent, Reachable: c.Audience.Reachable,
-		List: len(c.Audience.CustomerIDs) > 0})
-	rates, _ := json.Marshal(c.Rates)
-	var qs, qe int
-	if c.Quiet != nil {
-		qs, qe = c.Quiet.Start, c.Quiet.End
-	}
+	tmpl, rules, rates, qs, qe := c.stored()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
 		c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = ulid.Make().String(), StatusDraft, actor, tx.Now, tx.Now
 		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, transfer_id, kind, status, channels, template_ids,
 			audience_tag, audience_region, send_at, created_by, created_at, updated_at,
 			audience_rules, purpose, time_zone, quiet_start, quiet_end, rates)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-			c.ID, c.Name, c.TransferID, string(c.Kind), c.Status, joinChannels(c.Channels), string(tmpl),
+			c.ID, c.Name, c.TransferID, string(c.Kind), c.Status, joinChannels(c.Channels), tmpl,
 			strings.Join(c.Audience.Tags, ","), c.Audience.Region, c.SendAt, actor, tx.Now, tx.Now,
-			string(rules), c.Purpose, c.TimeZone, int64(qs), int64(qe), string(rates))
+			rules, c.Purpose, c.TimeZone, int64(qs), int64(qe), rates)
 		if err != nil {
 			return fmt.Errorf("create campaign: %w", err)
 		}
-		if ids := c.Audience.CustomerIDs; len(ids) > 0 {
-			err := database.InsertRows(ctx, tx, "campaign_customers", []string{"campaign_id", "customer_id"}, "", len(ids),
-				func(i int, dst []any) []any { return append(dst, c.ID, ids[i]) })
-			if err != nil {
-				return fmt.Errorf("create campaign audience: %w", err)
-			}
+		if err := insertAudienceList(ctx, tx, c); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.create", ObjectType: "campaign", ObjectID: c.ID,
 			Detail: "channels=" + joinChannels(c.Channels)})
 	})
+}
+
+// stored is c's columns that are stored as text: its templates, audience
+// rules and rates as JSON, and its quiet hours.
+func (c *Campaign) stored() (tmpl, rules, rates string, qs, qe int) {
+	t, _ := json.Marshal(c.Templates)
+	r, _ := json.Marshal(audienceRules{ImportID: c.Audience.ImportID, Consent: c.Audience.Consent, Reachable: c.Audience.Reachable,
+		List: len(c.Audience.CustomerIDs) > 0})
+	rt, _ := json.Marshal(c.Rates)
+	if c.Quiet != nil {
+		qs, qe = c.Quiet.Start, c.Quiet.End
+	}
+	return string(t), string(r), string(rt), qs, qe
+}
+
+// insertAudienceList stores c's explicit audience list.
+func insertAudienceList(ctx context.Context, tx *database.Tx, c *Campaign) error {
+	ids := c.Audience.CustomerIDs
+	if len(ids) == 0 {
+		return nil
+	}
+	err := database.InsertRows(ctx, tx, "campaign_customers", []string{"campaign_id", "customer_id"}, "", len(ids),
+		func(i int, dst []any) []any { return append(dst, c.ID, ids[i]) })
+	if err != nil {
+		return fmt.Errorf("campaign audience list: %w", err)
+	}
+	return nil
 }
 
 // audienceRules is the JSON of campaigns.audience_rules: the audience

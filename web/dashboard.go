@@ -257,7 +257,7 @@ func (s *Server) registerDashboardRoutes() {
 		s.echo.GET("/static/"+name, s.handleDashboardStatic(name))
 	}
 	s.registerSessionRoutes()
-	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/tickets") }, "")
+	s.pageRoute(http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, homePath(member(c).Role)) }, "")
 	s.registerTicketPages()
 	s.registerCorrectionPages()
 	s.registerWeChatBindPages()

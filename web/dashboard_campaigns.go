@@ -3,14 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/staff"
@@ -39,6 +35,7 @@ func (s *Server) registerCampaignPages() {
 	for name, fn := range actions {
 		s.pageRoute(http.MethodPost, "/campaigns/:id/"+name, s.handleCampaignActionPage(name, fn), staff.WriteCampaigns)
 	}
+	s.registerMarketerPages()
 }
 
 // campaignRow is a campaign with its progress, as lists and pages show it.
@@ -113,116 +110,31 @@ func (s *Server) handleCampaignsPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "campaigns", &page{Title: "nav.campaigns", Nav: "campaigns", Data: rows})
 }
 
-// campaignView is a campaign page: progress, per-channel bars, funnel.
-type campaignView struct {
-	campaignRow
-	Channels []channelBars
-	Funnel   []funnelStep
-	Skipped  map[string]int
-	Health   campaigns.Health
-}
-
-// channelBars is one channel's deliveries by status, drawn as SVG bars.
-type channelBars struct {
-	Channel string
-	Bars    []bar
-}
-
-type bar struct {
-	Label string
-	Count int
-	Width int // of 300 px
-	Class string
-}
-
-type funnelStep struct {
-	Label   string
-	Count   int
-	Width   int
-	Percent int
-}
-
-// outcome statuses in the order the charts show them.
-var chartStatuses = []string{"queued", "sent", "delivered", "failed", "bounced", "suppressed"}
-
-func (s *Server) handleCampaignPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	st, err := s.campaigns.Stats(ctx, cp.ID)
-	if err != nil {
-		return err
-	}
-	pace, err := s.campaigns.Pace(ctx, cp, st.ByStatus["queued"])
-	if err != nil {
-		return err
-	}
-	v := campaignView{campaignRow: campaignRow{cp, newProgress(cp.Status, st.ByStatus).withPace(pace)}, Skipped: st.SkippedByReason}
-	for _, ch := range cp.Channels {
-		counts := st.ByChannel[string(ch)]
-		max := 0
-		for _, n := range counts {
-			max = maxInt(max, n)
-		}
-		cb := channelBars{Channel: string(ch)}
-		for _, status := range chartStatuses {
-			cb.Bars = append(cb.Bars, bar{Label: status, Count: counts[status], Width: scale(counts[status], max, 300), Class: status})
-		}
-		v.Channels = append(v.Channels, cb)
-	}
-	v.Funnel = funnel(st.ByStatus, st.Funnel)
-	if v.Health, err = s.campaigns.Health(ctx, cp); err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "campaign", &page{Title: "nav.campaigns", Nav: "campaigns", Flash: c.QueryParam("done"), Data: v})
-}
-
-// funnel counts recipients reached at each step: planned, sent (handed to
-// a provider), delivered (confirmed by a receipt), then on the portal:
-// opened their link, consented from it.
-func funnel(by map[string]int, portal campaigns.Funnel) []funnelStep {
-	planned := 0
-	for status, n := range by {
-		if status != "skipped" {
-			planned += n
-		}
-	}
-	sent := by["sent"] + by["delivered"] + by["bounced"]
-	steps := []funnelStep{{Label: "funnel.planned", Count: planned}, {Label: "funnel.sent", Count: sent},
-		{Label: "funnel.delivered", Count: by["delivered"]}, {Label: "funnel.opened", Count: portal.Opened},
-		{Label: "funnel.consented", Count: portal.Consented}}
-	for i := range steps {
-		steps[i].Width = scale(steps[i].Count, planned, 300)
-		steps[i].Percent = percent(steps[i].Count, planned)
-	}
-	return steps
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
-}
-
-// scale maps n of max onto width pixels, at least 1 for any n > 0.
-func scale(n, max, width int) int {
-	if max <= 0 || n <= 0 {
-		return 0
-	}
-	return maxInt(1, n*width/max)
-}
+// liveRowsLimit is the largest campaign whose page's poll counts its rows
+// (every number on the page, campaignNumbersOf); a larger one's poll reads
+// the counters (Service.Progress) and moves only the bar.
+const liveRowsLimit = 200000
 
 // handleCampaignProgress answers the page's polling script with the
 // campaign's progress as JSON.
 func (s *Server) handleCampaignProgress(c echo.Context) error {
-	cp, counts, pace, err := s.campaignProgress(c)
+	cp, err := s.campaigns.FindCampaignByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newProgress(cp.Status, counts).withPace(pace))
+	if cp.Planned > liveRowsLimit {
+		// Too many rows to count every 2 s: the counters move the bar.
+		_, counts, pace, err := s.campaignProgress(c)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, newProgress(cp.Status, counts).withPace(pace))
+	}
+	v, err := s.campaignNumbersOf(c.Request().Context(), cp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 // campaignProgress loads the campaign named in the path, its progress
@@ -268,46 +180,6 @@ func (s *Server) campaignChannels() []channels.Name {
 		out = append(out, channels.Devbox)
 	}
 	return out
-}
-
-// parseCampaignForm reads the create form: channels are those given an
-// order number, sorted by it.
-func (s *Server) parseCampaignForm(c echo.Context) (*campaigns.Campaign, error) {
-	cp := &campaigns.Campaign{Name: c.FormValue("name"), TransferID: c.FormValue("transfer_id"),
-		Kind: templatesKind(c.FormValue("kind")), Templates: map[channels.Name]string{},
-		Audience: campaigns.Audience{Tags: splitTags(c.FormValue("tag")), Region: strings.TrimSpace(c.FormValue("region"))}}
-	order := map[channels.Name]int{}
-	for _, ch := range s.campaignChannels() {
-		n, err := strconv.Atoi(c.FormValue("order_" + string(ch)))
-		if err != nil || n < 1 {
-			continue
-		}
-		order[ch] = n
-		cp.Channels = append(cp.Channels, ch)
-		cp.Templates[ch] = c.FormValue("template_" + string(ch))
-	}
-	sort.SliceStable(cp.Channels, func(i, j int) bool { return order[cp.Channels[i]] < order[cp.Channels[j]] })
-	cp.TimeZone = strings.TrimSpace(c.FormValue("time_zone"))
-	if start, end := c.FormValue("quiet_start"), c.FormValue("quiet_end"); start != "" || end != "" {
-		q, err := campaigns.ParseQuietHours(start, end)
-		if err != nil {
-			return nil, err
-		}
-		cp.Quiet = q
-	}
-	if v := c.FormValue("send_at"); v != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", v, loadZone(member(c).TimeZone))
-		if err != nil {
-			return nil, handover.Errorf(handover.EINVALID, "Send time must be a date and time such as 2026-12-01T09:00.")
-		}
-		// Checked before the campaign is stored, so a past time does not
-		// leave a draft behind for the form to create again.
-		if !t.After(time.Now()) {
-			return nil, handover.Errorf(handover.EINVALID, "Send time must be in the future (or empty to start by hand).")
-		}
-		cp.SendAt = &t
-	}
-	return cp, nil
 }
 
 // splitTags reads the form's comma-separated tags (either comma).

@@ -179,7 +179,7 @@ func TestDashboardCampaigns(t *testing.T) {
 			"template_devbox": {tmpl}, "action": {"preview"}}
 		resp, body = w.post("/campaigns", form)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="previews"`) || !strings.Contains(body, "江南商贸") ||
-			!strings.Contains(body, "class=\"note segments\"") || !regexp.MustCompile(`id="audience-count">[^<]*: [1-9]`).MatchString(body) {
+			!strings.Contains(body, "class=\"note segments\"") || !strings.Contains(body, `id="sms-cost"`) || !regexp.MustCompile(`id="audience-count">[^<]*: [1-9]`).MatchString(body) {
 			t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
 		}
 		form.Set("action", "create")

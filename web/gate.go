@@ -35,6 +35,11 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns":                              true,
 	"POST /campaigns/:id/start":                    true,
 	"POST /campaigns/:id/resume":                   true,
+	"GET /campaigns/:id/edit":                      true,
+	"POST /campaigns/:id/edit":                     true,
+	"GET /campaigns/:id/deliveries.csv":            true,
+	"POST /campaigns/:id/again":                    true,
+	"POST /campaigns/:id/test-send":                true,
 	"POST /templates/:id/preview":                  true,
 	"POST /templates/:id/test-send":                true,
 }

@@ -63,6 +63,10 @@
           document.getElementById("progress-done").textContent = p.done;
           document.getElementById("progress-total").textContent = p.total;
           document.getElementById("progress-percent").textContent = p.percent;
+          // Every number on the page comes from the same counts.
+          if (p.fields) document.querySelectorAll("[data-n]").forEach(function (el) {
+            if (p.fields[el.dataset.n] !== undefined) el.textContent = p.fields[el.dataset.n];
+          });
           var eta = document.getElementById("progress-eta-wrap");
           if (eta) {
             eta.hidden = p.eta_seconds === null;
