@@ -230,6 +230,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.registerTemplatePages()
 	s.registerDevboxPages()
 	s.registerGovernancePages()
+	s.registerCompliancePages()
 }
 
 func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {

@@ -35,6 +35,11 @@ var personalDataRoutes = map[string]bool{
 	"POST /campaigns":                              true,
 	"POST /campaigns/:id/start":                    true,
 	"POST /campaigns/:id/resume":                   true,
+	"POST /incidents":                              true,
+	"POST /incidents/:id/notice":                   true,
+	"POST /destruction":                            true,
+	"POST /destruction/:id/approve":                true,
+	"POST /destruction/:id/run":                    true,
 }
 
 // gated reports whether the request's route needs the governance gate
