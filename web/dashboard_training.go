@@ -175,11 +175,7 @@ func (s *Server) handleTrainingRetireConfirmPage(c echo.Context) error {
 func (s *Server) handleTrainingRetirePage(c echo.Context) error {
 	if err := s.governance.RetireModule(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
 		return formFailed(c, err, func(status int, msg string) error {
-			m, ferr := s.governance.FindModuleByID(c.Request().Context(), c.Param("id"))
-			if ferr != nil {
-				return ferr
-			}
-			return s.render(c, status, "training_retire", &page{Title: "training.retire", Nav: "compliance", Data: retireView{Module: m, Error: msg}})
+			return s.trainingAdminPage(c, status, trainingAdminView{Error: msg})
 		})
 	}
 	return c.Redirect(http.StatusSeeOther, "/governance/training?done=training_retired")
