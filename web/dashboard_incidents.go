@@ -104,11 +104,7 @@ func (s *Server) handleIncidentRecordPage(c echo.Context) error {
 // line that names no customer. Phone look-ups are audited, as a search is.
 func (s *Server) affectedCustomers(c echo.Context, text string) (ids []string, bad string, err error) {
 	phones := 0
-	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' || r == '，' }) {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
+	for _, line := range customerLines(text) {
 		if _, perr := ulid.ParseStrict(line); perr == nil {
 			ids = append(ids, line)
 			continue
@@ -136,6 +132,18 @@ func (s *Server) affectedCustomers(c echo.Context, text string) (ids []string, b
 // timelineRow is a timeline entry as shown: the entries the domain
 // writes itself (recorded, notice drafted, a status) by a message key,
 // what staff wrote as written.
+// customerLines splits the form's list of customers: one a line, or
+// separated by commas (Chinese or Latin), trimmed, blanks dropped.
+func customerLines(text string) []string {
+	var out []string
+	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' || r == '，' }) {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 type timelineRow struct {
 	incidents.Event
 	NoteKey string
