@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -516,4 +519,45 @@ func TestTrainingAdminPages(t *testing.T) {
 			t.Fatalf("results:\n%s", body)
 		}
 	})
+}
+
+// TestDestructionApprovalAsksTheCode: an auditor with two-step sign-in on
+// approves only with their password and a fresh authenticator code, as
+// `handover destroy approve` asks; a code used once is refused.
+func TestDestructionApprovalAsksTheCode(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	f := newComplianceFixture(t, a)
+	ctx := context.Background()
+	enrol, err := a.staff.BeginTOTP(ctx, f.auditorMember.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(enrol.Secret, time.Now())
+	if err := a.staff.ConfirmTOTP(ctx, f.auditorMember.ID, code); err != nil {
+		t.Fatal(err)
+	}
+	f.admin.get("/destruction?transfer=" + f.transfer)
+	resp, body := f.admin.post("/destruction", url.Values{"transfer_id": {f.transfer}, "retention_days": {"0"}})
+	expect(t, "request", http.StatusSeeOther)(resp, body)
+	plan := "/destruction/" + idInPath.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	body = expect(t, "plan", http.StatusOK)(f.auditor.get(plan))
+	if !strings.Contains(body, `id="reauth-code"`) {
+		t.Fatalf("no code field:\n%s", body)
+	}
+	body = expect(t, "password alone", http.StatusUnauthorized)(f.auditor.post(plan+"/approve", url.Values{"password": {testPassword}}))
+	if !strings.Contains(body, "密码或动态码不正确") {
+		t.Fatalf("password alone:\n%s", body)
+	}
+	expect(t, "used code", http.StatusUnauthorized)(f.auditor.post(plan+"/approve", url.Values{"password": {testPassword}, "code": {code}}))
+	next, _ := totp.GenerateCode(enrol.Secret, time.Now().Add(30*time.Second))
+	expect(t, "approve", http.StatusSeeOther)(f.auditor.post(plan+"/approve", url.Values{"password": {testPassword}, "code": {next}}))
+	if len(a.auditActions("destruction.approve")) != 1 {
+		t.Fatal("approval not audited")
+	}
+	// The proof opened no session of its own.
+	var sessions int
+	a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE staff_id = $1`, f.auditorMember.ID).Scan(&sessions)
+	if sessions != 1 {
+		t.Fatalf("%d sessions for the auditor; want the one signed in", sessions)
+	}
 }
