@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
@@ -73,8 +74,8 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	pgURL, redisProxied := proxied(t, dbURL, "5432", &r.pg), proxied(t, redisURL, "6379", &r.redis)
 
-	masterKey := pii.GenerateMasterKey()
-	key, err := pii.ParseMasterKey(masterKey)
+	masterKey := masterkey.Generate()
+	key, err := masterkey.Parse(masterKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
@@ -51,8 +52,8 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
-	masterKey := pii.GenerateMasterKey()
-	key, err := pii.ParseMasterKey(masterKey)
+	masterKey := masterkey.Generate()
+	key, err := masterkey.Parse(masterKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,9 +54,48 @@ func (s *Service) TestSend(ctx context.Context, id string, to channels.Address, 
 	if err != nil {
 		return nil, err
 	}
+	return s.testSend(ctx, t, tr, via, to, name, actor, "campaign", id)
+}
+
+// TestSendTemplate sends a template's latest version once to a staff
+// member's own contact, rendered with transferID's transfer (the sample
+// transfer when "") and a sample customer named name: an email template by
+// email, any template to the devbox when it is configured. It writes no
+// delivery row and audits the send.
+func (s *Service) TestSendTemplate(ctx context.Context, templateID, transferID string, to channels.Address, name, actor string) (*TestSendResult, error) {
+	t, err := s.cfg.Templates.FindTemplateByID(ctx, templateID)
+	if err != nil {
+		return nil, err
+	}
+	var via channels.Name
+	switch {
+	case t.Channel == channels.Email && to.Email != "" && s.cfg.Channels[channels.Email] != nil:
+		via = channels.Email
+	case s.cfg.Channels[channels.Devbox] != nil:
+		via = channels.Devbox
+	default:
+		return nil, handover.Errorf(handover.EINVALID, "A test of a %s template can go only to the devbox, which is not configured; the preview shows what customers get.", t.Channel)
+	}
+	var tr *customers.Transfer
+	if transferID != "" {
+		if tr, err = s.cfg.Customers.FindTransferByID(ctx, transferID); err != nil {
+			return nil, err
+		}
+	}
+	return s.testSend(ctx, t, tr, via, to, name, actor, "template", templateID)
+}
+
+// testSend renders t's latest version for a sample customer named name and
+// sends it once by via, auditing the send against the object it tests.
+func (s *Service) testSend(ctx context.Context, t *templates.Template, tr *customers.Transfer, via channels.Name, to channels.Address,
+	name, actor, objectType, objectID string) (*TestSendResult, error) {
 	v := t.Latest()
 	link := s.cfg.PublicURL + "/l/test"
-	r, err := s.cfg.Templates.Render(ctx, v, templates.NewData(&customers.Customer{Name: name}, tr, link, "", v.Locale))
+	data := templates.NewData(&customers.Customer{Name: name}, tr, link, "", v.Locale)
+	if tr == nil {
+		data.Transfer = templates.SampleData(v.Locale).Transfer
+	}
+	r, err := s.cfg.Templates.Render(ctx, v, data)
 	if err != nil {
 		return nil, err
 	}
@@ -70,12 +109,12 @@ func (s *Service) TestSend(ctx context.Context, id string, to channels.Address, 
 		return nil, handover.Errorf(handover.EUNAVAILABLE, "The test message could not be sent.")
 	}
 	if res[0].Err != nil {
-		s.log.Warn("campaign test send failed", "campaign_id", id, "channel", string(via), "class", fmt.Sprint(channels.Classify(res[0].Err)))
+		s.log.Warn("test send failed", objectType+"_id", objectID, "channel", string(via), "class", fmt.Sprint(channels.Classify(res[0].Err)))
 		return nil, handover.Errorf(handover.EUNAVAILABLE, "The test message could not be sent by %s; try again later.", via)
 	}
 	out := &TestSendResult{Channel: via, Template: t.ID, Version: v.Number, ProviderID: res[0].ProviderID}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "campaign.test_send", ObjectType: "campaign", ObjectID: id,
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: objectType + ".test_send", ObjectType: objectType, ObjectID: objectID,
 			Detail: fmt.Sprintf("channel=%s template=%s version=%d", via, t.ID, v.Number)})
 	})
 	return out, err

@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
-
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // Prefix is the prefix of every Handover environment variable.
@@ -115,6 +114,9 @@ type Channels struct {
 	// The approved template (one variable, code) for confirmation codes.
 	SMSCodeTemplate string `env:"SMS_CODE_TEMPLATE"`
 	SMSRate         int    `env:"SMS_RATE" envDefault:"50"`
+	// SMSSegmentPrice is what one billed SMS segment costs, in yuan: the
+	// template pages show a message's cost with it.
+	SMSSegmentPrice float64 `env:"SMS_SEGMENT_PRICE" envDefault:"0.045"`
 	// How often to poll Aliyun for SMS receipts push has not brought; 0 is off.
 	SMSReceiptPoll   time.Duration `env:"SMS_RECEIPT_POLL" envDefault:"0"`
 	SMTPURL          string        `env:"SMTP_URL"`
@@ -239,7 +241,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("configuration: HANDOVER_SESSION_IDLE must be at least 1m and HANDOVER_SESSION_MAX_AGE at least as long")
 	}
 	if c.MasterKey != "" {
-		if _, err := pii.ParseMasterKey(c.MasterKey); err != nil {
+		if _, err := masterkey.Parse(c.MasterKey); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_MASTER_KEY: %v", err)
 		}
 	}
@@ -255,7 +257,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("configuration: HANDOVER_KMS_URL must be an http(s) URL")
 	}
 	for i, k := range c.PreviousMasterKeys {
-		if _, err := pii.ParseMasterKey(k); err != nil {
+		if _, err := masterkey.Parse(k); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_PREVIOUS_MASTER_KEYS item %d: %v", i+1, err)
 		}
 	}
@@ -331,7 +333,7 @@ func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool
 			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 				return nil, nil, false, err
 			}
-			keyText = pii.GenerateMasterKey()
+			keyText = masterkey.Generate()
 			if err := os.WriteFile(path, []byte(keyText+"\n"), 0o600); err != nil {
 				return nil, nil, false, fmt.Errorf("write %s: %w", path, err)
 			}
@@ -340,11 +342,11 @@ func (c *Config) MasterKeys() (current []byte, previous [][]byte, generated bool
 			return nil, nil, false, rerr
 		}
 	}
-	if current, err = pii.ParseMasterKey(keyText); err != nil {
+	if current, err = masterkey.Parse(keyText); err != nil {
 		return nil, nil, false, fmt.Errorf("master key: %w", err)
 	}
 	for _, k := range c.PreviousMasterKeys {
-		p, _ := pii.ParseMasterKey(k)
+		p, _ := masterkey.Parse(k)
 		previous = append(previous, p)
 	}
 	return current, previous, generated, nil
@@ -383,6 +385,8 @@ func (c *Channels) validate() error {
 		return err
 	}
 	switch {
+	case !(c.SMSSegmentPrice >= 0 && c.SMSSegmentPrice <= 10):
+		return fmt.Errorf("configuration: HANDOVER_SMS_SEGMENT_PRICE must be a price in yuan from 0 to 10, e.g. 0.045")
 	case c.SMSReceiptPoll != 0 && !c.SMSOn():
 		return fmt.Errorf("configuration: HANDOVER_SMS_RECEIPT_POLL is set but Aliyun SMS is off (set HANDOVER_ALIYUN_ACCESS_KEY_ID and the rest, or unset it)")
 	case c.SMSReceiptPoll != 0 && c.SMSReceiptPoll < time.Minute:

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/config"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 func TestDefaults(t *testing.T) {
@@ -70,7 +70,7 @@ func TestEmbeddedMasterKeyIsGeneratedOnceWith0600(t *testing.T) {
 	if _, _, _, err := pg.MasterKeys(); err == nil || !strings.Contains(err.Error(), "HANDOVER_MASTER_KEY") {
 		t.Fatalf("postgres without key: %v", err)
 	}
-	if _, err := config.Load([]string{"HANDOVER_MASTER_KEY=" + pii.GenerateMasterKey()}); err != nil {
+	if _, err := config.Load([]string{"HANDOVER_MASTER_KEY=" + masterkey.Generate()}); err != nil {
 		t.Fatal(err)
 	}
 }

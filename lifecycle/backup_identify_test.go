@@ -10,7 +10,7 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/lifecycle"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // TestOldBackupCannotIdentifyDestroyedCustomer reproduces the finding: a
@@ -21,7 +21,7 @@ import (
 // and the destroyed customer stays unidentifiable.
 func TestOldBackupCannotIdentifyDestroyedCustomer(t *testing.T) {
 	ctx := context.Background()
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)

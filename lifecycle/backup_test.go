@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // openDataDir opens (migrating) the SQLite database in dir under master.
@@ -89,7 +90,7 @@ func destroyKeyBetweenBackups(t *testing.T, db *database.DB, live string, master
 // destruction cannot bring the customer back because it holds no key.
 func TestBackupRestoreAndCryptoShredding(t *testing.T) {
 	ctx := context.Background()
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)
@@ -130,8 +131,8 @@ func TestBackupRestoreAndCryptoShredding(t *testing.T) {
 }
 
 func TestRestoreRefusesBadBackups(t *testing.T) {
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
-	other, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
+	other, _ := masterkey.Parse(masterkey.Generate())
 	live := t.TempDir()
 	db, _ := openDataDir(t, live, master)
 	good := backup(t, db, live, lifecycle.BackupData, master)

@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/staff"
 )
@@ -101,7 +102,7 @@ func TestPostgresHeapKeepsNoDeletedKey(t *testing.T) {
 // TestSQLiteReportStatesItsChecks: the SQLite report says what it checked
 // of its key store files, each sampled customer searched for.
 func TestSQLiteReportStatesItsChecks(t *testing.T) {
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	dir := t.TempDir()
 	db, vault := openDataDir(t, dir, master)
 	r, html, _ := runApprovedPlan(t, db, vault, dir)

@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
@@ -32,7 +33,7 @@ func member(t *testing.T, db *database.DB, email string, role staff.Role) *staff
 }
 
 func TestDestructionNeedsTwoPeopleAndIsReported(t *testing.T) {
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	run := func(t *testing.T, db *database.DB, vault *pii.Vault, dataDir string) {
 		ctx := context.Background()
 		w := seedWith(t, db, vault)
@@ -124,7 +125,7 @@ func TestDestructionNeedsTwoPeopleAndIsReported(t *testing.T) {
 // rows come back, their personal data does not.
 func TestDestructionReachesEarlierBackups(t *testing.T) {
 	ctx := context.Background()
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)

@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -33,7 +34,7 @@ var benchCustomers = func() int {
 func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *customers.Transfer, string) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	kr, _ := pii.NewKeyring(master)
 	db, err := database.OpenSQLite(ctx, filepath.Join(dir, "handover.db"))
 	if err != nil {

@@ -7,14 +7,14 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/lifecycle"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // FuzzRestoreBackup feeds restore arbitrary files (seeded with a real
 // backup): it must refuse them with a clear error and leave nothing, or
 // restore a file whose checksum matched.
 func FuzzRestoreBackup(f *testing.F) {
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	dir := f.TempDir()
 	db, vault := openDataDirTB(f, dir, master)
 	var good bytes.Buffer

@@ -12,7 +12,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/lifecycle"
-	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 )
@@ -24,7 +24,7 @@ import (
 // none of the erased customer's messages, matched or not.
 func TestErasureReachesMessagesInBackups(t *testing.T) {
 	ctx := context.Background()
-	master, _ := pii.ParseMasterKey(pii.GenerateMasterKey())
+	master, _ := masterkey.Parse(masterkey.Generate())
 	live := t.TempDir()
 	db, vault := openDataDir(t, live, master)
 	w := seedWith(t, db, vault)

@@ -17,13 +17,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
-	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // KeySize is the size of master and data keys: AES-256.
-const KeySize = 32
+const KeySize = masterkey.Size
 
 // Keyring holds the current master key and any previous ones still needed
 // to unwrap keys that have not been re-wrapped yet.
@@ -36,27 +35,6 @@ type Keyring struct {
 type WrappedKey struct {
 	KeyID   string
 	Wrapped string
-}
-
-// ParseMasterKey decodes a base64 (standard or URL, padded or not) 32-byte key.
-func ParseMasterKey(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if key, err := enc.DecodeString(s); err == nil {
-			if len(key) != KeySize {
-				return nil, handover.Errorf(handover.EINVALID, "master key must be %d bytes, got %d", KeySize, len(key))
-			}
-			return key, nil
-		}
-	}
-	return nil, handover.Errorf(handover.EINVALID, "master key is not valid base64")
-}
-
-// GenerateMasterKey returns a fresh random master key in base64.
-func GenerateMasterKey() string {
-	key := make([]byte, KeySize)
-	rand.Read(key)
-	return base64.StdEncoding.EncodeToString(key)
 }
 
 // KeyID names a master key without revealing it.

@@ -7,13 +7,14 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 func keyring(t *testing.T, keys ...string) *pii.Keyring {
 	t.Helper()
 	var raw [][]byte
 	for _, k := range keys {
-		b, err := pii.ParseMasterKey(k)
+		b, err := masterkey.Parse(k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -27,7 +28,7 @@ func keyring(t *testing.T, keys ...string) *pii.Keyring {
 }
 
 func TestSealOpenIsBoundToContext(t *testing.T) {
-	kr := keyring(t, pii.GenerateMasterKey())
+	kr := keyring(t, masterkey.Generate())
 	dk, _, err := kr.NewDataKey()
 	if err != nil {
 		t.Fatal(err)
@@ -45,18 +46,10 @@ func TestSealOpenIsBoundToContext(t *testing.T) {
 	}
 }
 
-func TestParseMasterKeyRejectsBadKeys(t *testing.T) {
-	for _, bad := range []string{"", "not base64!!", "c2hvcnQ="} {
-		if _, err := pii.ParseMasterKey(bad); err == nil {
-			t.Errorf("ParseMasterKey(%q) accepted a bad key", bad)
-		}
-	}
-}
-
 func TestRotateRewrapsAndShredding(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		oldKey, newKey := pii.GenerateMasterKey(), pii.GenerateMasterKey()
+		oldKey, newKey := masterkey.Generate(), masterkey.Generate()
 		v, err := pii.OpenVault(ctx, db, keyring(t, oldKey))
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +132,7 @@ func TestMasksHideLength(t *testing.T) {
 }
 
 func TestEnvelopeRoundTripAndBinding(t *testing.T) {
-	kr := keyring(t, pii.GenerateMasterKey())
+	kr := keyring(t, masterkey.Generate())
 	in := map[string]string{"from": "+8613812345678", "text": "退订"}
 	env, err := kr.SealEnvelope(in, "inbound/e1")
 	if err != nil {

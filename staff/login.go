@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -63,8 +64,10 @@ type LoginInput struct {
 var errBadCode = errors.New("bad totp code")
 
 // dummyHash makes a sign-in for an unknown email cost as much as one for a
-// known email, so timing does not tell which emails have accounts.
-var dummyHash = HashPassword("handover-dummy-password")
+// known email, so timing does not tell which emails have accounts. It is
+// computed at the first such sign-in, not at every process start (a 64 MiB
+// argon2id hash would slow `handover version` and every CLI command).
+var dummyHash = sync.OnceValue(func() string { return HashPassword("handover-dummy-password") })
 
 // Login checks an email, password and (when enrolled) TOTP code, and
 // starts a session. Every outcome is audited; failures are counted for
@@ -83,7 +86,7 @@ func (s *Store) Login(ctx context.Context, in LoginInput, p SessionPolicy) (*Ses
 	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled_at, expires_at, totp_secret, totp_enabled FROM staff WHERE email = $1`, email).
 		Scan(&id, &hash, &disabled, &expires, &secret, &totpOn)
 	if errors.Is(err, sql.ErrNoRows) {
-		VerifyPassword(dummyHash, in.Password)
+		VerifyPassword(dummyHash(), in.Password)
 		return nil, nil, refuse(bad, s.fail(ctx, scopes, "", "unknown_account"))
 	}
 	if err != nil {

@@ -54,8 +54,8 @@ var paramName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.]{0,63}$`)
 // for its kind and channel. Violations are one EINVALID error listing them;
 // soft issues come back as warnings.
 func Validate(v *Version) (warnings []string, err error) {
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var problems []*handover.Error
+	add := func(format string, args ...any) { problems = append(problems, handover.Errorf(handover.EINVALID, format, args...)) }
 	if !slices.Contains(Kinds, v.Kind) {
 		add("kind must be one of %s", joinKinds())
 	}
@@ -85,8 +85,27 @@ func Validate(v *Version) (warnings []string, err error) {
 	return renderWarnings(v, r), nil
 }
 
-func invalid(problems []string) error {
-	return handover.Errorf(handover.EINVALID, "%s", strings.Join(problems, "; "))
+// CheckError is a version refused by its checks: one EINVALID error
+// whose message lists every problem (for the API and logs), and the
+// problems one by one, each with its own catalog key, for pages that show
+// them in the reader's language.
+type CheckError struct {
+	Problems []*handover.Error
+	err      *handover.Error
+}
+
+func (e *CheckError) Error() string { return e.err.Error() }
+
+// Unwrap gives the listing error, so handover.ErrorCode and ErrorMessage
+// see EINVALID and the joined message.
+func (e *CheckError) Unwrap() error { return e.err }
+
+func invalid(problems []*handover.Error) error {
+	texts := make([]string, len(problems))
+	for i, p := range problems {
+		texts[i] = p.Message
+	}
+	return &CheckError{Problems: problems, err: handover.Errorf(handover.EINVALID, "%s", strings.Join(texts, "; "))}
 }
 
 func joinKinds() string {
@@ -187,11 +206,17 @@ func checkPIPL(c *compiled, add func(string, ...any)) {
 	for _, p := range parts {
 		switch c.v.Kind {
 		case TransferNotice:
-			need(p, add, ".Transfer.BuyerName", "a transfer notice must name the new owner (PIPL Art. 22)")
-			need(p, add, ".Transfer.BuyerContact", "a transfer notice must say how to reach the new owner (PIPL Art. 22)")
+			if !refers(p, ".Transfer.BuyerName") {
+				add("%s: a transfer notice must name the new owner (PIPL Art. 22): add {{.Transfer.BuyerName}}", p.name)
+			}
+			if !refers(p, ".Transfer.BuyerContact") {
+				add("%s: a transfer notice must say how to reach the new owner (PIPL Art. 22): add {{.Transfer.BuyerContact}}", p.name)
+			}
 			needLink(c, p, add, "a transfer notice must link to the full notice")
 		case ConsentRequest:
-			need(p, add, ".Transfer.Purposes", "a consent request must name the purposes (PIPL Art. 14)")
+			if !refers(p, ".Transfer.Purposes") {
+				add("%s: a consent request must name the purposes (PIPL Art. 14): add {{.Transfer.Purposes}}", p.name)
+			}
 			needLink(c, p, add, "a consent request must link to where the customer decides")
 		case IncidentNotice:
 			needLink(c, p, add, "an incident notice must link to the incident page (PIPL Art. 57)")
@@ -201,22 +226,17 @@ func checkPIPL(c *compiled, add func(string, ...any)) {
 
 // needLink checks that p carries the personal link: {{.Link}}, or in an
 // approved SMS text the link token after the link's fixed domain. WeChat
-// fields need none: the message's url is the link.
+// fields need none: the message's url is the link. The reason is part of
+// the problem's format, so each problem has one text to translate.
 func needLink(c *compiled, p *part, add func(string, ...any), why string) {
 	switch {
 	case p.name == "wechat.fields":
 	case c.approved != nil:
 		if SMSLinkPrefix(&c.v) == "" {
-			add("body: %s: write the link as https://your.domain/l/${code} and fill ${code} with {{.LinkToken}}", why)
+			add("%s: "+why+": write the link as https://your.domain/l/${code} and fill ${code} with {{.LinkToken}}", p.name)
 		}
-	default:
-		need(p, add, ".Link", why)
-	}
-}
-
-func need(p *part, add func(string, ...any), path, why string) {
-	if !refers(p, path) {
-		add("%s: %s: add {{%s}}", p.name, why, path)
+	case !refers(p, ".Link"):
+		add("%s: "+why+": add {{.Link}}", p.name)
 	}
 }
 

@@ -91,6 +91,27 @@ func screenshot(t *testing.T, ctx context.Context, step string) {
 	}
 }
 
+// steps returns a runner of browser steps: each call runs its actions
+// within 20 s, and on failure saves a screenshot and fails the test
+// naming the step.
+func steps(t *testing.T, b context.Context) func(step string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			screenshot(t, b, "failed-"+step)
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+}
+
+// signIn signs in through the login form and waits for the landing page.
+func signIn(url, email string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{chromedp.Navigate(url + "/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", email),
+		chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#search")}
+}
+
 // TestBrowserStarts proves the harness: Chromium renders a page of ours.
 func TestBrowserStarts(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -109,17 +108,8 @@ func TestDashboardAgreementInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, desktopWidth, desktopHeight)
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(b, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			screenshot(t, b, "failed-"+step)
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	do("sign in", chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", email), chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#search"))
+	do := steps(t, b)
+	do("sign in", signIn(a.url, email)...)
 	do("customers blocked", chromedp.Navigate(a.url+"/customers"), chromedp.WaitVisible("#unblock"))
 	screenshot(t, b, "1-blocked")
 	do("open agreement", chromedp.Click("#unblock"), chromedp.WaitVisible("#accept-agreement"))

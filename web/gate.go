@@ -40,6 +40,8 @@ var personalDataRoutes = map[string]bool{
 	"POST /destruction":                            true,
 	"POST /destruction/:id/approve":                true,
 	"POST /destruction/:id/run":                    true,
+	"POST /templates/:id/preview":                  true,
+	"POST /templates/:id/test-send":                true,
 }
 
 // gated reports whether the request's route needs the governance gate

@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
@@ -128,7 +129,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 }
 
 func mustKey(t testing.TB) []byte {
-	k, err := pii.ParseMasterKey(pii.GenerateMasterKey())
+	k, err := masterkey.Parse(masterkey.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}

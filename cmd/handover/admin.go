@@ -9,8 +9,8 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
-	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/aliyunkms"
+	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -155,7 +155,7 @@ func runKeys(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	if sub == "generate" {
-		key := pii.GenerateMasterKey()
+		key := masterkey.Generate()
 		if *kmsKey == "" {
 			fmt.Fprintln(m.Stdout, key)
 			return nil

@@ -4,15 +4,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/aliyunkms"
 	"github.com/handoverhq/handover/pii/aliyunkms/kmsfake"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 func TestMasterKeyRoundTrip(t *testing.T) {
 	fake := kmsfake.Start(t)
 	cfg := fake.Config()
-	key := pii.GenerateMasterKey()
+	key := masterkey.Generate()
 	blob, err := aliyunkms.EncryptMasterKey(cfg, "key-handover", key)
 	if err != nil {
 		t.Fatal(err)

@@ -8,12 +8,13 @@ import (
 
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/pii/masterkey"
 )
 
 // Vault opens a vault on db under a newly generated master key.
 func Vault(t testing.TB, db *database.DB) *pii.Vault {
 	t.Helper()
-	key, err := pii.ParseMasterKey(pii.GenerateMasterKey())
+	key, err := masterkey.Parse(masterkey.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}
