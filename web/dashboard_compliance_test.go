@@ -561,3 +561,74 @@ func TestDestructionApprovalAsksTheCode(t *testing.T) {
 		t.Fatalf("%d sessions for the auditor; want the one signed in", sessions)
 	}
 }
+
+var (
+	// rawKey is a catalog key shown untranslated.
+	rawKey = regexp.MustCompile(`\b(?:cerr|compliance|incident|assessment|export|destruction|training|agreements|flash|status|role|channel|gov|error)\.[a-z_]+[a-z]\b`)
+	// rawCode is a status, kind, channel or role code shown as a text.
+	rawCode = regexp.MustCompile(`>\s*(?:draft|requested|approved|rejected|running|completed|cancelled|open|contained|closed|measure|notice|report|recorded|export|campaign|devbox|sms|email|wechat|admin|agent|auditor|marketer|all|any)\s*<`)
+	// sentence is an English sentence in a Chinese page: three words.
+	sentence = regexp.MustCompile(`>[^<]*\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b[^<]*<`)
+	// han is a Chinese character on an English page.
+	han = regexp.MustCompile(`\p{Han}`)
+)
+
+// TestCompliancePagesSpeakTheReadersLanguage: every compliance page, with
+// data on it, shows no catalog key or raw code; in Chinese no English
+// sentence, in English no Chinese outside what staff and customers
+// typed.
+func TestCompliancePagesSpeakTheReadersLanguage(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
+	f := newComplianceFixture(t, a)
+	w := f.admin
+	w.get("/incidents/new")
+	form := url.Values{"title": {"Laptop infected"}, "cause": {"Phishing"}, "measures": {"Isolated"}, "contact": {"dpo@example.com"},
+		"data_categories": {"name"}, "occurred_at": {"2026-03-01T09:00"}, "discovered_at": {"2026-03-01T10:30"}, "customers": {f.customerIDs[0]}}
+	resp, body := w.post("/incidents", form)
+	expect(t, "record", http.StatusSeeOther)(resp, body)
+	incident := strings.Split(resp.Header.Get("Location"), "?")[0]
+	expect(t, "event", http.StatusSeeOther)(w.post(incident+"/events", url.Values{"kind": {"status"}, "note": {"contained"}}))
+	expect(t, "notice", http.StatusSeeOther)(w.post(incident+"/notice", url.Values{"transfer_id": {f.transfer}, "channels": {"devbox"}}))
+	expect(t, "assessment", http.StatusSeeOther)(w.post("/assessments", url.Values{"transfer_id": {f.transfer}, "activity": {"export"},
+		"purpose": {"订单履行"}, "necessity": {"n"}, "risks": {"r"}, "measures": {"m"}}))
+	resp, body = w.post("/destruction", url.Values{"transfer_id": {f.transfer}, "retention_days": {"0"}})
+	expect(t, "destruction", http.StatusSeeOther)(resp, body)
+	plan := strings.Split(resp.Header.Get("Location"), "?")[0]
+	expect(t, "training", http.StatusSeeOther)(w.post("/governance/training", url.Values{"role": {"agent"}, "title": {"Basics"}, "body": {"Read."},
+		"q0": {"When?"}, "q0_options": {"Always\nWhen needed"}, "q0_answer": {"2"}}))
+	pages := []string{"/compliance", "/incidents", "/incidents/new", incident, "/assessments?transfer=" + f.transfer,
+		"/export?transfer=" + f.transfer, "/destruction?transfer=" + f.transfer, plan, "/governance/training", "/governance/agreements"}
+	// What staff typed in English above, and the transfer's own words.
+	typed := strings.NewReplacer("Laptop infected", "", "Phishing", "", "Isolated", "", "When needed", "", "Basics", "")
+	for _, locale := range []string{"zh-CN", "en"} {
+		if err := a.staff.UpdatePreferences(context.Background(), f.adminMember.ID, locale, "Asia/Shanghai"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages {
+			body := expect(t, locale+" "+p, http.StatusOK)(w.get(p))
+			main := typed.Replace(between(body, "<main", "</main>"))
+			if len(main) < 500 {
+				t.Fatalf("%s %s: no main\n%s", locale, p, body)
+			}
+			if k := rawKey.FindString(main); k != "" {
+				t.Errorf("%s %s shows the key %q", locale, p, k)
+			}
+			if c := rawCode.FindString(main); c != "" {
+				t.Errorf("%s %s shows the code %q", locale, p, c)
+			}
+			if locale == "zh-CN" {
+				// The notice campaign's name is the domain's bilingual one.
+				if s := sentence.FindString(strings.ReplaceAll(main, "Incident notice: ", "")); s != "" {
+					t.Errorf("zh-CN %s shows English: %q", p, s)
+				}
+			} else {
+				// Transfer, purpose and notice names are data in Chinese.
+				data := strings.NewReplacer("华东五金", "", "江南商贸", "", "订单履行", "", "安全事件告知", "").Replace(main)
+				if h := han.FindString(data); h != "" {
+					i := strings.Index(data, h)
+					t.Errorf("en %s shows Chinese: %q", p, data[max(0, i-80):min(len(data), i+80)])
+				}
+			}
+		}
+	}
+}
