@@ -165,8 +165,12 @@ func (s *Server) handleExportEvidence(c echo.Context) error {
 			return err
 		}
 		for _, e := range entries {
+			var detail any = e.Detail
+			if json.Valid([]byte(e.Detail)) {
+				detail = json.RawMessage(e.Detail)
+			}
 			out = append(out, map[string]any{"seq": e.Seq, "at": e.At.UTC(), "actor": e.Actor, "action": e.Action,
-				"detail": json.RawMessage(e.Detail), "prev_hash": e.PrevHash, "hash": e.Hash})
+				"detail": detail, "prev_hash": e.PrevHash, "hash": e.Hash})
 		}
 	}
 	slices.SortFunc(out, func(a, b map[string]any) int { return int(a["seq"].(int64) - b["seq"].(int64)) })

@@ -153,6 +153,8 @@ type incidentPageView struct {
 	Incident  *incidents.Incident
 	Campaign  *campaigns.Campaign
 	Unreached []incidents.Unreached
+	// ReachUnknown: the campaign can no longer be previewed.
+	ReachUnknown bool
 	Transfers []*customers.Transfer
 	Channels  []channels.Name
 	Timeline  []timelineRow
@@ -187,8 +189,13 @@ func (s *Server) incidentPage(c echo.Context, status int, v incidentPageView) er
 		if v.Campaign, err = s.campaigns.FindCampaignByID(ctx, in.NoticeCampaign); err != nil {
 			return err
 		}
+		// A campaign that no longer validates (a template retired since)
+		// has its outcomes on its own page: the reach is left out.
 		if v.Unreached, err = s.notifier().Reach(ctx, v.Campaign); err != nil {
-			return err
+			if handover.ErrorCode(err) == handover.EINTERNAL {
+				return err
+			}
+			v.ReachUnknown = true
 		}
 	} else if member(c).Role.Can(staff.ManageIncidents) {
 		if v.Transfers, err = s.customers.FindTransfers(ctx); err != nil {
