@@ -155,10 +155,10 @@ type incidentPageView struct {
 	Unreached []incidents.Unreached
 	// ReachUnknown: the campaign can no longer be previewed.
 	ReachUnknown bool
-	Transfers []*customers.Transfer
-	Channels  []channels.Name
-	Timeline  []timelineRow
-	Names     map[string]string
+	Transfers    []*customers.Transfer
+	Channels     []channels.Name
+	Timeline     []timelineRow
+	Names        map[string]string
 	// Form: the notice form's or the timeline form's error.
 	NoticeError, EventError string
 }
