@@ -8,10 +8,13 @@ BENCH_TICKETS ?= 1000000
 # seconds of sending per case of the rates benchmark (configured against
 # achieved, 20/s, 200/s and 2,000/s, email/SMS/WeChat, one and three workers)
 BENCH_RATE_SECONDS ?= 8
+# recipients of the scale benchmark (2 api + 1, 2 and 3 worker processes,
+# half email and half SMS, PostgreSQL and Redis of its own)
+BENCH_SCALE_ROWS ?= 200000
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run demo test test-short bench fuzz lint build clean
+.PHONY: run demo test test-short bench fuzz lint lint-openapi build clean
 
 ## run: Handover on its embedded defaults (SQLite + in-process Redis) at http://127.0.0.1:8080
 run:
@@ -38,9 +41,11 @@ test-short:
 ## messages → tickets per second, the ticket queue's first page p95 with
 ## BENCH_TICKET_ROWS (default 1,000,000) tickets, and each send rate
 ## configured against achieved (BenchmarkRates: 20/s, 200/s and 2,000/s on
-## email, SMS and WeChat, one and three workers; BENCH_RATE_SECONDS each)
+## email, SMS and WeChat, one and three workers; BENCH_RATE_SECONDS each),
+## and BenchmarkScale: BENCH_SCALE_ROWS recipients by 2 api and 1, 2 and 3
+## worker processes, msgs/s and CPU per process kind (docs/operations.md)
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_SCALE_ROWS=$(BENCH_SCALE_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 	BENCH_TICKET_ROWS=$(BENCH_TICKETS) $(GO) test -run '^$$' -bench . -benchtime 1000x -timeout 30m ./feedback/
 
@@ -53,11 +58,22 @@ fuzz:
 	  done; \
 	done
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go vet, staticcheck, and lint-openapi when node is installed
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory lint-openapi; else echo "lint: node not installed, web/openapi.yaml not linted (make lint-openapi)"; fi
+
+## lint-openapi: web/openapi.yaml through Redocly's recommended rules (the
+## CLI pinned in tools/openapi/package-lock.json; needs node >= 20.19 and npm)
+REDOCLY := tools/openapi/node_modules/.bin/redocly
+lint-openapi: $(REDOCLY)
+	$(REDOCLY) lint --config tools/openapi/redocly.yaml web/openapi.yaml
+
+$(REDOCLY): tools/openapi/package.json tools/openapi/package-lock.json
+	cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## build: a static binary in bin/
 build:

@@ -41,8 +41,12 @@ func NewMonitor(db *database.DB, log *slog.Logger) *Monitor {
 	}
 }
 
-// Collectors are the monitor's metrics, for the server's registry.
+// Collectors are the monitor's metrics, for the server's registry. Every
+// failure reason starts at 0, so rules see the series before a failure.
 func (m *Monitor) Collectors() []prometheus.Collector {
+	for _, reason := range []string{"error", "broken", "truncated", "unkeyed"} {
+		m.failures.WithLabelValues(reason)
+	}
 	return []prometheus.Collector{m.ok, m.entries, m.lastRun, m.failures}
 }
 

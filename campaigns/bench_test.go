@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,16 +141,23 @@ func machineCPUSeconds() float64 {
 // campaignCSV writes rows customers with unique phones, emails and WeChat
 // openids.
 func campaignCSV(tb testing.TB, rows int) string {
+	return writeCSV(tb, "客户编号,客户名称,手机号码,电子邮箱,openid,地区", rows, func(w io.Writer, i int) {
+		fmt.Fprintf(w, "C%07d,客户%d,1%d%09d,user%d@example.com,o-bench-%07d,上海\n", i, i, []int{3, 5, 8}[i%3], i, i, i)
+	})
+}
+
+// writeCSV writes a CSV file of header and rows lines, each written by line.
+func writeCSV(tb testing.TB, header string, rows int, line func(w io.Writer, i int)) string {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "campaign.csv")
+	path := filepath.Join(tb.TempDir(), "customers.csv")
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "客户编号,客户名称,手机号码,电子邮箱,openid,地区")
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(w, "C%07d,客户%d,1%d%09d,user%d@example.com,o-bench-%07d,上海\n", i, i, []int{3, 5, 8}[i%3], i, i, i)
+	fmt.Fprintln(w, header)
+	for i := range rows {
+		line(w, i)
 	}
 	if err := w.Flush(); err != nil {
 		tb.Fatal(err)

@@ -127,6 +127,7 @@ type Service struct {
 	db      *database.DB
 	log     *slog.Logger
 	limiter *channels.Limiter
+	metrics sendMetrics
 }
 
 // New returns a Service.
@@ -149,7 +150,7 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics()}
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,
@@ -359,23 +360,31 @@ func (s *Service) FindCampaignByID(ctx context.Context, id string) (*Campaign, e
 	return c, nil
 }
 
-// FindCampaigns lists campaigns, newest first, optionally by status.
+// FindCampaigns lists the newest 500 campaigns, optionally by status.
 func (s *Service) FindCampaigns(ctx context.Context, status string) ([]*Campaign, error) {
+	list, _, err := s.FindCampaignPage(ctx, status, "", 500)
+	return list, err
+}
+
+// FindCampaignPage lists up to limit campaigns, newest first, older than
+// cursor (the next cursor of the previous page; "" for the first),
+// optionally by status. next is "" on the last page.
+func (s *Service) FindCampaignPage(ctx context.Context, status, cursor string, limit int) (list []*Campaign, next string, err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = '' OR status = $1)
-		ORDER BY id DESC LIMIT 500`, status)
+		AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), status, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("find campaigns: %w", err)
+		return nil, "", fmt.Errorf("find campaigns: %w", err)
 	}
 	defer rows.Close()
-	var out []*Campaign
 	for rows.Next() {
 		c, err := scanCampaign(rows)
 		if err != nil {
-			return nil, fmt.Errorf("find campaigns: %w", err)
+			return nil, "", fmt.Errorf("find campaigns: %w", err)
 		}
-		out = append(out, c)
+		list = append(list, c)
 	}
-	return out, rows.Err()
+	list, next = database.Page(list, limit, func(c *Campaign) string { return c.ID })
+	return list, next, rows.Err()
 }
 
 // Progress is the campaign's deliveries by status, as Stats.ByStatus has

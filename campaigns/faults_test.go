@@ -22,8 +22,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-	"github.com/handoverhq/handover/pii"
-	"github.com/handoverhq/handover/pii/masterkey"
+	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
@@ -58,40 +57,68 @@ type faultRig struct {
 	bin         string
 	env         []string
 	campaign    string
+	recipients  int
 }
 
-func newFaultRig(t *testing.T) *faultRig {
+// rigOptions change what newRig builds; the zero value is the fault
+// tests' world.
+type rigOptions struct {
+	// recipients is the campaign's size; 0 means faultRecipients.
+	recipients int
+	// db and dbURL are a migrated database of the test's own (a server it
+	// restarts); nil means a schema of TEST_DATABASE_URL's.
+	db    *database.DB
+	dbURL string
+	// redisURL is a Redis of the test's own (Sentinels), used without a
+	// proxy; empty means a leased database of TEST_REDIS_URL's.
+	redisURL string
+}
+
+func newFaultRig(t *testing.T) *faultRig { return newRig(t, rigOptions{}) }
+
+// skipUnlessFaults skips the test unless TEST_FAULTS is set.
+func skipUnlessFaults(t testing.TB) {
 	t.Helper()
 	if os.Getenv("TEST_FAULTS") == "" {
 		t.Skip("fault tests run with TEST_FAULTS=1")
 	}
-	ctx := context.Background()
-	db, dbURL := dbtest.PostgresURL(t)
-	redisURL := queuetest.RedisURL(t)
-	r := &faultRig{t: t, db: db, bin: filepath.Join(t.TempDir(), "handover")}
-	if out, err := exec.Command("go", "build", "-o", r.bin, "../cmd/handover").CombinedOutput(); err != nil {
+}
+
+// buildHandover builds the handover binary into a temp dir.
+func buildHandover(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "handover")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/handover").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	pgURL, redisProxied := proxied(t, dbURL, "5432", &r.pg), proxied(t, redisURL, "6379", &r.redis)
+	return bin
+}
 
-	masterKey := masterkey.Generate()
-	key, err := masterkey.Parse(masterKey)
-	if err != nil {
-		t.Fatal(err)
+func newRig(t *testing.T, o rigOptions) *faultRig {
+	t.Helper()
+	skipUnlessFaults(t)
+	ctx := context.Background()
+	if o.recipients == 0 {
+		o.recipients = faultRecipients
 	}
-	kr, err := pii.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
+	db, dbURL := o.db, o.dbURL
+	if db == nil {
+		db, dbURL = dbtest.PostgresURL(t)
 	}
-	vault, err := pii.OpenVault(ctx, db, kr)
-	if err != nil {
-		t.Fatal(err)
+	r := &faultRig{t: t, db: db, bin: buildHandover(t), recipients: o.recipients}
+	pgURL := proxied(t, dbURL, "5432", &r.pg)
+	redisURL, redisProxied := o.redisURL, o.redisURL
+	if redisURL == "" {
+		redisURL = queuetest.RedisURL(t)
+		redisProxied = proxied(t, redisURL, "6379", &r.redis)
 	}
+
+	masterKey, vault := piitest.VaultWithKey(t, db)
 	cs := customers.NewStore(db, vault)
 	r.cs = cs
 	var b strings.Builder
 	b.WriteString("姓名,邮箱\n")
-	for i := range faultRecipients {
+	for i := range r.recipients {
 		fmt.Fprintf(&b, "客户%d,%s\n", i, relAddr(i))
 	}
 	path := filepath.Join(t.TempDir(), "list.csv")
@@ -100,12 +127,13 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
-	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != faultRecipients {
+	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(r.recipients) {
 		t.Fatalf("import: %+v, %v", imp, err)
 	}
 	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Email)
 	r.sink = smtptest.New(t)
 	r.sink.SetDelay(faultRelayDelay)
+	var err error
 	if r.redisDirect, err = queue.Open(ctx, redisURL, queuetest.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +189,7 @@ func (r *faultRig) worker() *exec.Cmd {
 			return // killed by the test
 		}
 		mark := len(out.String())
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		stopProcess(cmd, 10*time.Second)
 		// A clean stop logs no error.
 		if stop := out.String()[mark:]; strings.Contains(stop, "level=ERROR") {
 			r.t.Errorf("the worker's clean stop logged an error:\n%s", stop)
@@ -209,7 +229,7 @@ func TestFaultAPIKilledAtStart(t *testing.T) {
 	if c.Status != campaigns.StatusRunning || c.PlannedAt != nil {
 		t.Skipf("planning was not cut short (%v): campaign %s, planned %v", err, c.Status, c.PlannedAt != nil)
 	}
-	t.Logf("cut short with %d of %d planned: %v", c.Planned, faultRecipients, err)
+	t.Logf("cut short with %d of %d planned: %v", c.Planned, r.recipients, err)
 	r.waitSent(1)
 	fmt.Printf("fault %-22s first message %s after the cut\n", "api killed at start", time.Since(at).Round(100*time.Millisecond))
 	done := r.finish()
@@ -258,7 +278,7 @@ func (r *faultRig) finish() time.Time {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		if c.Status == campaigns.StatusCompleted && len(r.perRecipient()) == faultRecipients {
+		if c.Status == campaigns.StatusCompleted && len(r.perRecipient()) == r.recipients {
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
@@ -315,12 +335,12 @@ func (r *faultRig) report(fault string, recover time.Duration) faultResult {
 		r.t.Fatal(err)
 	}
 	checkProgress(r.t, r.svc, r.campaign, counts)
-	if counts["sent"] != faultRecipients || len(counts) != 1 {
-		r.t.Errorf("deliveries %v; want %d sent", counts, faultRecipients)
+	if counts["sent"] != r.recipients || len(counts) != 1 {
+		r.t.Errorf("deliveries %v; want %d sent", counts, r.recipients)
 	}
 	per := r.perRecipient()
-	res := faultResult{expected: faultRecipients, recover: recover}
-	for i := range faultRecipients {
+	res := faultResult{expected: r.recipients, recover: recover}
+	for i := range r.recipients {
 		switch n := per[relAddr(i)]; {
 		case n == 0:
 			res.lost++
@@ -347,7 +367,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 	r := newFaultRig(t)
 	r.worker()
 	r.start()
-	r.waitSent(faultRecipients / 4)
+	r.waitSent(r.recipients / 4)
 	r.pg.Down()
 	at := time.Now()
 	time.Sleep(10 * time.Second)
@@ -365,7 +385,7 @@ func TestFaultRedisFlush(t *testing.T) {
 	r := newFaultRig(t)
 	r.worker()
 	r.start()
-	r.waitSent(faultRecipients / 4)
+	r.waitSent(r.recipients / 4)
 	if err := r.redisDirect.Redis.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +402,7 @@ func TestFaultRedisRestart(t *testing.T) {
 	r := newFaultRig(t)
 	r.worker()
 	r.start()
-	r.waitSent(faultRecipients / 4)
+	r.waitSent(r.recipients / 4)
 	r.redis.Down()
 	at := time.Now()
 	if err := r.redisDirect.Redis.FlushDB(context.Background()).Err(); err != nil {
@@ -404,7 +424,7 @@ func TestFaultWorkerSIGKILL(t *testing.T) {
 	r := newFaultRig(t)
 	first := r.worker()
 	r.start()
-	r.waitSent(faultRecipients / 4)
+	r.waitSent(r.recipients / 4)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -145,6 +145,7 @@ func (s *Service) start(ctx context.Context, id, actor string, due bool) error {
 	if err != nil {
 		return err
 	}
+	s.log.Info("campaign started", "campaign_id", id, "scheduled", due)
 	c, err := s.FindCampaignByID(ctx, id)
 	if err != nil {
 		return err
@@ -235,6 +236,7 @@ type pendingBatch struct {
 func (p *planner) step(ctx context.Context) (done bool, err error) {
 	s, c := p.s, p.c
 	var pend []pendingBatch
+	recipients := 0
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET updated_at = $1 WHERE id = $2 AND planned_at IS NULL
 			AND status IN ('running', 'paused')`, tx.Now, c.ID)
@@ -254,7 +256,7 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return err
 		}
-		done = len(list) < s.cfg.PlanChunk
+		done, recipients = len(list) < s.cfg.PlanChunk, len(list)
 		type row struct {
 			id, reason, zone string
 			ch               channels.Name
@@ -322,6 +324,9 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 	}
 	if err := s.enqueueBatches(ctx, c, pend); err != nil {
 		return false, err
+	}
+	if recipients > 0 {
+		s.log.Info("campaign chunk planned", "campaign_id", c.ID, "recipients", recipients, "batches", len(pend), "planned", done)
 	}
 	if done {
 		return true, s.completeIfDone(ctx, c.ID)

@@ -268,7 +268,7 @@ func TestReliabilityRedisLoss(t *testing.T) {
 	if n, err := svc.Reconcile(context.Background()); err != nil || n != 1 {
 		t.Fatalf("reconcile: %d, %v", n, err)
 	}
-	e.finish(svc, id, 20*time.Second)
+	e.finish(svc, id, 90*time.Second)
 	// Rows are claimed under a lease, so losing tasks sends nothing twice.
 	if dups := e.check(id, relConcurrency*relBatch); dups != 0 {
 		t.Errorf("%d duplicates after losing Redis; want 0", dups)
@@ -390,7 +390,7 @@ func TestReliabilityChannelOutage(t *testing.T) {
 	e.sink.FailNext(failed, 451, "4.3.0 Local error in processing")
 	id := e.start(svc)
 	e.worker(svc, context.Background())
-	e.finish(svc, id, 20*time.Second)
+	e.finish(svc, id, 90*time.Second)
 	if dups := e.check(id, 0); dups != 0 {
 		t.Errorf("%d duplicates after a channel outage", dups)
 	}
@@ -533,7 +533,7 @@ func TestReliabilityDatabaseOutage(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	during := e.sink.Count() - outage
 	proxy.Up()
-	e.finish(svc, id, 25*time.Second)
+	e.finish(svc, id, 90*time.Second)
 	// A batch sent just before the cut whose outcome could not be recorded
 	// is sent again after its lease: at most one batch per worker slot.
 	dups := e.check(id, relConcurrency*relBatch)

@@ -101,6 +101,7 @@ func (s *Service) HandleSendBatch(ctx context.Context, t *asynq.Task) error {
 	if err := s.enqueueFallbacks(ctx, c.ID, p.Zone, outcomes); err != nil {
 		return err
 	}
+	s.logBatch(c.ID, p, outcomes)
 	var transient, limited bool
 	var wait time.Duration
 	for _, o := range outcomes {
@@ -251,6 +252,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			s.fallBack(ctx, c, batch, rows[i].ch, custs[i], &out[i])
 		}
 	}
+	s.metrics.count(rows, out)
 	return out, transfer.Purposes
 }
 
@@ -561,9 +563,31 @@ func (s *Service) completeIfDone(ctx context.Context, id string) error {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'completed', finished_at = $1, updated_at = $1
 			WHERE id = $2 AND status = 'running' AND planned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries
 				WHERE campaign_id = $2 AND status IN ('planned', 'queued'))`, tx.Now, id)
-		return err
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 1 {
+			s.log.Info("campaign completed", "campaign_id", id)
+		}
+		return nil
 	})
+}
+
+// logBatch logs what became of a batch's rows, by outcome: ids and
+// counts only, so one campaign's story can be followed in the log.
+func (s *Service) logBatch(campaignID string, p batchPayload, outs []outcome) {
+	counts := map[string]int{}
+	for _, o := range outs {
+		counts[o.label()]++
+	}
+	args := []any{"campaign_id", campaignID, "batch", p.Batch, "channel", string(p.Channel), "rows", len(outs)}
+	for _, label := range []string{"sent", "failed", "fallback", "suppressed", "retry", "rate_limited"} {
+		if counts[label] > 0 {
+			args = append(args, label, counts[label])
+		}
+	}
+	s.log.Info("campaign batch sent", args...)
 }

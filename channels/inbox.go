@@ -44,11 +44,13 @@ type Inbox struct {
 	// Sent ties a reply that names no delivery to the latest message sent
 	// to its sender (under the same SMS sign name). Nil skips that step.
 	Sent *SentLog
+
+	metrics inboxMetrics
 }
 
 // NewInbox returns an Inbox.
 func NewInbox(db *database.DB, vault *pii.Vault, q *queue.Queue, log *slog.Logger) *Inbox {
-	return &Inbox{db: db, vault: vault, queue: q, log: log}
+	return &Inbox{db: db, vault: vault, queue: q, log: log, metrics: newInboxMetrics()}
 }
 
 // sealedFields are the personal parts of an event, stored sealed.
@@ -183,10 +185,16 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	_, err = in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, delivery_id = $3, processed_at = $4,
+	res, err := in.db.ExecContext(ctx, `UPDATE inbound_events SET state = $1, customer_id = $2, delivery_id = $3, processed_at = $4,
 		key_id = $5, key_wrapped = $6, sealed = $7 WHERE id = $8 AND state = 'received'`,
 		state, ev.CustomerID, ev.DeliveryID, in.db.Now(), env.KeyID, env.Wrapped, env.Sealed, ev.ID)
-	return err
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		in.metrics.count(ev, state)
+	}
+	return nil
 }
 
 // seal seals the event's personal fields under its customer's data key

@@ -25,6 +25,8 @@ type Limiter struct {
 	// so workers on hosts whose clocks differ share one time, and waits
 	// are slept on the wall clock.
 	Clock Clock
+	// Metrics, when set, counts the waits and deferrals.
+	Metrics *RateMetrics
 }
 
 // Clock is the time a Limiter reckons in and waits by.
@@ -57,6 +59,9 @@ func (l *Limiter) Wait(ctx context.Context, key string, perSecond, n int, maxWai
 		return n, 0, nil
 	}
 	booked, wait, err := l.book(ctx, key, perSecond, min(n, sliceOf(perSecond)), maxWait)
+	if err == nil {
+		l.Metrics.observe(key, booked, wait)
+	}
 	if err != nil || booked == 0 {
 		return 0, wait, err
 	}

@@ -51,6 +51,12 @@ type Config struct {
 	// MetricsToken turns /metrics on for a scraper that sends it as a
 	// bearer token; without it /metrics is off.
 	MetricsToken string `env:"METRICS_TOKEN"`
+	// MetricsCache is how long a scrape's product figures (read from the
+	// database and Redis) are served again before they are read anew.
+	MetricsCache time.Duration `env:"METRICS_CACHE" envDefault:"10s"`
+	// MetricsAddr, when set, is where a worker process (which has no
+	// HTTP server) serves /metrics, /healthz and /readyz.
+	MetricsAddr string `env:"METRICS_ADDR"`
 	// CompanyName and CompanyContact head the portal pages and tell a
 	// customer whose link does not open whom to ask.
 	CompanyName    string `env:"COMPANY_NAME"`
@@ -295,6 +301,14 @@ func (c *Config) validate() error {
 	for _, cidr := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil {
 			return fmt.Errorf("configuration: HANDOVER_TRUSTED_PROXIES: %q is not a CIDR range", cidr)
+		}
+	}
+	if c.MetricsCache < 0 || c.MetricsCache > 5*time.Minute {
+		return fmt.Errorf("configuration: HANDOVER_METRICS_CACHE must be between 0s and 5m")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("configuration: HANDOVER_METRICS_ADDR must be HOST:PORT: %v", err)
 		}
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {

@@ -89,7 +89,7 @@ func TestWeChatBindReview(t *testing.T) {
 				t.Fatalf("propose %s: %q, %v; want %q", c.openID, got, err, c.want)
 			}
 		}
-		pending, err := s.FindWeChatBindRequests(ctx, "")
+		pending, _, err := s.FindWeChatBindRequests(ctx, "", "", 200)
 		if err != nil || len(pending) != 1 || pending[0].CustomerID != zhang || pending[0].Current == "" || pending[0].Proposed == "oNew" {
 			t.Fatalf("pending %+v, %v", pending, err)
 		}
@@ -103,7 +103,7 @@ func TestWeChatBindReview(t *testing.T) {
 		// Offered for 李四 (who has oLi), then bound to 张三's record by
 		// other means: the approval is refused.
 		s.ProposeWeChatBind(ctx, li, "oLater", "link2")
-		pending, _ = s.FindWeChatBindRequests(ctx, "")
+		pending, _, _ = s.FindWeChatBindRequests(ctx, "", "", 200)
 		if _, err := s.BindAddress(ctx, customers.Binding{CustomerID: zhang, Address: channels.Address{OpenID: "oLater"}, Replace: true,
 			Source: customers.BindSourceReview, Actor: "staff:x"}); err != nil {
 			t.Fatal(err)

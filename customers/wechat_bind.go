@@ -80,7 +80,7 @@ func (s *Store) ProposeWeChatBind(ctx context.Context, customerID, openID, linkI
 // queueWeChatBind stores an openid for review unless it is already queued
 // for the customer or the customer has maxPendingBinds queued.
 func (s *Store) queueWeChatBind(ctx context.Context, tx *database.Tx, customerID, openID, linkID string) error {
-	pending, err := s.bindRequests(ctx, tx, `customer_id = $1 AND status = $2`, customerID, BindPending)
+	pending, err := s.bindRequests(ctx, tx, `customer_id = $1 AND status = $2 ORDER BY id`, customerID, BindPending)
 	if err != nil {
 		return err
 	}
@@ -111,9 +111,11 @@ type openBindRequest struct {
 	openID string
 }
 
+// bindRequests reads the requests where, oldest first; where may end in a
+// LIMIT.
 func (s *Store) bindRequests(ctx context.Context, q querier, where string, args ...any) ([]*openBindRequest, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, customer_id, link_id, openid_enc, status, decided_by, reason, created_at, decided_at
-		FROM wechat_bind_requests WHERE `+where+` ORDER BY created_at, id LIMIT 200`, args...)
+		FROM wechat_bind_requests WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("wechat bind requests: %w", err)
 	}
@@ -151,27 +153,29 @@ func (s *Store) bindRequests(ctx context.Context, q querier, where string, args 
 	return list, nil
 }
 
-// FindWeChatBindRequests lists the requests in status ("" for pending),
-// oldest first, openids masked.
-func (s *Store) FindWeChatBindRequests(ctx context.Context, status string) ([]WeChatBindRequest, error) {
+// FindWeChatBindRequests lists up to limit requests in status ("" for
+// pending), oldest first, after cursor (the next cursor of the previous
+// page; "" for the first), openids masked. next is "" on the last page.
+func (s *Store) FindWeChatBindRequests(ctx context.Context, status, cursor string, limit int) (out []WeChatBindRequest, next string, err error) {
 	if status == "" {
 		status = BindPending
 	}
 	if status != BindPending && status != BindApproved && status != BindRejected {
-		return nil, handover.Errorf(handover.EINVALID, "status must be pending, approved or rejected")
+		return nil, "", handover.Errorf(handover.EINVALID, "status must be pending, approved or rejected")
 	}
-	list, err := s.bindRequests(ctx, s.db, `status = $1`, status)
+	list, err := s.bindRequests(ctx, s.db, `status = $1 AND id > $2 ORDER BY id LIMIT `+fmt.Sprint(limit+1), status, cursor)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	out := make([]WeChatBindRequest, len(list))
+	list, next = database.Page(list, limit, func(r *openBindRequest) string { return r.ID })
+	out = make([]WeChatBindRequest, len(list))
 	for i, r := range list {
 		out[i] = r.WeChatBindRequest
 		if cu, err := s.FindCustomerByID(ctx, r.CustomerID); err == nil {
 			out[i].Current = pii.MaskText(cu.WeChatOpenID)
 		}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // DecideWeChatBind approves (the openid replaces the one on file) or

@@ -24,3 +24,19 @@ func (db *DB) QueryIDs(ctx context.Context, query string, args ...any) ([]string
 	}
 	return ids, rows.Err()
 }
+
+// QueryEach runs a query and calls row for each row, with a scan of it;
+// the first error (the query's, a scan's or row's own) stops it.
+func (db *DB) QueryEach(ctx context.Context, row func(scan func(dest ...any) error) error, query string, args ...any) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -246,24 +246,29 @@ func (s *Service) DueTraining(ctx context.Context, m *staff.Member) ([]*Module, 
 	return s.dueTraining(ctx, m, s.db.Now())
 }
 
-// TrainingResults lists every attempt, newest first, for auditors.
+// TrainingResults lists the newest 1,000 attempts, for auditors.
 func (s *Service) TrainingResults(ctx context.Context, staffID string) ([]Result, error) {
-	q, args := `SELECT id, module_id, staff_id, score, passed, taken_at FROM training_results`, []any{}
-	if staffID != "" {
-		q, args = q+` WHERE staff_id = $1`, append(args, staffID)
-	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY taken_at DESC, id LIMIT 1000`, args...)
+	out, _, err := s.TrainingResultPage(ctx, staffID, "", 1000)
+	return out, err
+}
+
+// TrainingResultPage lists up to limit attempts ("" staffID: everyone's),
+// newest first, older than cursor (the next cursor of the previous page;
+// "" for the first). next is "" on the last page.
+func (s *Service) TrainingResultPage(ctx context.Context, staffID, cursor string, limit int) (out []Result, next string, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, module_id, staff_id, score, passed, taken_at FROM training_results
+		WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), staffID, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("training results: %w", err)
+		return nil, "", fmt.Errorf("training results: %w", err)
 	}
 	defer rows.Close()
-	var out []Result
 	for rows.Next() {
 		var r Result
 		if err := rows.Scan(&r.ID, &r.ModuleID, &r.StaffID, &r.Score, &r.Passed, &r.TakenAt); err != nil {
-			return nil, fmt.Errorf("training results: %w", err)
+			return nil, "", fmt.Errorf("training results: %w", err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	out, next = database.Page(out, limit, func(r Result) string { return r.ID })
+	return out, next, rows.Err()
 }

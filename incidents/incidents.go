@@ -228,20 +228,23 @@ func (s *Store) FindIncidentByNoticeCampaign(ctx context.Context, campaignID str
 	return in, nil
 }
 
-// FindIncidents lists incidents, newest first (without timelines).
-func (s *Store) FindIncidents(ctx context.Context) ([]*Incident, error) {
-	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM incidents ORDER BY created_at DESC, id LIMIT 500`)
+// FindIncidents lists up to limit incidents, newest first (without
+// timelines), older than cursor (the next cursor of the previous page; ""
+// for the first). next is "" on the last page.
+func (s *Store) FindIncidents(ctx context.Context, cursor string, limit int) (list []*Incident, next string, err error) {
+	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM incidents WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), cursor)
 	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
+		return nil, "", fmt.Errorf("list incidents: %w", err)
 	}
+	ids, next = database.Page(ids, limit, func(id string) string { return id })
 	out := make([]*Incident, 0, len(ids))
 	for _, id := range ids {
 		in, err := s.FindIncidentByID(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		in.Timeline = nil
 		out = append(out, in)
 	}
-	return out, nil
+	return out, next, nil
 }

@@ -52,6 +52,11 @@ const (
 	ConfigureTickets Permission = "tickets.configure"
 	// ManageStaff adds staff, changes roles, disables accounts.
 	ManageStaff Permission = "staff.manage"
+	// ViewQueues looks at the task queues (/admin/queues, read-only):
+	// task ids, types and payloads, which hold ids, never personal data.
+	ViewQueues Permission = "queues.view"
+	// ManageQueues pauses queues and runs, archives or deletes tasks.
+	ManageQueues Permission = "queues.manage"
 )
 
 // personalData are the permissions that show or move customers' personal
@@ -91,6 +96,8 @@ var grants = map[Permission][]Role{
 	WriteTickets:       {Admin, Agent},
 	ConfigureTickets:   {Admin},
 	ManageStaff:        {Admin},
+	ViewQueues:         {Admin, Auditor},
+	ManageQueues:       {Admin},
 }
 
 // Can reports whether role r holds permission p.

@@ -26,13 +26,21 @@ type APIToken struct {
 // Live reports whether the token still works at now (its member aside).
 func (t *APIToken) Live(now time.Time) bool { return t.RevokedAt == nil && now.Before(t.ExpiresAt) }
 
-// FindAPITokens lists a member's tokens, newest first, revoked and expired
+// FindAPITokens lists a member's newest 200 tokens, revoked and expired
 // ones included so the list shows what happened to each.
 func (s *Store) FindAPITokens(ctx context.Context, staffID string) ([]APIToken, error) {
+	list, _, err := s.FindAPITokenPage(ctx, staffID, "", 200)
+	return list, err
+}
+
+// FindAPITokenPage lists up to limit of a member's tokens, newest first,
+// older than cursor (the next cursor of the previous page; "" for the
+// first). next is "" on the last page.
+func (s *Store) FindAPITokenPage(ctx context.Context, staffID, cursor string, limit int) (list []APIToken, next string, err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, staff_id, name, created_at, last_used_at, expires_at, revoked_at FROM api_tokens
-		WHERE staff_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200`, staffID)
+		WHERE staff_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), staffID, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("find tokens: %w", err)
+		return nil, "", fmt.Errorf("find tokens: %w", err)
 	}
 	defer rows.Close()
 	out := []APIToken{}
@@ -40,7 +48,7 @@ func (s *Store) FindAPITokens(ctx context.Context, staffID string) ([]APIToken, 
 		var t APIToken
 		var used, expires, revoked sql.NullTime
 		if err := rows.Scan(&t.ID, &t.StaffID, &t.Name, &t.CreatedAt, &used, &expires, &revoked); err != nil {
-			return nil, fmt.Errorf("find tokens: %w", err)
+			return nil, "", fmt.Errorf("find tokens: %w", err)
 		}
 		t.LastUsedAt, t.RevokedAt = nullTime(used), nullTime(revoked)
 		t.ExpiresAt = t.CreatedAt.Add(DefaultTokenTTL) // made before tokens had an expiry
@@ -49,7 +57,8 @@ func (s *Store) FindAPITokens(ctx context.Context, staffID string) ([]APIToken, 
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	out, next = database.Page(out, limit, func(t APIToken) string { return t.ID })
+	return out, next, rows.Err()
 }
 
 func nullTime(t sql.NullTime) *time.Time {

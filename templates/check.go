@@ -55,7 +55,9 @@ var paramName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.]{0,63}$`)
 // soft issues come back as warnings.
 func Validate(v *Version) (warnings []string, err error) {
 	var problems []*handover.Error
-	add := func(format string, args ...any) { problems = append(problems, handover.Errorf(handover.EINVALID, format, args...)) }
+	add := func(format string, args ...any) {
+		problems = append(problems, handover.Errorf(handover.EINVALID, format, args...))
+	}
 	if !slices.Contains(Kinds, v.Kind) {
 		add("kind must be one of %s", joinKinds())
 	}

@@ -38,10 +38,7 @@ func (s *Server) handleAssessmentList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []*assessments.Assessment{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"data": list})
+	return listJSON(c, list, "") // a transfer has a handful
 }
 
 // handleAssessmentDecide approves or rejects a draft; its author cannot.

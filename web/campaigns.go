@@ -178,7 +178,11 @@ func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
 
 // handleCampaignList lists campaigns, newest first, optionally by status.
 func (s *Server) handleCampaignList(c echo.Context) error {
-	list, err := s.campaigns.FindCampaigns(c.Request().Context(), c.QueryParam("status"))
+	cursor, limit, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := s.campaigns.FindCampaignPage(c.Request().Context(), c.QueryParam("status"), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -186,7 +190,7 @@ func (s *Server) handleCampaignList(c echo.Context) error {
 	for i, cp := range list {
 		out[i] = toCampaignJSON(cp)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return listJSON(c, out, next)
 }
 
 // handleCampaignCreate stores a draft campaign.

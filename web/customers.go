@@ -3,12 +3,10 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
 )
@@ -57,15 +55,11 @@ func toCustomerJSON(cu customers.Customer, masked bool) customerJSON {
 
 // handleCustomerList lists customers, masked, a page at a time.
 func (s *Server) handleCustomerList(c echo.Context) error {
-	limit := 50
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return handover.Errorf(handover.EINVALID, "limit must be a number from 1 to 500")
-		}
-		limit = n
+	cursor, limit, err := pageQuery(c)
+	if err != nil {
+		return err
 	}
-	f := customers.Filter{Cursor: c.QueryParam("cursor"), Limit: limit, Region: c.QueryParam("region"), Tag: c.QueryParam("tag"),
+	f := customers.Filter{Cursor: cursor, Limit: limit, Region: c.QueryParam("region"), Tag: c.QueryParam("tag"),
 		Status: c.QueryParam("status"), Phone: c.QueryParam("phone"), Email: c.QueryParam("email"), ImportID: c.QueryParam("import_id")}
 	list, next, err := s.customers.FindCustomers(c.Request().Context(), f)
 	if err != nil {
@@ -78,7 +72,7 @@ func (s *Server) handleCustomerList(c echo.Context) error {
 	if err := s.recordAccess(c, "customer.list", "customer", "", fmt.Sprintf("count=%d", len(out))); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})
+	return listJSON(c, out, next)
 }
 
 // handleCustomerView shows one customer, masked.

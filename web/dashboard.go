@@ -231,6 +231,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.registerDevboxPages()
 	s.registerGovernancePages()
 	s.registerCompliancePages()
+	s.registerQueueMonitor()
 }
 
 func (s *Server) handleDashboardStatic(name string) echo.HandlerFunc {

@@ -31,12 +31,21 @@ func (s *Server) registerIncidentPages() {
 	s.pageRoute(http.MethodGet, "/incidents/:id/report", s.handleIncidentReportPage, staff.ReadAudit)
 }
 
+// incidentsPerPage is how many incidents the list shows at a time.
+const incidentsPerPage = 50
+
+type incidentsView struct {
+	Incidents []*incidents.Incident
+	Next      string // the next page's cursor, "" on the last
+}
+
 func (s *Server) handleIncidentsPage(c echo.Context) error {
-	list, err := s.incidents.FindIncidents(c.Request().Context())
+	list, next, err := s.incidents.FindIncidents(c.Request().Context(), c.QueryParam("cursor"), incidentsPerPage)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "incidents", &page{Title: "incident.list", Nav: "compliance", Flash: c.QueryParam("done"), Data: list})
+	return s.render(c, http.StatusOK, "incidents", &page{Title: "incident.list", Nav: "compliance", Flash: c.QueryParam("done"),
+		Data: incidentsView{Incidents: list, Next: next}})
 }
 
 // incidentForm is the record form's values, kept when it is shown again.

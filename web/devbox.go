@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,11 +34,11 @@ func (s *Server) handleDevboxList(c echo.Context) error {
 	if s.devbox == nil {
 		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
 	}
-	limit, err := strconv.Atoi(c.QueryParam("limit"))
-	if c.QueryParam("limit") != "" && (err != nil || limit < 1 || limit > 500) {
-		return handover.Errorf(handover.EINVALID, "limit must be a number from 1 to 500")
+	cursor, limit, err := pageQuery(c)
+	if err != nil {
+		return err
 	}
-	msgs, err := s.devbox.Find(c.Request().Context(), c.QueryParam("delivery_id"), limit)
+	msgs, next, err := s.devbox.FindPage(c.Request().Context(), c.QueryParam("delivery_id"), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -53,7 +52,7 @@ func (s *Server) handleDevboxList(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return listJSON(c, out, next)
 }
 
 // handleDevboxReply records a reply as if the customer of a delivery had

@@ -44,7 +44,7 @@ func (s *Server) handleExportCreate(c echo.Context) error {
 		Rule: rule, Actor: member(c).Actor()}, w)
 	if err != nil && w.started {
 		// Too late for a status: the truncated package fails to decrypt.
-		s.log.Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
+		s.requestLog(c).Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
 		return nil
 	}
 	return err

@@ -252,6 +252,12 @@ var routeData = map[string]string{
 	"POST /governance/training/:id/retire":            "staff",
 	"GET /governance/agreements":                      "staff",
 	"POST /governance/agreements/confirm":             "staff",
+	"GET /admin/queues":                               "staff",
+	"GET /admin/queues/*":                             "staff",
+	"POST /admin/queues":                              "staff",
+	"POST /admin/queues/*":                            "staff",
+	"DELETE /admin/queues":                            "staff",
+	"DELETE /admin/queues/*":                          "staff",
 }
 
 var routeParam = regexp.MustCompile(`:[a-z_]+`)

@@ -157,7 +157,11 @@ func (s *Server) handleTrainingAttempt(c echo.Context) error {
 
 // handleTrainingResults lists attempts for auditors.
 func (s *Server) handleTrainingResults(c echo.Context) error {
-	results, err := s.governance.TrainingResults(c.Request().Context(), c.QueryParam("staff_id"))
+	cursor, limit, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	results, next, err := s.governance.TrainingResultPage(c.Request().Context(), c.QueryParam("staff_id"), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -165,5 +169,5 @@ func (s *Server) handleTrainingResults(c echo.Context) error {
 	for _, r := range results {
 		out = append(out, map[string]any{"id": r.ID, "module_id": r.ModuleID, "staff_id": r.StaffID, "score": r.Score, "passed": r.Passed, "taken_at": r.TakenAt})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"results": out})
+	return listJSON(c, out, next)
 }

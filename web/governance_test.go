@@ -90,7 +90,7 @@ func TestTrainingAPI(t *testing.T) {
 			t.Fatal("a passed attempt does not let the agent in")
 		}
 		var results struct {
-			Results []struct{ Passed bool } `json:"results"`
+			Results []struct{ Passed bool } `json:"data"`
 		}
 		if code := a.getJSON("/api/v1/training/results", auditor, &results); code != http.StatusOK || len(results.Results) != 2 {
 			t.Errorf("auditor's view: %d %+v", code, results)

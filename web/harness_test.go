@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/campaigns"
@@ -116,13 +118,14 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
 		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
 		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log,
+		Metrics:  []prometheus.Collector{a.inbox.Collector(), a.inbox.Counters()},
 		SendCode: customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")}
 	if change != nil {
 		change(&deps)
 	}
 	srv := web.New(deps)
 	a.handler = srv.Handler()
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(validateAPI(t, srv.Handler())) // responses held to web/openapi.yaml
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a

@@ -31,26 +31,33 @@ func (s *Server) uploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 type importJSON struct {
-	ID            string               `json:"id"`
-	FileName      string               `json:"file_name"`
-	Format        string               `json:"format"`
-	Status        string               `json:"status"`
-	TotalRows     int64                `json:"total_rows"`
-	ProcessedRows int64                `json:"processed_rows"`
-	Created       int64                `json:"created"`
-	Updated       int64                `json:"updated"`
-	Rejected      int64                `json:"rejected"`
-	Failure       string               `json:"failure,omitempty"`
-	Errors        []customers.RowError `json:"errors"`
-	CreatedAt     time.Time            `json:"created_at"`
-	StartedAt     *time.Time           `json:"started_at,omitempty"`
-	FinishedAt    *time.Time           `json:"finished_at,omitempty"`
+	ID            string         `json:"id"`
+	FileName      string         `json:"file_name"`
+	Format        string         `json:"format"`
+	Status        string         `json:"status"`
+	TotalRows     int64          `json:"total_rows"`
+	ProcessedRows int64          `json:"processed_rows"`
+	Created       int64          `json:"created"`
+	Updated       int64          `json:"updated"`
+	Rejected      int64          `json:"rejected"`
+	Failure       string         `json:"failure,omitempty"`
+	Errors        []rowErrorJSON `json:"errors"`
+	CreatedAt     time.Time      `json:"created_at"`
+	StartedAt     *time.Time     `json:"started_at,omitempty"`
+	FinishedAt    *time.Time     `json:"finished_at,omitempty"`
+}
+
+// rowErrorJSON is one rejected row as the API documents it.
+type rowErrorJSON struct {
+	Row    int64  `json:"row"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
 }
 
 func toImportJSON(im *customers.Import) importJSON {
-	errs := im.Errors
-	if errs == nil {
-		errs = []customers.RowError{}
+	errs := make([]rowErrorJSON, len(im.Errors))
+	for i, e := range im.Errors {
+		errs[i] = rowErrorJSON{Row: e.Row, Field: e.Field, Reason: e.Reason}
 	}
 	return importJSON{ID: im.ID, FileName: im.FileName, Format: im.Format, Status: im.Status, TotalRows: im.TotalRows,
 		ProcessedRows: im.ProcessedRows, Created: im.Created, Updated: im.Updated, Rejected: im.Rejected, Failure: im.Failure,

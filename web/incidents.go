@@ -60,11 +60,15 @@ func (s *Server) handleIncidentCreate(c echo.Context) error {
 }
 
 func (s *Server) handleIncidentList(c echo.Context) error {
-	list, err := s.incidents.FindIncidents(c.Request().Context())
+	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": list})
+	list, next, err := s.incidents.FindIncidents(c.Request().Context(), cursor, limit)
+	if err != nil {
+		return err
+	}
+	return listJSON(c, list, next)
 }
 
 func (s *Server) handleIncidentView(c echo.Context) error {

@@ -55,3 +55,9 @@ func serveRoute(c echo.Context, next echo.HandlerFunc) string {
 	}
 	return c.Path()
 }
+
+// requestLog is the server's logger with the request's id, for what a
+// handler logs: every line of a request can be found by its id.
+func (s *Server) requestLog(c echo.Context) *slog.Logger {
+	return s.log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+}

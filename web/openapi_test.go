@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 )
@@ -61,4 +62,32 @@ func openAPIPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// TestOpenAPIValid loads web/openapi.yaml as kin-openapi does, validates it
+// as an OpenAPI 3 document and wants every operation named by a unique
+// operationId, so `make test` catches what `make lint-openapi` would even
+// where node is not installed.
+func TestOpenAPIValid(t *testing.T) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openAPI)
+	if err != nil {
+		t.Fatalf("openapi.yaml does not load: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.yaml is not valid OpenAPI: %v", err)
+	}
+	seen := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			switch {
+			case op.OperationID == "":
+				t.Errorf("%s has no operationId", where)
+			case seen[op.OperationID] != "":
+				t.Errorf("%s and %s share operationId %q", seen[op.OperationID], where, op.OperationID)
+			}
+			seen[op.OperationID] = where
+		}
+	}
 }

@@ -50,7 +50,7 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 		state := rand.Text() // 26 base32 characters: letters and digits, as WeChat needs
 		u, err := s.wechat.OAuthRedirectURL(s.cfg.PublicURL+"/l/"+c.Param("token"), state)
 		if err != nil {
-			s.log.Warn("wechat oauth redirect", "link_id", l.ID, "err", err)
+			s.requestLog(c).Warn("wechat oauth redirect", "link_id", l.ID, "err", err)
 			s.setWeChatCookie(c, wechatDone)
 			return false, nil
 		}
@@ -60,7 +60,7 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 		ck, err := c.Cookie(wechatCookie)
 		s.setWeChatCookie(c, wechatDone)
 		if err != nil || ck.Value == wechatDone || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.QueryParam("state"))) != 1 {
-			s.log.Warn("wechat oauth state does not match this browser's; nothing bound", "link_id", l.ID)
+			s.requestLog(c).Warn("wechat oauth state does not match this browser's; nothing bound", "link_id", l.ID)
 			return false, nil
 		}
 		ctx := c.Request().Context()
@@ -70,9 +70,9 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 			outcome, err = s.customers.ProposeWeChatBind(ctx, l.CustomerID, openID, l.ID)
 		}
 		if err != nil {
-			s.log.Warn("wechat oauth bind", "link_id", l.ID, "customer_id", l.CustomerID, "err", err)
+			s.requestLog(c).Warn("wechat oauth bind", "link_id", l.ID, "customer_id", l.CustomerID, "err", err)
 		} else {
-			s.log.Info("wechat oauth", "link_id", l.ID, "customer_id", l.CustomerID, "outcome", outcome)
+			s.requestLog(c).Info("wechat oauth", "link_id", l.ID, "customer_id", l.CustomerID, "outcome", outcome)
 		}
 	}
 	return false, nil

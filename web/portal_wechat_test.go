@@ -155,7 +155,7 @@ func TestPortalWeChatTakeOver(t *testing.T) {
 		if id, _ := a.customers.MatchContact(ctx, "oATTACKER", "", ""); id != "" {
 			t.Fatal("the attacker's openid finds the customer")
 		}
-		pending, err := a.customers.FindWeChatBindRequests(ctx, "")
+		pending, _, err := a.customers.FindWeChatBindRequests(ctx, "", "", 200)
 		if err != nil || len(pending) != 1 || pending[0].CustomerID != victim || strings.Contains(pending[0].Proposed, "ATTACKER") {
 			t.Fatalf("review queue: %+v, %v", pending, err)
 		}

@@ -113,7 +113,8 @@ type Deps struct {
 	SendCode customers.SendFunc
 	Log      *slog.Logger
 	// Metrics are other parts' collectors served on /metrics (the audit
-	// chain monitor's).
+	// chain monitor's, the inbox's, the rate limiter's) besides those of
+	// the deps above; see docs/metrics.md.
 	Metrics []prometheus.Collector
 }
 
@@ -129,11 +130,8 @@ func New(d Deps) *Server {
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
-	s.metrics.registry.MustRegister(d.Metrics...)
 	s.portal = newPortal(rdb, s.metrics.registry)
-	if d.Campaigns != nil {
-		s.metrics.registry.MustRegister(d.Campaigns.Collector())
-	}
+	s.metrics.registerProduct(d)
 	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
 		if d.Devbox != nil {

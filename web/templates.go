@@ -9,7 +9,6 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 )
@@ -34,10 +33,10 @@ func (s *Server) handleSMSTemplates(c echo.Context) error {
 	}
 	list, err := s.sms.ApprovedTemplates(c.Request().Context())
 	if err != nil {
-		s.log.Warn("list Aliyun SMS templates", "err", err)
+		s.requestLog(c).Warn("list Aliyun SMS templates", "err", err)
 		return handover.Errorf(handover.EUNAVAILABLE, "Aliyun did not list the templates; try again later.")
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": append([]sms.ApprovedTemplate{}, list...)})
+	return listJSON(c, list, "") // the provider's list, whole
 }
 
 type smsJSON struct {
@@ -122,7 +121,7 @@ func (s *Server) handleTemplateList(c echo.Context) error {
 	for i, t := range list {
 		out[i] = toTemplateJSON(t)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return listJSON(c, out, "") // every template matching, uncapped
 }
 
 // handleTemplateCreate checks and stores a new template as version 1.

@@ -52,7 +52,7 @@ func (s *Server) handleRuleList(c echo.Context) error {
 	for i := range rules {
 		out[i] = toRuleJSON(&rules[i])
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return listJSON(c, out, "") // every rule, in the order they run
 }
 
 // handleRuleSave creates (POST) or replaces (PUT) a rule.
@@ -100,7 +100,7 @@ func (s *Server) handleCannedList(c echo.Context) error {
 	for i, cr := range list {
 		out[i] = cannedJSON{ID: cr.ID, Name: cr.Name, Body: cr.Body, CreatedBy: cr.CreatedBy, CreatedAt: cr.CreatedAt, UpdatedAt: cr.UpdatedAt}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out, "variables": feedback.Variables})
+	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": "", "variables": feedback.Variables})
 }
 
 // handleCannedSave creates (POST) or replaces (PUT) a canned reply.

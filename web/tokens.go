@@ -27,11 +27,15 @@ func (s *Server) handleTokenList(c echo.Context) error {
 		}
 		id = other
 	}
-	list, err := s.staff.FindAPITokens(c.Request().Context(), id)
+	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"tokens": list})
+	list, next, err := s.staff.FindAPITokenPage(c.Request().Context(), id, cursor, limit)
+	if err != nil {
+		return err
+	}
+	return listJSON(c, list, next)
 }
 
 // handleTokenRevoke ends one token for good.

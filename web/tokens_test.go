@@ -18,7 +18,7 @@ type tokenList struct {
 		ID, Name  string
 		ExpiresAt time.Time  `json:"expires_at"`
 		RevokedAt *time.Time `json:"revoked_at"`
-	} `json:"tokens"`
+	} `json:"data"`
 }
 
 // TestAPITokensExpireAndRevoke: tokens expire (old ones without an expiry

@@ -46,7 +46,11 @@ func toWeChatBindJSON(r *customers.WeChatBindRequest) wechatBindJSON {
 
 // handleWeChatBindList lists the requests in ?status= (default pending).
 func (s *Server) handleWeChatBindList(c echo.Context) error {
-	list, err := s.customers.FindWeChatBindRequests(c.Request().Context(), c.QueryParam("status"))
+	cursor, limit, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	list, next, err := s.customers.FindWeChatBindRequests(c.Request().Context(), c.QueryParam("status"), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -54,7 +58,7 @@ func (s *Server) handleWeChatBindList(c echo.Context) error {
 	for i := range list {
 		out[i] = toWeChatBindJSON(&list[i])
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return listJSON(c, out, next)
 }
 
 // handleWeChatBindDecide approves or rejects a pending request.
@@ -86,7 +90,7 @@ func (s *Server) handleWeChatBindsPage(c echo.Context) error {
 	if v.Status == "" {
 		v.Status = customers.BindPending
 	}
-	list, err := s.customers.FindWeChatBindRequests(c.Request().Context(), v.Status)
+	list, _, err := s.customers.FindWeChatBindRequests(c.Request().Context(), v.Status, "", 200)
 	if err != nil {
 		return err
 	}

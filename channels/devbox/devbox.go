@@ -140,17 +140,23 @@ func (c *Channel) SimulateReply(ctx context.Context, deliveryID, text string) er
 
 // Find lists recorded messages, newest first; deliveryID "" lists all.
 func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Message, error) {
+	list, _, err := c.FindPage(ctx, deliveryID, "", limit)
+	return list, err
+}
+
+// FindPage lists up to limit recorded messages (100 if limit is not 1 to
+// 500), newest first, older than cursor (the next cursor of the previous
+// page; "" for the first); deliveryID "" lists all. next is "" on the last
+// page. An erased customer's messages are left out of their page.
+func (c *Channel) FindPage(ctx context.Context, deliveryID, cursor string, limit int) (out []Message, next string, err error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	where, args := "", []any{}
-	if deliveryID != "" {
-		where, args = "WHERE delivery_id = $1", append(args, deliveryID)
-	}
 	rows, err := c.db.QueryContext(ctx, `SELECT id, delivery_id, customer_id, kind, key_id, key_wrapped, sealed, created_at
-		FROM devbox_messages `+where+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)
+		FROM devbox_messages WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR id < $2)`+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit+1),
+		deliveryID, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("devbox find: %w", err)
+		return nil, "", fmt.Errorf("devbox find: %w", err)
 	}
 	type row struct {
 		m    Message
@@ -163,7 +169,7 @@ func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Mes
 		var r row
 		if err := rows.Scan(&r.m.ID, &r.m.DeliveryID, &r.m.CustomerID, &r.kind, &r.env.KeyID, &r.env.Wrapped, &r.env.Sealed, &r.m.CreatedAt); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, "", err
 		}
 		list = append(list, r)
 		if r.env.KeyID == pii.CustomerKeyed {
@@ -171,13 +177,13 @@ func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Mes
 		}
 	}
 	if err := rows.Close(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	list, next = database.Page(list, limit, func(r row) string { return r.m.ID })
 	keys, err := c.keys.CustomerKeys(ctx, c.db, ids)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var out []Message
 	for _, r := range list {
 		var s sealedMessage
 		if r.env.KeyID == pii.CustomerKeyed {
@@ -189,13 +195,13 @@ func (c *Channel) Find(ctx context.Context, deliveryID string, limit int) ([]Mes
 			continue // the customer was erased: nothing of theirs to show
 		}
 		if err != nil {
-			return nil, fmt.Errorf("devbox open %s: %w", r.m.ID, err)
+			return nil, "", fmt.Errorf("devbox open %s: %w", r.m.ID, err)
 		}
 		m := r.m
 		m.Kind, m.To, m.Subject, m.Text, m.Link = channels.Kind(r.kind), s.To, s.Subject, s.Text, s.Link
 		out = append(out, m)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 var _ channels.Channel = (*Channel)(nil)

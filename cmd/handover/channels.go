@@ -34,6 +34,9 @@ func (m *Main) openChannels(ctx context.Context) error {
 	cc := m.Config.Channels
 	// Send rates are shared by every worker process through Redis.
 	limiter := channels.NewLimiter(m.Queue.Redis, "handover:rate:")
+	limiter.Metrics = channels.NewRateMetrics()
+	limiter.Metrics.Init(string(channels.WeChat), string(channels.SMS), string(channels.Email), "campaign")
+	m.Limiter = limiter
 	if cc.WeChatOn() {
 		wc, err := wechat.New(wechat.Config{AppID: cc.WeChatAppID, AppSecret: cc.WeChatAppSecret, Token: cc.WeChatToken,
 			EncodingAESKey: cc.WeChatAESKey, APIBase: cc.WeChatAPIBase}, m.Queue.Redis, "handover:wechat:")

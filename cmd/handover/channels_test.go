@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,17 +22,9 @@ func TestServeWiresProviderHooksToTheInbox(t *testing.T) {
 	cfg := fake.Config()
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	secret := "0123456789abcdef-secret"
-	env := []string{"HANDOVER_DATA_DIR=" + dir, "HANDOVER_HTTP_ADDR=" + addr,
-		"HANDOVER_ALIYUN_ACCESS_KEY_ID=" + cfg.AccessKeyID, "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=" + cfg.AccessKeySecret,
-		"HANDOVER_ALIYUN_SMS_ENDPOINT=http://" + cfg.Endpoint, "HANDOVER_SMS_SIGN_NAME=" + cfg.SignName, "HANDOVER_HOOK_SECRET=" + secret,
-		"HANDOVER_SMS_RECEIPT_POLL=1m"} // the scheduler takes the polling task
-
-	csv := filepath.Join(dir, "c.csv")
-	os.WriteFile(csv, []byte("姓名,手机\n张三,13812345678\n"), 0o600)
-	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
+	secret := hookSecret
+	env := append(smsEnv(fake, dir, addr), "HANDOVER_SMS_RECEIPT_POLL=1m") // the scheduler takes the polling task
+	importCustomers(t, env, dir, "姓名,手机\n张三,13812345678\n")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errOut syncBuffer

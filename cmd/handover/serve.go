@@ -94,7 +94,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		}
 		monitor := audit.NewMonitor(m.DB, m.Log)
 		go monitor.Run(ctx, m.Config.AuditVerifyEvery)
-		srv = web.New(web.Deps{Metrics: monitor.Collectors(), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
+		srv = web.New(web.Deps{Metrics: append(monitor.Collectors(), m.metrics()...), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
 			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
 			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
@@ -109,6 +109,14 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	}
 	var worker *asynq.Server
 	var scheduler *asynq.Scheduler
+	if withWorker && !withHTTP && m.Config.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (HANDOVER_METRICS_ADDR): %w", m.Config.MetricsAddr, err)
+		}
+		srv = web.NewWorkerServer(m.Config, m.DB, m.Queue, m.workerCounters(), m.Log)
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	if withWorker {
 		mux := asynq.NewServeMux()
 		m.Inbox.Register(mux)

@@ -22,58 +22,16 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	cfg := fake.Config()
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	env := []string{"HANDOVER_DATA_DIR=" + dir, "HANDOVER_HTTP_ADDR=" + addr,
-		"HANDOVER_ALIYUN_ACCESS_KEY_ID=" + cfg.AccessKeyID, "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=" + cfg.AccessKeySecret,
-		"HANDOVER_ALIYUN_SMS_ENDPOINT=http://" + cfg.Endpoint, "HANDOVER_SMS_SIGN_NAME=" + cfg.SignName,
-		"HANDOVER_HOOK_SECRET=0123456789abcdef-secret"}
-	csv := filepath.Join(dir, "c.csv")
-	os.WriteFile(csv, []byte("姓名,手机\n张三,13812345678\n李四,13900001111\n"), 0o600)
-	if code, _, errOut := runCLI(t, env, "", "import", csv); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
+	env := smsEnv(fake, dir, addr)
+	importCustomers(t, env, dir, "姓名,手机\n张三,13812345678\n李四,13900001111\n")
 	call := serve(t, dir, addr, env).call
 	clearGate(t, call)
-	var tr struct{ ID string }
-	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
-		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
-		t.Fatalf("transfer: %d", code)
-	}
-	type tmpl struct {
-		ID, Body, Description string
-		Version               int
-		SMS                   map[string]any `json:"sms"`
-	}
-	var tl struct{ Data []tmpl }
-	if code := call("GET", "/templates?kind=transfer_notice&channel=sms&locale=zh-CN", "", &tl); code != http.StatusOK || len(tl.Data) != 1 {
-		t.Fatalf("templates: %d %+v", code, tl)
-	}
-	sms := tl.Data[0]
+	transfer := newTransfer(t, call)
+	sms := fileSMSNotice(t, call, fake)
 	if !strings.Contains(sms.Body, "http://"+addr+"/l/${code}") || !strings.Contains(sms.Description, sms.Body) {
 		t.Fatalf("default SMS text %q (description %q): want this server's link and the text to file", sms.Body, sms.Description)
 	}
-	fake.AddTemplate(smsfake.Template{Code: "SMS_777", Type: 1, Content: sms.Body})
-	sms.SMS["template_code"] = "SMS_777"
-	upd, _ := json.Marshal(map[string]any{"version": sms.Version, "body": sms.Body, "description": sms.Description, "sms": sms.SMS})
-	if code := call("PUT", "/templates/"+sms.ID, string(upd), nil); code != http.StatusOK {
-		t.Fatalf("set the code: %d", code)
-	}
-	var c struct {
-		ID, Status string
-		Counts     map[string]int
-	}
-	if code := call("POST", "/campaigns", fmt.Sprintf(`{"name":"告知","transfer_id":%q,"channels":["sms"],"templates":{"sms":%q}}`,
-		tr.ID, sms.ID), &c); code != http.StatusCreated {
-		t.Fatalf("create campaign: %d", code)
-	}
-	if code := call("POST", "/campaigns/"+c.ID+"/start", "", &c); code != http.StatusOK {
-		t.Fatalf("start: %d", code)
-	}
-	for deadline := time.Now().Add(30 * time.Second); c.Status != "completed"; time.Sleep(50 * time.Millisecond) {
-		call("GET", "/campaigns/"+c.ID, "", &c)
-		if time.Now().After(deadline) {
-			t.Fatalf("campaign %s, deliveries %v", c.Status, c.Counts)
-		}
-	}
+	c := runCampaign(t, call, fmt.Sprintf(`{"name":"告知","transfer_id":%q,"channels":["sms"],"templates":{"sms":%q}}`, transfer, sms.ID))
 	msgs := fake.Messages()
 	if len(msgs) != 2 || c.Counts["sent"]+c.Counts["delivered"] != 2 {
 		t.Fatalf("%d messages, counts %v; want 2 sent", len(msgs), c.Counts)
@@ -94,4 +52,88 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 			t.Fatalf("opening %s: %d", link, resp.StatusCode)
 		}
 	}
+}
+
+// smsTemplate is a message template as the API lists it.
+type smsTemplate struct {
+	ID, Body, Description string
+	Version               int
+	SMS                   map[string]any `json:"sms"`
+}
+
+// fileSMSNotice files the shipped SMS transfer notice with the fake
+// provider, as staff would with Aliyun, and gives the template its code.
+func fileSMSNotice(t *testing.T, call func(method, path, body string, v any) int, fake *smsfake.Server) smsTemplate {
+	t.Helper()
+	var tl struct{ Data []smsTemplate }
+	if code := call("GET", "/templates?kind=transfer_notice&channel=sms&locale=zh-CN", "", &tl); code != http.StatusOK || len(tl.Data) != 1 {
+		t.Fatalf("templates: %d %+v", code, tl)
+	}
+	sms := tl.Data[0]
+	fake.AddTemplate(smsfake.Template{Code: "SMS_777", Type: 1, Content: sms.Body})
+	sms.SMS["template_code"] = "SMS_777"
+	upd, _ := json.Marshal(map[string]any{"version": sms.Version, "body": sms.Body, "description": sms.Description, "sms": sms.SMS})
+	if code := call("PUT", "/templates/"+sms.ID, string(upd), nil); code != http.StatusOK {
+		t.Fatalf("set the code: %d", code)
+	}
+	return sms
+}
+
+// hookSecret is HANDOVER_HOOK_SECRET in the tests that push provider hooks.
+const hookSecret = "0123456789abcdef-secret"
+
+// smsEnv is the environment of a serve (data directory dir, address addr)
+// with Aliyun SMS pointed at fake.
+func smsEnv(fake *smsfake.Server, dir, addr string) []string {
+	cfg := fake.Config()
+	return []string{"HANDOVER_DATA_DIR=" + dir, "HANDOVER_HTTP_ADDR=" + addr,
+		"HANDOVER_ALIYUN_ACCESS_KEY_ID=" + cfg.AccessKeyID, "HANDOVER_ALIYUN_ACCESS_KEY_SECRET=" + cfg.AccessKeySecret,
+		"HANDOVER_ALIYUN_SMS_ENDPOINT=http://" + cfg.Endpoint, "HANDOVER_SMS_SIGN_NAME=" + cfg.SignName, "HANDOVER_HOOK_SECRET=" + hookSecret}
+}
+
+// importCustomers imports a CSV file of customers with the CLI.
+func importCustomers(t *testing.T, env []string, dir, csv string) {
+	t.Helper()
+	file := filepath.Join(dir, "c.csv")
+	os.WriteFile(file, []byte(csv), 0o600)
+	if code, _, errOut := runCLI(t, env, "", "import", file); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+}
+
+// newTransfer records the transfer the campaign tests notify about.
+func newTransfer(t *testing.T, call func(method, path, body string, v any) int) string {
+	t.Helper()
+	var tr struct{ ID string }
+	if code := call("POST", "/transfers", `{"seller_name":"华东五金","buyer_name":"江南商贸","buyer_contact":"400-800-1234",
+		"effective_date":"2025-07-01","purposes":["订单履行"],"data_categories":["name"],"retention_days":90}`, &tr); code != http.StatusCreated {
+		t.Fatalf("transfer: %d", code)
+	}
+	return tr.ID
+}
+
+// campaignState is a campaign as the API shows it.
+type campaignState struct {
+	ID, Status string
+	Counts     map[string]int
+}
+
+// runCampaign creates the campaign body describes, starts it and waits
+// until it completes.
+func runCampaign(t *testing.T, call func(method, path, body string, v any) int, body string) campaignState {
+	t.Helper()
+	var c campaignState
+	if code := call("POST", "/campaigns", body, &c); code != http.StatusCreated {
+		t.Fatalf("create campaign: %d", code)
+	}
+	if code := call("POST", "/campaigns/"+c.ID+"/start", "", &c); code != http.StatusOK {
+		t.Fatalf("start: %d", code)
+	}
+	for deadline := time.Now().Add(30 * time.Second); c.Status != "completed"; time.Sleep(50 * time.Millisecond) {
+		call("GET", "/campaigns/"+c.ID, "", &c)
+		if time.Now().After(deadline) {
+			t.Fatalf("campaign %s, deliveries %v", c.Status, c.Counts)
+		}
+	}
+	return c
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -45,7 +47,10 @@ type Main struct {
 	Links     *links.Store
 	Inbox     *channels.Inbox
 	Channels  map[channels.Name]channels.Channel
-	WeChat    *wechat.Channel
+	// Limiter keeps the send rates shared by every worker (channels' and
+	// campaigns'), counting its waits.
+	Limiter *channels.Limiter
+	WeChat  *wechat.Channel
 	// SMS is the Aliyun channel unwrapped, for receipt polling.
 	SMS       *sms.Channel
 	Devbox    *devbox.Channel
@@ -150,7 +155,8 @@ func (m *Main) Close() {
 // channels.
 func (m *Main) openCampaigns() {
 	cfg := campaigns.Config{DB: m.DB, Queue: m.Queue, Customers: m.Customers, Templates: m.Templates,
-		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease}
+		Channels: m.Channels, PublicURL: m.Config.PublicURL, LinkTTL: m.Config.LinkTTL, Log: m.Log, Lease: m.Config.CampaignLease,
+		Limiter: m.Limiter}
 	if m.SMS != nil {
 		cfg.SentCheckers = map[channels.Name]campaigns.SentChecker{channels.SMS: m.SMS}
 	}
@@ -210,4 +216,16 @@ func (m *Main) workerQueues() map[string]int {
 		qs[name] = w
 	}
 	return qs
+}
+
+// metrics are the collectors of this process's figures that web.Deps
+// does not reach itself (docs/metrics.md).
+func (m *Main) metrics() []prometheus.Collector {
+	return []prometheus.Collector{m.Inbox.Collector(), m.Inbox.Counters(), m.Limiter.Metrics}
+}
+
+// workerCounters are a worker process's own counters, served on
+// HANDOVER_METRICS_ADDR when it runs without the API.
+func (m *Main) workerCounters() []prometheus.Collector {
+	return []prometheus.Collector{m.Campaigns.SendCounters(), m.Inbox.Counters(), m.Limiter.Metrics}
 }

@@ -14,7 +14,16 @@ import (
 // Vault opens a vault on db under a newly generated master key.
 func Vault(t testing.TB, db *database.DB) *pii.Vault {
 	t.Helper()
-	key, err := masterkey.Parse(masterkey.Generate())
+	_, v := VaultWithKey(t, db)
+	return v
+}
+
+// VaultWithKey is Vault, also returning the master key (as
+// HANDOVER_MASTER_KEY takes it) for processes the test starts on db.
+func VaultWithKey(t testing.TB, db *database.DB) (string, *pii.Vault) {
+	t.Helper()
+	masterKey := masterkey.Generate()
+	key, err := masterkey.Parse(masterKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,5 +35,5 @@ func Vault(t testing.TB, db *database.DB) *pii.Vault {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return masterKey, v
 }
