@@ -61,6 +61,9 @@ type Config struct {
 	// customer whose link does not open whom to ask.
 	CompanyName    string `env:"COMPANY_NAME"`
 	CompanyContact string `env:"COMPANY_CONTACT"`
+	// TimeZone is the company's IANA zone: the portal shows times in it
+	// to a customer whose own zone is not known.
+	TimeZone string `env:"TIME_ZONE" envDefault:"Asia/Shanghai"`
 
 	// Import limits: rows per file (blank ones included), what an XLSX
 	// may expand to, and how many first rows, all rejected, stop an import.
@@ -216,6 +219,9 @@ func checkUnknown(vars map[string]string, opts env.Options) error {
 }
 
 func (c *Config) validate() error {
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		return fmt.Errorf("configuration: HANDOVER_TIME_ZONE must be an IANA time zone such as Asia/Shanghai")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("configuration: HANDOVER_HTTP_ADDR must be host:port: %v", err)
 	}

@@ -43,6 +43,9 @@ var files embed.FS
 type catalog struct {
 	bundle *i18n.Bundle
 	texts  map[string]map[string]string
+	// errorKeys finds an error's key by its English text (the format the
+	// code passes to handover.Errorf).
+	errorKeys map[string]string
 }
 
 var cat = mustLoad(files)
@@ -58,7 +61,7 @@ func mustLoad(fsys fs.FS) *catalog {
 func load(fsys fs.FS) (*catalog, error) {
 	b := i18n.NewBundle(language.Chinese)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
-	c := &catalog{bundle: b, texts: map[string]map[string]string{}}
+	c := &catalog{bundle: b, texts: map[string]map[string]string{}, errorKeys: map[string]string{}}
 	for _, l := range Languages {
 		c.texts[l] = map[string]string{}
 	}
@@ -87,8 +90,21 @@ func load(fsys fs.FS) (*catalog, error) {
 			texts[m.ID] = m.Other
 		}
 	}
+	for k, v := range c.texts[English] {
+		if strings.HasPrefix(k, "errors.") && !strings.HasPrefix(k, "errors.code.") && !strings.HasPrefix(k, "errors.arg.") {
+			// Two keys with one English text: either words it; keep
+			// the first in order, so the choice never varies.
+			if other, dup := c.errorKeys[v]; !dup || k < other {
+				c.errorKeys[v] = k
+			}
+		}
+	}
 	return c, nil
 }
+
+// ErrorKey returns the key of the error whose English text is format, ""
+// when the catalog has none.
+func ErrorKey(format string) string { return cat.errorKeys[format] }
 
 // Lang returns the catalog language for a requested one: en for any
 // English tag, otherwise the default.

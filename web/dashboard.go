@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
+	"github.com/handoverhq/handover/locales"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -96,6 +98,9 @@ func (p *page) Date(t time.Time) string {
 	return t.In(p.zone).Format("2006-01-02 15:04")
 }
 
+// ZoneName names the zone the page's times are shown in.
+func (p *page) ZoneName() string { return p.zone.String() }
+
 // Ago shows how long ago a time was ("3 分钟前", "3 min ago"), the date
 // once it is more than a week old.
 func (p *page) Ago(t time.Time) string { return relative(p.locale, p.nowTime, t, p.zone) }
@@ -136,6 +141,30 @@ func loadZone(name string) *time.Location {
 		return loc
 	}
 	return time.FixedZone("CST", 8*3600)
+}
+
+// pageLocale is the language of the page a request gets: the member's,
+// or before sign-in the browser's.
+func pageLocale(c echo.Context) string {
+	if m := member(c); m != nil {
+		return m.Locale
+	}
+	return guestLocale(c)
+}
+
+// errorText words an error for the page a request gets, in its language
+// (the JSON API keeps the English message).
+func errorText(c echo.Context, err error) string {
+	return handover.LocalizedMessage(pageLocale(c), err)
+}
+
+// throttledText words a refused sign-in in the page's language.
+func throttledText(lang string, e *staff.ThrottledError) string {
+	mins := max(int(e.RetryAfter.Round(time.Minute)/time.Minute), 1)
+	if e.PerAccount {
+		return fmt.Sprintf(locales.T(lang, "errors.signin_throttled_account"), mins)
+	}
+	return fmt.Sprintf(locales.T(lang, "errors.signin_throttled_address"), mins)
 }
 
 // guestLocale picks the language of a page shown before sign-in.
@@ -183,12 +212,14 @@ func (s *Server) renderError(c echo.Context, err error) error {
 	}
 	switch {
 	case errors.As(err, &throttled):
-		ep.Status, ep.Message = http.StatusTooManyRequests, throttled.Error()
+		ep.Status, ep.Message = http.StatusTooManyRequests, throttledText(pageLocale(c), throttled)
 	case errors.As(err, &he):
 		ep.Status = he.Code
-		ep.Message, _ = he.Message.(string)
+		if msg, _ := he.Message.(string); pageLocale(c) == locales.English && msg != http.StatusText(he.Code) {
+			ep.Message = msg
+		}
 	case handover.ErrorCode(err) != handover.EINTERNAL:
-		ep.Status, ep.Message = statusOf[handover.ErrorCode(err)], handover.ErrorMessage(err)
+		ep.Status, ep.Message = statusOf[handover.ErrorCode(err)], errorText(c, err)
 	}
 	if ep.Status >= 500 {
 		s.log.Error("dashboard request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
@@ -196,6 +227,9 @@ func (s *Server) renderError(c echo.Context, err error) error {
 	}
 	ep.Login = ep.Status == http.StatusUnauthorized
 	ep.Title = "error." + http.StatusText(ep.Status)
+	if !locales.Has(locales.English, ep.Title) {
+		ep.Title = map[bool]string{true: "error.Internal Server Error", false: "error.Bad Request"}[ep.Status >= 500]
+	}
 	return s.render(c, ep.Status, "error", &page{Title: "error.title", Data: ep})
 }
 
@@ -207,8 +241,13 @@ func (s *Server) pageRoute(method, path string, h echo.HandlerFunc, perm staff.P
 	if perm != "" {
 		mw = append(mw, s.can(perm))
 	}
-	s.echo.Add(method, path, h, mw...)
+	r := s.echo.Add(method, path, h, mw...)
+	r.Name = PageRouteName + r.Name
 }
+
+// PageRouteName starts the name of every dashboard page's route, so tests
+// walking the router find the pages (and the ones added later).
+const PageRouteName = "dashboard page: "
 
 // registerDashboardRoutes registers the dashboard: sign-in, the pages of
 // each section and their static files.

@@ -121,7 +121,7 @@ func (s *Server) handleCampaignCreatePage(c echo.Context) error {
 	if err == nil && c.FormValue("action") == "preview" {
 		v.Previews = s.previewCampaign(c, cp)
 		if v.Audience, err = s.campaigns.PreviewAudience(ctx, cp); err != nil {
-			v.Error = handover.ErrorMessage(err)
+			v.Error = errorText(c, err)
 		}
 		return s.campaignFormPage(c, http.StatusOK, v)
 	}
@@ -132,7 +132,7 @@ func (s *Server) handleCampaignCreatePage(c echo.Context) error {
 		err = s.campaigns.Schedule(ctx, cp.ID, *cp.SendAt, member(c).Actor())
 	}
 	if code := handover.ErrorCode(err); code == handover.EINVALID || code == handover.ECONFLICT {
-		v.Error = handover.ErrorMessage(err)
+		v.Error = errorText(c, err)
 		return s.campaignFormPage(c, http.StatusBadRequest, v)
 	} else if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (s *Server) previewCampaign(c echo.Context, cp *campaigns.Campaign) []chann
 		p := channelPreview{Channel: string(ch)}
 		pv, err := s.templates.Preview(c.Request().Context(), cp.Templates[ch], templates.PreviewInput{TransferID: cp.TransferID}, member(c).Actor())
 		if err != nil {
-			p.Error = handover.ErrorMessage(err)
+			p.Error = errorText(c, err)
 		} else {
 			p.Subject, p.Text, p.Chars, p.Segments, p.Warnings = pv.Subject, pv.Text, pv.Chars, pv.Segments, pv.Warnings
 			if pv.Card != "" { // a WeChat notice as WeChat shows it

@@ -53,7 +53,7 @@ func TestDashboardCustomerDeliveriesAndTickets(t *testing.T) {
 	marketer.login(marketerEmail, testPassword)
 	resp, body := agent.get("/customers/" + id)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "转让告知甲") || !strings.Contains(body, `id="customer-tickets"`) ||
-		!strings.Contains(body, "complaint") {
+		!strings.Contains(body, "投诉") {
 		t.Fatalf("agent's customer page: %d\n%s", resp.StatusCode, body)
 	}
 	if _, body := marketer.get("/customers/" + id); strings.Contains(body, `id="customer-tickets"`) || !strings.Contains(body, "转让告知甲") {

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,17 +34,7 @@ func TestDashboardDevbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Devbox, Locale: "zh-CN"})
-	var cp struct{ ID, Status string }
-	a.postJSON("/api/v1/campaigns", token, fmt.Sprintf(`{"name":"告知","transfer_id":%q,"kind":"transfer_notice","channels":["devbox"],"templates":{"devbox":%q}}`,
-		tr.ID, list[0].ID), &cp)
-	a.postJSON("/api/v1/campaigns/"+cp.ID+"/start", token, "", &cp)
-	a.startWorker()
-	for deadline := time.Now().Add(10 * time.Second); cp.Status != "completed"; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("campaign not completed: %+v", cp)
-		}
-		a.getJSON("/api/v1/campaigns/"+cp.ID, token, &cp)
-	}
+	a.runNoticeCampaign(token, tr.ID, list[0].ID)
 
 	_, email := a.staffMember(staff.Marketer, "marketer")
 	w := a.newWebClient()

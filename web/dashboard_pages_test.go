@@ -55,7 +55,7 @@ func TestDashboardRoles(t *testing.T) {
 		if resp.StatusCode != c.want {
 			t.Errorf("%s %s %s: %d; want %d\n%s", c.role, c.method, c.path, resp.StatusCode, c.want, body)
 		}
-		if c.want == http.StatusForbidden && !strings.Contains(body, "Your role may not do this") {
+		if c.want == http.StatusForbidden && !strings.Contains(body, "您的角色无权进行此操作") {
 			t.Errorf("%s %s: the page does not say why", c.role, c.path)
 		}
 	}
@@ -99,7 +99,7 @@ func TestDashboardStaffManagement(t *testing.T) {
 			t.Fatalf("a disabled member's session still works: %d", resp.StatusCode)
 		}
 		me, _ := a.staff.FindMemberByEmail(ctx, email)
-		if resp, body := w.post("/staff/"+me.ID+"/disable", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot disable your own") {
+		if resp, body := w.post("/staff/"+me.ID+"/disable", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "您不能停用自己的账户") {
 			t.Fatalf("self-disable: %d", resp.StatusCode)
 		}
 		for _, action := range []string{"staff.create", "staff.role", "staff.disable"} {
@@ -130,7 +130,7 @@ func TestDashboardCustomers(t *testing.T) {
 			t.Fatalf("customer page: %d\n%s", resp.StatusCode, body)
 		}
 		if resp, body := w.post("/customers/"+href+"/reveal", url.Values{"reason": {" "}}); resp.StatusCode != http.StatusBadRequest ||
-			!strings.Contains(body, "a reason is required") {
+			!strings.Contains(body, "需要填写原因") {
 			t.Fatalf("reveal without a reason: %d", resp.StatusCode)
 		}
 		resp, body = w.post("/customers/"+href+"/reveal", url.Values{"reason": {"客户来电核对地址"}})
@@ -189,7 +189,7 @@ func TestDashboardCampaigns(t *testing.T) {
 		}
 		form.Set("order_devbox", "1")
 		form.Set("send_at", "2020-01-01T09:00")
-		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "in the future") {
+		if resp, body := w.post("/campaigns", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "必须晚于现在") {
 			t.Fatalf("past send time: %d\n%s", resp.StatusCode, body)
 		}
 		if list, _ := a.campaigns.FindCampaigns(ctx, ""); len(list) != 0 {
@@ -241,7 +241,7 @@ func TestDashboardCampaigns(t *testing.T) {
 		if resp, _ := w.post(path+"/pause", nil); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("pause: %d", resp.StatusCode)
 		}
-		if resp, body := w.post(path+"/pause", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "paused") {
+		if resp, body := w.post(path+"/pause", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "已暂停") {
 			t.Fatalf("second pause: %d", resp.StatusCode)
 		}
 		_, body = w.get(path)

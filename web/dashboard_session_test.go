@@ -34,7 +34,7 @@ func TestDashboardLoginAndLogout(t *testing.T) {
 		w.c.Jar.SetCookies(u, []*http.Cookie{{Name: "handover_session", Value: planted, Path: "/"}})
 
 		resp, body = w.post("/login", url.Values{"email": {email}, "password": {"wrong password!"}})
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The email or password is wrong.") && !strings.Contains(body, "wrong") {
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "邮箱或密码错误。") {
 			t.Fatalf("bad password: %d\n%s", resp.StatusCode, body)
 		}
 		resp, _ = w.post("/login", url.Values{"email": {email}, "password": {testPassword}, "next": {"/customers"}})
@@ -104,7 +104,7 @@ func TestDashboardLoginThrottled(t *testing.T) {
 		}
 	}
 	resp, body := w.post("/login", url.Values{"email": {email}, "password": {testPassword}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins for this account") {
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "该账户从您的地址登录失败次数过多") {
 		t.Fatalf("after %d failures, even the right password: %d\n%s", staff.MaxFailuresPerAccount, resp.StatusCode, body)
 	}
 	// Other accounts from the same address still sign in, until the
@@ -114,7 +114,7 @@ func TestDashboardLoginThrottled(t *testing.T) {
 		w.post("/login", url.Values{"email": {"nobody" + string(rune('a'+i)) + "@example.com"}, "password": {"x"}})
 	}
 	resp, body = w.post("/login", url.Values{"email": {other}, "password": {testPassword}})
-	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "from your address") {
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "您的地址登录失败次数过多") {
 		t.Fatalf("after %d failures from one address: %d\n%s", staff.MaxFailuresPerIP, resp.StatusCode, body)
 	}
 	if len(a.auditActions("staff.login_failed")) < staff.MaxFailuresPerIP {
@@ -144,7 +144,7 @@ func TestDashboardTOTP(t *testing.T) {
 
 	w.get("/login")
 	resp, body = w.post("/login", url.Values{"email": {email}, "password": {testPassword}})
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "6-digit code") {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "6 位动态码") {
 		t.Fatalf("password alone with TOTP on: %d\n%s", resp.StatusCode, body)
 	}
 	resp, _ = w.post("/login", url.Values{"email": {email}, "password": {testPassword}, "code": {"123456"}})
@@ -161,7 +161,7 @@ func TestDashboardTOTP(t *testing.T) {
 	other := a.newWebClient()
 	other.get("/login")
 	resp, body = other.post("/login", url.Values{"email": {email}, "password": {testPassword}, "code": {code}})
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "already used") {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "已被使用") {
 		t.Fatalf("replayed code: %d\n%s", resp.StatusCode, body)
 	}
 }
@@ -187,7 +187,7 @@ func TestDashboardCSRF(t *testing.T) {
 	w.get("/staff")
 	for _, token := range []string{"", "wrong", staff.NewToken(), w.csrf + "x"} {
 		resp, body := w.post("/staff", url.Values{"csrf": {token}, "email": {"new@example.com"}, "role": {"agent"}})
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "This form has expired or did not come from Handover") ||
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "该表单已过期或并非来自 Handover") ||
 			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("token %q: %d %s\n%s", token, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
@@ -224,7 +224,7 @@ func TestDashboardSessionExpiry(t *testing.T) {
 				t.Fatalf("%s expiry: %d; want a redirect to sign in", c.name, resp.StatusCode)
 			}
 			resp, body := w.post("/logout", nil)
-			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "sign in again") {
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "请重新登录") {
 				t.Fatalf("%s: a form after expiry: %d\n%s", c.name, resp.StatusCode, body)
 			}
 		}

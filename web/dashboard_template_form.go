@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -126,7 +127,15 @@ func (s *Server) handleTemplateSavePage(c echo.Context) error {
 func (s *Server) templateFormError(c echo.Context, f templateForm, err error) error {
 	switch handover.ErrorCode(err) {
 	case handover.EINVALID, handover.ECONFLICT:
-		return s.templateFormPage(c, http.StatusBadRequest, f, strings.Split(handover.ErrorMessage(err), "; "))
+		lines := []string{errorText(c, err)}
+		var checks *templates.CheckError
+		if errors.As(err, &checks) {
+			lines = lines[:0]
+			for _, p := range checks.Problems {
+				lines = append(lines, errorText(c, p))
+			}
+		}
+		return s.templateFormPage(c, http.StatusBadRequest, f, lines)
 	}
 	return err
 }

@@ -94,11 +94,11 @@ func (s *Server) templatePage(c echo.Context, status int, v templateView, n int)
 		v.Versions = append(v.Versions, i)
 	}
 	if v.Warnings, err = templates.Validate(v.Version); err != nil {
-		v.Warnings = []string{handover.ErrorMessage(err)}
+		v.Warnings = []string{errorText(c, err)}
 	}
 	if v.Preview == nil && v.Error == "" {
 		if v.Preview, err = s.templates.Preview(ctx, t.ID, templates.PreviewInput{Version: n}, member(c).Actor()); err != nil {
-			v.Error = handover.ErrorMessage(err)
+			v.Error = errorText(c, err)
 		}
 	}
 	if v.Preview != nil && v.Preview.Segments > 0 && t.Channel == channels.SMS {
@@ -133,7 +133,7 @@ func (s *Server) handleTemplatePreviewPage(c echo.Context) error {
 		if handover.ErrorCode(err) == handover.EINTERNAL {
 			return err
 		}
-		v.Error = handover.ErrorMessage(err)
+		v.Error = errorText(c, err)
 		return s.templatePage(c, http.StatusBadRequest, v, n)
 	}
 	return s.templatePage(c, http.StatusOK, v, n)
@@ -177,7 +177,7 @@ func (s *Server) handleTemplateTestSendPage(c echo.Context) error {
 		if handover.ErrorCode(err) == handover.EINTERNAL {
 			return err
 		}
-		return s.templatePage(c, http.StatusBadRequest, templateView{Error: handover.ErrorMessage(err)}, 0)
+		return s.templatePage(c, http.StatusBadRequest, templateView{Error: errorText(c, err)}, 0)
 	}
 	return s.templatePage(c, http.StatusOK, templateView{Sent: string(res.Channel)}, 0)
 }

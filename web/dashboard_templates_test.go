@@ -67,7 +67,8 @@ func TestDashboardTemplateEditor(t *testing.T) {
 		bad := url.Values{"name": {"续约通知"}, "kind": {"consent_request"}, "channel": {"email"}, "locale": {"zh-CN"},
 			"subject": {"请确认"}, "body": {"{{.Customer.Name}} 您好"}}
 		resp, body := w.post("/templates/new", bad)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-problems"`) || !strings.Contains(body, "续约通知") {
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="form-problems"`) || !strings.Contains(body, "续约通知") ||
+			!strings.Contains(body, "同意请求必须附上客户作出决定的链接") {
 			t.Fatalf("refused create: %d\n%s", resp.StatusCode, body)
 		}
 		if list, _ := a.templates.FindTemplates(ctx, templates.Filter{Kind: templates.ConsentRequest}); len(list) != 0 {

@@ -32,10 +32,10 @@ func (s *Server) registerTicketPages() {
 // ticketRow is one line of the queue, every text ready to show: the
 // customer masked, the preview's first line, the SLA countdown.
 type ticketRow struct {
-	ID, Customer, Channel, Preview, Status, StatusLabel string
-	Priority, PriorityLabel, Category, Assignee         string
-	AssigneeInitial, SLA, Urgency, Due                  string
-	Unmatched                                           bool
+	ID, Customer, Channel, ChannelLabel, Preview, Status, StatusLabel string
+	Priority, PriorityLabel, Category, Assignee                       string
+	AssigneeInitial, SLA, Urgency, Due                                string
+	Unmatched                                                         bool
 }
 
 // queueView is the queue page: the navigation counts, the filter in force
@@ -193,7 +193,7 @@ func (s *Server) ticketRows(ctx context.Context, p *page, actor string, list []*
 	rows := make([]ticketRow, len(list))
 	for i, t := range list {
 		r := ticketRow{ID: t.ID, Channel: string(t.Channel), Preview: previews[t.ID], Status: t.Status,
-			StatusLabel: p.T("ticket.status." + t.Status), Priority: t.Priority, PriorityLabel: p.T("ticket.priority." + t.Priority),
+			ChannelLabel: p.T("channel." + string(t.Channel)), StatusLabel: p.T("ticket.status." + t.Status), Priority: t.Priority, PriorityLabel: p.T("ticket.priority." + t.Priority),
 			Category: t.Category, Assignee: names[t.AssigneeID], Unmatched: t.Unmatched}
 		if cu := found[t.CustomerID]; cu != nil {
 			r.Customer = cu.Masked().Name

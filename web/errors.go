@@ -90,7 +90,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", body.Error.RequestID, "route", c.Path(), "err", err)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/l/") && c.Request().Method != http.MethodHead {
-		s.portalError(c, status, body.Error.Message) // customers get a page, not JSON
+		// Customers get a page in their language, not JSON.
+		lang, _ := c.Get(langKey).(string)
+		s.portalError(c, status, handover.LocalizedMessage(lang, err))
 		return
 	}
 	if status >= 500 {

@@ -31,7 +31,7 @@ func TestExpiredAccountLeavesTheDashboard(t *testing.T) {
 			t.Fatalf("the session outlived the account's expiry: %d", resp.StatusCode)
 		}
 		w.get("/login")
-		if resp, body := w.post("/login", url.Values{"email": {m.Email}, "password": {testPassword}}); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "expired") {
+		if resp, body := w.post("/login", url.Values{"email": {m.Email}, "password": {testPassword}}); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "已过期") {
 			t.Fatalf("an expired account signed in: %d", resp.StatusCode)
 		}
 	})

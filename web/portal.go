@@ -142,7 +142,7 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ip := c.RealIP()
 		if s.portal.throttle.blocked(ip) {
-			return s.renderGone(c, http.StatusTooManyRequests)
+			return s.renderGone(c, http.StatusTooManyRequests, nil)
 		}
 		ctx := c.Request().Context()
 		var l *links.Link
@@ -169,7 +169,7 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 					status = http.StatusTooManyRequests
 				}
 			}
-			return s.renderGone(c, status)
+			return s.renderGone(c, status, l)
 		case err != nil:
 			return err
 		}
@@ -188,6 +188,7 @@ func portalLinkOf(c echo.Context) *links.Link { return c.Get(linkKey).(*links.Li
 // portalView is what every portal page gets.
 type portalView struct {
 	Lang, OtherLang, OtherLangLabel string
+	OtherLangTag                    string // the other language's tag: zh-CN or en
 	T                               map[string]string
 	Company, Contact                string
 	Base                            string // /l/{token}
@@ -201,20 +202,59 @@ type portalView struct {
 	MyData                          myDataView
 	Result                          resultView
 	Problem                         string
+	// Zone is where the page's times are shown, named on the page.
+	Zone *time.Location
+	Tabs []portalTab
+}
+
+// portalTab is one entry of the portal's menu; Current marks the page's.
+type portalTab struct {
+	Path, Key string
+	Current   bool
+}
+
+// portalTabs lists the menu with the tab of route (an echo path) current.
+func portalTabs(route string) []portalTab {
+	tabs := []portalTab{{"", "nav_notice", false}, {"/consent", "nav_consent", false}, {"/survey", "nav_survey", false},
+		{"/details", "nav_details", false}, {"/mydata", "nav_mydata", false}, {"/contact", "nav_contact", false}, {"/optout", "nav_optout", false}}
+	rest := strings.TrimPrefix(route, "/l/:token")
+	for i := range tabs {
+		tabs[i].Current = rest == tabs[i].Path || tabs[i].Path != "" && strings.HasPrefix(rest, tabs[i].Path+"/")
+	}
+	return tabs
+}
+
+// Time shows t in the page's zone.
+func (v *portalView) Time(t time.Time) string {
+	if v.Zone == nil {
+		return t.UTC().Format("2006-01-02 15:04")
+	}
+	return t.In(v.Zone).Format("2006-01-02 15:04")
+}
+
+// customerZone is the customer's own time zone, else the company's.
+func (s *Server) customerZone(customerZone string) *time.Location {
+	if customerZone != "" {
+		if loc, err := time.LoadLocation(customerZone); err == nil {
+			return loc
+		}
+	}
+	return loadZone(s.cfg.TimeZone)
 }
 
 func (s *Server) newPortalView(c echo.Context) *portalView {
 	lang, _ := c.Get(langKey).(string)
 	v := &portalView{Lang: lang, T: portalText[lang], Company: s.cfg.CompanyName, Contact: s.cfg.CompanyContact}
-	v.OtherLang, v.OtherLangLabel = "en", "English"
+	v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "en", "English", "en"
 	if lang == "en" {
-		v.OtherLang, v.OtherLangLabel = "zh", "中文"
+		v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "zh", "中文", "zh-CN"
 	}
 	if tok, ok := c.Get("csrf").(string); ok {
 		v.CSRF = tok
 	}
 	if c.Get(linkKey) != nil {
 		v.Base = "/l/" + c.Param("token")
+		v.Tabs = portalTabs(c.Path())
 	}
 	return v
 }
@@ -248,12 +288,22 @@ func (s *Server) renderPortal(c echo.Context, status int, page string, v *portal
 
 // renderGone is the page for a link that does not open, whatever the
 // reason: the status differs (404 unknown, 410 expired or revoked, 429
-// guessing), the words do not.
-func (s *Server) renderGone(c echo.Context, status int) error {
+// guessing), the words do not. An expired or revoked link (l) still
+// names whom to ask: the configured company contact, else its transfer's
+// buyer and the contact the notice gave.
+func (s *Server) renderGone(c echo.Context, status int, l *links.Link) error {
 	c.Set(linkKey, nil)
 	v := s.newPortalView(c)
 	if v.T == nil {
 		v.T, v.Lang = portalText["zh-CN"], "zh-CN"
+	}
+	if v.Contact == "" && l != nil {
+		if t, err := s.customers.FindTransferByID(c.Request().Context(), l.TransferID); err == nil {
+			v.Contact = t.BuyerContact
+			if v.Company == "" {
+				v.Company = t.BuyerName
+			}
+		}
 	}
 	return s.renderPortal(c, status, "gone", v)
 }

@@ -16,6 +16,9 @@ import (
 // correction form (refilled after a bad submit), the open request, and on
 // the code step the request waiting for its code.
 type detailsView struct {
+	// Full says the rows are unmasked: the customer confirmed a code on
+	// this link (the same grant as "my data").
+	Full    bool
 	Rows    []detailRow
 	Form    customers.CorrectionFields
 	Open    *customers.CorrectionRequest
@@ -26,7 +29,16 @@ type detailsView struct {
 
 type detailRow struct{ Field, Label, Value string }
 
-func detailRows(cu *customers.Customer, t map[string]string) []detailRow {
+func detailRows(cu *customers.Customer, t map[string]string, full bool) []detailRow {
+	if full {
+		return []detailRow{
+			{"name", t["lbl_name"], cu.Name},
+			{"phone", t["lbl_phone"], cu.Phone},
+			{"email", t["lbl_email"], cu.Email},
+			{"address", t["lbl_address"], cu.Address},
+			{"company", t["lbl_company"], cu.Company},
+		}
+	}
 	return []detailRow{
 		{"name", t["lbl_name"], pii.MaskName(cu.Name)},
 		{"phone", t["lbl_phone"], pii.MaskPhone(cu.Phone)},
@@ -58,7 +70,15 @@ func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form c
 	if err != nil {
 		return err
 	}
-	v.Details = detailsView{Rows: detailRows(cu, v.T), Form: form}
+	full := false
+	if ck, err := c.Cookie(dataCookie); err == nil && s.customers.CheckDataAccess(ctx, l.CustomerID, ck.Value) == nil {
+		// The customer's own access, audited as such.
+		if cu, err = s.customers.RevealCustomer(ctx, l.CustomerID, "customer:"+l.CustomerID, "own details on the portal after a code"); err != nil {
+			return err
+		}
+		full = true
+	}
+	v.Details = detailsView{Full: full, Rows: detailRows(cu, v.T, full), Form: form}
 	for _, r := range list {
 		if r.Status == customers.CorrectionPending || r.Status == customers.CorrectionAwaitingConfirmation {
 			m := r.Masked()

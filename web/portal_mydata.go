@@ -27,6 +27,17 @@ type myDataView struct {
 	Via       string
 	To        string
 	Data      *customers.CustomerData
+	// Next is "details" when the code step was asked for from "Check
+	// your details": the customer goes back there, now unmasked.
+	Next string
+}
+
+// myDataNext keeps the one page a code step may return to.
+func myDataNext(c echo.Context) string {
+	if c.FormValue("next") == "details" {
+		return "details"
+	}
+	return ""
 }
 
 // handlePortalMyData shows the customer's data once a code was confirmed
@@ -34,12 +45,14 @@ type myDataView struct {
 func (s *Server) handlePortalMyData(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
+	v.MyData.Next = myDataNext(c)
 	if ck, err := c.Cookie(dataCookie); err == nil {
 		err := s.customers.CheckDataAccess(ctx, l.CustomerID, ck.Value)
 		if err == nil {
 			if v.MyData.Data, err = s.customers.CustomerData(ctx, l.CustomerID, "customer:"+l.CustomerID); err != nil {
 				return err
 			}
+			v.Zone = s.customerZone(v.MyData.Data.Customer.TimeZone)
 			return s.renderPortal(c, http.StatusOK, "mydata", v)
 		} else if handover.ErrorCode(err) != handover.EUNAUTHORIZED {
 			return err
@@ -78,11 +91,16 @@ func (s *Server) renderMyDataStart(c echo.Context, v *portalView, status int, ch
 func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
+	v.MyData.Next = myDataNext(c)
 	via := c.FormValue("via")
 	ch, err := s.customers.StartDataAccess(ctx, l.CustomerID, via, s.sendCode)
 	switch handover.ErrorCode(err) {
 	case "":
-		return c.Redirect(http.StatusSeeOther, v.Base+"/mydata?c="+url.QueryEscape(ch.ID)+"&via="+url.QueryEscape(via))
+		next := ""
+		if myDataNext(c) != "" {
+			next = "&next=details"
+		}
+		return c.Redirect(http.StatusSeeOther, v.Base+"/mydata?c="+url.QueryEscape(ch.ID)+"&via="+url.QueryEscape(via)+next)
 	case handover.EINVALID:
 		v.Problem = v.T["mydata_pick"]
 		return s.renderMyDataStart(c, v, http.StatusBadRequest, "", "")
@@ -107,6 +125,7 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
+	v.MyData.Next = myDataNext(c)
 	challenge, via := c.FormValue("c"), c.FormValue("via")
 	g, err := s.customers.VerifyDataAccess(ctx, l.CustomerID, challenge, c.FormValue("code"))
 	if handover.ErrorCode(err) == handover.EINVALID {
@@ -117,6 +136,9 @@ func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: dataCookie, Value: g.Token, Path: v.Base + "/", MaxAge: int(customers.DataAccessTTL.Seconds()),
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode})
+	if v.MyData.Next == "details" {
+		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
+	}
 	return c.Redirect(http.StatusSeeOther, v.Base+"/mydata")
 }
 

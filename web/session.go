@@ -147,10 +147,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	var throttled *staff.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		form.Error = throttled.Error()
+		form.Error = throttledText(pageLocale(c), throttled)
 		return s.render(c, http.StatusTooManyRequests, "login", &page{Title: "login.title", Data: form})
 	case handover.ErrorCode(err) == handover.EUNAUTHORIZED:
-		form.Error = handover.ErrorMessage(err)
+		form.Error = errorText(c, err)
 		return s.render(c, http.StatusUnauthorized, "login", &page{Title: "login.title", Data: form})
 	case err != nil:
 		return err
