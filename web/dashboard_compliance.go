@@ -92,16 +92,15 @@ var complianceErrors = []struct{ match, key string }{
 	{"The agreement needs its text", "cerr.agreement"},
 }
 
-// errorText is err in the reader's language: the compliance catalog's
-// text for a known domain message; else the status's text in Chinese, the
-// domain's own (English) message in English.
-func errorText(locale string, err error) string {
+// complianceErrorText is err in the reader's language: the compliance
+// pages' own wording for the domain messages their forms meet (it names
+// the form's fields), else the catalog's localized message.
+func complianceErrorText(locale string, err error) string {
 	var throttled *staff.ThrottledError
 	if errors.As(err, &throttled) {
 		return translate(locale, "cerr.throttled")
 	}
-	code := handover.ErrorCode(err)
-	if code == handover.EUNAUTHORIZED {
+	if handover.ErrorCode(err) == handover.EUNAUTHORIZED {
 		return translate(locale, "cerr.reauth")
 	}
 	msg := handover.ErrorMessage(err)
@@ -110,10 +109,7 @@ func errorText(locale string, err error) string {
 			return translate(locale, e.key)
 		}
 	}
-	if locale == "en" {
-		return msg
-	}
-	return translate(locale, "error."+http.StatusText(statusOf[code]))
+	return handover.LocalizedMessage(locale, err)
 }
 
 // formFailed answers a form whose domain call failed: an internal error
@@ -129,7 +125,7 @@ func formFailed(c echo.Context, err error, show func(status int, msg string) err
 	if errors.As(err, &throttled) {
 		status = http.StatusTooManyRequests
 	}
-	return show(status, errorText(member(c).Locale, err))
+	return show(status, complianceErrorText(member(c).Locale, err))
 }
 
 // pageError is the error shown on a page's form, as a message in the

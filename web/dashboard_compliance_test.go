@@ -569,8 +569,8 @@ var (
 	rawCode = regexp.MustCompile(`>\s*(?:draft|requested|approved|rejected|running|completed|cancelled|open|contained|closed|measure|notice|report|recorded|export|campaign|devbox|sms|email|wechat|admin|agent|auditor|marketer|all|any)\s*<`)
 	// sentence is an English sentence in a Chinese page: three words.
 	sentence = regexp.MustCompile(`>[^<]*\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b[^<]*<`)
-	// han is a Chinese character on an English page.
-	han = regexp.MustCompile(`\p{Han}`)
+	// hanChar is a Chinese character on an English page.
+	hanChar = regexp.MustCompile(`\p{Han}`)
 )
 
 // TestCompliancePagesSpeakTheReadersLanguage: every compliance page, with
@@ -624,7 +624,7 @@ func TestCompliancePagesSpeakTheReadersLanguage(t *testing.T) {
 			} else {
 				// Transfer, purpose and notice names are data in Chinese.
 				data := strings.NewReplacer("华东五金", "", "江南商贸", "", "订单履行", "", "安全事件告知", "").Replace(main)
-				if h := han.FindString(data); h != "" {
+				if h := hanChar.FindString(data); h != "" {
 					i := strings.Index(data, h)
 					t.Errorf("en %s shows Chinese: %q", p, data[max(0, i-80):min(len(data), i+80)])
 				}

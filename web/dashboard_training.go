@@ -113,7 +113,7 @@ func (s *Server) handleTrainingCreatePage(c echo.Context) error {
 	}
 	mod, err := parseTrainingForm(f)
 	if err != nil {
-		return fail(http.StatusBadRequest, errorText(member(c).Locale, err))
+		return fail(http.StatusBadRequest, complianceErrorText(member(c).Locale, err))
 	}
 	if err := s.governance.CreateModule(c.Request().Context(), mod, member(c).Actor()); err != nil {
 		return formFailed(c, err, fail)
