@@ -47,7 +47,10 @@ func complianceDay(t *testing.T, locale string) {
 		emails[name] = m.Email
 	}
 
+	// A browser per part of the day: each has its own time bound
+	// (newBrowser's), so a slow machine does not run out mid-walk.
 	b := newBrowser(t, desktopWidth, desktopHeight)
+	fresh := func() { b = newBrowser(t, desktopWidth, desktopHeight) }
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		c, cancel := context.WithTimeout(b, 30*time.Second)
@@ -108,6 +111,8 @@ func complianceDay(t *testing.T, locale string) {
 	}
 
 	// Impact assessment: requested by one admin, approved by another.
+	fresh()
+	signIn("dpo")
 	step("10-assessments", chromedp.Navigate(a.url+"/assessments?transfer="+f.transfer), chromedp.WaitVisible("#assessment-form"),
 		chromedp.SetValue("#assessment-necessity", "买方继续履行订单"), chromedp.SetValue("#assessment-risks", "传输中泄露"),
 		chromedp.SetValue("#assessment-measures", "只有买方密钥可解密"))
@@ -119,6 +124,7 @@ func complianceDay(t *testing.T, locale string) {
 	signOut()
 
 	// Export: dry run, then the package, which only the buyer opens.
+	fresh()
 	signIn("dpo")
 	step("14-export", chromedp.Navigate(a.url+"/export?transfer="+f.transfer), chromedp.WaitVisible("#dry-run-form"))
 	step("15-export-dry-run", chromedp.Click("#dry-run"), chromedp.WaitVisible("#counts"))
@@ -138,6 +144,8 @@ func complianceDay(t *testing.T, locale string) {
 
 	// Destruction: request, approve as the auditor after the password,
 	// run after typing the seller's name, read the report.
+	fresh()
+	signIn("dpo")
 	step("18-destruction", chromedp.Navigate(a.url+"/destruction?transfer="+f.transfer), chromedp.WaitVisible("#request-form"))
 	step("19-destruction-requested", chromedp.Click("#request-destruction"), chromedp.WaitVisible("#own-plan"))
 	plan, err := chromedp.Run(b, chromedp.Evaluate[string](`location.pathname`))
@@ -160,6 +168,8 @@ func complianceDay(t *testing.T, locale string) {
 	step("24-destruction-report", chromedp.Click("#read-report"), chromedp.WaitVisible(chromedp.CSS("body")))
 
 	// Training module and agreement version.
+	fresh()
+	signIn("dpo")
 	step("25-training", chromedp.Navigate(a.url+"/governance/training"), chromedp.WaitVisible("#training-form"),
 		chromedp.SetValue("#training-role", string(staff.Agent)), chromedp.SetValue("#training-title", "客户信息保护"),
 		chromedp.SetValue("#training-body", "只在处理工单需要时查看客户信息。"), chromedp.SetValue("#q0", "何时可以查看客户信息？"),
