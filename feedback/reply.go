@@ -42,35 +42,72 @@ type Reachability struct {
 	SMSTemplate bool
 }
 
-// usable says whether ch can carry a reply now, and if not why.
-func (r Reachability) usable(ch channels.Name) (bool, string) {
+// Why a channel cannot carry a reply now, as codes a page translates
+// (Reachability.Blocked, ChannelOption.Blocked).
+const (
+	BlockedNotConfigured = "not_configured"
+	BlockedNoOpenID      = "no_openid"
+	BlockedWeChatWindow  = "wechat_window"
+	BlockedNoPhone       = "no_phone"
+	BlockedNoSMSTemplate = "no_sms_template"
+	BlockedNoEmail       = "no_email"
+	BlockedNoReplies     = "no_replies"
+)
+
+// Blocked says why ch cannot carry a reply now (a Blocked* code), or ""
+// when it can.
+func (r Reachability) Blocked(ch channels.Name) string {
 	if !r.Configured[ch] {
-		return false, string(ch) + " is not configured for replies"
+		return BlockedNotConfigured
 	}
 	switch ch {
 	case channels.WeChat:
 		if !r.HasOpenID {
-			return false, "the customer has no WeChat openid"
+			return BlockedNoOpenID
 		}
 		if r.LastWeChat.IsZero() || r.Now.Sub(r.LastWeChat) > WeChatWindow {
-			return false, "outside WeChat's 48-hour customer-service window"
+			return BlockedWeChatWindow
 		}
 	case channels.SMS:
 		if !r.HasPhone {
-			return false, "the customer has no mobile number"
+			return BlockedNoPhone
 		}
 		if !r.SMSTemplate {
-			return false, "no SMS reply template is configured"
+			return BlockedNoSMSTemplate
 		}
 	case channels.Email:
 		if !r.HasEmail {
-			return false, "the customer has no email address"
+			return BlockedNoEmail
 		}
 	case channels.Devbox:
 	default:
-		return false, string(ch) + " cannot carry replies"
+		return BlockedNoReplies
 	}
-	return true, ""
+	return ""
+}
+
+// blockedWhy is each code in the English the API's reasons use.
+var blockedWhy = map[string]string{
+	BlockedNotConfigured: "%s is not configured for replies",
+	BlockedNoOpenID:      "the customer has no WeChat openid",
+	BlockedWeChatWindow:  "outside WeChat's 48-hour customer-service window",
+	BlockedNoPhone:       "the customer has no mobile number",
+	BlockedNoSMSTemplate: "no SMS reply template is configured",
+	BlockedNoEmail:       "the customer has no email address",
+	BlockedNoReplies:     "%s cannot carry replies",
+}
+
+// usable says whether ch can carry a reply now, and if not why.
+func (r Reachability) usable(ch channels.Name) (bool, string) {
+	code := r.Blocked(ch)
+	if code == "" {
+		return true, ""
+	}
+	why := blockedWhy[code]
+	if strings.Contains(why, "%s") {
+		why = fmt.Sprintf(why, ch)
+	}
+	return false, why
 }
 
 // ChooseChannel picks the channel a reply goes out on and says why: the
@@ -116,8 +153,9 @@ func ChooseChannel(r Reachability) (channels.Name, string, error) {
 // records it with its delivery status and the reason its channel was
 // chosen (see ChooseChannel; channel "" chooses). The first reply stops
 // the first-response clock; the ticket then waits for the customer
-// (pending). A failed send is recorded and returned as the message's
-// status, not as an error.
+// (pending), and an unassigned ticket becomes the replier's. A failed
+// send is recorded and returned as the message's status, not as an
+// error.
 func (s *Service) Reply(ctx context.Context, ticketID, staffID, text string, channel channels.Name) (*Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > maxReply {
@@ -244,12 +282,20 @@ func (s *Service) deliverTo(ctx context.Context, t *Ticket, rcp recipient, ch ch
 		}
 		if authorID != "" {
 			// The first response stops its clock; the ticket now waits
-			// for the customer.
+			// for the customer. An unassigned ticket becomes the
+			// replier's.
 			_, err := tx.ExecContext(ctx, `UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1),
 				sla_due = CASE WHEN status IN ('new', 'open', 'pending') THEN resolution_due ELSE sla_due END,
-				status = CASE WHEN status IN ('new', 'open') THEN 'pending' ELSE status END, updated_at = $1 WHERE id = $2`, tx.Now, t.ID)
+				status = CASE WHEN status IN ('new', 'open') THEN 'pending' ELSE status END,
+				assignee_id = CASE WHEN assignee_id = '' THEN $3 ELSE assignee_id END, updated_at = $1 WHERE id = $2`, tx.Now, t.ID, authorID)
 			if err != nil {
 				return fmt.Errorf("reply: %w", err)
+			}
+			if t.AssigneeID == "" {
+				if err := audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "ticket.update", ObjectType: "ticket", ObjectID: t.ID,
+					Detail: "assignee=" + authorID + " by=reply"}); err != nil {
+					return err
+				}
 			}
 		}
 		detail := "channel=" + string(ch) + " message=" + m.ID

@@ -8,10 +8,6 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/channels/email"
-	"github.com/handoverhq/handover/channels/email/smtptest"
-	"github.com/handoverhq/handover/channels/sms"
-	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/channels/wechat/wechatfake"
 	"github.com/handoverhq/handover/database"
@@ -86,12 +82,7 @@ func TestReplyChannels(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, "")
-		sink := smtptest.New(t)
-		mail, err := email.New(email.Config{SMTPURL: sink.URL(), From: "Handover <service@example.com>", Timeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mail.Close() })
+		sink, mail := mailSink(t)
 		e.svc = e.service(map[channels.Name]channels.Channel{channels.Email: mail, channels.Devbox: e.box}, "")
 
 		e.message(channels.Email, "李四", "发票呢？")
@@ -187,11 +178,7 @@ func TestReplyThroughProviderFakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fake := smsfake.New(t)
-		sc, err := sms.New(fake.Config())
-		if err != nil {
-			t.Fatal(err)
-		}
+		fake, sc := smsFake(t)
 		e.svc = e.service(map[channels.Name]channels.Channel{channels.WeChat: wc, channels.SMS: sc}, "SMS_REPLY_1")
 
 		e.message(channels.WeChat, "张三", "你好，请问新公司在哪？")

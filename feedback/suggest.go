@@ -16,6 +16,21 @@ type ChannelChoice struct {
 	// Usable are the configured channels that can reach the customer now,
 	// by name.
 	Usable []channels.Name
+	// Why is Reason as a code a page translates: last_used,
+	// first_reachable, unreachable (no channel can reach the customer)
+	// or no_address (an unmatched ticket that kept no sender address).
+	Why string
+	// Options are WeChat, SMS and email (and the devbox where it is
+	// configured), each with why it cannot carry a reply now ("" when it
+	// can): what the reply form explains.
+	Options []ChannelOption
+}
+
+// ChannelOption is one channel of a reply form and, when it cannot carry
+// the reply now, why (a Blocked* code).
+type ChannelOption struct {
+	Name    channels.Name
+	Blocked string
 }
 
 // SuggestChannel says which channel a reply to the ticket would go out on
@@ -28,7 +43,7 @@ func (s *Service) SuggestChannel(ctx context.Context, ticketID string) (*Channel
 	}
 	rcp, err := s.recipientOf(ctx, t)
 	if handover.ErrorCode(err) == handover.EINVALID {
-		return &ChannelChoice{Reason: handover.ErrorMessage(err)}, nil
+		return &ChannelChoice{Reason: handover.ErrorMessage(err), Why: "no_address"}, nil
 	} else if err != nil {
 		return nil, err
 	}
@@ -43,9 +58,19 @@ func (s *Service) SuggestChannel(ctx context.Context, ticketID string) (*Channel
 		}
 	}
 	sort.Slice(out.Usable, func(i, j int) bool { return out.Usable[i] < out.Usable[j] })
+	for _, name := range []channels.Name{channels.WeChat, channels.SMS, channels.Email, channels.Devbox} {
+		if name != channels.Devbox || reach.Configured[name] {
+			out.Options = append(out.Options, ChannelOption{Name: name, Blocked: reach.Blocked(name)})
+		}
+	}
 	out.Default, out.Reason, err = ChooseChannel(reach)
-	if err != nil {
-		out.Reason = handover.ErrorMessage(err)
+	switch {
+	case err != nil:
+		out.Reason, out.Why = handover.ErrorMessage(err), "unreachable"
+	case out.Default == reach.LastUsed:
+		out.Why = "last_used"
+	default:
+		out.Why = "first_reachable"
 	}
 	return out, nil
 }

@@ -181,7 +181,13 @@ type Filter struct {
 	Channel    string
 	Category   string
 	CustomerID string
-	Breached   bool // only breached tickets
+	// CustomerIDs, when not nil, keeps the tickets of these customers
+	// (a search by phone, email or name): none when empty. At most 200.
+	CustomerIDs []string
+	// CreatedFrom and CreatedBefore bound when the ticket was opened
+	// (zero: unbounded).
+	CreatedFrom, CreatedBefore time.Time
+	Breached                   bool // only breached tickets
 	// Sort is "sla" (default: nearest deadline first) or "created"
 	// (newest first).
 	Sort   string
@@ -215,6 +221,22 @@ func (s *Service) FindTickets(ctx context.Context, f Filter) (list []*Ticket, ne
 		if c.v != "" {
 			where = append(where, c.col+" = "+arg(c.v))
 		}
+	}
+	if f.CustomerIDs != nil {
+		if len(f.CustomerIDs) == 0 {
+			return nil, "", nil
+		}
+		marks := make([]string, 0, len(f.CustomerIDs))
+		for _, id := range f.CustomerIDs[:min(len(f.CustomerIDs), 200)] {
+			marks = append(marks, arg(id))
+		}
+		where = append(where, "customer_id IN ("+strings.Join(marks, ",")+")")
+	}
+	if !f.CreatedFrom.IsZero() {
+		where = append(where, "created_at >= "+arg(f.CreatedFrom.UTC()))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "created_at < "+arg(f.CreatedBefore.UTC()))
 	}
 	if f.Breached {
 		where = append(where, "(breached OR (status IN ('new', 'open', 'pending') AND sla_due < "+arg(now)+"))")

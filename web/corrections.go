@@ -39,8 +39,11 @@ type correctionJSON struct {
 	DecidedBy  string               `json:"decided_by,omitempty"`
 	DecidedAt  *time.Time           `json:"decided_at,omitempty"`
 	Masked     bool                 `json:"masked"`
-	CreatedAt  time.Time            `json:"created_at"`
-	UpdatedAt  time.Time            `json:"updated_at"`
+	// CustomerTold is set by a rejection: whether its reason went to the
+	// customer on their channel.
+	CustomerTold *bool     `json:"customer_told,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 func toCorrectionJSON(r customers.CorrectionRequest, masked bool) correctionJSON {
@@ -108,15 +111,17 @@ func (s *Server) handleCorrectionApprove(c echo.Context) error {
 }
 
 // handleCorrectionReject refuses a request with the reason the customer is
-// owed.
+// owed, and sends it to them on their channel (customer_told).
 func (s *Server) handleCorrectionReject(c echo.Context) error {
 	var req reasonRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.customers.RejectCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	r, told, err := s.rejectCorrection(c.Request().Context(), c.Param("id"), member(c), req.Reason)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toCorrectionJSON(*r, true))
+	out := toCorrectionJSON(*r, true)
+	out.CustomerTold = &told
+	return c.JSON(http.StatusOK, out)
 }

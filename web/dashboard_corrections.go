@@ -129,10 +129,15 @@ func (s *Server) handleCorrectionApprovePage(c echo.Context) error {
 }
 
 // handleCorrectionRejectPage refuses the request with the reason the
-// customer is owed.
+// customer is owed, sent to them on their channel; the flash says
+// whether it went (the portal shows it either way).
 func (s *Server) handleCorrectionRejectPage(c echo.Context) error {
-	if _, err := s.customers.RejectCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), c.FormValue("reason")); err != nil {
+	_, told, err := s.rejectCorrection(c.Request().Context(), c.Param("id"), member(c), c.FormValue("reason"))
+	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/corrections?done=rejected")
+	if !told {
+		return c.Redirect(http.StatusSeeOther, "/corrections?done=rejected_untold")
+	}
+	return c.Redirect(http.StatusSeeOther, "/corrections?done=rejected_told")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -84,35 +85,50 @@ func looksLikePhone(q string) bool {
 // of a name, answered hit or miss, would unmask names a character at a
 // time.
 func (s *Server) customerNameSearch(c echo.Context, v customersView) error {
-	ctx := c.Request().Context()
 	v.WholeName = !member(c).Role.Can(staff.RevealCustomers)
-	q := strings.ToLower(v.Query)
-	matches := func(name string) bool {
-		if v.WholeName {
-			return strings.ToLower(strings.TrimSpace(name)) == q
-		}
-		return strings.Contains(strings.ToLower(name), q)
+	found, scanned, err := s.customersNamed(c.Request().Context(), v.Query, v.WholeName, 50)
+	if err != nil {
+		return err
 	}
-	cursor := ""
-	for v.Scanned < nameScanLimit && len(v.Customers) < 50 {
-		list, next, err := s.customers.FindCustomers(ctx, customers.Filter{Cursor: cursor, Limit: 500})
-		if err != nil {
-			return err
-		}
-		for _, cu := range list {
-			if matches(cu.Name) {
-				v.Customers = append(v.Customers, cu.Masked())
-			}
-		}
-		v.Scanned += len(list)
-		if cursor = next; next == "" {
-			break
-		}
+	v.Scanned = scanned
+	for _, cu := range found {
+		v.Customers = append(v.Customers, cu.Masked())
 	}
 	if err := s.recordAccess(c, "customer.search", "customer", "", fmt.Sprintf("by=name whole=%t count=%d", v.WholeName, len(v.Customers))); err != nil {
 		return err
 	}
 	return s.render(c, http.StatusOK, "customers", &page{Title: "nav.customers", Nav: "customers", Search: v.Query, Data: v})
+}
+
+// customersNamed opens up to nameScanLimit customers, newest import
+// order, and returns at most want whose name contains q (is q, with
+// whole) and how many were opened.
+func (s *Server) customersNamed(ctx context.Context, q string, whole bool, want int) ([]*customers.Customer, int, error) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	matches := func(name string) bool {
+		if whole {
+			return strings.ToLower(strings.TrimSpace(name)) == q
+		}
+		return strings.Contains(strings.ToLower(name), q)
+	}
+	var found []*customers.Customer
+	cursor, scanned := "", 0
+	for scanned < nameScanLimit && len(found) < want {
+		list, next, err := s.customers.FindCustomers(ctx, customers.Filter{Cursor: cursor, Limit: 500})
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, cu := range list {
+			if matches(cu.Name) && len(found) < want {
+				found = append(found, cu)
+			}
+		}
+		scanned += len(list)
+		if cursor = next; next == "" {
+			break
+		}
+	}
+	return found, scanned, nil
 }
 
 type customerView struct {

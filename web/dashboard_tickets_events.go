@@ -55,15 +55,48 @@ func (s *Server) handleTicketEvents(c echo.Context) error {
 			if !ok {
 				return nil
 			}
-			out := ticketEventJSON{Type: ev.Type, TicketID: ev.TicketID, Actor: ev.Actor}
-			if ev.Type == "viewing" {
-				out.Name = s.viewerName(c, names, ev.Actor)
+			// Events that came together (a bulk action) go out together,
+			// followed by the counts once.
+			changed := false
+			for more := true; more; {
+				out := ticketEventJSON{Type: ev.Type, TicketID: ev.TicketID, Actor: ev.Actor}
+				if ev.Type == "viewing" {
+					out.Name = s.viewerName(c, names, ev.Actor)
+				} else {
+					changed = true
+				}
+				b, _ := json.Marshal(out)
+				fmt.Fprintf(w, "event: ticket\ndata: %s\n\n", b)
+				select {
+				case ev, more = <-events:
+				default:
+					more = false
+				}
 			}
-			b, _ := json.Marshal(out)
-			fmt.Fprintf(w, "event: ticket\ndata: %s\n\n", b)
+			if changed {
+				s.sendCounts(c)
+			}
 		}
 		w.Flush()
 	}
+}
+
+// sendCounts sends the queue navigation's counts as a "counts" event: a
+// JSON object keyed like the page's count ids (open, mine, unassigned,
+// breached, cat-CATEGORY). A failed count is logged and skipped: the next
+// change sends them again.
+func (s *Server) sendCounts(c echo.Context) {
+	counts, err := s.tickets.Counts(c.Request().Context(), member(c).ID)
+	if err != nil {
+		s.log.Warn("live ticket counts", "err", err)
+		return
+	}
+	out := map[string]string{}
+	for k, v := range countValues(counts) {
+		out[k] = v[0]
+	}
+	b, _ := json.Marshal(out)
+	fmt.Fprintf(c.Response(), "event: counts\ndata: %s\n\n", b)
 }
 
 // viewerName is the name of the staff member behind actor "staff:ID",

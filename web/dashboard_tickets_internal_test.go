@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/staff"
 )
 
 func TestSLACountdown(t *testing.T) {
@@ -38,7 +39,8 @@ func TestSLACountdown(t *testing.T) {
 func TestQueueFilterMatches(t *testing.T) {
 	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
 	past := now.Add(-time.Minute)
-	open := &feedback.Ticket{Status: feedback.StatusOpen, Channel: "sms", Category: "general", AssigneeID: "s1", SLADue: &past}
+	open := &feedback.Ticket{Status: feedback.StatusOpen, Channel: "sms", Category: "general", AssigneeID: "s1", SLADue: &past,
+		CustomerID: "c1", CreatedAt: time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)} // 10:00 on the 10th in Shanghai
 	for _, c := range []struct {
 		query string
 		want  bool
@@ -51,14 +53,49 @@ func TestQueueFilterMatches(t *testing.T) {
 		{"channel=email", false},
 		{"status=open", true},
 		{"status=resolved", false},
+		{"from=2026-03-10&to=2026-03-10", true},
+		{"from=2026-03-11", false},
+		{"to=2026-03-09", false},
 	} {
 		q, _ := url.ParseQuery(c.query)
-		f, _ := queueFilter(q, "s1")
+		f, _, ok := queueFilter(q, &staff.Member{ID: "s1"})
+		if !ok {
+			t.Fatalf("%q: not a valid filter", c.query)
+		}
 		if got := matches(open, f, now); got != c.want {
 			t.Errorf("%q: matches = %t; want %t", c.query, got, c.want)
+		}
+	}
+	if matches(open, feedback.Filter{CustomerIDs: []string{"c2"}}, now) || !matches(open, feedback.Filter{CustomerIDs: []string{"c1"}}, now) {
+		t.Error("a search by customer keeps another's ticket or drops its own")
+	}
+	for _, bad := range []string{"from=yesterday", "to=2026-13-01", "from=2026-03-10&to=2026-03-09"} {
+		q, _ := url.ParseQuery(bad)
+		if _, _, ok := queueFilter(q, &staff.Member{ID: "s1"}); ok {
+			t.Errorf("%q: accepted", bad)
 		}
 	}
 	if matches(&feedback.Ticket{Status: feedback.StatusResolved}, feedback.Filter{}, now) {
 		t.Error("a resolved ticket matches the open queue")
 	}
+}
+
+// FuzzQueueFilter: any query string gives a filter or a refusal, never a
+// panic, and an accepted date range is in order.
+func FuzzQueueFilter(f *testing.F) {
+	for _, seed := range []string{"", "from=2026-03-10&to=2026-03-10", "to=2026-13-01", "view=mine&q=%E5%BC%A0", "from=0000-01-01&to=9999-12-31"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		fl, _, ok := queueFilter(q, &staff.Member{ID: "s1", TimeZone: "Asia/Shanghai"})
+		if ok && !fl.CreatedFrom.IsZero() && !fl.CreatedBefore.IsZero() && !fl.CreatedFrom.Before(fl.CreatedBefore) {
+			t.Fatalf("%q: from %v not before %v", raw, fl.CreatedFrom, fl.CreatedBefore)
+		}
+		_ = savedQuery(q)
+		_ = isTicketNumber(q.Get("q"))
+	})
 }

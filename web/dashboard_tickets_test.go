@@ -238,8 +238,9 @@ func TestDashboardTicketLinkAndMerge(t *testing.T) {
 	})
 }
 
-// TestDashboardTicketEvents reads the event stream: a new ticket and a
-// colleague's "viewing" arrive as server-sent events.
+// TestDashboardTicketEvents reads the event stream: a new ticket, the
+// navigation's counts after it, and a colleague's "viewing" arrive as
+// server-sent events.
 func TestDashboardTicketEvents(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t), queuetest.Embedded(t))
 	customerID := a.oneCustomer()
@@ -258,9 +259,15 @@ func TestDashboardTicketEvents(t *testing.T) {
 		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	lines := bufio.NewScanner(resp.Body)
-	next := func() string {
+	// next returns the data of the next event named name.
+	next := func(name string) string {
+		event := ""
 		for lines.Scan() {
-			if l := lines.Text(); strings.HasPrefix(l, "data: ") {
+			l := lines.Text()
+			if e, ok := strings.CutPrefix(l, "event: "); ok {
+				event = e
+			}
+			if strings.HasPrefix(l, "data: ") && event == name {
 				return l
 			}
 		}
@@ -268,8 +275,13 @@ func TestDashboardTicketEvents(t *testing.T) {
 		return ""
 	}
 	id := a.inbound(channels.Devbox, customerID, "", "在吗")
-	if ev := next(); !strings.Contains(ev, `"type":"created"`) || !strings.Contains(ev, id) || strings.Contains(ev, "在吗") {
+	if ev := next("ticket"); !strings.Contains(ev, `"type":"created"`) || !strings.Contains(ev, id) || strings.Contains(ev, "在吗") {
 		t.Fatalf("event = %s", ev)
+	}
+	// The navigation's counts follow the change.
+	if ev := next("counts"); !strings.Contains(ev, `"open":"1"`) || !strings.Contains(ev, `"unassigned":"1"`) ||
+		!strings.Contains(ev, `"cat-general":"1"`) {
+		t.Fatalf("counts event = %s", ev)
 	}
 	_, other := a.staffMember(staff.Agent, "小王")
 	ow := a.newWebClient()
@@ -280,7 +292,7 @@ func TestDashboardTicketEvents(t *testing.T) {
 	if resp, _ := ow.send(req); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("viewing: %d", resp.StatusCode)
 	}
-	if ev := next(); !strings.Contains(ev, `"type":"viewing"`) || !strings.Contains(ev, `"name":"小王"`) {
+	if ev := next("ticket"); !strings.Contains(ev, `"type":"viewing"`) || !strings.Contains(ev, `"name":"小王"`) {
 		t.Fatalf("viewing event = %s", ev)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
@@ -26,10 +28,16 @@ type ticketView struct {
 	Choice   *feedback.ChannelChoice
 	// Sender is an unmatched ticket's sender address, masked: where a
 	// reply goes and what linking may bind. nil when none was kept.
-	Sender  *feedback.BindProposal
-	Staff   []*staff.Member
-	SLA     string
-	Urgency string
+	Sender *feedback.BindProposal
+	Staff  []*staff.Member
+	// Panel is the customer's consent, opt-outs, corrections and recent
+	// campaign messages; nil while unmatched or for a role that may not
+	// read customers.
+	Panel *customerPanel
+	// AssigneeName is who works the ticket ("" when nobody).
+	AssigneeName string
+	SLA          string
+	Urgency      string
 	// Options of the working-fields form.
 	Statuses, Priorities, Categories []string
 }
@@ -93,6 +101,7 @@ func (s *Server) ticketPage(c echo.Context, revealed *customers.Customer) error 
 	if err != nil {
 		return err
 	}
+	v.AssigneeName = names[t.AssigneeID]
 	for _, msg := range t.Messages {
 		v.Messages = append(v.Messages, messageView{Message: msg, Author: names[msg.AuthorID]})
 	}
@@ -108,14 +117,13 @@ func (s *Server) ticketPage(c echo.Context, revealed *customers.Customer) error 
 				return err
 			}
 		}
-		members, err := s.staff.FindMembers(ctx)
-		if err != nil {
+		if v.Staff, err = s.ticketStaff(ctx); err != nil {
 			return err
 		}
-		for _, sm := range members {
-			if sm.DisabledAt == nil && sm.Role.Can(staff.WriteTickets) {
-				v.Staff = append(v.Staff, sm)
-			}
+	}
+	if t.CustomerID != "" && m.Role.Can(staff.ReadCustomers) {
+		if v.Panel, err = s.customerPanelOf(c, t); err != nil {
+			return err
 		}
 	}
 	p := &page{Title: "nav.tickets", Nav: "tickets", Flash: c.QueryParam("done"), Data: v}
@@ -222,3 +230,80 @@ func (s *Server) handleTicketLinkPage(c echo.Context) error {
 	}
 	return backToTicket(c, c.Param("id"), "linked")
 }
+
+// customerPanel is what the ticket page shows of its customer beside the
+// conversation, nothing unmasked: the current decision per purpose, the
+// opt-outs, the correction requests (fields and outcome, not values) and
+// the latest campaign messages with whether the customer opened them.
+type customerPanel struct {
+	Consent     []customers.ConsentEvent // the latest decision per transfer and purpose
+	OptOuts     []customers.OptOut
+	Corrections []*customers.CorrectionRequest // newest first, at most panelRows, values cleared
+	Messages    []panelMessage                 // newest first, at most panelRows
+}
+
+type panelMessage struct {
+	campaigns.CustomerDelivery
+	Opened *time.Time
+}
+
+// panelRows is how many corrections and messages the panel lists.
+const panelRows = 5
+
+// customerPanelOf gathers the ticket customer's panel and audits that the
+// member saw it (customer.panel).
+func (s *Server) customerPanelOf(c echo.Context, t *feedback.Ticket) (*customerPanel, error) {
+	ctx := c.Request().Context()
+	p := &customerPanel{}
+	history, err := s.customers.ConsentHistory(ctx, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]int{}
+	for _, ev := range history {
+		ev.IP, ev.UserAgent = "", ""
+		key := ev.TransferID + "\x00" + ev.Purpose
+		if i, ok := latest[key]; ok {
+			p.Consent[i] = ev
+			continue
+		}
+		latest[key] = len(p.Consent)
+		p.Consent = append(p.Consent, ev)
+	}
+	if p.OptOuts, err = s.customers.OptOuts(ctx, t.CustomerID); err != nil {
+		return nil, err
+	}
+	list, err := s.customers.CustomerCorrections(ctx, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(list) - 1; i >= 0 && len(p.Corrections) < panelRows; i-- {
+		r := *list[i]
+		r.Current, r.Proposed = customers.CorrectionFields{}, customers.CorrectionFields{}
+		p.Corrections = append(p.Corrections, &r)
+	}
+	deliveries, err := s.campaigns.FindCustomerDeliveries(ctx, t.CustomerID, panelRows)
+	if err != nil {
+		return nil, err
+	}
+	opened, err := s.links.OpenedCampaigns(ctx, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deliveries {
+		pm := panelMessage{CustomerDelivery: d}
+		if at, ok := opened[d.CampaignID]; ok {
+			pm.Opened = &at
+		}
+		p.Messages = append(p.Messages, pm)
+	}
+	err = s.recordAccess(c, "customer.panel", "customer", t.CustomerID, fmt.Sprintf("ticket=%s consent=%d optouts=%d corrections=%d messages=%d",
+		t.ID, len(p.Consent), len(p.OptOuts), len(p.Corrections), len(p.Messages)))
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Channel is a channel's name in the page's language.
+func (p *page) Channel(name any) string { return channelLabel(p.locale, fmt.Sprint(name)) }

@@ -25,7 +25,12 @@ type detailsView struct {
 	Request string // id of the request on the code step
 	To      string // masked contact the code went to
 	Notice  string // a line above the code form (code sent again)
+	// Rejected is the customer's latest request when staff rejected it:
+	// the fields it proposed and the reason they are owed (Art. 50).
+	Rejected *rejectedRequest
 }
+
+type rejectedRequest struct{ Fields, Reason string }
 
 type detailRow struct{ Field, Label, Value string }
 
@@ -84,6 +89,9 @@ func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form c
 			m := r.Masked()
 			v.Details.Open = &m
 		}
+	}
+	if n := len(list); n > 0 && list[n-1].Status == customers.CorrectionRejected {
+		v.Details.Rejected = rejectedOf(list[n-1], v.T)
 	}
 	return s.renderPortal(c, status, "details", v)
 }
@@ -230,4 +238,14 @@ func codeThrottleProblem(err error, t map[string]string) string {
 		return t["code_wait_minute"]
 	}
 	return t["code_wait_hour"]
+}
+
+// rejectedOf is a rejected request as the details page tells it: the
+// fields by their labels, and staff's reason.
+func rejectedOf(r *customers.CorrectionRequest, t map[string]string) *rejectedRequest {
+	labels := make([]string, len(r.Fields))
+	for i, f := range r.Fields {
+		labels[i] = t["lbl_"+f]
+	}
+	return &rejectedRequest{Fields: strings.Join(labels, t["details_rejected_sep"]), Reason: r.Reason}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -17,8 +16,8 @@ import (
 // TestUnmatchedTicketReplyInBrowser answers an unknown sender's ticket in
 // Chromium, in zh-CN and in en: the reply box says where the reply goes
 // (the sender's phone, masked), sends through the devbox, and the reply
-// shows in the conversation; the link form offers to bind the sender's
-// phone.
+// shows in the conversation; linking the ticket with the offered binding
+// ties the sender's phone to the customer.
 func TestUnmatchedTicketReplyInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -37,15 +36,7 @@ func TestUnmatchedTicketReplyInBrowser(t *testing.T) {
 			id := a.inbound(channels.Devbox, "", "+8613600001234", "我的订单在哪？")
 
 			b := newBrowser(t, desktopWidth, desktopHeight)
-			do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				ctx, cancel := context.WithTimeout(b, 20*time.Second)
-				defer cancel()
-				if err := chromedp.Do(ctx, steps...); err != nil {
-					screenshot(t, b, "failed-"+step)
-					t.Fatalf("%s: %v", step, err)
-				}
-			}
+			do := browserSteps(t, b)
 			do("sign in", chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", m.Email),
 				chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#queue-empty, #row-"+id))
 			do("open", chromedp.Navigate(a.url+"/tickets/"+id), chromedp.WaitVisible("#reply-form"), chromedp.WaitVisible("#link-bind"))
@@ -66,6 +57,17 @@ func TestUnmatchedTicketReplyInBrowser(t *testing.T) {
 			screenshot(t, b, "2-replied")
 			if sent, _ := a.devbox.Find(ctx, "", 10); len(sent) != 1 || sent[0].Text != c.sent {
 				t.Fatalf("devbox: %+v", sent)
+			}
+
+			// The agent recognises 赵六 and links the ticket, binding the
+			// phone they wrote from: the customer panel appears, and the
+			// phone now finds 赵六.
+			a.importAndWait(a.tokenFor(staff.Admin), []byte("姓名,邮箱\n赵六,zhao@example.com\n"))
+			do("link and bind", chromedp.SendKeys("#link-customer", "zhao@example.com"), chromedp.Click("#link-bind"), chromedp.Click("#link"),
+				chromedp.WaitVisible("#customer-facts"))
+			screenshot(t, b, "3-linked-and-bound")
+			if got, _ := a.customers.MatchContact(ctx, "", "+8613600001234", ""); got == "" {
+				t.Fatal("the sender's phone is not bound to the customer")
 			}
 		})
 	}

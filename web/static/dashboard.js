@@ -175,6 +175,15 @@
       if (queue && ev.type !== "viewing") refreshRow(ev.ticket_id);
       if (ticket) onTicketEvent(ev);
     });
+    // The queue's navigation counts follow every change.
+    source.addEventListener("counts", function (m) {
+      var counts;
+      try { counts = JSON.parse(m.data); } catch (err) { return; }
+      Object.keys(counts).forEach(function (name) {
+        var el = document.getElementById("count-" + name);
+        if (el) el.textContent = counts[name];
+      });
+    });
     if (ticket) {
       source.addEventListener("open", announce);
       setInterval(announce, 20000);
