@@ -92,6 +92,26 @@ func (s *Service) CurrentAgreement(ctx context.Context) (*Agreement, error) {
 	return &a, nil
 }
 
+// Acceptances returns when each member last accepted version, by staff
+// id: who has and has not read the current text.
+func (s *Service) Acceptances(ctx context.Context, version int64) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT staff_id, accepted_at FROM agreement_acceptances WHERE version = $1 ORDER BY accepted_at`, version)
+	if err != nil {
+		return nil, fmt.Errorf("agreement acceptances: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, fmt.Errorf("agreement acceptances: %w", err)
+		}
+		out[id] = at.UTC()
+	}
+	return out, rows.Err()
+}
+
 // AcceptAgreement records that m accepted the version whose hash they
 // were shown; a stale hash (a newer version was published meanwhile) is a
 // conflict, so nobody accepts a text they did not see.

@@ -106,10 +106,20 @@ func (n *Notifier) draft(ctx context.Context, incidentID string, req NoticeReque
 	return c, nil
 }
 
-// reach counts, per channel of c and over all of them, the affected
-// customers the notice will not reach.
-func (n *Notifier) reach(ctx context.Context, c *campaigns.Campaign) ([]string, error) {
-	var warnings []string
+// Unreached says how many of the affected customers a notice cannot
+// reach: on one channel (no address for it, opted out or declined), or,
+// with Channel "", on any channel of the notice.
+type Unreached struct {
+	Channel channels.Name
+	Missed  int
+	Total   int
+}
+
+// Reach counts, per channel of the notice campaign c and over all of
+// them, the affected customers it will not reach; only shortfalls are
+// listed, the all-channel one last.
+func (n *Notifier) Reach(ctx context.Context, c *campaigns.Campaign) ([]Unreached, error) {
+	var out []Unreached
 	for _, ch := range c.Channels {
 		one := *c
 		one.Channels = []channels.Name{ch}
@@ -118,8 +128,7 @@ func (n *Notifier) reach(ctx context.Context, c *campaigns.Campaign) ([]string, 
 			return nil, err
 		}
 		if missed := p.Total - p.Queued; missed > 0 {
-			warnings = append(warnings, fmt.Sprintf("%s: %d of %d affected customers cannot be reached on this channel (no address for it, opted out or declined)",
-				ch, missed, p.Total))
+			out = append(out, Unreached{Channel: ch, Missed: missed, Total: p.Total})
 		}
 	}
 	p, err := n.campaigns.PreviewAudience(ctx, c)
@@ -127,8 +136,26 @@ func (n *Notifier) reach(ctx context.Context, c *campaigns.Campaign) ([]string, 
 		return nil, err
 	}
 	if missed := p.Total - p.Queued; missed > 0 {
-		warnings = append(warnings, fmt.Sprintf("no channel of this notice reaches %d of %d affected customers: add a channel or notify them another way (PIPL Art. 57)",
-			missed, p.Total))
+		out = append(out, Unreached{Missed: missed, Total: p.Total})
+	}
+	return out, nil
+}
+
+// reach is Reach as the API's warnings.
+func (n *Notifier) reach(ctx context.Context, c *campaigns.Campaign) ([]string, error) {
+	list, err := n.Reach(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var warnings []string
+	for _, u := range list {
+		if u.Channel != "" {
+			warnings = append(warnings, fmt.Sprintf("%s: %d of %d affected customers cannot be reached on this channel (no address for it, opted out or declined)",
+				u.Channel, u.Missed, u.Total))
+		} else {
+			warnings = append(warnings, fmt.Sprintf("no channel of this notice reaches %d of %d affected customers: add a channel or notify them another way (PIPL Art. 57)",
+				u.Missed, u.Total))
+		}
 	}
 	return warnings, nil
 }

@@ -121,6 +121,34 @@ func (d *Destroyer) FindPlanByID(ctx context.Context, id string) (*Plan, error) 
 	return scanPlan(d.db.QueryRowContext(ctx, `SELECT `+planColumns+` FROM destruction_plans WHERE id = $1`, id))
 }
 
+// FindPlans lists a transfer's plans, newest first.
+func (d *Destroyer) FindPlans(ctx context.Context, transferID string) ([]*Plan, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+planColumns+` FROM destruction_plans WHERE transfer_id = $1 ORDER BY requested_at DESC, id`, transferID)
+	if err != nil {
+		return nil, fmt.Errorf("destruction plans: %w", err)
+	}
+	defer rows.Close()
+	var out []*Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Remaining counts the customers a run has yet to destroy: with a plan's
+// DestroyedCount, the progress of a running plan.
+func (d *Destroyer) Remaining(ctx context.Context) (int64, error) {
+	var n int64
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("destruction progress: %w", err)
+	}
+	return n, nil
+}
+
 // RequestDestruction plans the destruction of the seller's copy days
 // after the transfer's effective date (0: the transfer's retention_days).
 // The requester needs the destruction.request permission; only one open

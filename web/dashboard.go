@@ -269,6 +269,7 @@ func (s *Server) registerDashboardRoutes() {
 	s.registerTemplatePages()
 	s.registerDevboxPages()
 	s.registerGovernancePages()
+	s.registerCompliancePages()
 	s.registerQueueMonitor()
 }
 

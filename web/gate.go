@@ -40,6 +40,11 @@ var personalDataRoutes = map[string]bool{
 	"GET /campaigns/:id/deliveries.csv":            true,
 	"POST /campaigns/:id/again":                    true,
 	"POST /campaigns/:id/test-send":                true,
+	"POST /incidents":                              true,
+	"POST /incidents/:id/notice":                   true,
+	"POST /destruction":                            true,
+	"POST /destruction/:id/approve":                true,
+	"POST /destruction/:id/run":                    true,
 	"POST /templates/:id/preview":                  true,
 	"POST /templates/:id/test-send":                true,
 }

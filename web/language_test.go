@@ -22,6 +22,7 @@ import (
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/locales"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
@@ -40,6 +41,9 @@ var skippedPages = map[string]string{
 	"GET /campaigns/:id/deliveries.csv": "a CSV download, not a page",
 	"GET /l/:token/mydata/download":     "a JSON/CSV download of the customer's data, not a page",
 	"GET /":                             "a redirect to the role's home page",
+	"GET /incidents/:id/report":         "the regulator's report: one bilingual document (中文 / English) to file, as the API serves it",
+	"GET /destruction/:id/report":       "the stored destruction report, a document kept as it was written",
+	"GET /export/evidence":              "a JSON download of the export's audit entries, not a page",
 }
 
 // pendingPages are pages read and their problems listed, without failing
@@ -279,6 +283,17 @@ func seedLanguage(t *testing.T, a *app) languageSeed {
 		"necessity":"告知客户业务转让","risks":"误发","measures":"发送前核对名单"}`, transfer), &assessment); code != http.StatusCreated {
 		t.Fatalf("assessment: %d", code)
 	}
+	// A destruction plan and a training module (of a role the viewers do
+	// not have), for the destruction and training pages.
+	var plan struct{ ID string }
+	if code := a.postJSON("/api/v1/transfers/"+transfer+"/destruction-plans", admin, `{"retention_days":0}`, &plan); code != http.StatusCreated {
+		t.Fatalf("destruction plan: %d", code)
+	}
+	module := &governance.Module{Role: staff.Auditor, Title: "审计须知", Body: "只读。", PassScore: 100,
+		Questions: []governance.Question{{Q: "能否修改记录？", Options: []string{"能", "不能"}, Answer: 1}}}
+	if err := a.governance.CreateModule(ctx, module, "staff:test"); err != nil {
+		t.Fatal(err)
+	}
 	token, _ := a.issue(ids[0], transfer)
 	token2, _ := a.issue(ids[1], transfer)
 	// The default templates' names are data too, in their own language.
@@ -292,10 +307,10 @@ func seedLanguage(t *testing.T, a *app) languageSeed {
 	}
 	return languageSeed{token2: token2,
 		ids: map[string]string{"campaigns": campaign, "customers": ids[0], "tickets": ticket, "templates": list[0].ID, "transfers": transfer,
-			"incidents": incident.ID, "assessments": assessment.ID},
+			"incidents": incident.ID, "assessments": assessment.ID, "destruction": plan.ID, "training": module.ID},
 		token: token,
 		data: append([]string{"张三", "张*", "李四", "李*", "华东五金", "江南商贸有限公司", "订单履行", "营销推广", "交接告知",
-			"请问新公司的电话是多少?", "你们是谁?", "邮件误发", "员工误操作", "已撤回邮件", "告知客户业务转让", "误发", "发送前核对名单", "上海市浦东新区世纪大道100号", "上海市***", "保密协议",
+			"请问新公司的电话是多少?", "你们是谁?", "邮件误发", "员工误操作", "审计须知", "已撤回邮件", "告知客户业务转让", "误发", "发送前核对名单", "上海市浦东新区世纪大道100号", "上海市***", "保密协议",
 			// the opt-out and consent keywords customers type, named as
 			// examples on en pages too
 			"退订", "同意", "TD",
