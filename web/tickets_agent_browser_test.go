@@ -15,20 +15,6 @@ import (
 	"github.com/handoverhq/handover/staff"
 )
 
-// browserSteps returns a runner of named browser steps: a step that fails
-// saves a screenshot and fails the test.
-func browserSteps(t *testing.T, b context.Context) func(step string, steps ...chromedp.Action[chromedp.Void]) {
-	return func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(b, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			screenshot(t, b, "failed-"+step)
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-}
-
 // TestAgentDayInBrowser walks the service agent's day in Chromium, in
 // zh-CN and in en: sign in, search the queue by phone, open the ticket
 // and read the customer panel (consent, opt-outs, corrections, the
@@ -75,7 +61,7 @@ func TestAgentDayInBrowser(t *testing.T) {
 			}
 
 			b := newBrowser(t, desktopWidth, desktopHeight)
-			do := browserSteps(t, b)
+			do := steps(t, b)
 			text := func(sel string) string {
 				t.Helper()
 				s, err := chromedp.Run(b, chromedp.Text(sel))

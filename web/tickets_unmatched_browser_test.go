@@ -36,7 +36,7 @@ func TestUnmatchedTicketReplyInBrowser(t *testing.T) {
 			id := a.inbound(channels.Devbox, "", "+8613600001234", "我的订单在哪？")
 
 			b := newBrowser(t, desktopWidth, desktopHeight)
-			do := browserSteps(t, b)
+			do := steps(t, b)
 			do("sign in", chromedp.Navigate(a.url+"/login"), chromedp.WaitVisible("#email"), chromedp.SendKeys("#email", m.Email),
 				chromedp.SendKeys("#password", testPassword), chromedp.Click("#sign-in"), chromedp.WaitVisible("#queue-empty, #row-"+id))
 			do("open", chromedp.Navigate(a.url+"/tickets/"+id), chromedp.WaitVisible("#reply-form"), chromedp.WaitVisible("#link-bind"))
