@@ -107,6 +107,10 @@ type Config struct {
 	// (HANDOVER_SMS_RECEIPT_POLL) for deployments without push.
 	SMSReceipts ReceiptQuerier
 	ReceiptPoll time.Duration
+	// CountReceipt, when set, counts each polled receipt applied, as the
+	// Inbox counts pushed ones (Inbox.CountReceipt), so the receipts
+	// metric has every receipt whichever way it came.
+	CountReceipt func(channels.InboundEvent)
 	// SentCheckers, per channel without an idempotency key (SMS), tell
 	// whether a row whose send failed transiently went out after all, so
 	// it is not sent twice.

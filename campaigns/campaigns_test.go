@@ -38,6 +38,8 @@ type env struct {
 	vault    *pii.Vault
 	transfer string
 	template string
+	// inbox counts the receipts the SMS poller applies (sendBySMS).
+	inbox *channels.Inbox
 }
 
 // newEnv imports four customers (one then erased: skipped by every

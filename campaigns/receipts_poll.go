@@ -121,6 +121,9 @@ func (s *Service) pollOne(ctx context.Context, r sentSMS, phone string) error {
 		if err := s.HandleInboundEvent(ctx, ev); err != nil {
 			return err
 		}
+		if s.cfg.CountReceipt != nil {
+			s.cfg.CountReceipt(ev)
+		}
 	}
 	return nil
 }

@@ -3,11 +3,14 @@ package campaigns_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
@@ -38,8 +41,10 @@ func (e *env) sendBySMS(fake *smsfake.Server, every time.Duration) *campaigns.Ca
 	if _, err := e.ts.UpdateTemplate(ctx, list[0].ID, templates.Update{Content: content}, "staff:test"); err != nil {
 		e.t.Fatal(err)
 	}
+	e.inbox = channels.NewInbox(e.db, e.vault, e.q, slog.New(slog.DiscardHandler))
 	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
-		Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: 2, SMSReceipts: ch, ReceiptPoll: every})
+		Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: 2, SMSReceipts: ch, ReceiptPoll: every,
+		CountReceipt: e.inbox.CountReceipt})
 	c := &campaigns.Campaign{Name: "sms", TransferID: e.transfer, Kind: templates.TransferNotice,
 		Channels: []channels.Name{channels.SMS}, Templates: map[channels.Name]string{channels.SMS: list[0].ID}}
 	if err := e.svc.Create(ctx, c, "staff:test"); err != nil {
@@ -172,6 +177,16 @@ func TestPollReceipts(t *testing.T) {
 		}
 		if r := e.smsRow(c.ID, wang); r.status != "delivered" || r.errMsg != "" {
 			t.Fatalf("delivered receipt: 王五's row is %+v", r)
+		}
+		// The receipts metric counts polled receipts as it counts pushed ones.
+		want := `
+# HELP handover_receipts_total Delivery receipts and bounces processed, by channel and the status they report.
+# TYPE handover_receipts_total counter
+handover_receipts_total{channel="sms",status="delivered"} 1
+handover_receipts_total{channel="sms",status="failed"} 1
+`
+		if err := testutil.CollectAndCompare(e.inbox.Counters(), strings.NewReader(want), "handover_receipts_total"); err != nil {
+			t.Fatalf("receipts metric: %v", err)
 		}
 
 		// A pushed receipt came first: the poller leaves the row alone

@@ -28,10 +28,20 @@ func newInboxMetrics() inboxMetrics {
 // count counts one processed event.
 func (m inboxMetrics) count(ev *InboundEvent, outcome string) {
 	m.events.WithLabelValues(string(ev.Channel), string(ev.Kind), outcome).Inc()
+	m.receipt(ev)
+}
+
+// receipt counts ev by the status it reports, when it is a receipt.
+func (m inboxMetrics) receipt(ev *InboundEvent) {
 	if status := ev.ReceiptStatus(); status != "" {
 		m.receipts.WithLabelValues(string(ev.Channel), status).Inc()
 	}
 }
+
+// CountReceipt counts a receipt applied without passing through the Inbox
+// (an SMS receipt the poller fetched), so handover_receipts_total holds
+// every receipt, pushed or polled.
+func (in *Inbox) CountReceipt(ev InboundEvent) { in.metrics.receipt(&ev) }
 
 // Counters returns this process's counters of the events the Inbox
 // processed (by channel, kind and match outcome) and of the receipts

@@ -162,6 +162,9 @@ func (m *Main) openCampaigns() {
 	}
 	if m.SMS != nil && m.Config.SMSReceiptPoll > 0 {
 		cfg.SMSReceipts, cfg.ReceiptPoll = m.SMS, m.Config.SMSReceiptPoll
+		if m.Inbox != nil {
+			cfg.CountReceipt = m.Inbox.CountReceipt
+		}
 	}
 	m.Campaigns = campaigns.New(cfg)
 	m.Governance = governance.New(m.DB, governance.Config{AgreementPeriod: m.Config.AgreementPeriod, ReviewEvery: m.Config.AccessReviewEvery})
