@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
@@ -63,6 +64,27 @@ func (s *Server) handleCustomersPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "customers", &page{Title: "nav.customers", Nav: "customers", Search: q, Data: v})
+}
+
+// exactCustomer returns the id of the one customer an exact phone number
+// or email address names (through the blind index), or q itself as a
+// customer id, which the caller's lookup checks ("" stays "").
+func (s *Server) exactCustomer(ctx context.Context, q string) (string, error) {
+	if !strings.Contains(q, "@") && !looksLikePhone(q) {
+		return q, nil
+	}
+	f := customers.Filter{Limit: 2, Email: q}
+	if looksLikePhone(q) {
+		f = customers.Filter{Limit: 2, Phone: q}
+	}
+	list, _, err := s.customers.FindCustomers(ctx, f)
+	if err != nil {
+		return "", err
+	}
+	if len(list) != 1 {
+		return "", handover.Errorf(handover.EINVALID, "No single customer has this phone number or email address.")
+	}
+	return list[0].ID, nil
 }
 
 func looksLikePhone(q string) bool {

@@ -124,7 +124,7 @@ func (s *Server) handleTemplatePreviewPage(c echo.Context) error {
 	v := templateView{Customer: c.FormValue("customer"), Transfer: c.FormValue("transfer_id")}
 	n, _ := strconv.Atoi(c.FormValue("version"))
 	in := templates.PreviewInput{TransferID: v.Transfer, Version: n}
-	id, err := s.findCustomerID(c, v.Customer)
+	id, err := s.exactCustomer(ctx, strings.TrimSpace(v.Customer))
 	if err == nil {
 		in.CustomerID = id
 		v.Preview, err = s.templates.Preview(ctx, c.Param("id"), in, member(c).Actor())
@@ -137,34 +137,6 @@ func (s *Server) handleTemplatePreviewPage(c echo.Context) error {
 		return s.templatePage(c, http.StatusBadRequest, v, n)
 	}
 	return s.templatePage(c, http.StatusOK, v, n)
-}
-
-// findCustomerID finds the customer a phone, email or id names ("" for
-// none: the sample customer).
-func (s *Server) findCustomerID(c echo.Context, q string) (string, error) {
-	f := customers.Filter{Limit: 1}
-	switch {
-	case q == "":
-		return "", nil
-	case looksLikePhone(q):
-		f.Phone = q
-	case strings.Contains(q, "@"):
-		f.Email = q
-	default:
-		cu, err := s.customers.FindCustomerByID(c.Request().Context(), q)
-		if err != nil {
-			return "", err
-		}
-		return cu.ID, nil
-	}
-	list, _, err := s.customers.FindCustomers(c.Request().Context(), f)
-	if err != nil {
-		return "", err
-	}
-	if len(list) == 0 {
-		return "", handover.Errorf(handover.ENOTFOUND, "No customer has that phone number or email address.")
-	}
-	return list[0].ID, nil
 }
 
 // handleTemplateTestSendPage sends the latest version to the member's own

@@ -207,20 +207,9 @@ func (s *Server) handleTicketMergePage(c echo.Context) error {
 func (s *Server) handleTicketLinkPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.FormValue("customer"))
-	customerID := q
-	if strings.Contains(q, "@") || looksLikePhone(q) {
-		f := customers.Filter{Limit: 2, Email: q}
-		if looksLikePhone(q) {
-			f = customers.Filter{Limit: 2, Phone: q}
-		}
-		list, _, err := s.customers.FindCustomers(ctx, f)
-		if err != nil {
-			return err
-		}
-		if len(list) != 1 {
-			return handover.Errorf(handover.EINVALID, "No single customer has this phone number or email address.")
-		}
-		customerID = list[0].ID
+	customerID, err := s.exactCustomer(ctx, q)
+	if err != nil {
+		return err
 	}
 	if customerID == "" {
 		return handover.Errorf(handover.EINVALID, "Give the customer's phone number, email address or id.")
