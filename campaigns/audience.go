@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Skip reasons recorded on deliveries that are not sent.
@@ -72,7 +73,7 @@ func consentDependent(k templates.Kind) bool {
 
 // validateAudience checks a against the transfer's purposes and the
 // campaign's channels.
-func validateAudience(a *Audience, t *customers.Transfer) error {
+func validateAudience(a *Audience, t *transfers.Transfer) error {
 	a.Tags = slices.DeleteFunc(a.Tags, func(s string) bool { return strings.TrimSpace(s) == "" })
 	for _, f := range a.Consent {
 		if !slices.Contains(t.Purposes, f.Purpose) {

@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Campaign statuses.
@@ -132,6 +133,8 @@ type Service struct {
 	log     *slog.Logger
 	limiter *channels.Limiter
 	metrics sendMetrics
+	// transfers finds a campaign's transfer.
+	transfers *transfers.Store
 }
 
 // New returns a Service.
@@ -154,7 +157,7 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics()}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics(), transfers: transfers.NewStore(cfg.DB)}
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,
@@ -228,7 +231,7 @@ func (s *Service) validate(ctx context.Context, c *Campaign, full bool) error {
 	if full && (c.Name == "" || len([]rune(c.Name)) > 200) {
 		return handover.Errorf(handover.EINVALID, "name is required (at most 200 characters)")
 	}
-	tr, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
+	tr, err := s.transfers.FindTransferByID(ctx, c.TransferID)
 	if handover.ErrorCode(err) == handover.ENOTFOUND {
 		return handover.Errorf(handover.EINVALID, "transfer_id names no transfer")
 	} else if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 const buyer = "江南商贸"
@@ -74,12 +75,12 @@ func newEnv(t *testing.T, db *database.DB) *env {
 // seedTransfer records a transfer to the buyer and installs the default
 // templates; it returns the transfer, the templates store and the id of the
 // zh-CN transfer notice for ch.
-func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channels.Name) (*customers.Transfer, *templates.Store, string) {
+func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channels.Name) (*transfers.Transfer, *templates.Store, string) {
 	tb.Helper()
 	ctx := context.Background()
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+	tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: buyer, BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "phone", "email"}, RetentionDays: 90}
-	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 		tb.Fatal(err)
 	}
 	ts := templates.NewStore(db, cs)

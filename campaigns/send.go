@@ -168,7 +168,7 @@ func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) 
 func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claimed) ([]outcome, []string) {
 	out := make([]outcome, len(rows))
 	custs := make([]*customers.Customer, len(rows))
-	transfer, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
+	transfer, err := s.transfers.FindTransferByID(ctx, c.TransferID)
 	if err != nil {
 		for i := range out {
 			out[i] = outcome{retry: true, errMsg: "transfer could not be loaded"}

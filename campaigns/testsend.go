@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestSendResult says where a test message went.
@@ -50,7 +51,7 @@ func (s *Service) TestSend(ctx context.Context, id string, to channels.Address, 
 	if err != nil {
 		return nil, err
 	}
-	tr, err := s.cfg.Customers.FindTransferByID(ctx, c.TransferID)
+	tr, err := s.transfers.FindTransferByID(ctx, c.TransferID)
 	if err != nil {
 		return nil, err
 	}
@@ -76,9 +77,9 @@ func (s *Service) TestSendTemplate(ctx context.Context, templateID, transferID s
 	default:
 		return nil, handover.Errorf(handover.EINVALID, "A test of a %s template can go only to the devbox, which is not configured; the preview shows what customers get.", t.Channel)
 	}
-	var tr *customers.Transfer
+	var tr *transfers.Transfer
 	if transferID != "" {
-		if tr, err = s.cfg.Customers.FindTransferByID(ctx, transferID); err != nil {
+		if tr, err = s.transfers.FindTransferByID(ctx, transferID); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +88,7 @@ func (s *Service) TestSendTemplate(ctx context.Context, templateID, transferID s
 
 // testSend renders t's latest version for a sample customer named name and
 // sends it once by via, auditing the send against the object it tests.
-func (s *Service) testSend(ctx context.Context, t *templates.Template, tr *customers.Transfer, via channels.Name, to channels.Address,
+func (s *Service) testSend(ctx context.Context, t *templates.Template, tr *transfers.Transfer, via channels.Name, to channels.Address,
 	name, actor, objectType, objectID string) (*TestSendResult, error) {
 	v := t.Latest()
 	link := s.cfg.PublicURL + "/l/test"

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Consent decisions (PIPL Art. 14, 15).
@@ -88,15 +89,15 @@ func (s *Store) RecordConsent(ctx context.Context, decisions []ConsentDecision) 
 // change that must land with its consent (an opt-out, a ticket reply).
 func (s *Store) RecordConsentTx(ctx context.Context, tx *database.Tx, decisions []ConsentDecision) ([]ConsentEvent, error) {
 	var written []ConsentEvent
-	transfers := map[string]*Transfer{}
+	found := map[string]*transfers.Transfer{}
 	for _, d := range decisions {
-		t, ok := transfers[d.TransferID]
+		t, ok := found[d.TransferID]
 		if !ok {
 			var err error
-			if t, err = s.findTransferByID(ctx, tx, d.TransferID); err != nil {
+			if t, err = s.transfers.FindTransferByIDTx(ctx, tx, d.TransferID); err != nil {
 				return nil, err
 			}
-			transfers[d.TransferID] = t
+			found[d.TransferID] = t
 		}
 		if err := d.validate(t); err != nil {
 			return nil, err
@@ -112,7 +113,7 @@ func (s *Store) RecordConsentTx(ctx context.Context, tx *database.Tx, decisions 
 	return written, nil
 }
 
-func (d *ConsentDecision) validate(t *Transfer) error {
+func (d *ConsentDecision) validate(t *transfers.Transfer) error {
 	switch d.Decision {
 	case ConsentGranted, ConsentDeclined, ConsentWithdrawn:
 	default:

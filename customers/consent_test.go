@@ -10,20 +10,21 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // seedConsentCustomer imports one customer and makes a transfer with two
 // purposes.
-func seedConsentCustomer(t *testing.T, s *customers.Store) (customerID string, tr *customers.Transfer) {
+func seedConsentCustomer(t *testing.T, db *database.DB, s *customers.Store) (customerID string, tr *transfers.Transfer) {
 	t.Helper()
 	ctx := context.Background()
 	path := writeFile(t, "c.csv", csvText("姓名,手机", "张三,13812345678"))
 	if _, err := newImporter(t, s).Run(ctx, path, nil, "test", nil); err != nil {
 		t.Fatal(err)
 	}
-	tr = &customers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
+	tr = &transfers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
 		Purposes: []string{"订单履约", "营销"}, DataCategories: []string{"name", "phone"}, RetentionDays: 365}
-	if err := s.CreateTransfer(ctx, tr, "staff:s1"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "staff:s1"); err != nil {
 		t.Fatal(err)
 	}
 	return allCustomers(t, s, customers.Filter{})[0].ID, tr
@@ -33,7 +34,7 @@ func TestRecordConsent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		s := newStore(t, db)
-		id, tr := seedConsentCustomer(t, s)
+		id, tr := seedConsentCustomer(t, db, s)
 		decide := func(purpose, decision string) []customers.ConsentEvent {
 			t.Helper()
 			evs, err := s.RecordConsent(ctx, []customers.ConsentDecision{{CustomerID: id, TransferID: tr.ID, Purpose: purpose,
@@ -88,7 +89,7 @@ func TestRecordConsentConcurrent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		s := newStore(t, db)
-		id, tr := seedConsentCustomer(t, s)
+		id, tr := seedConsentCustomer(t, db, s)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		written := 0

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // seedRightsCustomers imports two customers, A and B, and returns their ids.
@@ -270,9 +271,9 @@ func TestCorrectionOfArchivedCustomer(t *testing.T) {
 		s := newStore(t, db)
 		a, _ := seedRightsCustomers(t, s)
 		r := request(t, s, &outbox{}, a, customers.CorrectionFields{Address: "上海市三号路"})
-		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
+		tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
 			Purposes: []string{"售后"}, DataCategories: []string{"name"}, RetentionDays: 30}
-		if err := s.CreateTransfer(ctx, tr, "test"); err != nil {
+		if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO archive_records (record_type, record_id, transfer_id, archive_no, classification,

@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Customer statuses.
@@ -67,6 +68,8 @@ func (c Customer) Masked() Customer {
 type Store struct {
 	db    *database.DB
 	vault *pii.Vault
+	// transfers finds the transfer whose purposes a consent decision names.
+	transfers *transfers.Store
 	// RecordRights, when set, receives a portal inbound event for each
 	// rights request (a correction becoming pending, a data-access grant)
 	// so that feedback opens a ticket with an SLA; the inbox's Record.
@@ -75,7 +78,7 @@ type Store struct {
 
 // NewStore returns a Store on db whose personal fields vault protects.
 func NewStore(db *database.DB, vault *pii.Vault) *Store {
-	return &Store{db: db, vault: vault}
+	return &Store{db: db, vault: vault, transfers: transfers.NewStore(db)}
 }
 
 const customerColumns = `id, external_ref, pii_enc, region, tags, locale, time_zone, status, COALESCE(import_id, ''), created_at, updated_at`

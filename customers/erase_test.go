@@ -14,16 +14,17 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // seedRightsHistory gives both customers consent decisions and a campaign
 // delivery each (A's sent, B's planned), and A a correction request.
-func seedRightsHistory(t *testing.T, db *database.DB, s *customers.Store, a, b string) *customers.Transfer {
+func seedRightsHistory(t *testing.T, db *database.DB, s *customers.Store, a, b string) *transfers.Transfer {
 	t.Helper()
 	ctx := context.Background()
-	tr := &customers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
+	tr := &transfers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
 		Purposes: []string{"订单履约"}, DataCategories: []string{"name", "phone"}, RetentionDays: 365}
-	if err := s.CreateTransfer(ctx, tr, "staff:s1"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "staff:s1"); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ id, ip string }{{a, "203.0.113.1"}, {b, "198.51.100.2"}} {

@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Ticket statuses.
@@ -151,6 +152,8 @@ type Service struct {
 	cfg Config
 	db  *database.DB
 	log *slog.Logger
+	// transfers finds the transfer a consent reply answers.
+	transfers *transfers.Store
 }
 
 // New returns a Service.
@@ -167,5 +170,5 @@ func New(cfg Config) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, transfers: transfers.NewStore(cfg.DB)}
 }

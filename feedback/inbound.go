@@ -336,7 +336,7 @@ func (s *Service) insertInbound(ctx context.Context, tx *database.Tx, ticketID s
 // with the reply as evidence: the ticket message (sealed with the
 // customer's key) is named in the event's evidence.
 func (s *Service) recordConsentReply(ctx context.Context, tx *database.Tx, ev channels.InboundEvent, decision, transferID, msgID string) error {
-	t, err := s.cfg.Customers.FindTransferByID(ctx, transferID)
+	t, err := s.transfers.FindTransferByID(ctx, transferID)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestOptOutKeyword: "TD" opts the customer out of promotional messages
@@ -101,9 +102,9 @@ func TestConsentWord(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, "")
-		tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2026-12-01",
+		tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2026-12-01",
 			Purposes: []string{"订单履行", "售后服务"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
-		if err := e.cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+		if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 			t.Fatal(err)
 		}
 		now := db.Now()

@@ -17,8 +17,8 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Statuses an incident moves through.
@@ -78,8 +78,8 @@ func (in *Incident) validate() error {
 		return handover.Errorf(handover.EINVALID, "Name the data categories involved (data_categories).")
 	}
 	for _, c := range in.DataCategories {
-		if !slices.Contains(customers.DataCategories, c) {
-			return handover.Errorf(handover.EINVALID, "Unknown data category %q; use %s.", c, strings.Join(customers.DataCategories, ", "))
+		if !slices.Contains(transfers.DataCategories, c) {
+			return handover.Errorf(handover.EINVALID, "Unknown data category %q; use %s.", c, strings.Join(transfers.DataCategories, ", "))
 		}
 	}
 	if in.OccurredAt.IsZero() || in.DiscoveredAt.IsZero() || in.DiscoveredAt.Before(in.OccurredAt) {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Destruction plan statuses.
@@ -76,7 +76,7 @@ type Plan struct {
 // Destroyer plans, approves and runs destructions.
 type Destroyer struct {
 	db        *database.DB
-	customers *customers.Store
+	transfers *transfers.Store
 	// dataDir is where the SQLite key store lives, for the report's scan
 	// of its files; "" with PostgreSQL.
 	dataDir string
@@ -86,8 +86,8 @@ type Destroyer struct {
 
 // NewDestroyer returns a Destroyer on db. dataDir is the embedded data
 // directory ("" with PostgreSQL).
-func NewDestroyer(db *database.DB, cs *customers.Store, dataDir string) *Destroyer {
-	return &Destroyer{db: db, customers: cs, dataDir: dataDir, batch: 2000}
+func NewDestroyer(db *database.DB, ts *transfers.Store, dataDir string) *Destroyer {
+	return &Destroyer{db: db, transfers: ts, dataDir: dataDir, batch: 2000}
 }
 
 const planColumns = `id, transfer_id, retention_days, due_at, status, requested_by, requested_at, approved_by, approved_at,
@@ -157,7 +157,7 @@ func (d *Destroyer) RequestDestruction(ctx context.Context, transferID string, d
 	if by == nil || !by.Role.Can(staff.RequestDestruction) {
 		return nil, handover.Errorf(handover.EFORBIDDEN, "Only an admin may request a destruction.")
 	}
-	t, err := d.customers.FindTransferByID(ctx, transferID)
+	t, err := d.transfers.FindTransferByID(ctx, transferID)
 	if err != nil {
 		return nil, err
 	}

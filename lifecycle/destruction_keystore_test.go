@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // runApprovedPlan destroys every seeded customer under a plan approved by
@@ -33,7 +34,7 @@ func runApprovedPlan(t *testing.T, db *database.DB, vault *pii.Vault, dataDir st
 		wrapped = append(wrapped, []byte(k))
 	}
 	rows.Close()
-	d := lifecycle.NewDestroyer(db, w.customers, dataDir)
+	d := lifecycle.NewDestroyer(db, transfers.NewStore(db), dataDir)
 	p, err := d.RequestDestruction(ctx, w.transfer.ID, 0, member(t, db, "a@example.com", staff.Admin))
 	if err != nil {
 		t.Fatal(err)

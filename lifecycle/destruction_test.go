@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func member(t *testing.T, db *database.DB, email string, role staff.Role) *staff.Member {
@@ -39,7 +40,7 @@ func TestDestructionNeedsTwoPeopleAndIsReported(t *testing.T) {
 		w := seedWith(t, db, vault)
 		admin, admin2 := member(t, db, "a@example.com", staff.Admin), member(t, db, "a2@example.com", staff.Admin)
 		auditor := member(t, db, "au@example.com", staff.Auditor)
-		d := lifecycle.NewDestroyer(db, w.customers, dataDir)
+		d := lifecycle.NewDestroyer(db, transfers.NewStore(db), dataDir)
 
 		if _, err := d.RequestDestruction(ctx, w.transfer.ID, 0, auditor); handover.ErrorCode(err) != handover.EFORBIDDEN {
 			t.Errorf("auditor request: %v", err)
@@ -146,7 +147,7 @@ func TestDestructionReachesEarlierBackups(t *testing.T) {
 		t.Fatal(err)
 	}
 	earlier := backup(t, db, live, lifecycle.BackupData, master)
-	d := lifecycle.NewDestroyer(db, w.customers, live)
+	d := lifecycle.NewDestroyer(db, transfers.NewStore(db), live)
 	p, err := d.RequestDestruction(ctx, w.transfer.ID, 1, member(t, db, "a@example.com", staff.Admin))
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +195,7 @@ func TestDestructionNotDue(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := context.Background()
 	w := seed(t, db)
-	d := lifecycle.NewDestroyer(db, w.customers, "")
+	d := lifecycle.NewDestroyer(db, transfers.NewStore(db), "")
 	p, err := d.RequestDestruction(ctx, w.transfer.ID, 3650, member(t, db, "a@example.com", staff.Admin))
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // ExportFormat names the package layout in its manifest.
@@ -33,6 +34,7 @@ const customersPerFile = 10000
 type Exporter struct {
 	db          *database.DB
 	customers   *customers.Store
+	transfers   *transfers.Store
 	assessments *assessments.Store
 }
 
@@ -40,7 +42,7 @@ type Exporter struct {
 // An export needs an approved impact assessment (PIPL Art. 55) for each
 // purpose it hands over; the dry run does not.
 func NewExporter(db *database.DB, cs *customers.Store) *Exporter {
-	return &Exporter{db: db, customers: cs, assessments: assessments.NewStore(db)}
+	return &Exporter{db: db, customers: cs, transfers: transfers.NewStore(db), assessments: assessments.NewStore(db)}
 }
 
 // ParseRecipient parses the buyer's age X25519 public key (age1…).
@@ -115,7 +117,7 @@ type ExportedConsent struct {
 // DryRun counts, without writing anything, the customers each rule would
 // hand over.
 func (e *Exporter) DryRun(ctx context.Context, transferID string, rule Rule) (*Counts, error) {
-	t, err := e.customers.FindTransferByID(ctx, transferID)
+	t, err := e.transfers.FindTransferByID(ctx, transferID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +160,7 @@ func (e *Exporter) Export(ctx context.Context, req ExportRequest, w io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	t, err := e.customers.FindTransferByID(ctx, req.TransferID)
+	t, err := e.transfers.FindTransferByID(ctx, req.TransferID)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func (e *Exporter) Export(ctx context.Context, req ExportRequest, w io.Writer) (
 
 // writeCustomers pages through the selected customers and writes them in
 // files of customersPerFile.
-func (e *Exporter) writeCustomers(ctx context.Context, tw *tar.Writer, t *customers.Transfer, rule Rule, m *Manifest) error {
+func (e *Exporter) writeCustomers(ctx context.Context, tw *tar.Writer, t *transfers.Transfer, rule Rule, m *Manifest) error {
 	const page = 500
 	var buf bytes.Buffer
 	inFile := 0

@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // benchCustomers is BENCH_LIFECYCLE_ROWS, default 100,000 (the issue's
@@ -31,7 +32,7 @@ var benchCustomers = func() int {
 
 // benchWorld imports n customers into a fresh SQLite data dir and makes a
 // transfer every one of them granted.
-func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *customers.Transfer, string) {
+func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *transfers.Transfer, string) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	master, _ := masterkey.Parse(masterkey.Generate())
@@ -61,9 +62,9 @@ func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *customers
 	if _, err := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil).Run(ctx, path, nil, "bench", nil); err != nil {
 		b.Fatal(err)
 	}
-	tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
+	tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
 		Purposes: []string{"订单履约"}, DataCategories: []string{"name", "phone"}, RetentionDays: 30}
-	if err := cs.CreateTransfer(ctx, tr, "bench"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "bench"); err != nil {
 		b.Fatal(err)
 	}
 	// Consent state written directly: the ledger is not what is measured.
@@ -103,9 +104,9 @@ func BenchmarkCryptoShred(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		b.StopTimer()
-		db, cs, tr, dir := benchWorld(b, benchCustomers)
+		db, _, tr, dir := benchWorld(b, benchCustomers)
 		admin, auditor := &staff.Member{ID: "a", Role: staff.Admin}, &staff.Member{ID: "b", Role: staff.Auditor}
-		d := lifecycle.NewDestroyer(db, cs, dir)
+		d := lifecycle.NewDestroyer(db, transfers.NewStore(db), dir)
 		p, err := d.RequestDestruction(ctx, tr.ID, 1, admin)
 		if err != nil {
 			b.Fatal(err)

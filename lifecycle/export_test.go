@@ -26,13 +26,14 @@ import (
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // world is a database with customers, a transfer and consent decisions.
 type world struct {
 	db        *database.DB
 	customers *customers.Store
-	transfer  *customers.Transfer
+	transfer  *transfers.Transfer
 	ids       map[string]string // phone → customer id
 }
 
@@ -71,9 +72,9 @@ func seedWith(t testing.TB, db *database.DB, vault *pii.Vault) *world {
 	for _, c := range list {
 		w.ids[strings.TrimPrefix(c.Phone, "+86")] = c.ID
 	}
-	w.transfer = &customers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
+	w.transfer = &transfers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
 		Purposes: []string{"订单履约", "营销"}, DataCategories: []string{"name", "phone"}, RetentionDays: 30}
-	if err := w.customers.CreateTransfer(ctx, w.transfer, "staff:s1"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, w.transfer, "staff:s1"); err != nil {
 		t.Fatal(err)
 	}
 	decide := func(i int, purpose, decision string) {
@@ -270,7 +271,7 @@ func TestExportBadInput(t *testing.T) {
 
 // approveExport records and approves, by two people, an export impact
 // assessment for each purpose given, or every purpose of tr.
-func approveExport(t testing.TB, db *database.DB, tr *customers.Transfer, purposes ...string) {
+func approveExport(t testing.TB, db *database.DB, tr *transfers.Transfer, purposes ...string) {
 	t.Helper()
 	if len(purposes) == 0 {
 		purposes = tr.Purposes

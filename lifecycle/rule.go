@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Consent rules: which granted purposes make a customer part of the
@@ -29,7 +29,7 @@ type Rule struct {
 }
 
 // resolve checks r against the transfer and fills its defaults.
-func (r Rule) resolve(t *customers.Transfer) (Rule, error) {
+func (r Rule) resolve(t *transfers.Transfer) (Rule, error) {
 	switch r.Mode {
 	case "":
 		r.Mode = RuleAll

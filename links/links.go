@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // DefaultTTL is how long a link lives unless configured (HANDOVER_LINK_TTL)
@@ -57,6 +58,7 @@ type Store struct {
 	db        *database.DB
 	vault     *pii.Vault
 	customers *customers.Store
+	transfers *transfers.Store
 	ttl       time.Duration
 	// openStmt is Open's statement, prepared once: parsing it again for
 	// every page view was a sixth of the portal's CPU time on SQLite.
@@ -70,7 +72,7 @@ func NewStore(db *database.DB, vault *pii.Vault, cs *customers.Store, ttl time.D
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{db: db, vault: vault, customers: cs, ttl: ttl}
+	return &Store{db: db, vault: vault, customers: cs, transfers: transfers.NewStore(db), ttl: ttl}
 }
 
 // IssueRequest asks for a link by hand (dashboard or API).
@@ -93,7 +95,7 @@ func (s *Store) Issue(ctx context.Context, r IssueRequest) (string, *Link, error
 	if r.TTL < time.Hour || r.TTL > 366*24*time.Hour {
 		return "", nil, handover.Errorf(handover.EINVALID, "A link must live between one hour and 366 days.")
 	}
-	t, err := s.customers.FindTransferByID(ctx, r.TransferID)
+	t, err := s.transfers.FindTransferByID(ctx, r.TransferID)
 	if err != nil {
 		return "", nil, err
 	}

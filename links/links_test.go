@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii/piitest"
+	"github.com/handoverhq/handover/transfers"
 )
 
 type env struct {
@@ -41,9 +42,9 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if err := db.QueryRowContext(ctx, `SELECT id FROM customers`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+	tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 		Purposes: []string{"订单履行", "营销推广"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
-	if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 		t.Fatal(err)
 	}
 	return &env{db: db, links: links.NewStore(db, vault, cs, 0), customer: id, transfer: tr.ID}

@@ -10,11 +10,12 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // NewData builds the data for one recipient. link is their personal link;
 // optOut the configured opt-out text ("" for the locale's default).
-func NewData(c *customers.Customer, t *customers.Transfer, link, optOut, locale string) Data {
+func NewData(c *customers.Customer, t *transfers.Transfer, link, optOut, locale string) Data {
 	if optOut == "" {
 		optOut = DefaultOptOut(locale)
 	}
@@ -73,7 +74,7 @@ func (s *Store) Preview(ctx context.Context, id string, in PreviewInput, actor s
 		masked.Customer = CustomerData{Name: m.Name, Company: m.Company}
 	}
 	if in.TransferID != "" {
-		t, err := s.customers.FindTransferByID(ctx, in.TransferID)
+		t, err := s.transfers.FindTransferByID(ctx, in.TransferID)
 		if err != nil {
 			return nil, err
 		}

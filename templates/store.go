@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // maxCached bounds the parsed versions kept; past it the cache starts over.
@@ -26,6 +27,7 @@ const maxCached = 4096
 type Store struct {
 	db        *database.DB
 	customers *customers.Store
+	transfers *transfers.Store
 	// portalURL is the server's public URL, which the default SMS
 	// templates' approved links start with.
 	portalURL string
@@ -41,7 +43,7 @@ type versionKey struct {
 
 // NewStore returns a Store on db; customers is read for previews.
 func NewStore(db *database.DB, cs *customers.Store) *Store {
-	return &Store{db: db, customers: cs, parsed: map[versionKey]*compiled{}, portalURL: samplePortal}
+	return &Store{db: db, customers: cs, transfers: transfers.NewStore(db), parsed: map[versionKey]*compiled{}, portalURL: samplePortal}
 }
 
 // SetPortalURL sets the server's public URL (HANDOVER_PUBLIC_URL), which

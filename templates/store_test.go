@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func newStores(t testing.TB, db *database.DB) (*templates.Store, *customers.Store) {
@@ -169,9 +170,9 @@ func TestPreviewWithImportedCustomerAndTransfer(t *testing.T) {
 		for _, c := range list {
 			byName[c.Name] = c.ID
 		}
-		tr := &customers.Transfer{SellerName: "华东五金批发", BuyerName: "江南商贸", BuyerContact: "400-800-1234",
+		tr := &transfers.Transfer{SellerName: "华东五金批发", BuyerName: "江南商贸", BuyerContact: "400-800-1234",
 			EffectiveDate: "2025-07-01", Purposes: []string{"订单履行", "售后服务"}, DataCategories: []string{"name", "phone"}, RetentionDays: 365}
-		if err := cs.CreateTransfer(ctx, tr, "cli"); err != nil {
+		if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 			t.Fatal(err)
 		}
 		tmpl := newNotice()

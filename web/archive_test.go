@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func TestArchiveAPI(t *testing.T) {
@@ -15,9 +15,9 @@ func TestArchiveAPI(t *testing.T) {
 		ctx := context.Background()
 		admin, auditor, agent := a.tokenFor(staff.Admin), a.tokenFor(staff.Auditor), a.tokenFor(staff.Agent)
 		a.importAndWait(admin, []byte("姓名,手机\n归档甲,13912340011\n归档乙,13912340012\n"))
-		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
+		tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
 			Purposes: []string{"售后"}, DataCategories: []string{"name"}, RetentionDays: 30}
-		if err := a.customers.CreateTransfer(ctx, tr, "test"); err != nil {
+		if err := a.transfers.CreateTransfer(ctx, tr, "test"); err != nil {
 			t.Fatal(err)
 		}
 		if code := a.postJSON("/api/v1/transfers/"+tr.ID+"/archive", agent, ``, nil); code != http.StatusForbidden {

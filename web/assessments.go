@@ -23,7 +23,7 @@ func (s *Server) handleAssessmentCreate(c echo.Context) error {
 	if err := bindJSON(c, &a); err != nil {
 		return err
 	}
-	t, err := s.customers.FindTransferByID(c.Request().Context(), a.TransferID)
+	t, err := s.transfers.FindTransferByID(c.Request().Context(), a.TransferID)
 	if err != nil {
 		return err
 	}

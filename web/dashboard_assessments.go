@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/assessments"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerAssessmentPages: who may read transfers sees a transfer's impact
@@ -22,8 +22,8 @@ func (s *Server) registerAssessmentPages() {
 }
 
 type assessmentsView struct {
-	Transfers   []*customers.Transfer
-	Transfer    *customers.Transfer
+	Transfers   []*transfers.Transfer
+	Transfer    *transfers.Transfer
 	Assessments []*assessments.Assessment
 	Names       map[string]string
 	Activities  []string
@@ -63,7 +63,7 @@ func (s *Server) handleAssessmentRequestPage(c echo.Context) error {
 	fail := func(status int, msg string) error {
 		return s.assessmentsPage(c, status, a.TransferID, assessmentsView{Form: a, Error: msg})
 	}
-	t, err := s.customers.FindTransferByID(ctx, a.TransferID)
+	t, err := s.transfers.FindTransferByID(ctx, a.TransferID)
 	if err != nil {
 		return formFailed(c, err, fail)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func templatesKind(s string) templates.Kind { return templates.Kind(s) }
@@ -66,7 +67,7 @@ type campaignFormView struct {
 	// the form posts.
 	ID, Action string
 	Form       campaignForm
-	Transfers  []*customers.Transfer
+	Transfers  []*transfers.Transfer
 	Purposes   []purposeChoice
 	Kinds      []templates.Kind
 	Decisions  []string
@@ -118,7 +119,7 @@ func (v campaignFormView) NeedsPurpose() bool { return v.Form.Kind == string(tem
 func (s *Server) campaignFormPage(c echo.Context, status int, v campaignFormView) error {
 	ctx := c.Request().Context()
 	var err error
-	if v.Transfers, err = s.customers.FindTransfers(ctx); err != nil {
+	if v.Transfers, err = s.transfers.FindTransfers(ctx); err != nil {
 		return err
 	}
 	for _, t := range v.Transfers {
@@ -158,7 +159,7 @@ func (s *Server) newCampaignForm(c echo.Context, kind string) (campaignForm, err
 		f.Kind = string(templates.TransferNotice)
 	}
 	ctx := c.Request().Context()
-	transfers, err := s.customers.FindTransfers(ctx)
+	transfers, err := s.transfers.FindTransfers(ctx)
 	if err != nil {
 		return f, err
 	}

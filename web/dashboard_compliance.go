@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerCompliancePages: the compliance pages (incidents, impact
@@ -26,7 +26,7 @@ func (s *Server) registerCompliancePages() {
 }
 
 type complianceHomeView struct {
-	Transfers []*customers.Transfer
+	Transfers []*transfers.Transfer
 }
 
 // handleComplianceHome lists what each compliance page is for, with the
@@ -36,7 +36,7 @@ func (s *Server) handleComplianceHome(c echo.Context) error {
 	if !m.Role.Can(staff.ReadAudit) && !m.Role.Can(staff.WriteAssessments) {
 		return handover.Errorf(handover.EFORBIDDEN, "Your role may not open the compliance pages.")
 	}
-	list, err := s.customers.FindTransfers(c.Request().Context())
+	list, err := s.transfers.FindTransfers(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -151,8 +151,8 @@ func (s *Server) actorNames(c echo.Context) (map[string]string, error) {
 
 // pickTransfer is the transfer a per-transfer page shows: ?transfer=, or
 // else the newest; nil when there is none.
-func (s *Server) pickTransfer(c echo.Context, id string) ([]*customers.Transfer, *customers.Transfer, error) {
-	list, err := s.customers.FindTransfers(c.Request().Context())
+func (s *Server) pickTransfer(c echo.Context, id string) ([]*transfers.Transfer, *transfers.Transfer, error) {
+	list, err := s.transfers.FindTransfers(c.Request().Context())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerDestructionPages: an admin requests the destruction of the
@@ -31,8 +31,8 @@ func (s *Server) registerDestructionPages() {
 }
 
 type destructionPlansView struct {
-	Transfers []*customers.Transfer
-	Transfer  *customers.Transfer
+	Transfers []*transfers.Transfer
+	Transfer  *transfers.Transfer
 	Plans     []*lifecycle.Plan
 	Names     map[string]string
 	Days      string
@@ -82,7 +82,7 @@ func (s *Server) handleDestructionRequestPage(c echo.Context) error {
 
 type destructionPlanView struct {
 	Plan     *lifecycle.Plan
-	Transfer *customers.Transfer
+	Transfer *transfers.Transfer
 	Names    map[string]string
 	// Remaining customers while the plan runs; Percent done.
 	Remaining int64
@@ -99,7 +99,7 @@ func (s *Server) destructionPlanPage(c echo.Context, status int, v destructionPl
 	if v.Plan, err = d.FindPlanByID(ctx, c.Param("id")); err != nil {
 		return err
 	}
-	if v.Transfer, err = s.customers.FindTransferByID(ctx, v.Plan.TransferID); err != nil {
+	if v.Transfer, err = s.transfers.FindTransferByID(ctx, v.Plan.TransferID); err != nil {
 		return err
 	}
 	if v.Names, err = s.actorNames(c); err != nil {
@@ -170,7 +170,7 @@ func (s *Server) handleDestructionRunPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.customers.FindTransferByID(ctx, p.TransferID)
+	t, err := s.transfers.FindTransferByID(ctx, p.TransferID)
 	if err != nil {
 		return err
 	}

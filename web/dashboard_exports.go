@@ -11,9 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/audit"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerExportPages: admins count (dry run) and write the buyer's
@@ -44,8 +44,8 @@ type exportRecord struct {
 }
 
 type exportView struct {
-	Transfers []*customers.Transfer
-	Transfer  *customers.Transfer
+	Transfers []*transfers.Transfer
+	Transfer  *transfers.Transfer
 	Form      exportForm
 	Counts    *lifecycle.Counts
 	// Omitted are the customers the rule leaves out; LeftFields the
@@ -63,7 +63,7 @@ func (s *Server) exportPage(c echo.Context, status int, transferID string, v exp
 		return err
 	}
 	if v.Transfer != nil {
-		for _, f := range customers.DataCategories {
+		for _, f := range transfers.DataCategories {
 			if !slices.Contains(v.Transfer.DataCategories, f) {
 				v.LeftFields = append(v.LeftFields, f)
 			}
@@ -155,7 +155,7 @@ func (s *Server) handleExportDownloadPage(c echo.Context) error {
 // customers, and each package's SHA-256, with the chain's hashes.
 func (s *Server) handleExportEvidence(c echo.Context) error {
 	transfer := c.QueryParam("transfer")
-	if _, err := s.customers.FindTransferByID(c.Request().Context(), transfer); err != nil {
+	if _, err := s.transfers.FindTransferByID(c.Request().Context(), transfer); err != nil {
 		return err
 	}
 	var out []map[string]any

@@ -9,9 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerGovernancePages: every member's agreement and training pages,
@@ -91,7 +91,7 @@ func (s *Server) handleTrainingAttemptPage(c echo.Context) error {
 type governanceView struct {
 	Agreement *governance.Agreement
 	Review    *governance.Review
-	Transfers []*customers.Transfer
+	Transfers []*transfers.Transfer
 	Slugs     map[string]string
 	PublicURL string
 }
@@ -108,7 +108,7 @@ func (s *Server) handleGovernancePage(c echo.Context) error {
 	if v.Review, err = s.governance.LatestReview(ctx); err != nil && handover.ErrorCode(err) != handover.ENOTFOUND {
 		return err
 	}
-	if v.Transfers, err = s.customers.FindTransfers(ctx); err != nil {
+	if v.Transfers, err = s.transfers.FindTransfers(ctx); err != nil {
 		return err
 	}
 	if v.Slugs, err = s.governance.PublicReportSlugs(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerIncidentPages: auditors and admins read incidents and their
@@ -63,7 +64,7 @@ type incidentFormView struct {
 }
 
 func (s *Server) incidentForm(c echo.Context, status int, v incidentFormView) error {
-	v.Categories = customers.DataCategories
+	v.Categories = transfers.DataCategories
 	return s.render(c, status, "incident_new", &page{Title: "incident.new", Nav: "compliance", Data: v})
 }
 
@@ -164,7 +165,7 @@ type incidentPageView struct {
 	Unreached []incidents.Unreached
 	// ReachUnknown: the campaign can no longer be previewed.
 	ReachUnknown bool
-	Transfers    []*customers.Transfer
+	Transfers    []*transfers.Transfer
 	Channels     []channels.Name
 	Timeline     []timelineRow
 	Names        map[string]string
@@ -207,7 +208,7 @@ func (s *Server) incidentPage(c echo.Context, status int, v incidentPageView) er
 			v.ReachUnknown = true
 		}
 	} else if member(c).Role.Can(staff.ManageIncidents) {
-		if v.Transfers, err = s.customers.FindTransfers(ctx); err != nil {
+		if v.Transfers, err = s.transfers.FindTransfers(ctx); err != nil {
 			return err
 		}
 		v.Channels = s.campaignChannels()

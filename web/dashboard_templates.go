@@ -10,9 +10,9 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // registerTemplatePages: the marketer's templates. List → view (any
@@ -63,7 +63,7 @@ type templateView struct {
 	Preview   *templates.Preview
 	Customer  string // the preview's customer as asked (phone, email or id)
 	Transfer  string
-	Transfers []*customers.Transfer
+	Transfers []*transfers.Transfer
 	Cost      string // the SMS cost per recipient in yuan, "" off SMS
 	Error     string
 	Sent      string // the channel a test went by
@@ -104,7 +104,7 @@ func (s *Server) templatePage(c echo.Context, status int, v templateView, n int)
 	if v.Preview != nil && v.Preview.Segments > 0 && t.Channel == channels.SMS {
 		v.Cost = strconv.FormatFloat(float64(v.Preview.Segments)*s.cfg.Channels.SMSSegmentPrice, 'f', 3, 64)
 	}
-	if v.Transfers, err = s.customers.FindTransfers(ctx); err != nil {
+	if v.Transfers, err = s.transfers.FindTransfers(ctx); err != nil {
 		return err
 	}
 	return s.render(c, status, "template", &page{Title: "nav.templates", Nav: "templates", Flash: c.QueryParam("done"), Data: v})

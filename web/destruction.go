@@ -25,7 +25,7 @@ func (s *Server) destroyer() *lifecycle.Destroyer {
 	if s.cfg.Embedded() {
 		dataDir = s.cfg.DataDir
 	}
-	return lifecycle.NewDestroyer(s.db, s.customers, dataDir)
+	return lifecycle.NewDestroyer(s.db, s.transfers, dataDir)
 }
 
 // handleDestructionRequest plans the destruction of the seller's copy.

@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // A staff member without a current acceptance gets a 403 that says how
@@ -174,9 +175,9 @@ func TestPublicReportHasNoPersonalData(t *testing.T) {
 			rows = append(rows, fmt.Sprintf("欧阳独特%d,1391234%04d,unique.person%d@example.com,独一无二贸易%d,乌鲁木齐", i, i, i, i))
 		}
 		a.importAndWait(admin, []byte("姓名,手机,邮箱,公司,地区\n"+strings.Join(rows, "\n")+"\n"))
-		tr := &customers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
+		tr := &transfers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
 			Purposes: []string{"售后服务"}, DataCategories: []string{"name", "phone"}, RetentionDays: 365}
-		if err := a.customers.CreateTransfer(ctx, tr, "test"); err != nil {
+		if err := a.transfers.CreateTransfer(ctx, tr, "test"); err != nil {
 			t.Fatal(err)
 		}
 		all, _, err := a.customers.FindCustomers(ctx, customers.Filter{Limit: 100})

@@ -34,6 +34,7 @@ import (
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 	"github.com/handoverhq/handover/web"
 )
 
@@ -47,6 +48,7 @@ type app struct {
 	staff      *staff.Store
 	customers  *customers.Store
 	importer   *customers.Importer
+	transfers  *transfers.Store
 	devbox     *devbox.Channel
 	templates  *templates.Store
 	campaigns  *campaigns.Service
@@ -101,6 +103,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	a := &app{t: t, db: db, staff: staff.NewStore(db), logs: logs}
 	a.customers = customers.NewStore(db, vault)
+	a.transfers = transfers.NewStore(db)
 	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
@@ -114,7 +117,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	a.tickets = feedback.New(feedback.Config{DB: db, Vault: vault, Queue: q, Customers: a.customers,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, Log: log})
 	a.governance = governance.New(db, governance.Config{})
-	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
+	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer, Transfers: a.transfers,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
 		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
 		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func TestIncidentAPI(t *testing.T) {
@@ -62,9 +63,9 @@ func TestIncidentAPI(t *testing.T) {
 		if _, err := a.templates.InstallDefaults(ctx); err != nil {
 			t.Fatal(err)
 		}
-		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
+		tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
 			Purposes: []string{"营销"}, DataCategories: []string{"name"}, RetentionDays: 30}
-		if err := a.customers.CreateTransfer(ctx, tr, "test"); err != nil {
+		if err := a.transfers.CreateTransfer(ctx, tr, "test"); err != nil {
 			t.Fatal(err)
 		}
 		notice := "/api/v1/incidents/" + in.ID + "/notice"
@@ -108,9 +109,9 @@ func TestAssessmentAPI(t *testing.T) {
 	eachBackend(t, func(t *testing.T, a *app) {
 		ctx := context.Background()
 		admin, marketer := a.tokenFor(staff.Admin), a.tokenFor(staff.Marketer)
-		tr := &customers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
+		tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",
 			Purposes: []string{"营销"}, DataCategories: []string{"name"}, RetentionDays: 30}
-		if err := a.customers.CreateTransfer(ctx, tr, "test"); err != nil {
+		if err := a.transfers.CreateTransfer(ctx, tr, "test"); err != nil {
 			t.Fatal(err)
 		}
 		var as struct {

@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/transfers"
 )
 
 //go:embed views/portal/*.html
@@ -193,7 +193,7 @@ type portalView struct {
 	Company, Contact                string
 	Base                            string // /l/{token}
 	CSRF                            string
-	Transfer                        *customers.Transfer
+	Transfer                        *transfers.Transfer
 	Notice                          notice
 	Purposes                        []purposeRow
 	Survey                          surveyView
@@ -261,12 +261,12 @@ func (s *Server) newPortalView(c echo.Context) *portalView {
 
 // withTransfer loads the link's transfer and its notice into v.
 func (s *Server) withTransfer(ctx context.Context, v *portalView, l *links.Link) error {
-	var t *customers.Transfer
+	var t *transfers.Transfer
 	if cached, ok := s.portal.transfers.Load(l.TransferID); ok {
-		t = cached.(*customers.Transfer)
+		t = cached.(*transfers.Transfer)
 	} else {
 		var err error
-		if t, err = s.customers.FindTransferByID(ctx, l.TransferID); err != nil {
+		if t, err = s.transfers.FindTransferByID(ctx, l.TransferID); err != nil {
 			return err
 		}
 		s.portal.transfers.Store(t.ID, t)
@@ -298,7 +298,7 @@ func (s *Server) renderGone(c echo.Context, status int, l *links.Link) error {
 		v.T, v.Lang = portalText["zh-CN"], "zh-CN"
 	}
 	if v.Contact == "" && l != nil {
-		if t, err := s.customers.FindTransferByID(c.Request().Context(), l.TransferID); err == nil {
+		if t, err := s.transfers.FindTransferByID(c.Request().Context(), l.TransferID); err == nil {
 			v.Contact = t.BuyerContact
 			if v.Company == "" {
 				v.Company = t.BuyerName

@@ -22,6 +22,7 @@ import (
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // seedPortal imports two customers and records a transfer with two
@@ -41,9 +42,9 @@ func (a *app) seedPortal() ([]string, string) {
 	if err != nil || len(ids) != 2 {
 		a.t.Fatalf("customers: %v, %v", ids, err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸有限公司", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+	tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸有限公司", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 		Purposes: []string{"订单履行", "营销推广"}, DataCategories: []string{"name", "phone", "email"}, RetentionDays: 90}
-	if err := a.customers.CreateTransfer(ctx, tr, "cli"); err != nil {
+	if err := a.transfers.CreateTransfer(ctx, tr, "cli"); err != nil {
 		a.t.Fatal(err)
 	}
 	return ids, tr.ID

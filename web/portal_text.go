@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/locales"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // portalText is every word the portal shows, per language: the catalog's
@@ -28,7 +28,7 @@ type notice struct {
 
 type noticeSection struct{ Title, Body string }
 
-func buildNotice(t *customers.Transfer, l *links.Link, lang string, tx map[string]string) notice {
+func buildNotice(t *transfers.Transfer, l *links.Link, lang string, tx map[string]string) notice {
 	cats := make([]string, len(t.DataCategories))
 	for i, c := range t.DataCategories {
 		cats[i] = tx["cat_"+c]

@@ -19,6 +19,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/transfers"
 	"github.com/handoverhq/handover/web"
 )
 
@@ -121,9 +122,9 @@ func TestPortalWeChatTakeOver(t *testing.T) {
 		}
 		victim, _ := a.customers.MatchContact(ctx, "oCRM-victim", "", "")
 		other, _ := a.customers.MatchContact(ctx, "oCRM-other", "", "")
-		tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+		tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 			Purposes: []string{"订单履行"}, DataCategories: []string{"name"}, RetentionDays: 90}
-		if victim == "" || other == "" || a.customers.CreateTransfer(ctx, tr, "cli") != nil {
+		if victim == "" || other == "" || a.transfers.CreateTransfer(ctx, tr, "cli") != nil {
 			t.Fatal("seed")
 		}
 		token, l := a.issue(victim, tr.ID)
@@ -212,9 +213,9 @@ func TestPortalMyDataByWeChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := a.customers.MatchContact(ctx, "oWeChatOnly", "", "")
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+	tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 		Purposes: []string{"订单履行"}, DataCategories: []string{"name"}, RetentionDays: 90}
-	if id == "" || a.customers.CreateTransfer(ctx, tr, "cli") != nil {
+	if id == "" || a.transfers.CreateTransfer(ctx, tr, "cli") != nil {
 		t.Fatal("seed")
 	}
 	token, _ := a.issue(id, tr.ID)

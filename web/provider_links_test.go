@@ -19,13 +19,13 @@ import (
 	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/channels/wechat/wechatfake"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 	"github.com/handoverhq/handover/web"
 )
 
@@ -72,9 +72,9 @@ func newProviderApp(t *testing.T, db *database.DB) *providerApp {
 	if _, err := p.importer.Run(ctx, path, nil, "cli", nil); err != nil {
 		t.Fatal(err)
 	}
-	tr := &customers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
+	tr := &transfers.Transfer{SellerName: "华东五金", BuyerName: "江南商贸", BuyerContact: "400-800-1234", EffectiveDate: "2025-07-01",
 		Purposes: []string{"订单履行"}, DataCategories: []string{"name", "phone"}, RetentionDays: 90}
-	if err := p.customers.CreateTransfer(ctx, tr, "cli"); err != nil {
+	if err := p.transfers.CreateTransfer(ctx, tr, "cli"); err != nil {
 		t.Fatal(err)
 	}
 	p.transfer, p.marketer = tr.ID, p.tokenFor(staff.Marketer)

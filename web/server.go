@@ -35,6 +35,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -47,6 +48,7 @@ type Server struct {
 	staff       *staff.Store
 	customers   *customers.Store
 	importer    *customers.Importer
+	transfers   *transfers.Store
 	templates   *templates.Store
 	hooks       Hooks
 	devbox      *devbox.Channel
@@ -79,6 +81,8 @@ type Deps struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	// Transfers keeps the transfers (the notice, purposes and data).
+	Transfers *transfers.Store
 	Templates *templates.Store
 	Hooks     Hooks
 	// Devbox is the embedded default channel, nil when real providers are on.
@@ -123,7 +127,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
+		importer: d.Importer, transfers: d.Transfers, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
 		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
 	var rdb redis.UniversalClient

@@ -257,7 +257,7 @@ func (a *app) sendNotice(token string) {
 func (a *app) grantAndOptOut(customerID string) {
 	a.t.Helper()
 	ctx := context.Background()
-	trs, _ := a.customers.FindTransfers(ctx)
+	trs, _ := a.transfers.FindTransfers(ctx)
 	if _, err := a.customers.RecordConsent(ctx, []customers.ConsentDecision{{CustomerID: customerID, TransferID: trs[0].ID, Purpose: "订单履行",
 		Decision: customers.ConsentGranted, Source: customers.SourceStaff, Actor: "staff:test"}}); err != nil {
 		a.t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func (s *Server) registerTransferRoutes(g *echo.Group) {
@@ -28,7 +28,7 @@ type transferJSON struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func toTransferJSON(t *customers.Transfer) transferJSON {
+func toTransferJSON(t *transfers.Transfer) transferJSON {
 	return transferJSON{ID: t.ID, SellerName: t.SellerName, BuyerName: t.BuyerName, BuyerContact: t.BuyerContact,
 		EffectiveDate: t.EffectiveDate, Purposes: t.Purposes, DataCategories: t.DataCategories,
 		RetentionDays: t.RetentionDays, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt}
@@ -40,9 +40,9 @@ func (s *Server) handleTransferCreate(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	t := &customers.Transfer{SellerName: req.SellerName, BuyerName: req.BuyerName, BuyerContact: req.BuyerContact,
+	t := &transfers.Transfer{SellerName: req.SellerName, BuyerName: req.BuyerName, BuyerContact: req.BuyerContact,
 		EffectiveDate: req.EffectiveDate, Purposes: req.Purposes, DataCategories: req.DataCategories, RetentionDays: req.RetentionDays}
-	if err := s.customers.CreateTransfer(c.Request().Context(), t, member(c).Actor()); err != nil {
+	if err := s.transfers.CreateTransfer(c.Request().Context(), t, member(c).Actor()); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/transfers/"+t.ID)
@@ -51,7 +51,7 @@ func (s *Server) handleTransferCreate(c echo.Context) error {
 
 // handleTransferView shows one transfer.
 func (s *Server) handleTransferView(c echo.Context) error {
-	t, err := s.customers.FindTransferByID(c.Request().Context(), c.Param("id"))
+	t, err := s.transfers.FindTransferByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

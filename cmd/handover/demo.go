@@ -10,8 +10,8 @@ import (
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Made-up names for the demo list: surnames and given names that make
@@ -64,10 +64,10 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	tr := &customers.Transfer{SellerName: "上海示例五金贸易有限公司", BuyerName: "杭州示例商贸有限公司", BuyerContact: "400-800-0000（客服）",
+	tr := &transfers.Transfer{SellerName: "上海示例五金贸易有限公司", BuyerName: "杭州示例商贸有限公司", BuyerContact: "400-800-0000（客服）",
 		EffectiveDate: "2026-12-31", Purposes: []string{"订单履约", "售后服务", "新品推荐"},
 		DataCategories: []string{"name", "phone", "email", "company", "region"}, RetentionDays: 365}
-	if err := m.Customers.CreateTransfer(ctx, tr, "cli"); err != nil {
+	if err := m.Transfers.CreateTransfer(ctx, tr, "cli"); err != nil {
 		return err
 	}
 	c, err := m.demoCampaign(ctx, tr.ID)

@@ -89,5 +89,5 @@ func (m *Main) destroyer() *lifecycle.Destroyer {
 	if m.Config.Embedded() {
 		dataDir = m.Config.DataDir
 	}
-	return lifecycle.NewDestroyer(m.DB, m.Customers, dataDir)
+	return lifecycle.NewDestroyer(m.DB, m.Transfers, dataDir)
 }

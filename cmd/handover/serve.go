@@ -104,7 +104,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		monitor := audit.NewMonitor(m.DB, m.Log)
 		go monitor.Run(ctx, m.Config.AuditVerifyEvery)
 		srv = web.New(web.Deps{Metrics: append(monitor.Collectors(), m.metrics()...), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
+			Customers: m.Customers, Importer: m.Importer, Transfers: m.Transfers, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
 			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
 			SMS:      m.SMS,

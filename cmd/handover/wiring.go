@@ -26,6 +26,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Main holds everything a command may need, built in dependency order:
@@ -43,6 +44,7 @@ type Main struct {
 	Staff     *staff.Store
 	Customers *customers.Store
 	Importer  *customers.Importer
+	Transfers *transfers.Store
 	Templates *templates.Store
 	Links     *links.Store
 	Inbox     *channels.Inbox
@@ -117,6 +119,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	}
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
+	m.Transfers = transfers.NewStore(db)
 	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Importer.MaxRows, m.Importer.RejectStop = m.Config.ImportMaxRows, m.Config.ImportRejectStop
 	m.Importer.MaxUnzippedBytes = m.Config.ImportMaxUnzippedMB << 20
@@ -192,7 +195,7 @@ func (m *Main) surveyLink() func(ctx context.Context, customerID string) (string
 		return nil
 	}
 	return func(ctx context.Context, customerID string) (string, error) {
-		transfers, err := m.Customers.FindTransfers(ctx)
+		transfers, err := m.Transfers.FindTransfers(ctx)
 		if err != nil {
 			return "", err
 		}

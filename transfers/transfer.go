@@ -1,4 +1,8 @@
-package customers
+// Package transfers holds the transfer: who sells, who buys, when, for
+// which purposes and which data. Every other package names it: consent is
+// given per purpose of a transfer, campaigns and links carry one, the
+// export and the destruction act on one.
+package transfers
 
 import (
 	"context"
@@ -16,6 +20,16 @@ import (
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/database"
 )
+
+// Store reads and writes transfers.
+type Store struct {
+	db *database.DB
+}
+
+// NewStore returns a Store on db.
+func NewStore(db *database.DB) *Store {
+	return &Store{db: db}
+}
 
 // DataCategories are the kinds of customer data a transfer may hand over.
 var DataCategories = []string{"name", "phone", "email", "wechat_openid", "company", "address", "region", "tags"}
@@ -124,6 +138,15 @@ func (s *Store) FindTransferByID(ctx context.Context, id string) (*Transfer, err
 	return s.findTransferByID(ctx, s.db, id)
 }
 
+// FindTransferByIDTx is FindTransferByID inside the caller's transaction.
+func (s *Store) FindTransferByIDTx(ctx context.Context, tx *database.Tx, id string) (*Transfer, error) {
+	return s.findTransferByID(ctx, tx, id)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 func (s *Store) findTransferByID(ctx context.Context, q querier, id string) (*Transfer, error) {
 	var t Transfer
 	var purposes, cats string
@@ -137,4 +160,12 @@ func (s *Store) findTransferByID(ctx context.Context, q querier, id string) (*Tr
 	}
 	t.Purposes, t.DataCategories, t.CreatedAt = strings.Split(purposes, ","), strings.Split(cats, ","), t.CreatedAt.UTC()
 	return &t, nil
+}
+
+// clip shortens s for an error message.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
