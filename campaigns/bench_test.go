@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -64,7 +65,7 @@ func benchCampaignOnce(b *testing.B, db *database.DB, path string, rows int) {
 	ctx := context.Background()
 	vault := piitest.Vault(b, db)
 	cs := customers.NewStore(db, vault)
-	im := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(b.TempDir(), "spool"), nil)
 	b.Cleanup(im.Wait)
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(rows) {
 		b.Fatalf("import: %+v, %v", imp, err)
@@ -217,7 +218,7 @@ func BenchmarkCampaignPlan(b *testing.B) {
 			ctx := context.Background()
 			vault := piitest.Vault(b, db)
 			cs := customers.NewStore(db, vault)
-			im := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil)
+			im := importer.New(cs, filepath.Join(b.TempDir(), "spool"), nil)
 			if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(rows) {
 				b.Fatalf("import: %+v, %v", imp, err)
 			}

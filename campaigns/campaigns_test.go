@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
@@ -50,7 +51,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	ctx := context.Background()
 	vault := piitest.Vault(t, db)
 	cs := customers.NewStore(db, vault)
-	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	csv := "姓名,手机,邮箱,地区\n张三,13812345678,zhang@example.com,上海\n李四,13900001111,li@example.com,杭州\n" +
 		"王五,13700002222,,上海\n赵六,13600003333,,南京\n"

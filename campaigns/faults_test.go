@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -125,7 +126,7 @@ func newRig(t *testing.T, o rigOptions) *faultRig {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != int64(r.recipients) {
 		t.Fatalf("import: %+v, %v", imp, err)

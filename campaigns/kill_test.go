@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/masterkey"
@@ -75,7 +76,7 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	if imp, err := im.Run(ctx, path, nil, "cli", nil); err != nil || imp.Created != killRecipients {
 		t.Fatalf("import: %+v, %v", imp, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -96,7 +97,7 @@ type rateEnv struct {
 func newRateEnv(tb testing.TB, db *database.DB, rows int) *rateEnv {
 	tb.Helper()
 	cs := customers.NewStore(db, piitest.Vault(tb, db))
-	im := customers.NewImporter(cs, filepath.Join(tb.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(tb.TempDir(), "spool"), nil)
 	tb.Cleanup(im.Wait)
 	if imp, err := im.Run(context.Background(), campaignCSV(tb, rows), nil, "cli", nil); err != nil || imp.Created != int64(rows) {
 		tb.Fatalf("import: %+v, %v", imp, err)

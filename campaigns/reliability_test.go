@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/channels/email"
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii"
@@ -67,7 +68,7 @@ func newRelEnv(t *testing.T, db *database.DB) *relEnv {
 	ctx := context.Background()
 	vault := piitest.Vault(t, db)
 	cs := customers.NewStore(db, vault)
-	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	var b strings.Builder
 	b.WriteString("姓名,手机,邮箱,地区\n")

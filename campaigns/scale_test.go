@@ -20,6 +20,7 @@ import (
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
@@ -99,7 +100,7 @@ func newScaleWorld(tb testing.TB, rows int, durable bool) *scaleWorld {
 	tb.Cleanup(func() { _ = w.q.Close() })
 	masterKey, vault := piitest.VaultWithKey(tb, w.db)
 	cs := customers.NewStore(w.db, vault)
-	im := customers.NewImporter(cs, filepath.Join(tb.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(tb.TempDir(), "spool"), nil)
 	tb.Cleanup(im.Wait)
 	if imp, err := im.Run(ctx, scaleCSV(tb, rows), nil, "cli", nil); err != nil || imp.Created != int64(rows) {
 		tb.Fatalf("import: %+v, %v", imp, err)

@@ -44,14 +44,14 @@ var (
 type addressSlot struct {
 	kind   string // audit detail and messages: wechat | phone | email
 	column string // blind index column
-	field  func(p *personal) *string
+	field  func(p *Personal) *string
 	index  func(x *pii.Index, v string) string
 }
 
 var addressSlots = map[string]addressSlot{
-	"wechat": {"wechat", "openid_idx", func(p *personal) *string { return &p.WeChatOpenID }, (*pii.Index).OpenID},
-	"phone":  {"phone", "phone_idx", func(p *personal) *string { return &p.Phone }, (*pii.Index).Phone},
-	"email":  {"email", "email_idx", func(p *personal) *string { return &p.Email }, (*pii.Index).Email},
+	"wechat": {"wechat", "openid_idx", func(p *Personal) *string { return &p.WeChatOpenID }, (*pii.Index).OpenID},
+	"phone":  {"phone", "phone_idx", func(p *Personal) *string { return &p.Phone }, (*pii.Index).Phone},
+	"email":  {"email", "email_idx", func(p *Personal) *string { return &p.Email }, (*pii.Index).Email},
 }
 
 // normalizeBinding finds the binding's one address, normalized, and its slot.
@@ -70,7 +70,7 @@ func normalizeBinding(a channels.Address) (addressSlot, string, error) {
 	switch kind {
 	case "wechat":
 		var problem string
-		if v, problem = normalizeOpenID(v); problem != "" || v == "" {
+		if v, problem = NormalizeOpenID(v); problem != "" || v == "" {
 			err = handover.Errorf(handover.EINVALID, "The WeChat openid is not valid.")
 		}
 	case "phone":
@@ -137,7 +137,7 @@ func (s *Store) BindAddressTx(ctx context.Context, tx *database.Tx, b Binding) (
 	if status == StatusErased || dk == nil {
 		return false, handover.Errorf(handover.ENOTFOUND, "Customer not found.")
 	}
-	p, err := openPersonal(dk, b.CustomerID, enc)
+	p, err := OpenPersonal(dk, b.CustomerID, enc)
 	if err != nil {
 		return false, err
 	}
@@ -159,7 +159,7 @@ func (s *Store) BindAddressTx(ctx context.Context, tx *database.Tx, b Binding) (
 	}
 	*field = v
 	if _, err := tx.ExecContext(ctx, `UPDATE customers SET pii_enc = $1, `+slot.column+` = $2, updated_at = $3 WHERE id = $4`,
-		sealPersonal(dk, b.CustomerID, &p), idx, tx.Now, b.CustomerID); err != nil {
+		SealPersonal(dk, b.CustomerID, &p), idx, tx.Now, b.CustomerID); err != nil {
 		if handover.ErrorCode(database.MapError(err)) == handover.ECONFLICT {
 			return false, ErrAddressTaken
 		}

@@ -110,13 +110,13 @@ type CorrectionInput struct {
 func (f CorrectionFields) normalize() (CorrectionFields, error) {
 	var out CorrectionFields
 	var problem string
-	if out.Name, problem = cleanText(f.Name, maxNameLen, "name"); problem != "" {
+	if out.Name, problem = CleanText(f.Name, MaxNameLen, "name"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
-	if out.Address, problem = cleanText(f.Address, maxTextLen, "address"); problem != "" {
+	if out.Address, problem = CleanText(f.Address, MaxTextLen, "address"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
-	if out.Company, problem = cleanText(f.Company, maxTextLen, "company"); problem != "" {
+	if out.Company, problem = CleanText(f.Company, MaxTextLen, "company"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
 	var err error

@@ -286,7 +286,7 @@ func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *Corre
 	if dk == nil {
 		return handover.Errorf(handover.ECONFLICT, "The customer was erased; the request cannot be applied.")
 	}
-	p, err := openPersonal(dk, req.CustomerID, enc)
+	p, err := OpenPersonal(dk, req.CustomerID, enc)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *Corre
 		}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE customers SET pii_enc = $1, phone_idx = $2, email_idx = $3, updated_at = $4 WHERE id = $5`,
-		sealPersonal(dk, req.CustomerID, &p), nullable(phoneIdx), nullable(emailIdx), tx.Now, req.CustomerID)
+		SealPersonal(dk, req.CustomerID, &p), nullable(phoneIdx), nullable(emailIdx), tx.Now, req.CustomerID)
 	if err != nil {
 		if err = database.MapError(err); handover.ErrorCode(err) == handover.ECONFLICT {
 			return handover.Errorf(handover.ECONFLICT, "Another customer already has this phone number or email address.")
@@ -353,4 +353,13 @@ func (s *Store) RejectCorrection(ctx context.Context, id, actor, reason string) 
 		return nil, err
 	}
 	return req, nil
+}
+
+// nullable turns "" into NULL: unique blind-index columns hold NULL
+// rather than "".
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 
@@ -81,6 +82,14 @@ func NewStore(db *database.DB, vault *pii.Vault) *Store {
 	return &Store{db: db, vault: vault, transfers: transfers.NewStore(db)}
 }
 
+// DB is the database the store reads and writes: what the packages that
+// write customers' rows themselves (the importer, rights) share.
+func (s *Store) DB() *database.DB { return s.db }
+
+// Vault protects the customers' personal fields and computes their blind
+// indexes.
+func (s *Store) Vault() *pii.Vault { return s.vault }
+
 const customerColumns = `id, external_ref, pii_enc, region, tags, locale, time_zone, status, COALESCE(import_id, ''), created_at, updated_at`
 
 // sealedCustomer is a customers row before decryption.
@@ -100,11 +109,11 @@ func scanCustomer(rows interface{ Scan(...any) error }) (*sealedCustomer, error)
 	return &c, err
 }
 
-// personal is a customer's personal fields. They are stored as one sealed
+// Personal is a customer's personal fields. They are stored as one sealed
 // column, pii_enc: this struct's JSON sealed with the customer's data key
 // under the context customerID+"/pii" (one AES-GCM seal per customer
 // rather than one per field).
-type personal struct {
+type Personal struct {
 	Name         string `json:"name,omitempty"`
 	Phone        string `json:"phone,omitempty"`
 	Email        string `json:"email,omitempty"`
@@ -116,9 +125,9 @@ type personal struct {
 // piiContext is the Seal context of a customer's pii_enc.
 func piiContext(id string) string { return id + "/pii" }
 
-// sealPersonal seals p for customer id; no personal fields seal to "".
-func sealPersonal(dk *pii.DataKey, id string, p *personal) string {
-	if *p == (personal{}) {
+// SealPersonal seals p for customer id; no personal fields seal to "".
+func SealPersonal(dk *pii.DataKey, id string, p *Personal) string {
+	if *p == (Personal{}) {
 		return ""
 	}
 	b, err := json.Marshal(p)
@@ -128,10 +137,10 @@ func sealPersonal(dk *pii.DataKey, id string, p *personal) string {
 	return dk.Seal(string(b), piiContext(id))
 }
 
-// openPersonal opens a pii_enc that sealPersonal made. Errors never quote
+// OpenPersonal opens a pii_enc that SealPersonal made. Errors never quote
 // the plaintext.
-func openPersonal(dk *pii.DataKey, id, enc string) (personal, error) {
-	var p personal
+func OpenPersonal(dk *pii.DataKey, id, enc string) (Personal, error) {
+	var p Personal
 	pt, err := dk.Open(enc, piiContext(id))
 	if err != nil {
 		return p, fmt.Errorf("customer %s personal fields: %w", id, err)
@@ -140,7 +149,7 @@ func openPersonal(dk *pii.DataKey, id, enc string) (personal, error) {
 		return p, nil
 	}
 	if err := json.Unmarshal([]byte(pt), &p); err != nil {
-		return personal{}, fmt.Errorf("customer %s personal fields are malformed", id)
+		return Personal{}, fmt.Errorf("customer %s personal fields are malformed", id)
 	}
 	return p, nil
 }
@@ -163,7 +172,7 @@ func (s *Store) open(ctx context.Context, q pii.Querier, sealed []*sealedCustome
 		if dk == nil {
 			continue
 		}
-		p, err := openPersonal(dk, c.ID, c.enc)
+		p, err := OpenPersonal(dk, c.ID, c.enc)
 		if err != nil {
 			return nil, err
 		}
@@ -310,4 +319,12 @@ func (s *Store) RevealCustomer(ctx context.Context, id, actor, reason string) (*
 		return nil, err
 	}
 	return c, nil
+}
+
+// clip shortens s for an error message.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
-	"golang.org/x/text/language"
 	"golang.org/x/text/width"
 
 	"github.com/handoverhq/handover"
@@ -21,14 +20,12 @@ import (
 // country code.
 const DefaultPhoneRegion = "CN"
 
-// Field length limits, in characters. A longer value is a rejected row, not
-// a truncated one.
+// Field length limits, in characters. A longer value is a rejected row (or
+// a refused correction), not a truncated one.
 const (
-	maxNameLen    = 200
-	maxTextLen    = 500 // company, address
-	maxShortLen   = 100 // external_ref, region, one tag
-	maxOpenIDLen  = 128
-	maxTagsPerRow = 50
+	MaxNameLen   = 200
+	MaxTextLen   = 500 // company, address
+	maxOpenIDLen = 128
 )
 
 // NormalizePhone returns phone in E.164 form (+8613812345678). It accepts
@@ -153,8 +150,9 @@ func NormalizeEmail(email string) (string, error) {
 	return s[:at+1] + domain, nil
 }
 
-// normalizeOpenID checks a WeChat openid: printable ASCII without spaces.
-func normalizeOpenID(s string) (string, string) {
+// NormalizeOpenID checks a WeChat openid: printable ASCII without spaces.
+// The second result says why it is not one ("" when it is).
+func NormalizeOpenID(s string) (string, string) {
 	s = strings.TrimSpace(s)
 	if len(s) > maxOpenIDLen {
 		return "", "WeChat openid is too long"
@@ -165,52 +163,6 @@ func normalizeOpenID(s string) (string, string) {
 		}
 	}
 	return s, ""
-}
-
-// splitTags splits a tag cell on , ， ; ； 、 and |, trimming and dropping
-// empty and repeated tags.
-func splitTags(s string) ([]string, string) {
-	parts := strings.FieldsFunc(s, func(r rune) bool {
-		switch r {
-		case ',', '，', ';', '；', '、', '|':
-			return true
-		}
-		return false
-	})
-	var tags []string
-	seen := map[string]bool{}
-	for _, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" || seen[p] {
-			continue
-		}
-		if utf8.RuneCountInString(p) > maxShortLen {
-			return nil, "a tag is longer than 100 characters"
-		}
-		seen[p] = true
-		tags = append(tags, p)
-	}
-	if len(tags) > maxTagsPerRow {
-		return nil, "more than 50 tags"
-	}
-	return tags, ""
-}
-
-// normalizeLocale accepts a BCP 47 tag or the common Chinese words for
-// Chinese and English.
-func normalizeLocale(s string) (string, string) {
-	s = strings.TrimSpace(s)
-	switch strings.ToLower(s) {
-	case "中文", "简体中文", "汉语", "chinese", "zh", "zh-cn", "zh_cn", "zh-hans":
-		return "zh-CN", ""
-	case "英文", "英语", "english", "en", "en-us", "en_us", "en-gb":
-		return "en", ""
-	}
-	tag, err := language.Parse(strings.ReplaceAll(s, "_", "-"))
-	if err != nil || len(s) > 35 {
-		return "", "locale is not a language tag such as zh-CN or en"
-	}
-	return tag.String(), ""
 }
 
 // NormalizeTimeZone checks that s names an IANA time zone, such as
@@ -241,9 +193,10 @@ const maxZoneLen = 64
 
 var errInvalidTimeZone = handover.Errorf(handover.EINVALID, "time zone is not an IANA time zone name such as Asia/Shanghai or Europe/Berlin")
 
-// cleanText trims s, folds runs of whitespace and control characters, and
-// checks its length.
-func cleanText(s string, maxLen int, label string) (string, string) {
+// CleanText trims s, folds runs of whitespace and control characters, and
+// checks its length; the second result says why it is refused, naming
+// label ("" when it is not).
+func CleanText(s string, maxLen int, label string) (string, string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", ""

@@ -10,7 +10,7 @@ func (s *Store) AddressIndexes(dk *pii.DataKey, id, enc string) (phone, email, o
 	if enc == "" {
 		return "", "", "", nil
 	}
-	p, err := openPersonal(dk, id, enc)
+	p, err := OpenPersonal(dk, id, enc)
 	if err != nil {
 		return "", "", "", err
 	}

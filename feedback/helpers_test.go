@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/pii"
@@ -51,7 +52,7 @@ func newEnv(t testing.TB, db *database.DB, csv string) *env {
 		return e.now
 	}
 	e.cs = customers.NewStore(db, e.vault)
-	im := customers.NewImporter(e.cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(e.cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	if csv == "" {
 		csv = "姓名,手机,邮箱,openid\n张三,13812345678,zhang@example.com,oZhang\n李四,13900001111,li@example.com,\n王五,13700002222,,\n"

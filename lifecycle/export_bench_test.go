@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii"
@@ -59,7 +60,7 @@ func benchWorld(b *testing.B, n int) (*database.DB, *customers.Store, *transfers
 	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := customers.NewImporter(cs, filepath.Join(b.TempDir(), "spool"), nil).Run(ctx, path, nil, "bench", nil); err != nil {
+	if _, err := importer.New(cs, filepath.Join(b.TempDir(), "spool"), nil).Run(ctx, path, nil, "bench", nil); err != nil {
 		b.Fatal(err)
 	}
 	tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-03-01",

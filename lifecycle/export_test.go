@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/lifecycle"
@@ -61,7 +62,7 @@ func seedWith(t testing.TB, db *database.DB, vault *pii.Vault) *world {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	im := customers.NewImporter(w.customers, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(w.customers, filepath.Join(t.TempDir(), "spool"), nil)
 	if _, err := im.Run(ctx, path, nil, "test", nil); err != nil {
 		t.Fatal(err)
 	}

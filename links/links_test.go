@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
@@ -29,7 +30,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	ctx := context.Background()
 	vault := piitest.Vault(t, db)
 	cs := customers.NewStore(db, vault)
-	im := customers.NewImporter(cs, filepath.Join(t.TempDir(), "spool"), nil)
+	im := importer.New(cs, filepath.Join(t.TempDir(), "spool"), nil)
 	t.Cleanup(im.Wait)
 	path := filepath.Join(t.TempDir(), "list.csv")
 	if err := os.WriteFile(path, []byte("姓名,手机\n张三,13812345678\n"), 0o600); err != nil {

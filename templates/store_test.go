@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -158,7 +159,7 @@ func TestPreviewWithImportedCustomerAndTransfer(t *testing.T) {
 		if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		im := customers.NewImporter(cs, t.TempDir(), nil)
+		im := importer.New(cs, t.TempDir(), nil)
 		if _, err := im.Run(ctx, path, nil, "cli", nil); err != nil {
 			t.Fatal(err)
 		}

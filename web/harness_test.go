@@ -22,6 +22,7 @@ import (
 	"github.com/handoverhq/handover/channels/devbox"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
@@ -47,7 +48,7 @@ type app struct {
 	db         *database.DB
 	staff      *staff.Store
 	customers  *customers.Store
-	importer   *customers.Importer
+	importer   *importer.Importer
 	transfers  *transfers.Store
 	devbox     *devbox.Channel
 	templates  *templates.Store
@@ -104,7 +105,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	a := &app{t: t, db: db, staff: staff.NewStore(db), logs: logs}
 	a.customers = customers.NewStore(db, vault)
 	a.transfers = transfers.NewStore(db)
-	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
+	a.importer = importer.New(a.customers, t.TempDir(), log)
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
 	// As in embedded mode: no provider, so the devbox records messages.

@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -54,7 +54,7 @@ type rowErrorJSON struct {
 	Reason string `json:"reason"`
 }
 
-func toImportJSON(im *customers.Import) importJSON {
+func toImportJSON(im *importer.Import) importJSON {
 	errs := make([]rowErrorJSON, len(im.Errors))
 	for i, e := range im.Errors {
 		errs[i] = rowErrorJSON{Row: e.Row, Field: e.Field, Reason: e.Reason}
@@ -79,11 +79,11 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 		return handover.Errorf(handover.EINVALID, "The upload is not a readable multipart form.")
 	}
 	defer c.Request().MultipartForm.RemoveAll()
-	mapping, err := customers.ParseMapping(c.FormValue("mapping"))
+	mapping, err := importer.ParseMapping(c.FormValue("mapping"))
 	if err != nil {
 		return err
 	}
-	encoding, err := customers.ParseEncoding(c.FormValue("encoding"))
+	encoding, err := importer.ParseEncoding(c.FormValue("encoding"))
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, &customers.ImportOptions{Mapping: mapping, Encoding: encoding}, member(c).Actor())
+	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, &importer.Options{Mapping: mapping, Encoding: encoding}, member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 
 // handleImportView reports an import's progress, counts and rejected rows.
 func (s *Server) handleImportView(c echo.Context) error {
-	im, err := s.customers.FindImportByID(c.Request().Context(), c.Param("id"))
+	im, err := s.importer.FindImportByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

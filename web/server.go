@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
@@ -47,7 +48,7 @@ type Server struct {
 	queue       *queue.Queue
 	staff       *staff.Store
 	customers   *customers.Store
-	importer    *customers.Importer
+	importer    *importer.Importer
 	transfers   *transfers.Store
 	templates   *templates.Store
 	hooks       Hooks
@@ -80,7 +81,7 @@ type Deps struct {
 	Queue     *queue.Queue
 	Staff     *staff.Store
 	Customers *customers.Store
-	Importer  *customers.Importer
+	Importer  *importer.Importer
 	// Transfers keeps the transfers (the notice, purposes and data).
 	Transfers *transfers.Store
 	Templates *templates.Store

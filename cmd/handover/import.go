@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 )
 
 func runImport(ctx context.Context, m *Main, args []string) error {
@@ -23,11 +23,11 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	mapping, err := customers.ParseMapping(*mappingFlag)
+	mapping, err := importer.ParseMapping(*mappingFlag)
 	if err != nil {
 		return err
 	}
-	encoding, err := customers.ParseEncoding(*encodingFlag)
+	encoding, err := importer.ParseEncoding(*encodingFlag)
 	if err != nil {
 		return err
 	}
@@ -35,13 +35,13 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	bar := newProgress(m)
-	im, err := m.Importer.Run(ctx, fs.Arg(0), &customers.ImportOptions{Mapping: mapping, Encoding: encoding}, "cli", bar.update)
+	im, err := m.Importer.Run(ctx, fs.Arg(0), &importer.Options{Mapping: mapping, Encoding: encoding}, "cli", bar.update)
 	bar.done()
 	if err != nil {
 		return err
 	}
 	// The rejected rows live in the database; load them with the counts.
-	if im, err = m.Customers.FindImportByID(ctx, im.ID); err != nil {
+	if im, err = m.Importer.FindImportByID(ctx, im.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "import %s %s: %d rows, %d created, %d updated, %d rejected\n",

@@ -77,7 +77,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		m.Log.Info("installed the default confidentiality agreement and training: each member accepts and passes them before seeing customer data",
 			"agreement", agreement, "training_modules", modules)
 	}
-	if n, err := m.Customers.FailInterruptedImports(ctx); err != nil {
+	if n, err := m.Importer.FailInterruptedImports(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		m.Log.Warn("imports interrupted by an earlier stop were marked failed", "count", n)

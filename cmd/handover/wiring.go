@@ -18,6 +18,7 @@ import (
 	"github.com/handoverhq/handover/channels/wechat"
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
@@ -43,7 +44,7 @@ type Main struct {
 	Queue     *queue.Queue
 	Staff     *staff.Store
 	Customers *customers.Store
-	Importer  *customers.Importer
+	Importer  *importer.Importer
 	Transfers *transfers.Store
 	Templates *templates.Store
 	Links     *links.Store
@@ -120,7 +121,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Transfers = transfers.NewStore(db)
-	m.Importer = customers.NewImporter(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
+	m.Importer = importer.New(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Importer.MaxRows, m.Importer.RejectStop = m.Config.ImportMaxRows, m.Config.ImportRejectStop
 	m.Importer.MaxUnzippedBytes = m.Config.ImportMaxUnzippedMB << 20
 	m.Templates = templates.NewStore(db, m.Customers)

@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
@@ -32,7 +33,8 @@ type entity struct {
 
 // batchWriter writes an import's batches, each in one transaction.
 type batchWriter struct {
-	store        *Store
+	db           *database.DB
+	vault        *pii.Vault
 	imp          *Import
 	storedErrors int
 	// lookupFirst: the last batch met existing customers, so the next one
@@ -58,8 +60,8 @@ func (w *batchWriter) write(ctx context.Context, recs []record) error {
 	var res batchResult
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		guess := w.store.db.Dialect == database.SQLite && !w.lookupFirst
-		err = w.store.db.InTx(ctx, func(tx *database.Tx) error {
+		guess := w.db.Dialect == database.SQLite && !w.lookupFirst
+		err = w.db.InTx(ctx, func(tx *database.Tx) error {
 			res = batchResult{}
 			return w.writeTx(ctx, tx, recs, &res, guess)
 		})
@@ -174,9 +176,9 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 		for _, e := range reseal[lo:hi] {
 			var err error
 			if e.wrapped.Wrapped == "" {
-				e.key, e.wrapped, err = w.store.vault.Keys.NewDataKey()
+				e.key, e.wrapped, err = w.vault.Keys.NewDataKey()
 			} else {
-				e.key, err = w.store.vault.Keys.Unwrap(e.wrapped)
+				e.key, err = w.vault.Keys.Unwrap(e.wrapped)
 			}
 			if err != nil {
 				sealErrOnce.Do(func() { sealErr = fmt.Errorf("data key: %w", err) })
@@ -213,11 +215,11 @@ func (w *batchWriter) writeTx(ctx context.Context, tx *database.Tx, recs []recor
 }
 
 // contactFields names the blind-indexed fields in entity.idx order.
-var contactFields = [3]string{FieldPhone, FieldEmail, FieldWeChatOpenID}
+var contactFields = [3]string{customers.FieldPhone, customers.FieldEmail, customers.FieldWeChatOpenID}
 
 // merge sets in p the personal values the batch gives and reports whether
 // it gave any.
-func (e *entity) merge(p *personal) bool {
+func (e *entity) merge(p *customers.Personal) bool {
 	changed := false
 	for _, f := range [...]struct {
 		dst *string
@@ -232,21 +234,21 @@ func (e *entity) merge(p *personal) bool {
 
 // seal encrypts a new customer's personal values with their data key.
 func (e *entity) seal() {
-	var p personal
+	var p customers.Personal
 	e.merge(&p)
-	e.enc = sealPersonal(e.key, e.id, &p)
+	e.enc = customers.SealPersonal(e.key, e.id, &p)
 }
 
 // reseal merges the batch's personal values into an existing customer's
 // stored ones (the values the batch does not give are kept) and seals the
 // result; a batch giving none leaves enc "" (kept as stored).
 func (e *entity) reseal() error {
-	p, err := openPersonal(e.key, e.id, e.stored)
+	p, err := customers.OpenPersonal(e.key, e.id, e.stored)
 	if err != nil {
 		return err
 	}
 	if e.merge(&p) {
-		e.enc = sealPersonal(e.key, e.id, &p)
+		e.enc = customers.SealPersonal(e.key, e.id, &p)
 	}
 	return nil
 }
@@ -297,7 +299,7 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 	for id := range byID {
 		ids = append(ids, id)
 	}
-	keys, err := w.store.vault.CustomerKeys(ctx, tx, ids)
+	keys, err := w.vault.CustomerKeys(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +327,7 @@ func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any,
 		}
 		e := byID[id]
 		if e == nil {
-			e = &entity{id: id, existing: true, erased: status == StatusErased, stored: stored}
+			e = &entity{id: id, existing: true, erased: status == customers.StatusErased, stored: stored}
 			byID[id] = e
 		}
 		for _, v := range idx {

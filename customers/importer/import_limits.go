@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"archive/zip"

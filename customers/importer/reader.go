@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"bufio"
@@ -312,7 +312,7 @@ type scanResult struct {
 // format, encoding, header and mapping, syntax, and the row count. It
 // parses the first lim.rejectStop rows too, and stops when all of them
 // are rejected: a wrong file or mapping should not run for minutes.
-func scanFile(path, fileName string, opts *ImportOptions, lim limits) (*scanResult, error) {
+func scanFile(path, fileName string, opts *Options, lim limits) (*scanResult, error) {
 	info, err := sniffFile(path, fileName, opts.Encoding)
 	if err != nil {
 		return nil, err

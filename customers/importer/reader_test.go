@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func FuzzReadFile(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		scan, err := scanFile(path, name, &ImportOptions{}, testLimits)
+		scan, err := scanFile(path, name, &Options{}, testLimits)
 		if err != nil {
 			if handover.ErrorCode(err) != handover.EINVALID || handover.ErrorMessage(err) == "" {
 				t.Fatalf("scan error is not a clean invalid-file error: %v", err)
@@ -85,7 +85,7 @@ func sampleXLSX(tb testing.TB) []byte {
 func TestScanXLSX(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "customers.bin")
 	os.WriteFile(path, sampleXLSX(t), 0o600)
-	scan, err := scanFile(path, "customers.bin", &ImportOptions{}, testLimits) // format by content, not name
+	scan, err := scanFile(path, "customers.bin", &Options{}, testLimits) // format by content, not name
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package customers_test
+package importer_test
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package customers_test
+package importer_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 )
@@ -42,13 +43,13 @@ func TestImportOneBadByteRejectsOnlyItsRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if imp.Status != customers.ImportCompleted || imp.Created != 2 || imp.Rejected != 1 {
+		if imp.Status != importer.ImportCompleted || imp.Created != 2 || imp.Rejected != 1 {
 			t.Fatalf("import = %+v", imp)
 		}
 		if got := strings.Join(names(t, s), ","); got != "王小明,李四" {
 			t.Fatalf("names %q", got)
 		}
-		got, err := s.FindImportByID(context.Background(), imp.ID)
+		got, err := newImporter(t, s).FindImportByID(context.Background(), imp.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,9 +91,9 @@ func TestImportEncodingEvidence(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, db *database.DB) {
 				s := newStore(t, db)
 				imp, err := newImporter(t, s).Run(context.Background(), writeFile(t, "f.csv", c.file),
-					&customers.ImportOptions{Encoding: c.encoding}, "cli", nil)
+					&importer.Options{Encoding: c.encoding}, "cli", nil)
 				if c.failure != "" {
-					if err == nil || imp.Status != customers.ImportFailed || !strings.Contains(imp.Failure, c.failure) {
+					if err == nil || imp.Status != importer.ImportFailed || !strings.Contains(imp.Failure, c.failure) {
 						t.Fatalf("import = %+v, %v; want failure %q", imp, err, c.failure)
 					}
 					return
@@ -112,11 +113,11 @@ func TestImportEncodingEvidence(t *testing.T) {
 
 func TestParseEncoding(t *testing.T) {
 	for in, want := range map[string]string{"": "auto", "AUTO": "auto", "UTF8": "utf-8", "utf-8": "utf-8", "GBK": "gb18030", "gb2312": "gb18030"} {
-		if got, err := customers.ParseEncoding(in); err != nil || got != want {
+		if got, err := importer.ParseEncoding(in); err != nil || got != want {
 			t.Errorf("ParseEncoding(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := customers.ParseEncoding("latin1"); err == nil {
+	if _, err := importer.ParseEncoding("latin1"); err == nil {
 		t.Error("latin1 accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package customers_test
+package importer_test
 
 import (
 	"archive/zip"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 )
@@ -101,13 +101,13 @@ func TestImportXLSXBomb(t *testing.T) {
 			}
 			dbtest.Each(t, func(t *testing.T, db *database.DB) {
 				dir := t.TempDir()
-				im := customers.NewImporter(newStore(t, db), filepath.Join(dir, "spool"), nil)
+				im := importer.New(newStore(t, db), filepath.Join(dir, "spool"), nil)
 				im.MaxUnzippedBytes = 1 << 20
 				path := filepath.Join(dir, "in", "bomb.xlsx")
 				os.MkdirAll(filepath.Dir(path), 0o700)
 				os.WriteFile(path, c.file, 0o600)
 				imp, err := im.Run(context.Background(), path, nil, "cli", nil)
-				if err == nil || imp.Status != customers.ImportFailed || !strings.Contains(imp.Failure, c.failure) || imp.ProcessedRows != 0 {
+				if err == nil || imp.Status != importer.ImportFailed || !strings.Contains(imp.Failure, c.failure) || imp.ProcessedRows != 0 {
 					t.Fatalf("import = %+v, %v; want failure %q", imp, err, c.failure)
 				}
 				if left := spoolFiles(t, filepath.Dir(path)); len(left) != 1 {
@@ -171,7 +171,7 @@ func TestImportStopsWhenFirstRowsAllRejected(t *testing.T) {
 		im := newImporter(t, s)
 		im.RejectStop = 50
 		imp, err := im.Run(context.Background(), writeFile(t, "bad.csv", csvText(bad...)), nil, "cli", nil)
-		if err == nil || imp.Status != customers.ImportFailed || !strings.Contains(imp.Failure, "first 50 rows were all rejected") ||
+		if err == nil || imp.Status != importer.ImportFailed || !strings.Contains(imp.Failure, "first 50 rows were all rejected") ||
 			!strings.Contains(imp.Failure, "row 2, phone") || imp.ProcessedRows != 0 {
 			t.Fatalf("import = %+v, %v", imp, err)
 		}

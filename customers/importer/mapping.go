@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"encoding/json"
@@ -10,26 +10,12 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/handoverhq/handover"
-)
-
-// The customer fields an import column can fill.
-const (
-	FieldExternalRef  = "external_ref"
-	FieldName         = "name"
-	FieldPhone        = "phone"
-	FieldEmail        = "email"
-	FieldWeChatOpenID = "wechat_openid"
-	FieldCompany      = "company"
-	FieldAddress      = "address"
-	FieldRegion       = "region"
-	FieldTags         = "tags"
-	FieldLocale       = "locale"
-	FieldTimeZone     = "time_zone"
+	"github.com/handoverhq/handover/customers"
 )
 
 // importFields lists the fields in column order for messages.
-var importFields = []string{FieldExternalRef, FieldName, FieldPhone, FieldEmail, FieldWeChatOpenID,
-	FieldCompany, FieldAddress, FieldRegion, FieldTags, FieldLocale, FieldTimeZone}
+var importFields = []string{customers.FieldExternalRef, customers.FieldName, customers.FieldPhone, customers.FieldEmail, customers.FieldWeChatOpenID,
+	customers.FieldCompany, customers.FieldAddress, customers.FieldRegion, customers.FieldTags, customers.FieldLocale, customers.FieldTimeZone}
 
 // fieldIndex numbers the fields for the per-row value array.
 var fieldIndex = func() map[string]int {
@@ -44,17 +30,17 @@ var fieldIndex = func() map[string]int {
 var headerAliases = func() map[string]string {
 	m := map[string]string{}
 	for field, names := range map[string][]string{
-		FieldName:         {"姓名", "名称", "客户名称", "客户姓名", "联系人", "name", "fullname", "customer", "customername", "contact", "contactname"},
-		FieldPhone:        {"手机", "手机号", "手机号码", "电话", "联系电话", "电话号码", "移动电话", "phone", "mobile", "mobilephone", "cell", "cellphone", "tel", "telephone", "phonenumber"},
-		FieldEmail:        {"邮箱", "电子邮箱", "邮件", "电子邮件", "邮箱地址", "email", "mail", "emailaddress"},
-		FieldCompany:      {"公司", "单位", "公司名称", "单位名称", "企业", "company", "companyname", "organization", "organisation"},
-		FieldAddress:      {"地址", "联系地址", "详细地址", "通讯地址", "address"},
-		FieldRegion:       {"地区", "区域", "省份", "省", "城市", "region", "province", "area", "city"},
-		FieldTags:         {"标签", "tags", "tag", "labels"},
-		FieldWeChatOpenID: {"微信", "openid", "微信openid", "wechat", "wechatopenid", "wxopenid"},
-		FieldExternalRef:  {"编号", "客户编号", "客户id", "客户代码", "externalref", "externalid", "id", "ref", "customerid", "code"},
-		FieldLocale:       {"语言", "locale", "language", "lang"},
-		FieldTimeZone:     {"时区", "time_zone", "timezone", "tz"},
+		customers.FieldName:         {"姓名", "名称", "客户名称", "客户姓名", "联系人", "name", "fullname", "customer", "customername", "contact", "contactname"},
+		customers.FieldPhone:        {"手机", "手机号", "手机号码", "电话", "联系电话", "电话号码", "移动电话", "phone", "mobile", "mobilephone", "cell", "cellphone", "tel", "telephone", "phonenumber"},
+		customers.FieldEmail:        {"邮箱", "电子邮箱", "邮件", "电子邮件", "邮箱地址", "email", "mail", "emailaddress"},
+		customers.FieldCompany:      {"公司", "单位", "公司名称", "单位名称", "企业", "company", "companyname", "organization", "organisation"},
+		customers.FieldAddress:      {"地址", "联系地址", "详细地址", "通讯地址", "address"},
+		customers.FieldRegion:       {"地区", "区域", "省份", "省", "城市", "region", "province", "area", "city"},
+		customers.FieldTags:         {"标签", "tags", "tag", "labels"},
+		customers.FieldWeChatOpenID: {"微信", "openid", "微信openid", "wechat", "wechatopenid", "wxopenid"},
+		customers.FieldExternalRef:  {"编号", "客户编号", "客户id", "客户代码", "externalref", "externalid", "id", "ref", "customerid", "code"},
+		customers.FieldLocale:       {"语言", "locale", "language", "lang"},
+		customers.FieldTimeZone:     {"时区", "time_zone", "timezone", "tz"},
 	} {
 		for _, n := range names {
 			m[headerKey(n)] = field
@@ -126,7 +112,7 @@ func resolveColumns(header []string, m Mapping) (columns, error) {
 		i := fieldIndex[field]
 		cols[i] = append(cols[i], pos)
 	}
-	for _, f := range []string{FieldName, FieldPhone, FieldEmail, FieldWeChatOpenID} {
+	for _, f := range []string{customers.FieldName, customers.FieldPhone, customers.FieldEmail, customers.FieldWeChatOpenID} {
 		if len(cols[fieldIndex[f]]) > 0 {
 			return cols, nil
 		}

@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func (im *Importer) Collector() prometheus.Collector {
 	imports := prometheus.NewDesc("handover_imports", "Customer imports by status (pending, running, completed, failed).", []string{"status"}, nil)
 	return figures.NewCollector("import", im.log, func(ctx context.Context, emit figures.Emit) error {
 		var sums [3]int64 // created, updated, rejected
-		err := im.store.db.QueryEach(ctx, func(scan func(...any) error) error {
+		err := im.db.QueryEach(ctx, func(scan func(...any) error) error {
 			var status string
 			var n int64
 			var row [3]int64

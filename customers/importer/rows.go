@@ -1,4 +1,4 @@
-package customers
+package importer
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/pii"
 )
 
@@ -66,17 +67,17 @@ const numFields = 11
 
 // Field positions in record.vals.
 var (
-	iExternalRef = fieldIndex[FieldExternalRef]
-	iName        = fieldIndex[FieldName]
-	iPhone       = fieldIndex[FieldPhone]
-	iEmail       = fieldIndex[FieldEmail]
-	iOpenID      = fieldIndex[FieldWeChatOpenID]
-	iCompany     = fieldIndex[FieldCompany]
-	iAddress     = fieldIndex[FieldAddress]
-	iRegion      = fieldIndex[FieldRegion]
-	iTags        = fieldIndex[FieldTags]
-	iLocale      = fieldIndex[FieldLocale]
-	iTimeZone    = fieldIndex[FieldTimeZone]
+	iExternalRef = fieldIndex[customers.FieldExternalRef]
+	iName        = fieldIndex[customers.FieldName]
+	iPhone       = fieldIndex[customers.FieldPhone]
+	iEmail       = fieldIndex[customers.FieldEmail]
+	iOpenID      = fieldIndex[customers.FieldWeChatOpenID]
+	iCompany     = fieldIndex[customers.FieldCompany]
+	iAddress     = fieldIndex[customers.FieldAddress]
+	iRegion      = fieldIndex[customers.FieldRegion]
+	iTags        = fieldIndex[customers.FieldTags]
+	iLocale      = fieldIndex[customers.FieldLocale]
+	iTimeZone    = fieldIndex[customers.FieldTimeZone]
 )
 
 // checkRow normalises one row's cells; a row the reader found invalid in
@@ -116,16 +117,16 @@ func normalizeRow(cols columns, cells []string, line int64) record {
 		switch i {
 		case iPhone:
 			var err error
-			if v, err = NormalizePhone(raw); err != nil {
+			if v, err = customers.NormalizePhone(raw); err != nil {
 				problem = handover.ErrorMessage(err)
 			}
 		case iEmail:
 			var err error
-			if v, err = NormalizeEmail(raw); err != nil {
+			if v, err = customers.NormalizeEmail(raw); err != nil {
 				problem = handover.ErrorMessage(err)
 			}
 		case iOpenID:
-			v, problem = normalizeOpenID(raw)
+			v, problem = customers.NormalizeOpenID(raw)
 		case iTags:
 			var tags []string
 			tags, problem = splitTags(raw)
@@ -134,15 +135,15 @@ func normalizeRow(cols columns, cells []string, line int64) record {
 			v, problem = normalizeLocale(raw)
 		case iTimeZone:
 			var err error
-			if v, err = NormalizeTimeZone(raw); err != nil {
+			if v, err = customers.NormalizeTimeZone(raw); err != nil {
 				problem = handover.ErrorMessage(err)
 			}
 		case iName:
-			v, problem = cleanText(raw, maxNameLen, "name")
+			v, problem = customers.CleanText(raw, customers.MaxNameLen, "name")
 		case iCompany, iAddress:
-			v, problem = cleanText(raw, maxTextLen, importFields[i])
+			v, problem = customers.CleanText(raw, customers.MaxTextLen, importFields[i])
 		default: // external_ref, region
-			v, problem = cleanText(raw, maxShortLen, importFields[i])
+			v, problem = customers.CleanText(raw, maxShortLen, importFields[i])
 		}
 		if problem != "" {
 			reject(importFields[i], problem)
@@ -206,10 +207,10 @@ func (im *Importer) importRows(ctx context.Context, imp *Import, path string, sc
 			recs := make([]record, len(cells))
 			parallel(len(cells), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
-					recs[i] = checkRow(scan.Cols, cells[i], lines[i], invalid[i], im.store.vault.Index)
+					recs[i] = checkRow(scan.Cols, cells[i], lines[i], invalid[i], im.vault.Index)
 				}
 			})
-			prepare(recs, im.store.vault.Keys)
+			prepare(recs, im.vault.Keys)
 			cells, lines, invalid = cells[:0], lines[:0], invalid[:0]
 			select {
 			case batches <- recs:
@@ -235,7 +236,7 @@ func (im *Importer) importRows(ctx context.Context, imp *Import, path string, sc
 		for range batches { // let the reader finish before rr.Close
 		}
 	}()
-	w := &batchWriter{store: im.store, imp: imp}
+	w := &batchWriter{db: im.db, vault: im.vault, imp: imp}
 	for recs := range batches {
 		if err := w.write(ctx, recs); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package customers_test
+package importer_test
 
 import (
 	"bytes"
@@ -14,15 +14,9 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
-)
-
-var sampleCSV = csvText(
-	"客户编号,客户名称,手机号码,电子邮箱,公司,地址,省份,标签",
-	"C001,张三,138 1234 5678,Zhang@Example.com,上海张氏贸易,上海市浦东新区世纪大道100号,上海,vip，批发",
-	"C002,李四,+86 139-1234-5678,,,,浙江,",
-	"C003,王五,,wang@example.com,,,,老客户、华东",
 )
 
 func TestImportCSVEncodings(t *testing.T) {
@@ -42,7 +36,7 @@ func TestImportCSVEncodings(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if imp.Status != customers.ImportCompleted || imp.Format != "csv" || imp.TotalRows != 3 || imp.Created != 3 || imp.Rejected != 0 {
+				if imp.Status != importer.ImportCompleted || imp.Format != "csv" || imp.TotalRows != 3 || imp.Created != 3 || imp.Rejected != 0 {
 					t.Fatalf("import = %+v", imp)
 				}
 				list := allCustomers(t, s, customers.Filter{})
@@ -103,8 +97,8 @@ func TestImportXLSX(t *testing.T) {
 		if imp.Format != "xlsx" || imp.Created != 2 || imp.Rejected != 1 || calls == 0 {
 			t.Fatalf("import = %+v, progress calls %d", imp, calls)
 		}
-		got, _ := s.FindImportByID(context.Background(), imp.ID)
-		if len(got.Errors) != 1 || got.Errors[0] != (customers.RowError{Row: 4, Field: "phone", Reason: got.Errors[0].Reason}) {
+		got, _ := newImporter(t, s).FindImportByID(context.Background(), imp.ID)
+		if len(got.Errors) != 1 || got.Errors[0] != (importer.RowError{Row: 4, Field: "phone", Reason: got.Errors[0].Reason}) {
 			t.Fatalf("errors = %+v", got.Errors)
 		}
 		list := allCustomers(t, s, customers.Filter{})
@@ -152,7 +146,7 @@ func TestImportDedup(t *testing.T) {
 		if err != nil || imp.Rejected != 1 || imp.Created != 1 || imp.Updated != 1 {
 			t.Fatalf("conflict import = %+v, %v", imp, err)
 		}
-		got, _ := s.FindImportByID(ctx, imp.ID)
+		got, _ := newImporter(t, s).FindImportByID(ctx, imp.ID)
 		if len(got.Errors) != 1 || got.Errors[0].Row != 2 || got.Errors[0].Field != "phone,email" {
 			t.Fatalf("errors = %+v", got.Errors)
 		}
@@ -184,7 +178,7 @@ func TestImportReportsRejectedRows(t *testing.T) {
 		if imp.TotalRows != 6 || imp.Created != 2 || imp.Rejected != 4 || imp.ProcessedRows != 6 {
 			t.Fatalf("import = %+v", imp)
 		}
-		got, err := s.FindImportByID(ctx, imp.ID)
+		got, err := newImporter(t, s).FindImportByID(ctx, imp.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,8 +237,8 @@ func TestImportUnreadableFileWritesNothing(t *testing.T) {
 				if handover.ErrorCode(err) != handover.EINVALID || imp == nil {
 					t.Fatalf("Run = %+v, %v; want a failed import and invalid", imp, err)
 				}
-				got, _ := s.FindImportByID(ctx, imp.ID)
-				if got.Status != customers.ImportFailed || !strings.Contains(got.Failure, c.failure) || got.FinishedAt == nil {
+				got, _ := newImporter(t, s).FindImportByID(ctx, imp.ID)
+				if got.Status != importer.ImportFailed || !strings.Contains(got.Failure, c.failure) || got.FinishedAt == nil {
 					t.Fatalf("import = %+v; want failed with %q", got, c.failure)
 				}
 				if strings.Contains(got.Failure, "13812345678") || strings.Contains(got.Failure, "张三") {
@@ -263,20 +257,20 @@ func TestStartRunsInBackground(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t, db)
 		im := newImporter(t, s)
-		imp, err := im.Start(ctx, "客户.csv", bytes.NewReader(sampleCSV), &customers.ImportOptions{Mapping: customers.Mapping{"客户名称": "name"}}, "staff:s1")
-		if err != nil || imp.Status != customers.ImportPending {
+		imp, err := im.Start(ctx, "客户.csv", bytes.NewReader(sampleCSV), &importer.Options{Mapping: importer.Mapping{"客户名称": "name"}}, "staff:s1")
+		if err != nil || imp.Status != importer.ImportPending {
 			t.Fatalf("Start = %+v, %v", imp, err)
 		}
 		im.Wait()
-		got, err := s.FindImportByID(ctx, imp.ID)
-		if err != nil || got.Status != customers.ImportCompleted || got.Created != 3 || got.StartedAt == nil || got.CreatedBy != "staff:s1" {
+		got, err := newImporter(t, s).FindImportByID(ctx, imp.ID)
+		if err != nil || got.Status != importer.ImportCompleted || got.Created != 3 || got.StartedAt == nil || got.CreatedBy != "staff:s1" {
 			t.Fatalf("import = %+v, %v", got, err)
 		}
 		im.MaxBytes = 10
 		if _, err := im.Start(ctx, "big.csv", bytes.NewReader(sampleCSV), nil, "staff:s1"); handover.ErrorCode(err) != handover.ETOOLARGE {
 			t.Fatalf("oversized upload: %v", err)
 		}
-		if _, err := im.Start(ctx, "m.csv", bytes.NewReader(sampleCSV), &customers.ImportOptions{Mapping: customers.Mapping{"x": "nickname"}}, "staff:s1"); handover.ErrorCode(err) != handover.EINVALID {
+		if _, err := im.Start(ctx, "m.csv", bytes.NewReader(sampleCSV), &importer.Options{Mapping: importer.Mapping{"x": "nickname"}}, "staff:s1"); handover.ErrorCode(err) != handover.EINVALID {
 			t.Fatalf("bad mapping: %v", err)
 		}
 	})
@@ -291,12 +285,12 @@ func TestFailInterruptedImports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.FailInterruptedImports(ctx)
+		n, err := newImporter(t, s).FailInterruptedImports(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("FailInterruptedImports = %d, %v", n, err)
 		}
-		got, _ := s.FindImportByID(ctx, "01J0000000000000000000000A")
-		if got.Status != customers.ImportFailed || got.Failure != "interrupted: run the import again" {
+		got, _ := newImporter(t, s).FindImportByID(ctx, "01J0000000000000000000000A")
+		if got.Status != importer.ImportFailed || got.Failure != "interrupted: run the import again" {
 			t.Fatalf("import = %+v", got)
 		}
 	})

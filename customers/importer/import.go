@@ -1,4 +1,10 @@
-package customers
+// Package importer reads a customer file (CSV in UTF-8 or GB18030, or an
+// XLSX workbook), maps its header to the customer fields, normalises each
+// row and writes the customers in batches, sealed and blind-indexed as
+// customers.Store keeps them. An import is bounded (rows, unzipped bytes,
+// rejected first rows), recorded with its rejected rows, and counted in
+// /metrics.
+package importer
 
 import (
 	"context"
@@ -19,7 +25,9 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/pii"
 )
 
 // Import statuses.
@@ -75,13 +83,14 @@ type Import struct {
 // Importer imports customer files: synchronously for the CLI (Run) or in
 // the background for an upload (Start).
 type Importer struct {
-	store    *Store
+	db       *database.DB
+	vault    *pii.Vault
 	spoolDir string
 	log      *slog.Logger
 	wg       sync.WaitGroup
 
 	// MaxBytes bounds an upload given to Start; beyond it Start fails with
-	// ETOOLARGE. NewImporter sets 512 MiB.
+	// ETOOLARGE. New sets 512 MiB.
 	MaxBytes int64
 	// MaxRows bounds a file's rows, blank ones included
 	// (HANDOVER_IMPORT_MAX_ROWS); MaxUnzippedBytes what an XLSX workbook
@@ -91,27 +100,28 @@ type Importer struct {
 	MaxRows          int64
 	MaxUnzippedBytes int64
 	RejectStop       int
-	// BatchSize is how many rows each transaction writes. NewImporter sets
+	// BatchSize is how many rows each transaction writes. New sets
 	// 20,000 on SQLite, where every commit rewrites the index pages it
 	// touched and the blind indexes touch pages at random, and 5,000 on
 	// PostgreSQL.
 	BatchSize int
 }
 
-// NewImporter returns an Importer that spools uploads under spoolDir.
-func NewImporter(store *Store, spoolDir string, log *slog.Logger) *Importer {
+// New returns an Importer into store's customers that spools uploads
+// under spoolDir.
+func New(store *customers.Store, spoolDir string, log *slog.Logger) *Importer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	batch := 5000
-	if store.db.Dialect == database.SQLite {
+	if store.DB().Dialect == database.SQLite {
 		batch = 20000
 	}
-	return &Importer{store: store, spoolDir: spoolDir, log: log, MaxBytes: 512 << 20, BatchSize: batch}
+	return &Importer{db: store.DB(), vault: store.Vault(), spoolDir: spoolDir, log: log, MaxBytes: 512 << 20, BatchSize: batch}
 }
 
-// ImportOptions say how to read a file; nil means the defaults.
-type ImportOptions struct {
+// Options say how to read a file; nil means the defaults.
+type Options struct {
 	// Mapping overrides the built-in header recognition.
 	Mapping Mapping
 	// Encoding is a CSV file's text encoding: EncodingAuto ("") decides
@@ -121,8 +131,8 @@ type ImportOptions struct {
 }
 
 // normalize validates the options, filling in the defaults.
-func (o *ImportOptions) normalize() (*ImportOptions, error) {
-	out := &ImportOptions{}
+func (o *Options) normalize() (*Options, error) {
+	out := &Options{}
 	if o != nil {
 		*out = *o
 	}
@@ -139,7 +149,7 @@ func (o *ImportOptions) normalize() (*ImportOptions, error) {
 
 // Start spools r to a private file, records a pending import and runs it in
 // the background, returning at once. Wait waits for it.
-func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, opts *ImportOptions, actor string) (*Import, error) {
+func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, opts *Options, actor string) (*Import, error) {
 	opts, err := opts.normalize()
 	if err != nil {
 		return nil, err
@@ -167,7 +177,7 @@ func (im *Importer) Start(ctx context.Context, fileName string, r io.Reader, opt
 		os.Remove(path)
 		return nil, handover.Errorf(handover.EINVALID, "the file is empty")
 	}
-	imp, err := im.store.createImport(ctx, fileName, opts.Mapping, actor)
+	imp, err := im.createImport(ctx, fileName, opts.Mapping, actor)
 	if err != nil {
 		os.Remove(path)
 		return nil, err
@@ -198,7 +208,7 @@ func safeExt(name string) string {
 // Run imports the file at path synchronously, calling progress (if not nil)
 // after each batch. When the file itself cannot be imported, Run returns
 // the failed import together with an EINVALID error carrying its Failure.
-func (im *Importer) Run(ctx context.Context, path string, opts *ImportOptions, actor string, progress func(done, total int64)) (*Import, error) {
+func (im *Importer) Run(ctx context.Context, path string, opts *Options, actor string, progress func(done, total int64)) (*Import, error) {
 	opts, err := opts.normalize()
 	if err != nil {
 		return nil, err
@@ -206,7 +216,7 @@ func (im *Importer) Run(ctx context.Context, path string, opts *ImportOptions, a
 	if _, err := os.Stat(path); err != nil {
 		return nil, handover.Errorf(handover.EINVALID, "cannot open %s", filepath.Base(path))
 	}
-	imp, err := im.store.createImport(ctx, filepath.Base(path), opts.Mapping, actor)
+	imp, err := im.createImport(ctx, filepath.Base(path), opts.Mapping, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +228,19 @@ func (im *Importer) Wait() { im.wg.Wait() }
 
 // run is one import from start to finish; it always leaves the import
 // completed or failed.
-func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *ImportOptions, progress func(done, total int64)) (*Import, error) {
-	s := im.store
+func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *Options, progress func(done, total int64)) (*Import, error) {
 	log := im.log.With("import", imp.ID)
-	if err := s.setImportRunning(ctx, imp); err != nil {
+	if err := im.setImportRunning(ctx, imp); err != nil {
 		return imp, err
 	}
-	stop := s.heartbeat(imp.ID, log)
+	stop := im.heartbeat(imp.ID, log)
 	defer stop()
 	started := time.Now()
 	lim := im.limits()
 	scan, err := scanFile(path, imp.FileName, opts, lim)
 	if err == nil {
 		imp.Format, imp.TotalRows = scan.Info.Format, scan.Rows
-		err = s.setImportScanned(ctx, imp)
+		err = im.setImportScanned(ctx, imp)
 	}
 	if err == nil {
 		err = im.importRows(ctx, imp, path, scan, lim, progress)
@@ -242,7 +251,7 @@ func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *Imp
 			log.Error("import failed", "err", err)
 			failure = "the import stopped because of an internal error; rows already reported as processed were saved"
 		}
-		if ferr := s.finishImport(context.WithoutCancel(ctx), imp, failure); ferr != nil {
+		if ferr := im.finishImport(context.WithoutCancel(ctx), imp, failure); ferr != nil {
 			log.Error("record import failure", "err", ferr)
 		}
 		if handover.ErrorCode(err) == handover.EINTERNAL {
@@ -250,7 +259,7 @@ func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *Imp
 		}
 		return imp, handover.Errorf(handover.EINVALID, "%s", failure)
 	}
-	if err := s.finishImport(ctx, imp, ""); err != nil {
+	if err := im.finishImport(ctx, imp, ""); err != nil {
 		return imp, err
 	}
 	log.Info("import completed", "rows", imp.ProcessedRows, "created", imp.Created, "updated", imp.Updated,
@@ -258,13 +267,13 @@ func (im *Importer) run(ctx context.Context, imp *Import, path string, opts *Imp
 	return imp, nil
 }
 
-func (s *Store) createImport(ctx context.Context, fileName string, m Mapping, actor string) (*Import, error) {
+func (im *Importer) createImport(ctx context.Context, fileName string, m Mapping, actor string) (*Import, error) {
 	if !utf8.ValidString(fileName) {
 		fileName = strings.ToValidUTF8(fileName, "?")
 	}
 	imp := &Import{ID: ulid.Make().String(), FileName: clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
 	mapping, _ := json.Marshal(m)
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+	err := im.db.InTx(ctx, func(tx *database.Tx) error {
 		imp.CreatedAt = tx.Now
 		_, err := tx.ExecContext(ctx, `INSERT INTO imports (id, file_name, format, status, mapping, created_by, created_at, heartbeat_at)
 			VALUES ($1, $2, '', $3, $4, $5, $6, $6)`, imp.ID, imp.FileName, imp.Status, string(mapping), actor, tx.Now)
@@ -276,23 +285,23 @@ func (s *Store) createImport(ctx context.Context, fileName string, m Mapping, ac
 	return imp, nil
 }
 
-func (s *Store) setImportRunning(ctx context.Context, imp *Import) error {
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
+func (im *Importer) setImportRunning(ctx context.Context, imp *Import) error {
+	return im.db.InTx(ctx, func(tx *database.Tx) error {
 		imp.Status, imp.StartedAt = ImportRunning, &tx.Now
 		_, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, started_at = $2, heartbeat_at = $2 WHERE id = $3`, imp.Status, tx.Now, imp.ID)
 		return err
 	})
 }
 
-func (s *Store) setImportScanned(ctx context.Context, imp *Import) error {
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
+func (im *Importer) setImportScanned(ctx context.Context, imp *Import) error {
+	return im.db.InTx(ctx, func(tx *database.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE imports SET format = $1, total_rows = $2 WHERE id = $3`, imp.Format, imp.TotalRows, imp.ID)
 		return err
 	})
 }
 
 // heartbeat keeps the import's heartbeat_at fresh until stop is called.
-func (s *Store) heartbeat(id string, log *slog.Logger) (stop func()) {
+func (im *Importer) heartbeat(id string, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -305,7 +314,7 @@ func (s *Store) heartbeat(id string, log *slog.Logger) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				_, err := s.db.ExecContext(context.Background(), `UPDATE imports SET heartbeat_at = $1 WHERE id = $2`, s.db.Now(), id)
+				_, err := im.db.ExecContext(context.Background(), `UPDATE imports SET heartbeat_at = $1 WHERE id = $2`, im.db.Now(), id)
 				if err != nil {
 					log.Warn("import heartbeat", "err", err)
 				}
@@ -317,8 +326,8 @@ func (s *Store) heartbeat(id string, log *slog.Logger) (stop func()) {
 
 // finishImport marks the import completed (failure "") or failed, and
 // audits it with counts only.
-func (s *Store) finishImport(ctx context.Context, imp *Import, failure string) error {
-	return s.db.InTx(ctx, func(tx *database.Tx) error {
+func (im *Importer) finishImport(ctx context.Context, imp *Import, failure string) error {
+	return im.db.InTx(ctx, func(tx *database.Tx) error {
 		imp.Status, imp.Failure, imp.FinishedAt = ImportCompleted, failure, &tx.Now
 		action := "import.complete"
 		if failure != "" {
@@ -337,10 +346,10 @@ func (s *Store) finishImport(ctx context.Context, imp *Import, failure string) e
 
 // FindImportByID returns an import with its first 1,000 rejected-row
 // reports.
-func (s *Store) FindImportByID(ctx context.Context, id string) (*Import, error) {
+func (im *Importer) FindImportByID(ctx context.Context, id string) (*Import, error) {
 	var imp Import
 	var started, finished sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT id, file_name, format, status, total_rows, processed_rows, created_count,
+	err := im.db.QueryRowContext(ctx, `SELECT id, file_name, format, status, total_rows, processed_rows, created_count,
 		updated_count, rejected_count, failure, created_by, created_at, started_at, finished_at FROM imports WHERE id = $1`, id).Scan(
 		&imp.ID, &imp.FileName, &imp.Format, &imp.Status, &imp.TotalRows, &imp.ProcessedRows, &imp.Created, &imp.Updated,
 		&imp.Rejected, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &started, &finished)
@@ -358,7 +367,7 @@ func (s *Store) FindImportByID(ctx context.Context, id string) (*Import, error) 
 		t := finished.Time.UTC()
 		imp.FinishedAt = &t
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT row_num, field, reason FROM import_errors WHERE import_id = $1
+	rows, err := im.db.QueryContext(ctx, fmt.Sprintf(`SELECT row_num, field, reason FROM import_errors WHERE import_id = $1
 		ORDER BY row_num, field LIMIT %d`, maxLoadedErrors), id)
 	if err != nil {
 		return nil, fmt.Errorf("find import errors: %w", err)
@@ -379,11 +388,11 @@ func (s *Store) FindImportByID(ctx context.Context, id string) (*Import, error) 
 // only this process uses the database, so every unfinished import is dead;
 // on PostgreSQL other processes may be importing, so only imports whose
 // heartbeat stopped count.
-func (s *Store) FailInterruptedImports(ctx context.Context) (int, error) {
+func (im *Importer) FailInterruptedImports(ctx context.Context) (int, error) {
 	var n int64
-	err := s.db.InTx(ctx, func(tx *database.Tx) error {
+	err := im.db.InTx(ctx, func(tx *database.Tx) error {
 		cutoff := tx.Now.Add(-staleAfter)
-		if s.db.Dialect == database.SQLite {
+		if im.db.Dialect == database.SQLite {
 			cutoff = tx.Now.Add(time.Hour)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE imports SET status = $1, failure = $2, finished_at = $3
