@@ -10,6 +10,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/rights"
 )
 
 // TestCampaignFunnel: opening a link, consenting, declining, answering
@@ -52,8 +53,8 @@ func TestCampaignFunnel(t *testing.T) {
 		if _, _, err := store.AnswerSurvey(ctx, opened[1], links.SurveyAnswer{NPS: &nps}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.cs.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: opened[1].CustomerID, LinkID: opened[1].ID,
-			Proposed: customers.CorrectionFields{Company: "新公司"}, Source: customers.SourcePortal, Actor: "customer:" + opened[1].CustomerID}, nil); err != nil {
+		if _, err := rights.NewStore(e.cs).RequestCorrection(ctx, rights.CorrectionInput{CustomerID: opened[1].CustomerID, LinkID: opened[1].ID,
+			Proposed: rights.CorrectionFields{Company: "新公司"}, Source: customers.SourcePortal, Actor: "customer:" + opened[1].CustomerID}, nil); err != nil {
 			t.Fatal(err)
 		}
 		// A link of the same customer outside the campaign counts nowhere.

@@ -122,7 +122,7 @@ func (s *Store) BindAddressTx(ctx context.Context, tx *database.Tx, b Binding) (
 	if b.Source == "" || b.Actor == "" {
 		return false, handover.Errorf(handover.EINVALID, "A binding needs its source and actor.")
 	}
-	if _, err := lockCustomer(ctx, tx, b.CustomerID); err != nil {
+	if _, err := LockCustomer(ctx, tx, b.CustomerID); err != nil {
 		return false, err
 	}
 	var enc, status string

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/handoverhq/handover/pii"
 )
 
 // FindCustomersByIDs returns the customers of ids that exist, decrypted,
@@ -13,11 +15,12 @@ import (
 // customer's fields fails the whole call; callers that must isolate such a
 // customer can fall back to FindCustomerByID.
 func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[string]*Customer, error) {
-	return s.findCustomersByIDs(ctx, s.db, ids)
+	return s.FindCustomersByIDsTx(ctx, s.db, ids)
 }
 
-// findCustomersByIDs is FindCustomersByIDs on q (a transaction, say).
-func (s *Store) findCustomersByIDs(ctx context.Context, q querier, ids []string) (map[string]*Customer, error) {
+// FindCustomersByIDsTx is FindCustomersByIDs on q: the caller's
+// transaction, or the database.
+func (s *Store) FindCustomersByIDsTx(ctx context.Context, q pii.Querier, ids []string) (map[string]*Customer, error) {
 	out := make(map[string]*Customer, len(ids))
 	const chunk = 500
 	var b strings.Builder

@@ -1,12 +1,16 @@
 // Package customers holds the customer list being handed over: customers
 // (personal fields sealed with each customer's own data key, found through
-// blind indexes), the transfer record, and the CSV/XLSX import.
+// blind indexes), their consent per purpose of a transfer, their opt-outs,
+// the addresses bound to them (WeChat openids among them) and the matching
+// of inbound contacts. The import lives in customers/importer, the rights
+// requests in rights, the transfer in transfers.
 package customers
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,7 +20,6 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
-	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/transfers"
@@ -65,16 +68,12 @@ func (c Customer) Masked() Customer {
 	return c
 }
 
-// Store reads and writes customers, transfers and imports.
+// Store reads and writes customers, their consent, opt-outs and bindings.
 type Store struct {
 	db    *database.DB
 	vault *pii.Vault
 	// transfers finds the transfer whose purposes a consent decision names.
 	transfers *transfers.Store
-	// RecordRights, when set, receives a portal inbound event for each
-	// rights request (a correction becoming pending, a data-access grant)
-	// so that feedback opens a ticket with an SLA; the inbox's Record.
-	RecordRights channels.RecordFunc
 }
 
 // NewStore returns a Store on db whose personal fields vault protects.
@@ -189,6 +188,11 @@ func (s *Store) FindCustomerByID(ctx context.Context, id string) (*Customer, err
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// FindCustomerByIDTx is FindCustomerByID inside the caller's transaction.
+func (s *Store) FindCustomerByIDTx(ctx context.Context, tx *database.Tx, id string) (*Customer, error) {
+	return s.findCustomerByID(ctx, tx, id)
 }
 
 func (s *Store) findCustomerByID(ctx context.Context, q querier, id string) (*Customer, error) {
@@ -319,6 +323,19 @@ func (s *Store) RevealCustomer(ctx context.Context, id, actor, reason string) (*
 		return nil, err
 	}
 	return c, nil
+}
+
+// LockCustomer takes the customer's row lock for the rest of tx, so that
+// two requests for the same customer (two codes, two corrections) queue.
+// SQLite's immediate transactions already serialise writers.
+func LockCustomer(ctx context.Context, tx *database.Tx, customerID string) (status string, err error) {
+	err = tx.QueryRowContext(ctx, `UPDATE customers SET status = status WHERE id = $1 RETURNING status`, customerID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", handover.Errorf(handover.ENOTFOUND, "Customer not found.")
+	} else if err != nil {
+		return "", fmt.Errorf("lock customer: %w", err)
+	}
+	return status, nil
 }
 
 // clip shortens s for an error message.

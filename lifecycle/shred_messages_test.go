@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/rights"
 )
 
 // TestErasureReachesMessagesInBackups records a reply and a devbox message
@@ -76,7 +77,7 @@ func TestErasureReachesMessagesInBackups(t *testing.T) {
 	}
 	dataBackup := backup(t, db, live, lifecycle.BackupData, master)
 
-	if _, err := w.customers.EraseCustomer(ctx, erased, "staff:dpo", "客户要求删除"); err != nil {
+	if _, err := rights.NewStore(w.customers).EraseCustomer(ctx, erased, "staff:dpo", "客户要求删除"); err != nil {
 		t.Fatal(err)
 	}
 	var left int

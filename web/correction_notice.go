@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/locales"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -15,15 +15,15 @@ import (
 // on their correction ticket, audited as the member's reply). told is
 // false when no channel reaches them or the message failed; the portal's
 // details page shows the reason either way.
-func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Member, reason string) (r *customers.CorrectionRequest, told bool, err error) {
-	before, err := s.customers.CorrectionStatus(ctx, id)
+func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Member, reason string) (r *rights.CorrectionRequest, told bool, err error) {
+	before, err := s.rights.CorrectionStatus(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
-	if r, err = s.customers.RejectCorrection(ctx, id, m.Actor(), reason); err != nil {
+	if r, err = s.rights.RejectCorrection(ctx, id, m.Actor(), reason); err != nil {
 		return nil, false, err
 	}
-	if before == customers.CorrectionRejected || s.tickets == nil {
+	if before == rights.CorrectionRejected || s.tickets == nil {
 		return r, false, nil
 	}
 	cu, err := s.customers.FindCustomerByID(ctx, r.CustomerID)

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -46,7 +46,7 @@ type correctionJSON struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
-func toCorrectionJSON(r customers.CorrectionRequest, masked bool) correctionJSON {
+func toCorrectionJSON(r rights.CorrectionRequest, masked bool) correctionJSON {
 	if masked {
 		r = r.Masked()
 	}
@@ -61,7 +61,7 @@ func toCorrectionJSON(r customers.CorrectionRequest, masked bool) correctionJSON
 
 // handleCorrectionList lists correction requests, masked, a page at a time.
 func (s *Server) handleCorrectionList(c echo.Context) error {
-	f := customers.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor")}
+	f := rights.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
@@ -69,7 +69,7 @@ func (s *Server) handleCorrectionList(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	list, next, err := s.customers.FindCorrections(c.Request().Context(), f)
+	list, next, err := s.rights.FindCorrections(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) handleCorrectionReveal(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.customers.RevealCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	r, err := s.rights.RevealCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) handleCorrectionReveal(c echo.Context) error {
 
 // handleCorrectionApprove applies a pending request to the customer.
 func (s *Server) handleCorrectionApprove(c echo.Context) error {
-	r, err := s.customers.ApproveCorrection(c.Request().Context(), c.Param("id"), member(c).Actor())
+	r, err := s.rights.ApproveCorrection(c.Request().Context(), c.Param("id"), member(c).Actor())
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func TestIncidentPages(t *testing.T) {
 
 		// The notice: a channel is required; then the draft names who it
 		// cannot reach (a customer erased since).
-		if _, err := a.customers.EraseCustomer(context.Background(), f.customerIDs[1], "staff:x", "客户要求删除"); err != nil {
+		if _, err := a.rights.EraseCustomer(context.Background(), f.customerIDs[1], "staff:x", "客户要求删除"); err != nil {
 			t.Fatal(err)
 		}
 		body = expect(t, "notice without channel", http.StatusBadRequest)(w.post("/incidents/"+id+"/notice", url.Values{"transfer_id": {f.transfer}, "locale": {"zh-CN"}}))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -28,7 +29,7 @@ type correctionsView struct {
 
 // correctionRow is one request and, per proposed field, its two values.
 type correctionRow struct {
-	customers.CorrectionRequest
+	rights.CorrectionRequest
 	Revealed bool
 	Changes  []fieldChange
 	// Customer is the customer's name, masked (their id once erased).
@@ -37,12 +38,12 @@ type correctionRow struct {
 
 type fieldChange struct{ Field, Current, Proposed string }
 
-func toCorrectionRow(r customers.CorrectionRequest, revealed bool) correctionRow {
+func toCorrectionRow(r rights.CorrectionRequest, revealed bool) correctionRow {
 	if !revealed {
 		r = r.Masked()
 	}
 	row := correctionRow{CorrectionRequest: r, Revealed: revealed}
-	values := func(f customers.CorrectionFields, name string) string {
+	values := func(f rights.CorrectionFields, name string) string {
 		switch name {
 		case customers.FieldName:
 			return f.Name
@@ -69,9 +70,9 @@ func (s *Server) handleCorrectionsPage(c echo.Context) error {
 	return s.correctionsPage(c, nil)
 }
 
-func (s *Server) correctionsPage(c echo.Context, revealed *customers.CorrectionRequest) error {
-	f := customers.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor"), Limit: 50}
-	list, next, err := s.customers.FindCorrections(c.Request().Context(), f)
+func (s *Server) correctionsPage(c echo.Context, revealed *rights.CorrectionRequest) error {
+	f := rights.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor"), Limit: 50}
+	list, next, err := s.rights.FindCorrections(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (s *Server) handleCorrectionRevealPage(c echo.Context) error {
 	if !member(c).Role.Can(staff.RevealCustomers) {
 		return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", staff.RevealCustomers)
 	}
-	r, err := s.customers.RevealCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), c.FormValue("reason"))
+	r, err := s.rights.RevealCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), c.FormValue("reason"))
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func (s *Server) handleCorrectionRevealPage(c echo.Context) error {
 // handleCorrectionApprovePage applies the request to the customer (the
 // domain audits it).
 func (s *Server) handleCorrectionApprovePage(c echo.Context) error {
-	if _, err := s.customers.ApproveCorrection(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+	if _, err := s.rights.ApproveCorrection(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/corrections?done=approved")

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
 // correction files a pending address correction for the customer.
 func (a *app) correction(customerID, address string) string {
 	a.t.Helper()
-	r, err := a.customers.RequestCorrection(context.Background(), customers.CorrectionInput{CustomerID: customerID,
-		Proposed: customers.CorrectionFields{Address: address}, Source: customers.SourceStaff, Actor: "staff:test"}, nil)
-	if err != nil || r.Status != customers.CorrectionPending {
+	r, err := a.rights.RequestCorrection(context.Background(), rights.CorrectionInput{CustomerID: customerID,
+		Proposed: rights.CorrectionFields{Address: address}, Source: customers.SourceStaff, Actor: "staff:test"}, nil)
+	if err != nil || r.Status != rights.CorrectionPending {
 		a.t.Fatalf("correction request: %+v, %v", r, err)
 	}
 	return r.ID

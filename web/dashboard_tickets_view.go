@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -227,8 +228,8 @@ func (s *Server) handleTicketLinkPage(c echo.Context) error {
 type customerPanel struct {
 	Consent     []customers.ConsentEvent // the latest decision per transfer and purpose
 	OptOuts     []customers.OptOut
-	Corrections []*customers.CorrectionRequest // newest first, at most panelRows, values cleared
-	Messages    []panelMessage                 // newest first, at most panelRows
+	Corrections []*rights.CorrectionRequest // newest first, at most panelRows, values cleared
+	Messages    []panelMessage              // newest first, at most panelRows
 }
 
 type panelMessage struct {
@@ -262,13 +263,13 @@ func (s *Server) customerPanelOf(c echo.Context, t *feedback.Ticket) (*customerP
 	if p.OptOuts, err = s.customers.OptOuts(ctx, t.CustomerID); err != nil {
 		return nil, err
 	}
-	list, err := s.customers.CustomerCorrections(ctx, t.CustomerID)
+	list, err := s.rights.CustomerCorrections(ctx, t.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(list) - 1; i >= 0 && len(p.Corrections) < panelRows; i-- {
 		r := *list[i]
-		r.Current, r.Proposed = customers.CorrectionFields{}, customers.CorrectionFields{}
+		r.Current, r.Proposed = rights.CorrectionFields{}, rights.CorrectionFields{}
 		p.Corrections = append(p.Corrections, &r)
 	}
 	deliveries, err := s.campaigns.FindCustomerDeliveries(ctx, t.CustomerID, panelRows)

@@ -33,6 +33,7 @@ import (
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
@@ -50,6 +51,7 @@ type app struct {
 	customers  *customers.Store
 	importer   *importer.Importer
 	transfers  *transfers.Store
+	rights     *rights.Store
 	devbox     *devbox.Channel
 	templates  *templates.Store
 	campaigns  *campaigns.Service
@@ -105,6 +107,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	a := &app{t: t, db: db, staff: staff.NewStore(db), logs: logs}
 	a.customers = customers.NewStore(db, vault)
 	a.transfers = transfers.NewStore(db)
+	a.rights = rights.NewStore(a.customers)
 	a.importer = importer.New(a.customers, t.TempDir(), log)
 	t.Cleanup(a.importer.Wait)
 	a.templates = templates.NewStore(db, a.customers)
@@ -118,12 +121,12 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	a.tickets = feedback.New(feedback.Config{DB: db, Vault: vault, Queue: q, Customers: a.customers,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, Log: log})
 	a.governance = governance.New(db, governance.Config{})
-	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer, Transfers: a.transfers,
+	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer, Transfers: a.transfers, Rights: a.rights,
 		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
 		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
 		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log,
 		Metrics:  []prometheus.Collector{a.inbox.Collector(), a.inbox.Counters()},
-		SendCode: customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")}
+		SendCode: rights.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")}
 	if change != nil {
 		change(&deps)
 	}

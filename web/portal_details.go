@@ -10,6 +10,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/rights"
 )
 
 // detailsView is the details page: the customer's data masked, the
@@ -20,8 +21,8 @@ type detailsView struct {
 	// this link (the same grant as "my data").
 	Full    bool
 	Rows    []detailRow
-	Form    customers.CorrectionFields
-	Open    *customers.CorrectionRequest
+	Form    rights.CorrectionFields
+	Open    *rights.CorrectionRequest
 	Request string // id of the request on the code step
 	To      string // masked contact the code went to
 	Notice  string // a line above the code form (code sent again)
@@ -62,21 +63,21 @@ func (s *Server) handlePortalDetails(c echo.Context) error {
 		v.Result = resultView{Title: v.T["details_saved"], Detail: v.T["details_saved_detail"], Action: v.T["back_details"], Href: v.Base + "/details"}
 		return s.renderPortal(c, http.StatusOK, "result", v)
 	}
-	return s.renderDetails(c, v, http.StatusOK, customers.CorrectionFields{})
+	return s.renderDetails(c, v, http.StatusOK, rights.CorrectionFields{})
 }
 
-func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form customers.CorrectionFields) error {
+func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form rights.CorrectionFields) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	cu, err := s.customers.FindCustomerByID(ctx, l.CustomerID)
 	if err != nil {
 		return err
 	}
-	list, err := s.customers.CustomerCorrections(ctx, l.CustomerID)
+	list, err := s.rights.CustomerCorrections(ctx, l.CustomerID)
 	if err != nil {
 		return err
 	}
 	full := false
-	if ck, err := c.Cookie(dataCookie); err == nil && s.customers.CheckDataAccess(ctx, l.CustomerID, ck.Value) == nil {
+	if ck, err := c.Cookie(dataCookie); err == nil && s.rights.CheckDataAccess(ctx, l.CustomerID, ck.Value) == nil {
 		// The customer's own access, audited as such.
 		if cu, err = s.customers.RevealCustomer(ctx, l.CustomerID, "customer:"+l.CustomerID, "own details on the portal after a code"); err != nil {
 			return err
@@ -85,12 +86,12 @@ func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form c
 	}
 	v.Details = detailsView{Full: full, Rows: detailRows(cu, v.T, full), Form: form}
 	for _, r := range list {
-		if r.Status == customers.CorrectionPending || r.Status == customers.CorrectionAwaitingConfirmation {
+		if r.Status == rights.CorrectionPending || r.Status == rights.CorrectionAwaitingConfirmation {
 			m := r.Masked()
 			v.Details.Open = &m
 		}
 	}
-	if n := len(list); n > 0 && list[n-1].Status == customers.CorrectionRejected {
+	if n := len(list); n > 0 && list[n-1].Status == rights.CorrectionRejected {
 		v.Details.Rejected = rejectedOf(list[n-1], v.T)
 	}
 	return s.renderPortal(c, status, "details", v)
@@ -102,9 +103,9 @@ func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form c
 func (s *Server) handlePortalDetailsSubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
-	form := customers.CorrectionFields{Name: c.FormValue("name"), Phone: c.FormValue("phone"), Email: c.FormValue("email"),
+	form := rights.CorrectionFields{Name: c.FormValue("name"), Phone: c.FormValue("phone"), Email: c.FormValue("email"),
 		Address: c.FormValue("address"), Company: c.FormValue("company")}
-	req, err := s.customers.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: l.CustomerID, Proposed: form,
+	req, err := s.rights.RequestCorrection(ctx, rights.CorrectionInput{CustomerID: l.CustomerID, Proposed: form,
 		Source: customers.SourcePortal, LinkID: l.ID, Actor: "customer:" + l.CustomerID, Locale: v.Lang}, s.sendCode)
 	switch handover.ErrorCode(err) {
 	case "":
@@ -117,7 +118,7 @@ func (s *Server) handlePortalDetailsSubmit(c echo.Context) error {
 	default:
 		return err
 	}
-	if req.Status == customers.CorrectionAwaitingConfirmation {
+	if req.Status == rights.CorrectionAwaitingConfirmation {
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details/confirm?r="+url.QueryEscape(req.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, v.Base+"/details?saved=1")
@@ -125,8 +126,8 @@ func (s *Server) handlePortalDetailsSubmit(c echo.Context) error {
 
 // awaiting finds the customer's request id still waiting for its code;
 // nil when it is not (confirmed, replaced or another customer's).
-func (s *Server) awaiting(c echo.Context, id string) (*customers.CorrectionRequest, error) {
-	list, err := s.customers.CustomerCorrections(c.Request().Context(), portalLinkOf(c).CustomerID)
+func (s *Server) awaiting(c echo.Context, id string) (*rights.CorrectionRequest, error) {
+	list, err := s.rights.CustomerCorrections(c.Request().Context(), portalLinkOf(c).CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -149,14 +150,14 @@ func (s *Server) handlePortalDetailsCode(c echo.Context) error {
 	return s.renderCodeStep(c, v, http.StatusOK, r)
 }
 
-func (s *Server) renderCodeStep(c echo.Context, v *portalView, status int, r *customers.CorrectionRequest) error {
+func (s *Server) renderCodeStep(c echo.Context, v *portalView, status int, r *rights.CorrectionRequest) error {
 	switch {
 	case r == nil:
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
-	case r.Status == customers.CorrectionPending || r.Status == customers.CorrectionApproved:
+	case r.Status == rights.CorrectionPending || r.Status == rights.CorrectionApproved:
 		// The back button after a confirmed code.
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details?saved=1")
-	case r.Status != customers.CorrectionAwaitingConfirmation:
+	case r.Status != rights.CorrectionAwaitingConfirmation:
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
 	}
 	v.Details.Request = r.ID
@@ -173,7 +174,7 @@ func (s *Server) handlePortalDetailsConfirm(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	id := c.FormValue("r")
-	_, err := s.customers.ConfirmCorrection(ctx, l.CustomerID, id, c.FormValue("code"))
+	_, err := s.rights.ConfirmCorrection(ctx, l.CustomerID, id, c.FormValue("code"))
 	switch handover.ErrorCode(err) {
 	case "":
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details?saved=1")
@@ -196,7 +197,7 @@ func (s *Server) handlePortalDetailsResend(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	id := c.FormValue("r")
-	_, err := s.customers.ResendCorrectionCode(ctx, l.CustomerID, id, v.Lang, s.sendCode)
+	_, err := s.rights.ResendCorrectionCode(ctx, l.CustomerID, id, v.Lang, s.sendCode)
 	status := http.StatusOK
 	switch handover.ErrorCode(err) {
 	case "":
@@ -242,7 +243,7 @@ func codeThrottleProblem(err error, t map[string]string) string {
 
 // rejectedOf is a rejected request as the details page tells it: the
 // fields by their labels, and staff's reason.
-func rejectedOf(r *customers.CorrectionRequest, t map[string]string) *rejectedRequest {
+func rejectedOf(r *rights.CorrectionRequest, t map[string]string) *rejectedRequest {
 	labels := make([]string, len(r.Fields))
 	for i, f := range r.Fields {
 		labels[i] = t["lbl_"+f]

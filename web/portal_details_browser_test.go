@@ -11,9 +11,9 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/rights"
 )
 
 // TestPortalDetailsAndMyDataBrowser walks two customers through the
@@ -51,8 +51,8 @@ func TestPortalDetailsAndMyDataBrowser(t *testing.T) {
 			if err != nil || (lang == "en") != strings.Contains(title, "with our staff") {
 				t.Fatalf("result %q, %v", title, err)
 			}
-			list, _ := a.customers.CustomerCorrections(ctx0, ids[0])
-			if len(list) != 1 || list[0].Status != customers.CorrectionPending || list[0].Proposed.Phone != "+8613700002222" {
+			list, _ := a.rights.CustomerCorrections(ctx0, ids[0])
+			if len(list) != 1 || list[0].Status != rights.CorrectionPending || list[0].Proposed.Phone != "+8613700002222" {
 				t.Fatalf("requests %+v", list)
 			}
 
@@ -68,7 +68,7 @@ func TestPortalDetailsAndMyDataBrowser(t *testing.T) {
 				t.Fatalf("my name %q, %v", name, err)
 			}
 			dir := t.TempDir()
-			var d customers.CustomerData
+			var d rights.CustomerData
 			if err := json.Unmarshal(download(t, ctx, dir, "#download-json"), &d); err != nil || d.Customer.Name != "李四" || d.Customer.ID != ids[1] {
 				t.Fatalf("downloaded JSON: %+v, %v", d.Customer, err)
 			}

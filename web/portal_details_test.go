@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 )
 
 // lastCode reads the newest confirmation code the devbox recorded, and
@@ -97,8 +97,8 @@ func TestPortalDetailsCorrection(t *testing.T) {
 		if code, body := v.get(base + "/details?saved=1"); code != http.StatusOK || !strings.Contains(body, "审核通过前") {
 			t.Fatalf("saved: %d\n%s", code, body)
 		}
-		list, _ := a.customers.CustomerCorrections(ctx, ids[0])
-		if len(list) != 1 || list[0].Status != customers.CorrectionPending || list[0].LinkID != l.ID || list[0].Proposed.Company != "江南五金" {
+		list, _ := a.rights.CustomerCorrections(ctx, ids[0])
+		if len(list) != 1 || list[0].Status != rights.CorrectionPending || list[0].LinkID != l.ID || list[0].Proposed.Company != "江南五金" {
 			t.Fatalf("requests = %+v", list)
 		}
 		if cu, _ := a.customers.FindCustomerByID(ctx, ids[0]); cu.Phone != "+8613812345678" {
@@ -135,7 +135,7 @@ func TestPortalDetailsExpiredCode(t *testing.T) {
 			t.Fatalf("B sees A's request: %d\n%s", code, body)
 		}
 		v.post("/l/"+tokenB+"/details/confirm", url.Values{"_csrf": {csrfB}, "r": {reqID}, "code": {sent}})
-		if list, _ := a.customers.CustomerCorrections(ctx, ids[0]); list[0].Status != customers.CorrectionAwaitingConfirmation {
+		if list, _ := a.rights.CustomerCorrections(ctx, ids[0]); list[0].Status != rights.CorrectionAwaitingConfirmation {
 			t.Fatalf("B's link confirmed A's request: %s", list[0].Status)
 		}
 		if _, err := a.db.ExecContext(ctx, `UPDATE confirmation_codes SET expires_at = $1`, a.db.Now().Add(-1)); err != nil {

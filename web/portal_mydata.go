@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/pii"
+	"github.com/handoverhq/handover/rights"
 )
 
 // dataCookie holds a confirmed data access grant; its path binds it to
@@ -26,7 +26,7 @@ type myDataView struct {
 	Challenge string
 	Via       string
 	To        string
-	Data      *customers.CustomerData
+	Data      *rights.CustomerData
 	// Next is "details" when the code step was asked for from "Check
 	// your details": the customer goes back there, now unmasked.
 	Next string
@@ -47,9 +47,9 @@ func (s *Server) handlePortalMyData(c echo.Context) error {
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
 	if ck, err := c.Cookie(dataCookie); err == nil {
-		err := s.customers.CheckDataAccess(ctx, l.CustomerID, ck.Value)
+		err := s.rights.CheckDataAccess(ctx, l.CustomerID, ck.Value)
 		if err == nil {
-			if v.MyData.Data, err = s.customers.CustomerData(ctx, l.CustomerID, "customer:"+l.CustomerID); err != nil {
+			if v.MyData.Data, err = s.rights.CustomerData(ctx, l.CustomerID, "customer:"+l.CustomerID); err != nil {
 				return err
 			}
 			v.Zone = s.customerZone(v.MyData.Data.Customer.TimeZone)
@@ -93,7 +93,7 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
 	via := c.FormValue("via")
-	ch, err := s.customers.StartDataAccess(ctx, l.CustomerID, via, s.sendCode)
+	ch, err := s.rights.StartDataAccess(ctx, l.CustomerID, via, s.sendCode)
 	switch handover.ErrorCode(err) {
 	case "":
 		next := ""
@@ -127,14 +127,14 @@ func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
 	challenge, via := c.FormValue("c"), c.FormValue("via")
-	g, err := s.customers.VerifyDataAccess(ctx, l.CustomerID, challenge, c.FormValue("code"))
+	g, err := s.rights.VerifyDataAccess(ctx, l.CustomerID, challenge, c.FormValue("code"))
 	if handover.ErrorCode(err) == handover.EINVALID {
 		v.Problem = v.T["code_wrong"]
 		return s.renderMyDataStart(c, v, http.StatusBadRequest, challenge, via)
 	} else if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: dataCookie, Value: g.Token, Path: v.Base + "/", MaxAge: int(customers.DataAccessTTL.Seconds()),
+	c.SetCookie(&http.Cookie{Name: dataCookie, Value: g.Token, Path: v.Base + "/", MaxAge: int(rights.DataAccessTTL.Seconds()),
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode})
 	if v.MyData.Next == "details" {
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
@@ -149,7 +149,7 @@ func (s *Server) handlePortalMyDataDownload(c echo.Context) error {
 	if err != nil {
 		return c.Redirect(http.StatusSeeOther, "/l/"+c.Param("token")+"/mydata")
 	}
-	if err := s.customers.CheckDataAccess(ctx, l.CustomerID, ck.Value); handover.ErrorCode(err) == handover.EUNAUTHORIZED {
+	if err := s.rights.CheckDataAccess(ctx, l.CustomerID, ck.Value); handover.ErrorCode(err) == handover.EUNAUTHORIZED {
 		return c.Redirect(http.StatusSeeOther, "/l/"+c.Param("token")+"/mydata")
 	} else if err != nil {
 		return err
@@ -158,7 +158,7 @@ func (s *Server) handlePortalMyDataDownload(c echo.Context) error {
 	if format != "json" && format != "csv" {
 		return handover.Errorf(handover.EINVALID, "Download as json or csv.")
 	}
-	d, err := s.customers.CustomerData(ctx, l.CustomerID, "customer:"+l.CustomerID)
+	d, err := s.rights.CustomerData(ctx, l.CustomerID, "customer:"+l.CustomerID)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 )
 
 var challengeRE = regexp.MustCompile(`name="c" value="([^"]+)"`)
@@ -119,7 +119,7 @@ func TestPortalMyData(t *testing.T) {
 			t.Fatalf("A's grant on B's link: %v %v", resp, err)
 		}
 		code, hdr, b := v.download(baseA + "/mydata/download?format=json")
-		var d customers.CustomerData
+		var d rights.CustomerData
 		if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Disposition"), "attachment;") || json.Unmarshal(b, &d) != nil || d.Customer.ID != ids[0] || d.Customer.Phone != "+8613812345678" {
 			t.Fatalf("json: %d %v\n%s", code, hdr, b)
 		}

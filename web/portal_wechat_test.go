@@ -19,6 +19,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/transfers"
 	"github.com/handoverhq/handover/web"
 )
@@ -203,7 +204,7 @@ func TestPortalMyDataByWeChat(t *testing.T) {
 	wc, fake := wechatChannel(t, q)
 	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
 		d.WeChat = wc
-		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
+		d.SendCode = rights.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
 	})
 	path := filepath.Join(t.TempDir(), "wx.csv")
 	if err := os.WriteFile(path, []byte("姓名,openid\n赵六,oWeChatOnly\n"), 0o600); err != nil {
@@ -253,7 +254,7 @@ func TestPortalMyDataByWeChatOutsideWindow(t *testing.T) {
 	q := queuetest.Embedded(t)
 	wc, fake := wechatChannel(t, q)
 	a := newAppWith(t, dbtest.SQLite(t), q, func(d *web.Deps) {
-		d.SendCode = customers.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
+		d.SendCode = rights.ChannelSender(map[channels.Name]channels.Channel{channels.WeChat: wc}, "")
 	})
 	ctx := context.Background()
 	ids, transfer := a.seedPortal()

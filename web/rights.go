@@ -23,7 +23,7 @@ func (s *Server) handleCustomerData(c echo.Context) error {
 	if format != "" && format != "json" && format != "csv" {
 		return handover.Errorf(handover.EINVALID, "format must be json or csv")
 	}
-	d, err := s.customers.CustomerData(c.Request().Context(), c.Param("id"), member(c).Actor())
+	d, err := s.rights.CustomerData(c.Request().Context(), c.Param("id"), member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Server) handleCustomerErase(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	erased, err := s.customers.EraseCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	erased, err := s.rights.EraseCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Server) handleCustomerEraseRefuse(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	d, err := s.customers.RefuseErasure(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	d, err := s.rights.RefuseErasure(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -38,9 +39,9 @@ func TestCorrectionReviewAndErasureOverAPI(t *testing.T) {
 		}
 		id := list[0].ID
 
-		send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")
-		r, err := a.customers.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: id, Source: customers.SourcePortal,
-			Actor: "customer:" + id, Proposed: customers.CorrectionFields{Phone: "13700002222"}}, send)
+		send := rights.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")
+		r, err := a.rights.RequestCorrection(ctx, rights.CorrectionInput{CustomerID: id, Source: customers.SourcePortal,
+			Actor: "customer:" + id, Proposed: rights.CorrectionFields{Phone: "13700002222"}}, send)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,7 @@ func TestCorrectionReviewAndErasureOverAPI(t *testing.T) {
 		if strings.Contains(a.logs.String(), code) {
 			t.Error("the code is in the log")
 		}
-		if _, err := a.customers.ConfirmCorrection(ctx, id, r.ID, code); err != nil {
+		if _, err := a.rights.ConfirmCorrection(ctx, id, r.ID, code); err != nil {
 			t.Fatal(err)
 		}
 

@@ -34,6 +34,7 @@ import (
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
@@ -50,6 +51,7 @@ type Server struct {
 	customers   *customers.Store
 	importer    *importer.Importer
 	transfers   *transfers.Store
+	rights      *rights.Store
 	templates   *templates.Store
 	hooks       Hooks
 	devbox      *devbox.Channel
@@ -63,7 +65,7 @@ type Server struct {
 	// recordEvent stores portal events (survey feedback) in the inbox.
 	recordEvent channels.RecordFunc
 	// sendCode sends the portal's confirmation codes.
-	sendCode customers.SendFunc
+	sendCode rights.SendFunc
 	wechat   *wechat.Channel
 	portal   *portal
 	log      *slog.Logger
@@ -84,6 +86,8 @@ type Deps struct {
 	Importer  *importer.Importer
 	// Transfers keeps the transfers (the notice, purposes and data).
 	Transfers *transfers.Store
+	// Rights keeps the customers' corrections, data access and erasure.
+	Rights    *rights.Store
 	Templates *templates.Store
 	Hooks     Hooks
 	// Devbox is the embedded default channel, nil when real providers are on.
@@ -113,9 +117,9 @@ type Deps struct {
 	// Tickets runs feedback tickets.
 	Tickets *feedback.Service
 	// SendCode sends the portal's confirmation codes (corrections of a
-	// phone or email, my data): customers.ChannelSender in production,
+	// phone or email, my data): rights.ChannelSender in production,
 	// the devbox channel in tests and embedded mode.
-	SendCode customers.SendFunc
+	SendCode rights.SendFunc
 	Log      *slog.Logger
 	// Metrics are other parts' collectors served on /metrics (the audit
 	// chain monitor's, the inbox's, the rate limiter's) besides those of
@@ -128,7 +132,7 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
-		importer: d.Importer, transfers: d.Transfers, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
+		importer: d.Importer, transfers: d.Transfers, rights: d.Rights, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
 		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
 	var rdb redis.UniversalClient
@@ -142,7 +146,7 @@ func New(d Deps) *Server {
 		if d.Devbox != nil {
 			chans[channels.Devbox] = d.Devbox
 		}
-		s.sendCode = customers.ChannelSender(chans, "")
+		s.sendCode = rights.ChannelSender(chans, "")
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)

@@ -28,7 +28,7 @@ func (m *Main) openChannels(ctx context.Context) error {
 	sent := channels.NewSentLog(m.DB, m.Vault.Index, m.Log)
 	m.Inbox.Sent = sent
 	// Rights requests from the portal become tickets with an SLA.
-	m.Customers.RecordRights = m.Inbox.Record
+	m.Rights.RecordRights = m.Inbox.Record
 	noSender := func(channels.Message) string { return "" }
 	m.Channels = map[channels.Name]channels.Channel{}
 	cc := m.Config.Channels

@@ -15,12 +15,12 @@ import (
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/web"
 )
 
@@ -104,11 +104,11 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		monitor := audit.NewMonitor(m.DB, m.Log)
 		go monitor.Run(ctx, m.Config.AuditVerifyEvery)
 		srv = web.New(web.Deps{Metrics: append(monitor.Collectors(), m.metrics()...), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Transfers: m.Transfers, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
+			Customers: m.Customers, Importer: m.Importer, Transfers: m.Transfers, Rights: m.Rights, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
 			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
 			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
 			SMS:      m.SMS,
-			SendCode: customers.ChannelSender(m.Channels, m.Config.SMSCodeTemplate), Log: m.Log})
+			SendCode: rights.ChannelSender(m.Channels, m.Config.SMSCodeTemplate), Log: m.Log})
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
@@ -46,6 +47,7 @@ type Main struct {
 	Customers *customers.Store
 	Importer  *importer.Importer
 	Transfers *transfers.Store
+	Rights    *rights.Store
 	Templates *templates.Store
 	Links     *links.Store
 	Inbox     *channels.Inbox
@@ -121,6 +123,7 @@ func (m *Main) openStores(ctx context.Context) error {
 	m.Staff = staff.NewStore(db)
 	m.Customers = customers.NewStore(db, m.Vault)
 	m.Transfers = transfers.NewStore(db)
+	m.Rights = rights.NewStore(m.Customers)
 	m.Importer = importer.New(m.Customers, filepath.Join(m.Config.DataDir, "imports"), m.Log)
 	m.Importer.MaxRows, m.Importer.RejectStop = m.Config.ImportMaxRows, m.Config.ImportRejectStop
 	m.Importer.MaxUnzippedBytes = m.Config.ImportMaxUnzippedMB << 20

@@ -1,4 +1,4 @@
-package customers_test
+package rights_test
 
 import (
 	"bytes"
@@ -14,12 +14,13 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/transfers"
 )
 
 // seedRightsHistory gives both customers consent decisions and a campaign
 // delivery each (A's sent, B's planned), and A a correction request.
-func seedRightsHistory(t *testing.T, db *database.DB, s *customers.Store, a, b string) *transfers.Transfer {
+func seedRightsHistory(t *testing.T, db *database.DB, s *store, a, b string) *transfers.Transfer {
 	t.Helper()
 	ctx := context.Background()
 	tr := &transfers.Transfer{SellerName: "甲公司", BuyerName: "乙公司", BuyerContact: "400-800-1234", EffectiveDate: "2026-03-01",
@@ -51,7 +52,7 @@ func seedRightsHistory(t *testing.T, db *database.DB, s *customers.Store, a, b s
 	if err != nil {
 		t.Fatal(err)
 	}
-	request(t, s, &outbox{}, a, customers.CorrectionFields{Address: "上海市三号路"})
+	request(t, s, &outbox{}, a, rights.CorrectionFields{Address: "上海市三号路"})
 	return tr
 }
 
@@ -119,7 +120,7 @@ func TestEraseCustomer(t *testing.T) {
 		if err != nil || ref.ID == "" {
 			t.Fatalf("refuse = %+v, %v", ref, err)
 		}
-		pending := request(t, s, &outbox{}, b, customers.CorrectionFields{Company: "丁商贸"})
+		pending := request(t, s, &outbox{}, b, rights.CorrectionFields{Company: "丁商贸"})
 		if _, err := s.EraseCustomer(ctx, b, "staff:s1", " "); handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("erasure without reason: %v", err)
 		}
@@ -136,7 +137,7 @@ func TestEraseCustomer(t *testing.T) {
 		if _, err := s.ApproveCorrection(ctx, pending.ID, "staff:s1"); handover.ErrorCode(err) != handover.ECONFLICT {
 			t.Errorf("approving an erased customer's correction: %v", err)
 		}
-		if st := mustCorrection(t, s, pending.ID).Status; st != customers.CorrectionCancelled {
+		if st := mustCorrection(t, s, pending.ID).Status; st != rights.CorrectionCancelled {
 			t.Errorf("an erased customer's open request is %s", st)
 		}
 		if _, err := s.RefuseErasure(ctx, b, "staff:s1", "late"); handover.ErrorCode(err) != handover.ECONFLICT {
@@ -169,7 +170,7 @@ func TestEraseCustomer(t *testing.T) {
 			t.Errorf("consent history after erasure = %+v, %v", hist, err)
 		}
 		d, err := s.CustomerData(ctx, b, "staff:s1")
-		if err != nil || d.Customer.Name != "" || len(d.Erasure) != 2 || d.Erasure[1].Decision != customers.ErasureDone {
+		if err != nil || d.Customer.Name != "" || len(d.Erasure) != 2 || d.Erasure[1].Decision != rights.ErasureDone {
 			t.Errorf("data after erasure = %+v, %v", d, err)
 		}
 		if _, err := s.StartDataAccess(ctx, b, "phone", (&outbox{}).send); handover.ErrorCode(err) != handover.ENOTFOUND {
@@ -193,7 +194,7 @@ func TestEraseRacesApproval(t *testing.T) {
 		s := newStore(t, db)
 		a, _ := seedRightsCustomers(t, s)
 		out := &outbox{}
-		r := request(t, s, out, a, customers.CorrectionFields{Phone: "13700004444"})
+		r := request(t, s, out, a, rights.CorrectionFields{Phone: "13700004444"})
 		if _, err := s.ConfirmCorrection(ctx, a, r.ID, out.lastCode(t)); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package customers
+package rights
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
@@ -56,7 +57,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id, actor, reason string) (bo
 			return fmt.Errorf("erase customer: %w", err)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE customers SET status = $1, pii_enc = '', phone_idx = NULL, email_idx = NULL, openid_idx = NULL,
-			external_ref = '', tags = '', time_zone = '', updated_at = $2 WHERE id = $3 AND status <> $1`, StatusErased, tx.Now, id)
+			external_ref = '', tags = '', time_zone = '', updated_at = $2 WHERE id = $3 AND status <> $1`, customers.StatusErased, tx.Now, id)
 		if err != nil {
 			return fmt.Errorf("erase customer: %w", err)
 		}
@@ -116,7 +117,7 @@ func (s *Store) RefuseErasure(ctx context.Context, id, actor, reason string) (*E
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM customers WHERE id = $1`, id).Scan(&status); err != nil {
 			return handover.Errorf(handover.ENOTFOUND, "Customer not found.")
 		}
-		if status == StatusErased {
+		if status == customers.StatusErased {
 			return handover.Errorf(handover.ECONFLICT, "The customer is already erased.")
 		}
 		d = &ErasureDecision{Decision: ErasureRefused, Reason: reason, Actor: actor, CreatedAt: tx.Now}

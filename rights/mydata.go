@@ -1,4 +1,4 @@
-package customers
+package rights
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 )
 
@@ -101,7 +102,7 @@ type ChannelOptout struct {
 func (s *Store) CustomerData(ctx context.Context, id, actor string) (*CustomerData, error) {
 	var d *CustomerData
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		cu, err := s.findCustomerByID(ctx, tx, id)
+		cu, err := s.customers.FindCustomerByIDTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func (s *Store) CustomerData(ctx context.Context, id, actor string) (*CustomerDa
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.ConsentHistory(ctx, id)
+	events, err := s.customers.ConsentHistory(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -255,12 +256,12 @@ func (s *Store) StartDataAccess(ctx context.Context, customerID, via string, sen
 	var code, locale string
 	var ch *Challenge
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		if status, err := lockCustomer(ctx, tx, customerID); err != nil {
+		if status, err := customers.LockCustomer(ctx, tx, customerID); err != nil {
 			return err
-		} else if status == StatusErased {
+		} else if status == customers.StatusErased {
 			return handover.Errorf(handover.ENOTFOUND, "Customer not found.")
 		}
-		cu, err := s.findCustomerByID(ctx, tx, customerID)
+		cu, err := s.customers.FindCustomerByIDTx(ctx, tx, customerID)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package customers_test
+package rights_test
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/rights"
 )
 
 // TestRightsRequestsReachTheInbox: a correction becoming pending and a
@@ -22,14 +22,14 @@ func TestRightsRequestsReachTheInbox(t *testing.T) {
 		ctx := context.Background()
 		clk := setClock(db)
 		vault := piitest.Vault(t, db)
-		s := customers.NewStore(db, vault)
+		s := newStoreOn(db, vault)
 		in := channels.NewInbox(db, vault, queuetest.Open(t), queuetest.Logger(t))
 		s.RecordRights = in.Record
 		a, _ := seedRightsCustomers(t, s)
 		out := &outbox{}
 
 		// Awaiting its code: nothing yet; confirmed: one message, once.
-		r := request(t, s, out, a, customers.CorrectionFields{Phone: "13700002222"})
+		r := request(t, s, out, a, rights.CorrectionFields{Phone: "13700002222"})
 		if n := portalEvents(t, db, a); len(n) != 0 {
 			t.Fatalf("an unconfirmed request recorded %v", n)
 		}
@@ -40,7 +40,7 @@ func TestRightsRequestsReachTheInbox(t *testing.T) {
 			}
 		}
 		// A request without a new contact is pending at once.
-		request(t, s, out, a, customers.CorrectionFields{Address: "杭州市西湖区三号路"})
+		request(t, s, out, a, rights.CorrectionFields{Address: "杭州市西湖区三号路"})
 		clk.advance(2 * time.Minute) // codes: one a minute
 		ch, err := s.StartDataAccess(ctx, a, "phone", out.send)
 		if err != nil {

@@ -1,4 +1,4 @@
-package customers
+package rights
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 )
 
@@ -52,7 +53,7 @@ func (s *Store) openCorrections(ctx context.Context, q querier, sealed []*sealed
 			ids = append(ids, r.CustomerID)
 		}
 	}
-	custs, err := s.findCustomersByIDs(ctx, q, ids)
+	custs, err := s.customers.FindCustomersByIDsTx(ctx, q, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +229,7 @@ func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*Corre
 			}
 			return fmt.Errorf("approve correction: %w", err)
 		}
-		status, err := lockCustomer(ctx, tx, customerID)
+		status, err := customers.LockCustomer(ctx, tx, customerID)
 		if err != nil {
 			return err
 		}
@@ -257,7 +258,7 @@ func (s *Store) ApproveCorrection(ctx context.Context, id, actor string) (*Corre
 			}
 			return handover.Errorf(handover.ECONFLICT, "Only a pending request can be approved; this one is %s.", req.Status)
 		}
-		if status == StatusErased {
+		if status == customers.StatusErased {
 			return handover.Errorf(handover.ECONFLICT, "The customer was erased; the request cannot be applied.")
 		}
 		if err := s.applyCorrection(ctx, tx, req); err != nil {
@@ -286,7 +287,7 @@ func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *Corre
 	if dk == nil {
 		return handover.Errorf(handover.ECONFLICT, "The customer was erased; the request cannot be applied.")
 	}
-	p, err := OpenPersonal(dk, req.CustomerID, enc)
+	p, err := customers.OpenPersonal(dk, req.CustomerID, enc)
 	if err != nil {
 		return err
 	}
@@ -313,7 +314,7 @@ func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *Corre
 		}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE customers SET pii_enc = $1, phone_idx = $2, email_idx = $3, updated_at = $4 WHERE id = $5`,
-		SealPersonal(dk, req.CustomerID, &p), nullable(phoneIdx), nullable(emailIdx), tx.Now, req.CustomerID)
+		customers.SealPersonal(dk, req.CustomerID, &p), nullable(phoneIdx), nullable(emailIdx), tx.Now, req.CustomerID)
 	if err != nil {
 		if err = database.MapError(err); handover.ErrorCode(err) == handover.ECONFLICT {
 			return handover.Errorf(handover.ECONFLICT, "Another customer already has this phone number or email address.")

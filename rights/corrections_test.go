@@ -1,4 +1,4 @@
-package customers_test
+package rights_test
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/transfers"
 )
 
 // seedRightsCustomers imports two customers, A and B, and returns their ids.
-func seedRightsCustomers(t *testing.T, s *customers.Store) (a, b string) {
+func seedRightsCustomers(t *testing.T, s *store) (a, b string) {
 	t.Helper()
 	path := writeFile(t, "c.csv", csvText("姓名,手机,邮箱,公司,地址",
 		"张三,13812345678,zhang@example.com,甲商贸,上海市一号路",
@@ -35,9 +36,9 @@ func seedRightsCustomers(t *testing.T, s *customers.Store) (a, b string) {
 	return a, b
 }
 
-func request(t *testing.T, s *customers.Store, out *outbox, id string, f customers.CorrectionFields) *customers.CorrectionRequest {
+func request(t *testing.T, s *store, out *outbox, id string, f rights.CorrectionFields) *rights.CorrectionRequest {
 	t.Helper()
-	r, err := s.RequestCorrection(context.Background(), customers.CorrectionInput{CustomerID: id, Proposed: f,
+	r, err := s.RequestCorrection(context.Background(), rights.CorrectionInput{CustomerID: id, Proposed: f,
 		Source: customers.SourcePortal, Actor: "customer:" + id}, out.send)
 	if err != nil {
 		t.Fatal(err)
@@ -52,22 +53,22 @@ func TestCorrectionWithoutNewContact(t *testing.T) {
 		a, _ := seedRightsCustomers(t, s)
 		out := &outbox{}
 
-		_, err := s.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: a, Proposed: customers.CorrectionFields{Name: "张三"},
+		_, err := s.RequestCorrection(ctx, rights.CorrectionInput{CustomerID: a, Proposed: rights.CorrectionFields{Name: "张三"},
 			Source: customers.SourcePortal, Actor: "customer:" + a}, out.send)
 		if handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("a proposal equal to the record: %v", err)
 		}
-		r := request(t, s, out, a, customers.CorrectionFields{Name: "张三丰", Address: "上海市三号路", Company: "甲商贸"})
-		if r.Status != customers.CorrectionPending || len(out.msgs) != 0 || len(r.Fields) != 2 || r.Proposed.Company != "" {
+		r := request(t, s, out, a, rights.CorrectionFields{Name: "张三丰", Address: "上海市三号路", Company: "甲商贸"})
+		if r.Status != rights.CorrectionPending || len(out.msgs) != 0 || len(r.Fields) != 2 || r.Proposed.Company != "" {
 			t.Fatalf("request = %+v, %d codes sent", r, len(out.msgs))
 		}
-		if again := request(t, s, out, a, customers.CorrectionFields{Name: "张三丰", Address: "上海市三号路"}); again.ID != r.ID {
+		if again := request(t, s, out, a, rights.CorrectionFields{Name: "张三丰", Address: "上海市三号路"}); again.ID != r.ID {
 			t.Error("a repeated submit made a second request")
 		}
 		if cu, _ := s.FindCustomerByID(ctx, a); cu.Name != "张三" {
 			t.Error("a request changed the customer before approval")
 		}
-		list, next, err := s.FindCorrections(ctx, customers.CorrectionFilter{})
+		list, next, err := s.FindCorrections(ctx, rights.CorrectionFilter{})
 		if err != nil || len(list) != 1 || next != "" {
 			t.Fatalf("pending = %d, %q, %v", len(list), next, err)
 		}
@@ -85,7 +86,7 @@ func TestCorrectionWithoutNewContact(t *testing.T) {
 			t.Errorf("reject without reason: %v", err)
 		}
 		app, err := s.ApproveCorrection(ctx, r.ID, "staff:s1")
-		if err != nil || app.Status != customers.CorrectionApproved || app.DecidedBy != "staff:s1" || app.DecidedAt == nil {
+		if err != nil || app.Status != rights.CorrectionApproved || app.DecidedBy != "staff:s1" || app.DecidedAt == nil {
 			t.Fatalf("approve = %+v, %v", app, err)
 		}
 		cu, _ := s.FindCustomerByID(ctx, a)
@@ -102,9 +103,9 @@ func TestCorrectionWithoutNewContact(t *testing.T) {
 			t.Errorf("approve audited %d times", n)
 		}
 
-		r2 := request(t, s, out, a, customers.CorrectionFields{Company: "丙商贸"})
+		r2 := request(t, s, out, a, rights.CorrectionFields{Company: "丙商贸"})
 		rej, err := s.RejectCorrection(ctx, r2.ID, "staff:s1", "营业执照未变更")
-		if err != nil || rej.Status != customers.CorrectionRejected || rej.Reason != "营业执照未变更" {
+		if err != nil || rej.Status != rights.CorrectionRejected || rej.Reason != "营业执照未变更" {
 			t.Fatalf("reject = %+v, %v", rej, err)
 		}
 		if _, err := s.RejectCorrection(ctx, r2.ID, "staff:s1", "again"); err != nil {
@@ -129,19 +130,19 @@ func TestCorrectionOfPhoneNeedsCode(t *testing.T) {
 		a, b := seedRightsCustomers(t, s)
 		out := &outbox{}
 
-		_, err := s.RequestCorrection(ctx, customers.CorrectionInput{CustomerID: a, Proposed: customers.CorrectionFields{Phone: "13700002222", Email: "new@example.com"},
+		_, err := s.RequestCorrection(ctx, rights.CorrectionInput{CustomerID: a, Proposed: rights.CorrectionFields{Phone: "13700002222", Email: "new@example.com"},
 			Source: customers.SourcePortal, Actor: "customer:" + a}, out.send)
 		if handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("phone and email at once: %v", err)
 		}
-		r := request(t, s, out, a, customers.CorrectionFields{Phone: "137 0000 2222"})
-		if r.Status != customers.CorrectionAwaitingConfirmation || r.Challenge == nil || r.Challenge.To != "137****2222" {
+		r := request(t, s, out, a, rights.CorrectionFields{Phone: "137 0000 2222"})
+		if r.Status != rights.CorrectionAwaitingConfirmation || r.Challenge == nil || r.Challenge.To != "137****2222" {
 			t.Fatalf("request = %+v", r)
 		}
 		if len(out.msgs) != 1 || out.msgs[0].To.Phone != "+8613700002222" {
 			t.Fatalf("code sent to %+v", out.msgs)
 		}
-		if list, _, _ := s.FindCorrections(ctx, customers.CorrectionFilter{}); len(list) != 0 {
+		if list, _, _ := s.FindCorrections(ctx, rights.CorrectionFilter{}); len(list) != 0 {
 			t.Error("an unconfirmed request is pending review")
 		}
 		if _, err := s.ApproveCorrection(ctx, r.ID, "staff:s1"); handover.ErrorCode(err) != handover.ECONFLICT {
@@ -158,10 +159,10 @@ func TestCorrectionOfPhoneNeedsCode(t *testing.T) {
 			t.Errorf("resend within a minute: %v", err)
 		}
 		c, err := s.ConfirmCorrection(ctx, a, r.ID, code)
-		if err != nil || c.Status != customers.CorrectionPending {
+		if err != nil || c.Status != rights.CorrectionPending {
 			t.Fatalf("confirm = %+v, %v", c, err)
 		}
-		if c, err := s.ConfirmCorrection(ctx, a, r.ID, code); err != nil || c.Status != customers.CorrectionPending {
+		if c, err := s.ConfirmCorrection(ctx, a, r.ID, code); err != nil || c.Status != rights.CorrectionPending {
 			t.Errorf("confirming twice = %+v, %v", c, err)
 		}
 		if _, err := s.ApproveCorrection(ctx, r.ID, "staff:s1"); err != nil {
@@ -188,7 +189,7 @@ func TestCorrectionConflictsAndRaces(t *testing.T) {
 		out := &outbox{}
 
 		// A proposes B's email: allowed to ask (no hint who has it), refused on approval.
-		r := request(t, s, out, a, customers.CorrectionFields{Email: "li@example.com"})
+		r := request(t, s, out, a, rights.CorrectionFields{Email: "li@example.com"})
 		if _, err := s.ConfirmCorrection(ctx, a, r.ID, out.lastCode(t)); err != nil {
 			t.Fatal(err)
 		}
@@ -202,14 +203,14 @@ func TestCorrectionConflictsAndRaces(t *testing.T) {
 		if cu, _ := s.FindCustomerByID(ctx, a); cu.Email != "zhang@example.com" {
 			t.Error("a refused approval changed the customer")
 		}
-		if st := mustCorrection(t, s, r.ID).Status; st != customers.CorrectionPending {
+		if st := mustCorrection(t, s, r.ID).Status; st != rights.CorrectionPending {
 			t.Errorf("after a conflict the request is %s", st)
 		}
 
 		// A new request replaces the open one.
 		clk.advance(2 * time.Minute)
-		r2 := request(t, s, out, a, customers.CorrectionFields{Phone: "13700003333"})
-		if st := mustCorrection(t, s, r.ID).Status; st != customers.CorrectionCancelled {
+		r2 := request(t, s, out, a, rights.CorrectionFields{Phone: "13700003333"})
+		if st := mustCorrection(t, s, r.ID).Status; st != rights.CorrectionCancelled {
 			t.Errorf("replaced request is %s", st)
 		}
 		if _, err := s.ConfirmCorrection(ctx, a, r2.ID, out.lastCode(t)); err != nil {
@@ -237,11 +238,11 @@ func TestCorrectionConflictsAndRaces(t *testing.T) {
 	})
 }
 
-func mustCorrection(t *testing.T, s *customers.Store, id string) *customers.CorrectionRequest {
+func mustCorrection(t *testing.T, s *store, id string) *rights.CorrectionRequest {
 	t.Helper()
-	for _, st := range []string{customers.CorrectionAwaitingConfirmation, customers.CorrectionPending, customers.CorrectionApproved,
-		customers.CorrectionRejected, customers.CorrectionCancelled} {
-		list, _, err := s.FindCorrections(context.Background(), customers.CorrectionFilter{Status: st})
+	for _, st := range []string{rights.CorrectionAwaitingConfirmation, rights.CorrectionPending, rights.CorrectionApproved,
+		rights.CorrectionRejected, rights.CorrectionCancelled} {
+		list, _, err := s.FindCorrections(context.Background(), rights.CorrectionFilter{Status: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +271,7 @@ func TestCorrectionOfArchivedCustomer(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t, db)
 		a, _ := seedRightsCustomers(t, s)
-		r := request(t, s, &outbox{}, a, customers.CorrectionFields{Address: "上海市三号路"})
+		r := request(t, s, &outbox{}, a, rights.CorrectionFields{Address: "上海市三号路"})
 		tr := &transfers.Transfer{SellerName: "甲", BuyerName: "乙", BuyerContact: "400", EffectiveDate: "2026-01-01",
 			Purposes: []string{"售后"}, DataCategories: []string{"name"}, RetentionDays: 30}
 		if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "test"); err != nil {

@@ -1,13 +1,11 @@
-package customers
+package rights
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -131,19 +129,6 @@ func newCode() string {
 func codeHash(id, code string) string {
 	sum := sha256.Sum256([]byte(id + ":" + code))
 	return hex.EncodeToString(sum[:])
-}
-
-// lockCustomer takes the customer's row lock for the rest of tx, so that
-// two requests for the same customer (two codes, two corrections) queue.
-// SQLite's immediate transactions already serialise writers.
-func lockCustomer(ctx context.Context, tx *database.Tx, customerID string) (status string, err error) {
-	err = tx.QueryRowContext(ctx, `UPDATE customers SET status = status WHERE id = $1 RETURNING status`, customerID).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", handover.Errorf(handover.ENOTFOUND, "Customer not found.")
-	} else if err != nil {
-		return "", fmt.Errorf("lock customer: %w", err)
-	}
-	return status, nil
 }
 
 // issueCode stores a new code for the customer and returns it with its

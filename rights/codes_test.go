@@ -1,4 +1,4 @@
-package customers_test
+package rights_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/handoverhq/handover/channels/email/smtptest"
 	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/channels/sms/smsfake"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
+	"github.com/handoverhq/handover/rights"
 )
 
 func TestParseCode(t *testing.T) {
@@ -32,7 +32,7 @@ func TestParseCode(t *testing.T) {
 		{"", ""},
 		{"١٢٣٤٥٦", ""},
 	} {
-		got, err := customers.ParseCode(tc.in)
+		got, err := rights.ParseCode(tc.in)
 		if got != tc.want || (err == nil) != (tc.want != "") {
 			t.Errorf("ParseCode(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
@@ -45,7 +45,7 @@ func FuzzParseCode(f *testing.F) {
 	}
 	six := regexp.MustCompile(`^[0-9]{6}$`)
 	f.Fuzz(func(t *testing.T, s string) {
-		code, err := customers.ParseCode(s)
+		code, err := rights.ParseCode(s)
 		if err != nil {
 			if handover.ErrorCode(err) != handover.EINVALID || code != "" {
 				t.Fatalf("ParseCode(%q) = %q, %v", s, code, err)
@@ -55,7 +55,7 @@ func FuzzParseCode(f *testing.F) {
 		if !six.MatchString(code) {
 			t.Fatalf("ParseCode(%q) = %q", s, code)
 		}
-		if again, err := customers.ParseCode(code); err != nil || again != code {
+		if again, err := rights.ParseCode(code); err != nil || again != code {
 			t.Fatalf("ParseCode is not idempotent on %q", code)
 		}
 	})
@@ -153,7 +153,7 @@ func TestDataAccessCodes(t *testing.T) {
 		if _, err := s.VerifyDataAccess(ctx, a, ch.ID, "12345"); handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("malformed code: %v", err)
 		}
-		for i := 0; i < customers.CodeMaxAttempts; i++ {
+		for i := 0; i < rights.CodeMaxAttempts; i++ {
 			if _, err := s.VerifyDataAccess(ctx, a, ch.ID, wrong(code)); handover.ErrorCode(err) != handover.EINVALID {
 				t.Fatalf("wrong code %d: %v", i, err)
 			}
@@ -185,7 +185,7 @@ func TestDataAccessCodes(t *testing.T) {
 		if err := s.CheckDataAccess(ctx, "other", grant.Token); handover.ErrorCode(err) != handover.EUNAUTHORIZED {
 			t.Errorf("grant for another customer: %v", err)
 		}
-		clk.advance(customers.DataAccessTTL + time.Second)
+		clk.advance(rights.DataAccessTTL + time.Second)
 		if err := s.CheckDataAccess(ctx, a, grant.Token); handover.ErrorCode(err) != handover.EUNAUTHORIZED {
 			t.Errorf("expired grant: %v", err)
 		}
@@ -193,7 +193,7 @@ func TestDataAccessCodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(customers.CodeTTL + time.Second)
+		clk.advance(rights.CodeTTL + time.Second)
 		if _, err := s.VerifyDataAccess(ctx, a, ch.ID, out.lastCode(t)); handover.ErrorCode(err) != handover.EINVALID {
 			t.Errorf("expired code: %v", err)
 		}
@@ -259,7 +259,7 @@ func TestCodeByEmailThroughSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ch.Close() })
-	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.Email: ch}, "")
+	send := rights.ChannelSender(map[channels.Name]channels.Channel{channels.Email: ch}, "")
 	c, err := s.StartDataAccess(ctx, a, "email", send)
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func TestCodeByEmailThroughSMTP(t *testing.T) {
 	}
 	// Without an SMS channel a phone code has nowhere to go.
 	clk.advance(2 * time.Minute)
-	if _, err := s.StartDataAccess(ctx, a, "phone", customers.ChannelSender(nil, "")); handover.ErrorMessage(err) != "No channel can send the confirmation code." {
+	if _, err := s.StartDataAccess(ctx, a, "phone", rights.ChannelSender(nil, "")); handover.ErrorMessage(err) != "No channel can send the confirmation code." {
 		t.Errorf("no channel: %v", err)
 	}
 }
@@ -290,7 +290,7 @@ func TestCodeBySMSThroughAliyun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	send := customers.ChannelSender(map[channels.Name]channels.Channel{channels.SMS: ch}, "SMS_CODE_1")
+	send := rights.ChannelSender(map[channels.Name]channels.Channel{channels.SMS: ch}, "SMS_CODE_1")
 	if _, err := s.StartDataAccess(ctx, a, "phone", send); err != nil {
 		t.Fatal(err)
 	}

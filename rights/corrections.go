@@ -1,4 +1,4 @@
-package customers
+package rights
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
@@ -45,24 +46,24 @@ func (f CorrectionFields) Masked() CorrectionFields {
 		Address: pii.MaskText(f.Address), Company: pii.MaskText(f.Company)}
 }
 
-// field addresses one field by its import name (FieldName …); nil for others.
+// field addresses one field by its import name (customers.FieldName …); nil for others.
 func (f *CorrectionFields) field(name string) *string {
 	switch name {
-	case FieldName:
+	case customers.FieldName:
 		return &f.Name
-	case FieldPhone:
+	case customers.FieldPhone:
 		return &f.Phone
-	case FieldEmail:
+	case customers.FieldEmail:
 		return &f.Email
-	case FieldAddress:
+	case customers.FieldAddress:
 		return &f.Address
-	case FieldCompany:
+	case customers.FieldCompany:
 		return &f.Company
 	}
 	return nil
 }
 
-var correctionFieldNames = []string{FieldName, FieldPhone, FieldEmail, FieldAddress, FieldCompany}
+var correctionFieldNames = []string{customers.FieldName, customers.FieldPhone, customers.FieldEmail, customers.FieldAddress, customers.FieldCompany}
 
 // CorrectionRequest is a customer's proposal to correct their details.
 type CorrectionRequest struct {
@@ -110,23 +111,23 @@ type CorrectionInput struct {
 func (f CorrectionFields) normalize() (CorrectionFields, error) {
 	var out CorrectionFields
 	var problem string
-	if out.Name, problem = CleanText(f.Name, MaxNameLen, "name"); problem != "" {
+	if out.Name, problem = customers.CleanText(f.Name, customers.MaxNameLen, "name"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
-	if out.Address, problem = CleanText(f.Address, MaxTextLen, "address"); problem != "" {
+	if out.Address, problem = customers.CleanText(f.Address, customers.MaxTextLen, "address"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
-	if out.Company, problem = CleanText(f.Company, MaxTextLen, "company"); problem != "" {
+	if out.Company, problem = customers.CleanText(f.Company, customers.MaxTextLen, "company"); problem != "" {
 		return out, handover.Errorf(handover.EINVALID, "%s", problem)
 	}
 	var err error
 	if strings.TrimSpace(f.Phone) != "" {
-		if out.Phone, err = NormalizePhone(f.Phone); err != nil {
+		if out.Phone, err = customers.NormalizePhone(f.Phone); err != nil {
 			return out, handover.Errorf(handover.EINVALID, "phone: %s", handover.ErrorMessage(err))
 		}
 	}
 	if strings.TrimSpace(f.Email) != "" {
-		if out.Email, err = NormalizeEmail(f.Email); err != nil {
+		if out.Email, err = customers.NormalizeEmail(f.Email); err != nil {
 			return out, handover.Errorf(handover.EINVALID, "email: %s", handover.ErrorMessage(err))
 		}
 	}
@@ -135,7 +136,7 @@ func (f CorrectionFields) normalize() (CorrectionFields, error) {
 
 func correctionContext(requestID string) string { return requestID + "/correction" }
 
-func currentFields(c *Customer) CorrectionFields {
+func currentFields(c *customers.Customer) CorrectionFields {
 	return CorrectionFields{Name: c.Name, Phone: c.Phone, Email: c.Email, Address: c.Address, Company: c.Company}
 }
 
@@ -156,12 +157,12 @@ func (s *Store) RequestCorrection(ctx context.Context, in CorrectionInput, send 
 	var req *CorrectionRequest
 	var code, locale string
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		if status, err := lockCustomer(ctx, tx, in.CustomerID); err != nil {
+		if status, err := customers.LockCustomer(ctx, tx, in.CustomerID); err != nil {
 			return err
-		} else if status == StatusErased {
+		} else if status == customers.StatusErased {
 			return handover.Errorf(handover.ENOTFOUND, "Customer not found.")
 		}
-		cu, err := s.findCustomerByID(ctx, tx, in.CustomerID)
+		cu, err := s.customers.FindCustomerByIDTx(ctx, tx, in.CustomerID)
 		if err != nil {
 			return err
 		}
@@ -309,7 +310,7 @@ func (s *Store) ResendCorrectionCode(ctx context.Context, customerID, requestID,
 	var code string
 	var ch *Challenge
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		if _, err := lockCustomer(ctx, tx, customerID); err != nil {
+		if _, err := customers.LockCustomer(ctx, tx, customerID); err != nil {
 			return err
 		}
 		var err error
