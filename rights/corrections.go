@@ -17,18 +17,28 @@ import (
 	"github.com/handoverhq/handover/pii"
 )
 
-// Correction request statuses (PIPL Art. 46). A request that changes the
-// phone or email waits for a code sent to the new contact before staff see
-// it; nothing changes the customer until staff approve.
+// CorrectionStatus says where a correction request stands (PIPL Art. 46).
+type CorrectionStatus string
+
+// Correction request statuses. A request that changes the phone or email
+// waits for a code sent to the new contact before staff see it; nothing
+// changes the customer until staff approve. The values are the ones stored
+// and the API shows.
 const (
-	CorrectionAwaitingConfirmation = "awaiting_confirmation"
-	CorrectionPending              = "pending"
-	CorrectionApproved             = "approved"
-	CorrectionRejected             = "rejected"
+	CorrectionAwaitingConfirmation CorrectionStatus = "awaiting_confirmation"
+	CorrectionPending              CorrectionStatus = "pending"
+	CorrectionApproved             CorrectionStatus = "approved"
+	CorrectionRejected             CorrectionStatus = "rejected"
 	// CorrectionCancelled: replaced by a newer request, or the customer
 	// was erased.
-	CorrectionCancelled = "cancelled"
+	CorrectionCancelled CorrectionStatus = "cancelled"
 )
+
+// String returns the status as stored.
+func (s CorrectionStatus) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s CorrectionStatus) Key() string { return "agent.correction." + string(s) }
 
 // CorrectionFields are the fields a customer may correct. In a proposal an
 // empty field means "keep as is".
@@ -69,7 +79,7 @@ var correctionFieldNames = []string{customers.FieldName, customers.FieldPhone, c
 type CorrectionRequest struct {
 	ID         string
 	CustomerID string
-	Status     string
+	Status     CorrectionStatus
 	// Fields names the proposed fields, in a fixed order.
 	Fields []string
 	// Proposed holds the proposed values of Fields; Current the customer's

@@ -123,7 +123,7 @@ func (s *Store) findCorrection(ctx context.Context, q querier, id string) (*Corr
 
 // customerCorrections lists the customer's requests, oldest first, in the
 // given statuses (all when none).
-func (s *Store) customerCorrections(ctx context.Context, q querier, customerID string, statuses ...string) ([]*CorrectionRequest, error) {
+func (s *Store) customerCorrections(ctx context.Context, q querier, customerID string, statuses ...CorrectionStatus) ([]*CorrectionRequest, error) {
 	where, args := `customer_id = $1`, []any{customerID}
 	if len(statuses) > 0 {
 		ph := make([]string, len(statuses))
@@ -144,7 +144,7 @@ func (s *Store) CustomerCorrections(ctx context.Context, customerID string) ([]*
 
 // CorrectionFilter selects requests for FindCorrections.
 type CorrectionFilter struct {
-	Status string // default pending
+	Status CorrectionStatus // default pending
 	Cursor string
 	Limit  int // default 50, at most 200
 }

@@ -240,7 +240,7 @@ func TestCorrectionConflictsAndRaces(t *testing.T) {
 
 func mustCorrection(t *testing.T, s *store, id string) *rights.CorrectionRequest {
 	t.Helper()
-	for _, st := range []string{rights.CorrectionAwaitingConfirmation, rights.CorrectionPending, rights.CorrectionApproved,
+	for _, st := range []rights.CorrectionStatus{rights.CorrectionAwaitingConfirmation, rights.CorrectionPending, rights.CorrectionApproved,
 		rights.CorrectionRejected, rights.CorrectionCancelled} {
 		list, _, err := s.FindCorrections(context.Background(), rights.CorrectionFilter{Status: st})
 		if err != nil {

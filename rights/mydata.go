@@ -72,7 +72,7 @@ type ConsentRecord struct {
 // CorrectionRecord is one of the customer's correction requests.
 type CorrectionRecord struct {
 	ID        string           `json:"id"`
-	Status    string           `json:"status"`
+	Status    CorrectionStatus `json:"status"`
 	Proposed  CorrectionFields `json:"proposed"`
 	Reason    string           `json:"reason,omitempty"`
 	CreatedAt time.Time        `json:"created_at"`
@@ -210,7 +210,7 @@ func (d *CustomerData) WriteCSV(w io.Writer) error {
 		}
 	}
 	for _, r := range d.Corrections {
-		put("correction", r.ID, "status", r.Status)
+		put("correction", r.ID, "status", r.Status.String())
 		for _, name := range correctionFieldNames {
 			if v := *r.Proposed.field(name); v != "" {
 				put("correction", r.ID, "proposed_"+name, v)

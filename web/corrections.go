@@ -54,14 +54,14 @@ func toCorrectionJSON(r rights.CorrectionRequest, masked bool) correctionJSON {
 	if fields == nil {
 		fields = []string{}
 	}
-	return correctionJSON{ID: r.ID, CustomerID: r.CustomerID, Status: r.Status, Fields: fields,
+	return correctionJSON{ID: r.ID, CustomerID: r.CustomerID, Status: r.Status.String(), Fields: fields,
 		Current: correctionFieldsJSON(r.Current), Proposed: correctionFieldsJSON(r.Proposed), Source: r.Source, Reason: r.Reason,
 		DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Masked: masked, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // handleCorrectionList lists correction requests, masked, a page at a time.
 func (s *Server) handleCorrectionList(c echo.Context) error {
-	f := rights.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor")}
+	f := rights.CorrectionFilter{Status: rights.CorrectionStatus(c.QueryParam("status")), Cursor: c.QueryParam("cursor")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {

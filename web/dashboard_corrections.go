@@ -71,14 +71,14 @@ func (s *Server) handleCorrectionsPage(c echo.Context) error {
 }
 
 func (s *Server) correctionsPage(c echo.Context, revealed *rights.CorrectionRequest) error {
-	f := rights.CorrectionFilter{Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor"), Limit: 50}
+	f := rights.CorrectionFilter{Status: rights.CorrectionStatus(c.QueryParam("status")), Cursor: c.QueryParam("cursor"), Limit: 50}
 	list, next, err := s.rights.FindCorrections(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	v := correctionsView{Status: f.Status}
+	v := correctionsView{Status: f.Status.String()}
 	if v.Status == "" {
-		v.Status = "pending"
+		v.Status = rights.CorrectionPending.String()
 	}
 	ids := make([]string, len(list))
 	for i, r := range list {
