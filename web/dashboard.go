@@ -19,6 +19,7 @@ import (
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/locales"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 //go:embed views/dashboard/*.html
@@ -136,13 +137,6 @@ func (s *Server) render(c echo.Context, status int, name string, p *page) error 
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-func loadZone(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}
-
 // pageLocale is the language of the page a request gets: the member's,
 // or before sign-in the browser's.
 func pageLocale(c echo.Context) string {
@@ -169,7 +163,7 @@ func throttledText(lang string, e *staff.ThrottledError) string {
 
 // guestLocale picks the language of a page shown before sign-in.
 func guestLocale(c echo.Context) string {
-	if prefersChinese(c.Request().Header.Get("Accept-Language")) || c.Request().Header.Get("Accept-Language") == "" {
+	if kit.PrefersChinese(c.Request().Header.Get("Accept-Language")) || c.Request().Header.Get("Accept-Language") == "" {
 		return "zh-CN"
 	}
 	return "en"
@@ -219,7 +213,7 @@ func (s *Server) renderError(c echo.Context, err error) error {
 			ep.Message = msg
 		}
 	case handover.ErrorCode(err) != handover.EINTERNAL:
-		ep.Status, ep.Message = statusOf[handover.ErrorCode(err)], errorText(c, err)
+		ep.Status, ep.Message = kit.Status(handover.ErrorCode(err)), errorText(c, err)
 	}
 	if ep.Status >= 500 {
 		s.log.Error("dashboard request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)

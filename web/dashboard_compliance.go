@@ -10,6 +10,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerCompliancePages: the compliance pages (incidents, impact
@@ -121,7 +122,7 @@ func formFailed(c echo.Context, err error, show func(status int, msg string) err
 	if code == handover.EINTERNAL && !errors.As(err, &throttled) {
 		return err
 	}
-	status := statusOf[code]
+	status := kit.Status(code)
 	if errors.As(err, &throttled) {
 		status = http.StatusTooManyRequests
 	}

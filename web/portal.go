@@ -18,8 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 //go:embed views/portal/*.html
@@ -35,6 +37,7 @@ const portalCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 const (
 	linkKey = "portal.link"
 	langKey = "portal.lang"
+	csrfKey = "portal.csrf"
 	// guessLimit failed token lookups per minute and client address are
 	// allowed; beyond it the portal answers 429 until the minute ends.
 	guessLimit = 20
@@ -69,13 +72,7 @@ func (s *Server) registerPortalRoutes() {
 	// RFC 8058: a mail client's one-click unsubscribe is a machine POST
 	// with no page before it, so it carries no CSRF token.
 	l.POST("/unsubscribe", s.handlePortalUnsubscribe)
-	f := l.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup: "form:_csrf", CookieName: "hov_csrf", CookiePath: "/l/", CookieHTTPOnly: true,
-		CookieSecure: s.secureCookies(), CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "The form expired; open the page again.")
-		},
-	}))
+	f := l.Group("", s.portalCSRF)
 	f.GET("", s.handlePortalNotice)
 	f.GET("/consent", s.handlePortalConsent)
 	f.POST("/consent", s.handlePortalConsentSubmit)
@@ -96,11 +93,18 @@ func (s *Server) registerPortalRoutes() {
 	f.GET("/mydata/download", s.handlePortalMyDataDownload)
 }
 
-// secureCookies reports whether cookies must say Secure: when customers
-// reach Handover over https.
-func (s *Server) secureCookies() bool {
-	return s.cfg != nil && strings.HasPrefix(s.cfg.PublicURL, "https://")
+// portalCSRF guards the portal's forms (kit.CSRF): their token is kept
+// for a day in a cookie of its own under /l/, and put in the context for
+// the page to send in its forms as _csrf.
+func (s *Server) portalCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	check := kit.CSRF("_csrf", func(c echo.Context) string { return c.Get(csrfKey).(string) }, errFormGone)(next)
+	return func(c echo.Context) error {
+		c.Set(csrfKey, s.cookies.Token(c, "hov_csrf", "/l/", 24*3600))
+		return check(c)
+	}
 }
+
+var errFormGone = handover.Errorf(handover.EFORBIDDEN, "The form expired; open the page again.")
 
 // handlePortalCSS serves the portal's one stylesheet, cached for a day.
 func (s *Server) handlePortalCSS(c echo.Context) error {
@@ -128,7 +132,7 @@ func (s *Server) portalHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if q := c.QueryParam("lang"); q == "en" || q == "zh" {
 			lang = map[string]string{"en": "en", "zh": "zh-CN"}[q]
 			c.SetCookie(&http.Cookie{Name: "hov_lang", Value: q, Path: "/l/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
-				Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+				Secure: s.cookies.Secure, SameSite: http.SameSiteLaxMode})
 		}
 		c.Set(langKey, lang)
 		return next(c)
@@ -249,7 +253,7 @@ func (s *Server) newPortalView(c echo.Context) *portalView {
 	if lang == "en" {
 		v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "zh", "中文", "zh-CN"
 	}
-	if tok, ok := c.Get("csrf").(string); ok {
+	if tok, ok := c.Get(csrfKey).(string); ok {
 		v.CSRF = tok
 	}
 	if c.Get(linkKey) != nil {
@@ -308,8 +312,9 @@ func (s *Server) renderGone(c echo.Context, status int, l *links.Link) error {
 	return s.renderPortal(c, status, "gone", v)
 }
 
-// portalError answers an error on a portal route as a page, not JSON.
-func (s *Server) portalError(c echo.Context, status int, message string) {
+// portalError answers an error on a portal route as a page, not JSON, in
+// the page's language.
+func (s *Server) portalError(c echo.Context, status int, err error) {
 	c.Response().Header().Set(echo.HeaderContentSecurityPolicy, portalCSP)
 	v := s.newPortalView(c)
 	if v.T == nil {
@@ -320,7 +325,8 @@ func (s *Server) portalError(c echo.Context, status int, message string) {
 	case http.StatusForbidden:
 		v.Problem = v.T["problem_form"]
 	case http.StatusBadRequest:
-		v.Problem = message
+		lang, _ := c.Get(langKey).(string)
+		v.Problem = handover.LocalizedMessage(lang, err)
 	case http.StatusRequestEntityTooLarge:
 		v.Problem = v.T["problem_large"]
 	}

@@ -135,7 +135,7 @@ func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: dataCookie, Value: g.Token, Path: v.Base + "/", MaxAge: int(customers.DataAccessTTL.Seconds()),
-		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: s.cookies.Secure, SameSite: http.SameSiteStrictMode})
 	if v.MyData.Next == "details" {
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
 	}

@@ -79,5 +79,5 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 }
 
 func (s *Server) setWeChatCookie(c echo.Context, value string) {
-	c.SetCookie(&http.Cookie{Name: wechatCookie, Value: value, Path: "/l/", HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	c.SetCookie(&http.Cookie{Name: wechatCookie, Value: value, Path: "/l/", HttpOnly: true, Secure: s.cookies.Secure, SameSite: http.SameSiteLaxMode})
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +34,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -66,6 +66,8 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	dash     *dashboard
+	auth     *kit.Auth
+	cookies  kit.Cookies
 
 	// sms, when configured, lists the Aliyun account's approved templates.
 	sms *sms.Channel
@@ -126,6 +128,8 @@ func New(d Deps) *Server {
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
 		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
+	s.auth = kit.NewAuth(d.Staff, d.Governance, d.DB)
+	s.cookies = kit.Cookies{Secure: d.Config.SecureCookies}
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
@@ -139,11 +143,11 @@ func New(d Deps) *Server {
 		}
 		s.sendCode = customers.ChannelSender(chans, "")
 	}
-	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portalError})
+	e.IPExtractor = kit.IPExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
-	e.Use(accessLog(s.log))
+	e.Use(kit.AccessLog(s.log))
 	e.Use(middleware.Recover())
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -173,7 +177,7 @@ func New(d Deps) *Server {
 		},
 	}))
 
-	e.Use(s.checkText)
+	e.Use(kit.CheckText(isHook))
 	s.routes()
 
 	s.http = &http.Server{
@@ -189,7 +193,7 @@ func (s *Server) routes() {
 	s.registerHookRoutes(s.hooks)
 	api := s.echo.Group("/api/v1")
 	api.GET("/openapi.yaml", s.handleOpenAPI)
-	authed := api.Group("", s.requireToken)
+	authed := api.Group("", s.auth.RequireToken)
 	authed.GET("/me", s.handleMe)
 	s.registerTokenRoutes(authed)
 	s.registerCustomerRoutes(authed)
@@ -231,22 +235,3 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
-
-// ipExtractor trusts X-Forwarded-For only from the configured proxies, so a
-// client cannot choose its own address past the throttles, the rate limiter
-// and consent evidence. Echo would otherwise also trust every loopback,
-// link-local and private peer; those are turned off, so only the listed
-// ranges count.
-func ipExtractor(trusted []string) echo.IPExtractor {
-	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, cidr := range trusted {
-		_, n, err := net.ParseCIDR(strings.TrimSpace(cidr))
-		if err == nil {
-			opts = append(opts, echo.TrustIPRange(n))
-		}
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)
-}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 const (
@@ -29,8 +29,7 @@ func (s *Server) sessionPolicy() staff.SessionPolicy {
 }
 
 func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode}
+	return s.cookies.Cookie(name, value, "/", maxAge)
 }
 
 // requireSession lets through a request with a live session cookie and
@@ -56,55 +55,36 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(sessionKey, sess)
-		c.Set(memberKey, m)
+		kit.SetMember(c, m)
 		return next(c)
 	}
 }
 
 // checkCSRF refuses an unsafe request whose form field "csrf" (or header
 // X-CSRF-Token) is not the session's token; before sign-in, the login
-// form's token, kept in a cookie of its own.
+// form's token, kept in a cookie of its own (kit.CSRF).
 func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			return next(c)
-		}
-		want := ""
-		if sess := session(c); sess != nil {
-			want = sess.CSRFToken
-		} else if ck, err := c.Cookie(loginCSRFCookie); err == nil {
-			want = ck.Value
-		}
-		got := c.FormValue("csrf")
-		if got == "" {
-			got = c.Request().Header.Get("X-CSRF-Token")
-		}
-		if !csrfMatches(want, got) {
-			return handover.Errorf(handover.EFORBIDDEN, "This form has expired or did not come from Handover. Go back, reload the page and send it again.")
-		}
-		return next(c)
-	}
+	return kit.CSRF("csrf", dashboardCSRFToken, errFormExpired)(next)
 }
 
-// csrfMatches compares a sent token with the expected one in constant
-// time; a malformed or empty token never matches.
-func csrfMatches(want, got string) bool {
-	if !staff.ValidSessionToken(want) || !staff.ValidSessionToken(got) {
-		return false
+var errFormExpired = handover.Errorf(handover.EFORBIDDEN, "This form has expired or did not come from Handover. Go back, reload the page and send it again.")
+
+// dashboardCSRFToken is the token a dashboard form must send: the
+// session's, before sign-in the login form's.
+func dashboardCSRFToken(c echo.Context) string {
+	if sess := session(c); sess != nil {
+		return sess.CSRFToken
 	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+	if ck, err := c.Cookie(loginCSRFCookie); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 // loginCSRF returns the sign-in form's token, setting its cookie when the
 // browser has none yet.
 func (s *Server) loginCSRF(c echo.Context) string {
-	if ck, err := c.Cookie(loginCSRFCookie); err == nil && staff.ValidSessionToken(ck.Value) {
-		return ck.Value
-	}
-	token := staff.NewToken()
-	c.SetCookie(s.cookie(loginCSRFCookie, token, 0))
-	return token
+	return s.cookies.Token(c, loginCSRFCookie, "/", 0)
 }
 
 func (s *Server) registerSessionRoutes() {

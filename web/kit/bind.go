@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"encoding/json"
@@ -11,9 +11,9 @@ import (
 	"github.com/handoverhq/handover"
 )
 
-// bindJSON decodes a JSON body strictly: unknown fields and trailing data
+// BindJSON decodes a JSON body strictly: unknown fields and trailing data
 // are errors that name what was wrong.
-func bindJSON(c echo.Context, v any) error {
+func BindJSON(c echo.Context, v any) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return handover.Errorf(handover.EINVALID, "Send the body as application/json.")

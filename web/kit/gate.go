@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"github.com/labstack/echo/v4"
@@ -10,7 +10,7 @@ import (
 // data although their permission is not a personal-data one: starting a
 // campaign messages every customer in it, an audience preview counts
 // opt-outs and consent, a template preview renders a customer's masked
-// name, a destruction or an archive run moves every record. can gates
+// name, a destruction or an archive run moves every record. Can gates
 // them like staff.Permission.PersonalData: the member must have accepted
 // the current confidentiality agreement and passed their role's training.
 // A new route must be classified in TestGateCoversEveryPersonalDataRoute,

@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"strings"
@@ -8,14 +8,29 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
 )
 
 const memberKey = "member"
 
-// requireToken authenticates a Bearer API token and puts the staff member
+// Auth authenticates staff, gates what they do and records what personal
+// data they read.
+type Auth struct {
+	staff      *staff.Store
+	governance *governance.Service
+	db         *database.DB
+}
+
+// NewAuth authenticates against st, gates through gov and records reads in
+// db's audit trail.
+func NewAuth(st *staff.Store, gov *governance.Service, db *database.DB) *Auth {
+	return &Auth{staff: st, governance: gov, db: db}
+}
+
+// RequireToken authenticates a Bearer API token and puts the staff member
 // in the context.
-func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Auth) RequireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -31,14 +46,14 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// can lets the request through only if the member's role holds p and,
+// Can lets the request through only if the member's role holds p and,
 // when p or the route touches personal data (see personalDataRoutes), the
 // member has accepted the current confidentiality agreement and passed
 // their role's training.
-func (s *Server) can(p staff.Permission) echo.MiddlewareFunc {
+func (s *Auth) Can(p staff.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			m := member(c)
+			m := Member(c)
 			if m == nil || !m.Role.Can(p) {
 				return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", p)
 			}
@@ -52,15 +67,19 @@ func (s *Server) can(p staff.Permission) echo.MiddlewareFunc {
 	}
 }
 
-func member(c echo.Context) *staff.Member {
+// Member is the request's signed-in staff member, nil before sign-in.
+func Member(c echo.Context) *staff.Member {
 	m, _ := c.Get(memberKey).(*staff.Member)
 	return m
 }
 
-// recordAccess writes an audit entry for a read of personal data.
-func (s *Server) recordAccess(c echo.Context, action, objectType, objectID, detail string) error {
+// SetMember puts the request's signed-in staff member in the context.
+func SetMember(c echo.Context, m *staff.Member) { c.Set(memberKey, m) }
+
+// RecordAccess writes an audit entry for a read of personal data.
+func (s *Auth) RecordAccess(c echo.Context, action, objectType, objectID, detail string) error {
 	ctx := c.Request().Context()
 	return s.db.InTx(ctx, func(tx *database.Tx) error {
-		return audit.Record(ctx, tx, audit.Entry{Actor: member(c).Actor(), Action: action, ObjectType: objectType, ObjectID: objectID, Detail: detail})
+		return audit.Record(ctx, tx, audit.Entry{Actor: Member(c).Actor(), Action: action, ObjectType: objectType, ObjectID: objectID, Detail: detail})
 	})
 }

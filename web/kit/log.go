@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"crypto/hmac"
@@ -11,17 +11,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// accessLog logs each request by its route pattern, never its raw path or
+// AccessLog logs each request by its route pattern, never its raw path or
 // query string: ids, tokens and search terms (phones, emails) stay out of
 // the log. The client address is logged as a pseudonym (see
 // clientPseudonym), never in clear.
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+func AccessLog(log *slog.Logger) echo.MiddlewareFunc {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			route := serveRoute(c, next)
+			route := ServeRoute(c, next)
 			log.Info("http",
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 				"method", c.Request().Method, "route", route,
@@ -44,9 +44,9 @@ func clientPseudonym(key []byte, ip string) string {
 	return hex.EncodeToString(mac.Sum(nil)[:6])
 }
 
-// serveRoute runs next, answering its error, and returns the request's
+// ServeRoute runs next, answering its error, and returns the request's
 // route pattern ("(no route)" when none matched).
-func serveRoute(c echo.Context, next echo.HandlerFunc) string {
+func ServeRoute(c echo.Context, next echo.HandlerFunc) string {
 	if err := next(c); err != nil {
 		c.Error(err)
 	}
@@ -56,8 +56,8 @@ func serveRoute(c echo.Context, next echo.HandlerFunc) string {
 	return c.Path()
 }
 
-// requestLog is the server's logger with the request's id, for what a
-// handler logs: every line of a request can be found by its id.
-func (s *Server) requestLog(c echo.Context) *slog.Logger {
-	return s.log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+// RequestLog is log with the request's id, for what a handler logs:
+// every line of a request can be found by its id.
+func RequestLog(log *slog.Logger, c echo.Context) *slog.Logger {
+	return log.With("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 }

@@ -1,7 +1,14 @@
-package web
+// Package kit is what every area of the web server shares: the error
+// renderer of each audience, strict JSON binding, the text-input check,
+// the cookie policy and the one CSRF scheme, staff authentication and the
+// governance gate, the access log and the client-address extractor. The
+// areas (web/portal, web/public, web/api, the dashboard) import it; it
+// imports none of them.
+package kit
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -57,10 +64,23 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// handleError answers every error as {"error":{code,title,message}} with
-// the status its code maps to. Internal errors are logged with the request
-// id and shown to the user only as "Internal error".
-func (s *Server) handleError(err error, c echo.Context) {
+// Status is the HTTP status an error code maps to.
+func Status(code string) int { return statusOf[code] }
+
+// PageErrors show an error on a page route as a page, for the routes
+// under each path prefix (the portal's under /l/): status is the status
+// the error maps to.
+type PageErrors map[string]func(c echo.Context, status int, err error)
+
+// ErrorHandler answers every error as {"error":{code,title,message}} with
+// the status its code maps to, or as a page on the routes pages covers.
+// Internal errors are logged with the request id and shown to the user
+// only as "Internal error".
+func ErrorHandler(log *slog.Logger, pages PageErrors) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) { handleError(log, pages, err, c) }
+}
+
+func handleError(log *slog.Logger, pages PageErrors, err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
@@ -87,13 +107,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	body.Error.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", body.Error.RequestID, "route", c.Path(), "err", err)
+		log.Error("request failed", "request_id", body.Error.RequestID, "route", c.Path(), "err", err)
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/l/") && c.Request().Method != http.MethodHead {
-		// Customers get a page in their language, not JSON.
-		lang, _ := c.Get(langKey).(string)
-		s.portalError(c, status, handover.LocalizedMessage(lang, err))
-		return
+	for prefix, page := range pages {
+		if strings.HasPrefix(c.Request().URL.Path, prefix) && c.Request().Method != http.MethodHead {
+			// Customers get a page in their language, not JSON.
+			page(c, status, err)
+			return
+		}
 	}
 	if status >= 500 {
 		if body.Error.Code == handover.EINTERNAL {
@@ -102,7 +123,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	t := titles[body.Error.Code]
 	body.Error.Title = t[0]
-	if prefersChinese(c.Request().Header.Get("Accept-Language")) {
+	if PrefersChinese(c.Request().Header.Get("Accept-Language")) {
 		body.Error.Title = t[1]
 	}
 	if body.Error.Message == "" {
@@ -115,9 +136,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	c.JSON(status, body)
 }
 
-// prefersChinese reports whether the first language the client names is
+// PrefersChinese reports whether the first language the client names is
 // Chinese.
-func prefersChinese(acceptLanguage string) bool {
+func PrefersChinese(acceptLanguage string) bool {
 	first, _, _ := strings.Cut(acceptLanguage, ",")
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(first)), "zh")
 }

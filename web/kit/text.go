@@ -1,4 +1,4 @@
-package web
+package kit
 
 import (
 	"bytes"
@@ -13,16 +13,16 @@ import (
 	"github.com/handoverhq/handover"
 )
 
-// errBadText answers text that is not valid UTF-8 or holds control
+// ErrBadText answers text that is not valid UTF-8 or holds control
 // characters. PostgreSQL refuses NUL and invalid UTF-8 in text, so without
 // this check such input reached the database and came back as a 500.
-var errBadText = handover.Errorf(handover.EINVALID,
+var ErrBadText = handover.Errorf(handover.EINVALID,
 	"The request holds a control character (such as NUL) or bytes that are not UTF-8 text. Remove them and send it again.")
 
-// badText reports whether s is not valid UTF-8 or holds a C0 control
+// BadText reports whether s is not valid UTF-8 or holds a C0 control
 // character or DEL; tab, newline and carriage return pass only when
 // layout is allowed (free text in a form or JSON body).
-func badText(s string, layout bool) bool {
+func BadText(s string, layout bool) bool {
 	if !utf8.ValidString(s) {
 		return true
 	}
@@ -39,17 +39,24 @@ func badText(s string, layout bool) bool {
 	return false
 }
 
-// checkText refuses, with 400, a request whose path, query, user agent,
-// form body or JSON body holds bad text (badText), before any handler or
-// database sees it. Provider hooks check their own signed bodies, and
-// uploaded files are the importer's to judge; both are left alone.
-func (s *Server) checkText(next echo.HandlerFunc) echo.HandlerFunc {
+// CheckText refuses, with 400, a request whose path, query, user agent,
+// form body or JSON body holds bad text (BadText), before any handler or
+// database sees it. The bodies of the requests skip reports (provider
+// hooks, which check their own signed bodies) are left alone, and so are
+// uploaded files, which are the importer's to judge.
+func CheckText(skip func(echo.Context) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return checkText(skip, next)
+	}
+}
+
+func checkText(skip func(echo.Context) bool, next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if badText(r.URL.Path, false) || badText(r.UserAgent(), false) || badValues(r.URL.Query(), false) {
-			return errBadText
+		if BadText(r.URL.Path, false) || BadText(r.UserAgent(), false) || BadValues(r.URL.Query(), false) {
+			return ErrBadText
 		}
-		if isHook(c) || r.Body == nil || r.ContentLength == 0 {
+		if skip(c) || r.Body == nil || r.ContentLength == 0 {
 			return next(c)
 		}
 		ct := r.Header.Get(echo.HeaderContentType)
@@ -63,19 +70,21 @@ func (s *Server) checkText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if form && badForm(body) || !form && badJSON(body) {
-			return errBadText
+			return ErrBadText
 		}
 		return next(c)
 	}
 }
 
-func badValues(v url.Values, layout bool) bool {
+// BadValues reports whether a key or value of v is bad text (BadText);
+// layout is allowed in values when layout is true.
+func BadValues(v url.Values, layout bool) bool {
 	for k, vs := range v {
-		if badText(k, false) {
+		if BadText(k, false) {
 			return true
 		}
 		for _, s := range vs {
-			if badText(s, layout) {
+			if BadText(s, layout) {
 				return true
 			}
 		}
@@ -87,12 +96,12 @@ func badValues(v url.Values, layout bool) bool {
 // for the handler to refuse.
 func badForm(body []byte) bool {
 	v, err := url.ParseQuery(string(body))
-	return err == nil && badValues(v, true)
+	return err == nil && BadValues(v, true)
 }
 
 // badJSON checks every string (keys included) of a JSON body; escapes such
 // as \u0000 are decoded first, which is where control characters hide.
-// A body that is not JSON is left for bindJSON to refuse.
+// A body that is not JSON is left for BindJSON to refuse.
 func badJSON(body []byte) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
@@ -100,7 +109,7 @@ func badJSON(body []byte) bool {
 		if err != nil {
 			return false
 		}
-		if s, ok := tok.(string); ok && badText(s, true) {
+		if s, ok := tok.(string); ok && BadText(s, true) {
 			return true
 		}
 	}
