@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -16,16 +15,6 @@ func (s *Server) registerDestructionRoutes(g *echo.Group) {
 	g.POST("/destruction-plans/:id/cancel", s.handleDestructionCancel, s.can(staff.ReadAudit))
 	g.POST("/destruction-plans/:id/run", s.handleDestructionRun, s.can(staff.RequestDestruction))
 	g.GET("/destruction-plans/:id/report", s.handleDestructionReport, s.can(staff.ReadAudit))
-}
-
-// destroyer builds the destruction service; the data dir is where the
-// embedded key store's files are, for the report's scan of them.
-func (s *Server) destroyer() *lifecycle.Destroyer {
-	dataDir := ""
-	if s.cfg.Embedded() {
-		dataDir = s.cfg.DataDir
-	}
-	return lifecycle.NewDestroyer(s.db, s.customers, dataDir)
 }
 
 // handleDestructionRequest plans the destruction of the seller's copy.

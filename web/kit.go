@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/web/kit"
 )
@@ -26,3 +30,22 @@ func (s *Server) recordAccess(c echo.Context, action, objectType, objectID, deta
 
 // requestLog is the server's logger with the request's id.
 func (s *Server) requestLog(c echo.Context) *slog.Logger { return kit.RequestLog(s.log, c) }
+
+// destroyer builds the destruction service (kit.Destroyer).
+func (s *Server) destroyer() *lifecycle.Destroyer { return kit.Destroyer(s.cfg, s.db, s.customers) }
+
+// rejectCorrection rejects a correction and tells the customer
+// (kit.RejectCorrection).
+func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Member, reason string) (*customers.CorrectionRequest, bool, error) {
+	return kit.RejectCorrection(ctx, s.customers, s.tickets, s.log, id, m, reason)
+}
+
+// incidentReport renders the regulator's report of an incident.
+func (s *Server) incidentReport(c echo.Context, id string) ([]byte, error) {
+	return kit.IncidentReport(c, s.incidents, id)
+}
+
+// campaignProgress loads a campaign, its progress and its pace.
+func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, *campaigns.Pace, error) {
+	return kit.CampaignProgress(c, s.campaigns)
+}

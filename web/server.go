@@ -1,6 +1,7 @@
-// Package web is Handover's HTTP face: the JSON API under /api/v1, health
-// and metrics endpoints, and (in later issues) the dashboard, portal and
-// provider hooks. Handlers parse, call one domain method, and respond.
+// Package web is Handover's HTTP server: echo and its middleware, health
+// and metrics endpoints, the provider hooks, the JSON API under /api/v1 and
+// the customer portal, and it mounts the staff dashboard (web/dashboard).
+// Handlers parse, call one domain method, and respond.
 package web
 
 import (
@@ -34,6 +35,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/web/dashboard"
 	"github.com/handoverhq/handover/web/kit"
 )
 
@@ -65,7 +67,6 @@ type Server struct {
 	portal   *portal
 	log      *slog.Logger
 	metrics  *metrics
-	dash     *dashboard
 	auth     *kit.Auth
 	cookies  kit.Cookies
 
@@ -218,8 +219,14 @@ func (s *Server) routes() {
 	s.registerPortalRoutes()
 	s.registerTicketRoutes(authed)
 	s.registerTicketCallRoutes(authed)
-	s.registerDashboardRoutes()
+	dashboard.New(dashboard.Deps{Config: s.cfg, DB: s.db, Queue: s.queue, Staff: s.staff, Customers: s.customers,
+		Templates: s.templates, Devbox: s.devbox, Campaigns: s.campaigns, Governance: s.governance, Incidents: s.incidents,
+		Assessments: s.assessments, Links: s.links, Tickets: s.tickets, Log: s.log, Auth: s.auth, Cookies: s.cookies}).Register(s.echo)
 }
+
+// PageRouteName starts the name of every dashboard page's route, so tests
+// walking the router find the pages.
+const PageRouteName = dashboard.PageRouteName
 
 // Handler exposes the routes, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.echo }

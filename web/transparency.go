@@ -16,12 +16,6 @@ import (
 //go:embed views/public
 var publicViews embed.FS
 
-//go:embed views/reports
-var reportViews embed.FS
-
-// reportPages are documents staff print or file: the regulator's report.
-var reportPages = template.Must(template.ParseFS(reportViews, "views/reports/*.html"))
-
 // publicPages are the pages anyone may read: no personal data, no forms.
 var publicPages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
