@@ -35,6 +35,7 @@ import (
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/web/kit"
+	"github.com/handoverhq/handover/web/portal"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -57,17 +58,12 @@ type Server struct {
 	archive     *archive.Store
 	links       *links.Store
 	tickets     *feedback.Service
-	// recordEvent stores portal events (survey feedback) in the inbox.
-	recordEvent channels.RecordFunc
-	// sendCode sends the portal's confirmation codes.
-	sendCode customers.SendFunc
-	wechat   *wechat.Channel
-	portal   *portal
-	log      *slog.Logger
-	metrics  *metrics
-	dash     *dashboard
-	auth     *kit.Auth
-	cookies  kit.Cookies
+	portal      *portal.Portal
+	log         *slog.Logger
+	metrics     *metrics
+	dash        *dashboard
+	auth        *kit.Auth
+	cookies     kit.Cookies
 
 	// sms, when configured, lists the Aliyun account's approved templates.
 	sms *sms.Channel
@@ -126,7 +122,7 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
-		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
+		links: d.Links, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
 	s.auth = kit.NewAuth(d.Staff, d.Governance, d.DB)
 	s.cookies = kit.Cookies{Secure: d.Config.SecureCookies}
@@ -134,16 +130,19 @@ func New(d Deps) *Server {
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
-	s.portal = newPortal(rdb, s.metrics.registry)
 	s.metrics.registerProduct(d)
-	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
+	sendCode := d.SendCode
+	if sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
 		if d.Devbox != nil {
 			chans[channels.Devbox] = d.Devbox
 		}
-		s.sendCode = customers.ChannelSender(chans, "")
+		sendCode = customers.ChannelSender(chans, "")
 	}
-	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portalError})
+	s.portal = portal.New(portal.Deps{Config: d.Config, DB: d.DB, Redis: rdb, Metrics: s.metrics.registry, Customers: d.Customers,
+		Links: d.Links, Campaigns: d.Campaigns, Incidents: d.Incidents, Devbox: d.Devbox, RecordEvent: d.RecordEvent,
+		SendCode: sendCode, WeChat: d.WeChat, Cookies: s.cookies, Log: d.Log})
+	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portal.Error})
 	e.IPExtractor = kit.IPExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
@@ -215,7 +214,7 @@ func (s *Server) routes() {
 	s.registerRightsRoutes(authed)
 	s.registerLinkRoutes(authed)
 	s.registerCampaignPortalRoutes(authed)
-	s.registerPortalRoutes()
+	s.portal.Register(s.echo)
 	s.registerTicketRoutes(authed)
 	s.registerTicketCallRoutes(authed)
 	s.registerDashboardRoutes()
