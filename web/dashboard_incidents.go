@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/public"
 )
 
 // registerIncidentPages: auditors and admins read incidents and their
@@ -259,7 +259,7 @@ func (s *Server) handleIncidentNoticePage(c echo.Context) error {
 // handleIncidentReportPage shows the regulator's report (no personal
 // data); ?download=1 saves it as a file.
 func (s *Server) handleIncidentReportPage(c echo.Context) error {
-	body, err := s.incidentReport(c, c.Param("id"))
+	body, err := public.IncidentReport(c, s.incidents, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -267,20 +267,4 @@ func (s *Server) handleIncidentReportPage(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="incident-`+c.Param("id")+`.html"`)
 	}
 	return c.HTMLBlob(http.StatusOK, body)
-}
-
-// incidentReport renders the regulator's report of an incident and sets
-// the headers a printable document needs.
-func (s *Server) incidentReport(c echo.Context, id string) ([]byte, error) {
-	in, err := s.incidents.FindIncidentByID(c.Request().Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := reportPages.ExecuteTemplate(&buf, "incident.html", map[string]any{"I": in, "GeneratedAt": time.Now().UTC()}); err != nil {
-		return nil, err
-	}
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return buf.Bytes(), nil
 }

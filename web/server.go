@@ -36,6 +36,7 @@ import (
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/web/kit"
 	"github.com/handoverhq/handover/web/portal"
+	"github.com/handoverhq/handover/web/public"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -206,6 +207,7 @@ func (s *Server) routes() {
 	s.registerGovernanceRoutes(authed)
 	s.registerReviewRoutes(authed)
 	s.registerTransparencyRoutes(authed)
+	public.New(s.governance).Register(s.echo)
 	s.registerIncidentRoutes(authed)
 	s.registerAssessmentRoutes(authed)
 	s.registerArchiveRoutes(authed)
