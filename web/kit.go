@@ -40,11 +40,6 @@ func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Membe
 	return kit.RejectCorrection(ctx, s.customers, s.tickets, s.log, id, m, reason)
 }
 
-// incidentReport renders the regulator's report of an incident.
-func (s *Server) incidentReport(c echo.Context, id string) ([]byte, error) {
-	return kit.IncidentReport(c, s.incidents, id)
-}
-
 // campaignProgress loads a campaign, its progress and its pace.
 func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, *campaigns.Pace, error) {
 	return kit.CampaignProgress(c, s.campaigns)

@@ -1,7 +1,11 @@
-// Package web is Handover's HTTP server: echo and its middleware, health
-// and metrics endpoints, the provider hooks, the JSON API under /api/v1 and
-// the customer portal, and it mounts the staff dashboard (web/dashboard).
-// Handlers parse, call one domain method, and respond.
+// Package web is Handover's HTTP server. New builds it: the middleware
+// (request ids, access log, security headers, body and time limits, the
+// rate limit, the text check), /healthz, /readyz and /metrics, the
+// provider hooks, and the areas by audience: the JSON API under /api/v1
+// (still in this package), the staff dashboard (web/dashboard), the
+// customer portal (web/portal) and the public pages (web/public). What the
+// areas share is in web/kit. Handlers parse, call one domain method, and
+// respond.
 package web
 
 import (
@@ -37,6 +41,8 @@ import (
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/web/dashboard"
 	"github.com/handoverhq/handover/web/kit"
+	"github.com/handoverhq/handover/web/portal"
+	"github.com/handoverhq/handover/web/public"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -59,16 +65,11 @@ type Server struct {
 	archive     *archive.Store
 	links       *links.Store
 	tickets     *feedback.Service
-	// recordEvent stores portal events (survey feedback) in the inbox.
-	recordEvent channels.RecordFunc
-	// sendCode sends the portal's confirmation codes.
-	sendCode customers.SendFunc
-	wechat   *wechat.Channel
-	portal   *portal
-	log      *slog.Logger
-	metrics  *metrics
-	auth     *kit.Auth
-	cookies  kit.Cookies
+	portal      *portal.Portal
+	log         *slog.Logger
+	metrics     *metrics
+	auth        *kit.Auth
+	cookies     kit.Cookies
 
 	// sms, when configured, lists the Aliyun account's approved templates.
 	sms *sms.Channel
@@ -127,7 +128,7 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
-		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
+		links: d.Links, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
 	s.auth = kit.NewAuth(d.Staff, d.Governance, d.DB)
 	s.cookies = kit.Cookies{Secure: d.Config.SecureCookies}
@@ -135,16 +136,19 @@ func New(d Deps) *Server {
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
-	s.portal = newPortal(rdb, s.metrics.registry)
 	s.metrics.registerProduct(d)
-	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
+	sendCode := d.SendCode
+	if sendCode == nil { // codes go to the devbox, or fail as unavailable
 		chans := map[channels.Name]channels.Channel{}
 		if d.Devbox != nil {
 			chans[channels.Devbox] = d.Devbox
 		}
-		s.sendCode = customers.ChannelSender(chans, "")
+		sendCode = customers.ChannelSender(chans, "")
 	}
-	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portalError})
+	s.portal = portal.New(portal.Deps{Config: d.Config, DB: d.DB, Redis: rdb, Metrics: s.metrics.registry, Customers: d.Customers,
+		Links: d.Links, Campaigns: d.Campaigns, Incidents: d.Incidents, Devbox: d.Devbox, RecordEvent: d.RecordEvent,
+		SendCode: sendCode, WeChat: d.WeChat, Cookies: s.cookies, Log: d.Log})
+	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portal.Error})
 	e.IPExtractor = kit.IPExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
@@ -208,6 +212,7 @@ func (s *Server) routes() {
 	s.registerGovernanceRoutes(authed)
 	s.registerReviewRoutes(authed)
 	s.registerTransparencyRoutes(authed)
+	public.New(s.governance).Register(s.echo)
 	s.registerIncidentRoutes(authed)
 	s.registerAssessmentRoutes(authed)
 	s.registerArchiveRoutes(authed)
@@ -216,7 +221,7 @@ func (s *Server) routes() {
 	s.registerRightsRoutes(authed)
 	s.registerLinkRoutes(authed)
 	s.registerCampaignPortalRoutes(authed)
-	s.registerPortalRoutes()
+	s.portal.Register(s.echo)
 	s.registerTicketRoutes(authed)
 	s.registerTicketCallRoutes(authed)
 	dashboard.New(dashboard.Deps{Config: s.cfg, DB: s.db, Queue: s.queue, Staff: s.staff, Customers: s.customers,

@@ -16,7 +16,7 @@ import (
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
-	"github.com/handoverhq/handover/web/kit"
+	"github.com/handoverhq/handover/web/public"
 )
 
 // registerIncidentPages: auditors and admins read incidents and their
@@ -259,7 +259,7 @@ func (s *Dashboard) handleIncidentNoticePage(c echo.Context) error {
 // handleIncidentReportPage shows the regulator's report (no personal
 // data); ?download=1 saves it as a file.
 func (s *Dashboard) handleIncidentReportPage(c echo.Context) error {
-	body, err := kit.IncidentReport(c, s.incidents, c.Param("id"))
+	body, err := public.IncidentReport(c, s.incidents, c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package web
+// Package portal serves the customers' own pages under /l/{token}: the
+// transfer notice, consent, the survey, contact, opt-outs, corrections of
+// their details and their data (Art. 44–50), and the notice of an
+// incident. A link's token is the only credential; failed lookups are
+// throttled per client address.
+package portal
 
 import (
 	"bytes"
@@ -8,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,15 +25,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/wechat"
+	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/web/kit"
 )
 
-//go:embed views/portal/*.html
+//go:embed views/*.html
 var portalViews embed.FS
 
-//go:embed static/portal.css
+//go:embed portal.css
 var portalCSS []byte
 
 // portalCSP lets the portal's pages use their own stylesheet and post
@@ -43,9 +56,22 @@ const (
 	guessLimit = 20
 )
 
-// portal is the customer portal's state: its templates, the token
-// guessing throttle and its metrics.
-type portal struct {
+// Portal is the customer portal: what its pages call, its templates, the
+// token guessing throttle and its metrics.
+type Portal struct {
+	cfg         *config.Config
+	db          *database.DB
+	customers   *customers.Store
+	links       *links.Store
+	campaigns   *campaigns.Service
+	incidents   *incidents.Store
+	devbox      *devbox.Channel
+	recordEvent channels.RecordFunc
+	sendCode    customers.SendFunc
+	wechat      *wechat.Channel
+	cookies     kit.Cookies
+	log         *slog.Logger
+
 	pages    map[string]*template.Template
 	throttle *guessThrottle
 	cssETag  string
@@ -54,21 +80,56 @@ type portal struct {
 	transfers sync.Map
 }
 
-func newPortal(rdb redis.UniversalClient, reg *prometheus.Registry) *portal {
-	p := &portal{pages: map[string]*template.Template{}, throttle: newGuessThrottle(rdb, reg)}
+// Deps are what the portal uses.
+type Deps struct {
+	Config *config.Config
+	DB     *database.DB
+	// Redis counts failed token lookups across processes; without it they
+	// are not throttled.
+	Redis redis.UniversalClient
+	// Metrics registers the throttle's counters.
+	Metrics   *prometheus.Registry
+	Customers *customers.Store
+	Links     *links.Store
+	// Campaigns, when set, stops campaigns messaging a customer who
+	// declines or opts out.
+	Campaigns *campaigns.Service
+	// Incidents, when set, shows an incident's notice to the customers
+	// it was sent to.
+	Incidents *incidents.Store
+	// Devbox, when running, is offered on the opt-out page.
+	Devbox *devbox.Channel
+	// RecordEvent stores the portal's inbound events (survey free text
+	// and low scores, contact messages) for the feedback queue.
+	RecordEvent channels.RecordFunc
+	// SendCode sends the confirmation codes (corrections, my data).
+	SendCode customers.SendFunc
+	// WeChat, when configured, binds the openid of a customer who opens
+	// their link inside WeChat.
+	WeChat  *wechat.Channel
+	Cookies kit.Cookies
+	Log     *slog.Logger
+}
+
+// New builds the portal.
+func New(d Deps) *Portal {
+	p := &Portal{cfg: d.Config, db: d.DB, customers: d.Customers, links: d.Links, campaigns: d.Campaigns, incidents: d.Incidents,
+		devbox: d.Devbox, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, cookies: d.Cookies, log: d.Log,
+		pages: map[string]*template.Template{}, throttle: newGuessThrottle(d.Redis, d.Metrics)}
 	funcs := template.FuncMap{"inc": func(i int) int { return i + 1 }}
 	for _, page := range []string{"notice", "consent", "review", "result", "survey", "contact", "optout", "gone",
 		"details", "details_code", "mydata_start", "mydata_code", "mydata", "incident"} {
-		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/portal/layout.html", "views/portal/"+page+".html"))
+		p.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(portalViews, "views/layout.html", "views/"+page+".html"))
 	}
 	sum := sha256.Sum256(portalCSS)
 	p.cssETag = `"` + hex.EncodeToString(sum[:8]) + `"`
 	return p
 }
 
-func (s *Server) registerPortalRoutes() {
-	s.echo.GET("/static/portal.css", s.handlePortalCSS)
-	l := s.echo.Group("/l/:token", s.portalHeaders, middleware.BodyLimit("16K"), s.portalLink)
+// Register adds the portal's routes to e.
+func (s *Portal) Register(e *echo.Echo) {
+	e.GET("/static/portal.css", s.handlePortalCSS)
+	l := e.Group("/l/:token", s.portalHeaders, middleware.BodyLimit("16K"), s.portalLink)
 	// RFC 8058: a mail client's one-click unsubscribe is a machine POST
 	// with no page before it, so it carries no CSRF token.
 	l.POST("/unsubscribe", s.handlePortalUnsubscribe)
@@ -96,7 +157,7 @@ func (s *Server) registerPortalRoutes() {
 // portalCSRF guards the portal's forms (kit.CSRF): their token is kept
 // for a day in a cookie of its own under /l/, and put in the context for
 // the page to send in its forms as _csrf.
-func (s *Server) portalCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Portal) portalCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	check := kit.CSRF("_csrf", func(c echo.Context) string { return c.Get(csrfKey).(string) }, errFormGone)(next)
 	return func(c echo.Context) error {
 		c.Set(csrfKey, s.cookies.Token(c, "hov_csrf", "/l/", 24*3600))
@@ -107,11 +168,11 @@ func (s *Server) portalCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 var errFormGone = handover.Errorf(handover.EFORBIDDEN, "The form expired; open the page again.")
 
 // handlePortalCSS serves the portal's one stylesheet, cached for a day.
-func (s *Server) handlePortalCSS(c echo.Context) error {
+func (s *Portal) handlePortalCSS(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "public, max-age=86400")
-	h.Set("ETag", s.portal.cssETag)
-	if c.Request().Header.Get("If-None-Match") == s.portal.cssETag {
+	h.Set("ETag", s.cssETag)
+	if c.Request().Header.Get("If-None-Match") == s.cssETag {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", portalCSS)
@@ -120,7 +181,7 @@ func (s *Server) handlePortalCSS(c echo.Context) error {
 // portalHeaders sets the portal's CSP, keeps its pages out of caches and
 // picks the language: ?lang=en or ?lang=zh switches and is remembered in a
 // cookie; zh-CN otherwise.
-func (s *Server) portalHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Portal) portalHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set(echo.HeaderContentSecurityPolicy, portalCSP)
@@ -142,10 +203,10 @@ func (s *Server) portalHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // portalLink resolves the token (opening the notice counts an open) and
 // answers a friendly 404/410 page when it does not; failed lookups are
 // throttled per client address.
-func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Portal) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ip := c.RealIP()
-		if s.portal.throttle.blocked(ip) {
+		if s.throttle.blocked(ip) {
 			return s.renderGone(c, http.StatusTooManyRequests, nil)
 		}
 		ctx := c.Request().Context()
@@ -169,7 +230,7 @@ func (s *Server) portalLink(next echo.HandlerFunc) echo.HandlerFunc {
 				status = http.StatusNotFound
 				// Only unknown tokens are guesses; an expired link is a
 				// customer who came back late.
-				if s.portal.throttle.fail(ctx, ip) {
+				if s.throttle.fail(ctx, ip) {
 					status = http.StatusTooManyRequests
 				}
 			}
@@ -237,16 +298,16 @@ func (v *portalView) Time(t time.Time) string {
 }
 
 // customerZone is the customer's own time zone, else the company's.
-func (s *Server) customerZone(customerZone string) *time.Location {
+func (s *Portal) customerZone(customerZone string) *time.Location {
 	if customerZone != "" {
 		if loc, err := time.LoadLocation(customerZone); err == nil {
 			return loc
 		}
 	}
-	return loadZone(s.cfg.TimeZone)
+	return kit.LoadZone(s.cfg.TimeZone)
 }
 
-func (s *Server) newPortalView(c echo.Context) *portalView {
+func (s *Portal) newPortalView(c echo.Context) *portalView {
 	lang, _ := c.Get(langKey).(string)
 	v := &portalView{Lang: lang, T: portalText[lang], Company: s.cfg.CompanyName, Contact: s.cfg.CompanyContact}
 	v.OtherLang, v.OtherLangLabel, v.OtherLangTag = "en", "English", "en"
@@ -264,16 +325,16 @@ func (s *Server) newPortalView(c echo.Context) *portalView {
 }
 
 // withTransfer loads the link's transfer and its notice into v.
-func (s *Server) withTransfer(ctx context.Context, v *portalView, l *links.Link) error {
+func (s *Portal) withTransfer(ctx context.Context, v *portalView, l *links.Link) error {
 	var t *customers.Transfer
-	if cached, ok := s.portal.transfers.Load(l.TransferID); ok {
+	if cached, ok := s.transfers.Load(l.TransferID); ok {
 		t = cached.(*customers.Transfer)
 	} else {
 		var err error
 		if t, err = s.customers.FindTransferByID(ctx, l.TransferID); err != nil {
 			return err
 		}
-		s.portal.transfers.Store(t.ID, t)
+		s.transfers.Store(t.ID, t)
 	}
 	v.Transfer, v.Notice = t, buildNotice(t, l, v.Lang, v.T)
 	return nil
@@ -281,10 +342,10 @@ func (s *Server) withTransfer(ctx context.Context, v *portalView, l *links.Link)
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func (s *Server) renderPortal(c echo.Context, status int, page string, v *portalView) error {
+func (s *Portal) renderPortal(c echo.Context, status int, page string, v *portalView) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
-	if err := s.portal.pages[page].Execute(buf, v); err != nil {
+	if err := s.pages[page].Execute(buf, v); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
@@ -295,7 +356,7 @@ func (s *Server) renderPortal(c echo.Context, status int, page string, v *portal
 // guessing), the words do not. An expired or revoked link (l) still
 // names whom to ask: the configured company contact, else its transfer's
 // buyer and the contact the notice gave.
-func (s *Server) renderGone(c echo.Context, status int, l *links.Link) error {
+func (s *Portal) renderGone(c echo.Context, status int, l *links.Link) error {
 	c.Set(linkKey, nil)
 	v := s.newPortalView(c)
 	if v.T == nil {
@@ -312,9 +373,9 @@ func (s *Server) renderGone(c echo.Context, status int, l *links.Link) error {
 	return s.renderPortal(c, status, "gone", v)
 }
 
-// portalError answers an error on a portal route as a page, not JSON, in
-// the page's language.
-func (s *Server) portalError(c echo.Context, status int, err error) {
+// Error answers an error on a portal route as a page, not JSON, in the
+// page's language (kit.PageErrors).
+func (s *Portal) Error(c echo.Context, status int, err error) {
 	c.Response().Header().Set(echo.HeaderContentSecurityPolicy, portalCSP)
 	v := s.newPortalView(c)
 	if v.T == nil {

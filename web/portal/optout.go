@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type optOutBox struct {
 }
 
 // handlePortalOptOut shows the channels × kinds the customer can stop.
-func (s *Server) handlePortalOptOut(c echo.Context) error {
+func (s *Portal) handlePortalOptOut(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	done, err := s.customers.OptOuts(ctx, l.CustomerID)
@@ -53,7 +53,7 @@ func (s *Server) handlePortalOptOut(c echo.Context) error {
 // everything that may be stopped) the customer's opt-outs, suppresses the
 // unsent deliveries that newly stops at once, and says exactly what is
 // stopped now. Repeating it changes nothing.
-func (s *Server) handlePortalOptOutSubmit(c echo.Context) error {
+func (s *Portal) handlePortalOptOutSubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	form, err := c.FormParams()
@@ -85,7 +85,7 @@ func (s *Server) handlePortalOptOutSubmit(c echo.Context) error {
 
 // optOutChannels are the channels the opt-out page offers: the devbox
 // only where it runs.
-func (s *Server) optOutChannels() []channels.Name {
+func (s *Portal) optOutChannels() []channels.Name {
 	if s.devbox != nil {
 		return customers.OptOutChannels
 	}
@@ -132,7 +132,7 @@ func describeOptOuts(t map[string]string, list []customers.OptOut) string {
 	return t["optout_now"] + strings.Join(parts, t["optout_group_sep"]) + t["optout_end"]
 }
 
-func (s *Server) suppressOptOuts(ctx context.Context, customerID string, list []customers.OptOut) error {
+func (s *Portal) suppressOptOuts(ctx context.Context, customerID string, list []customers.OptOut) error {
 	if s.campaigns == nil || len(list) == 0 {
 		return nil
 	}
@@ -145,7 +145,7 @@ func (s *Server) suppressOptOuts(ctx context.Context, customerID string, list []
 // message's List-Unsubscribe header. Like a "退订" reply it stops
 // promotional email and surveys (customers.ReplyOptOutKinds); the notices
 // the law requires still come, and the answer says so.
-func (s *Server) handlePortalUnsubscribe(c echo.Context) error {
+func (s *Portal) handlePortalUnsubscribe(c echo.Context) error {
 	if c.FormValue("List-Unsubscribe") != "One-Click" {
 		return echo.NewHTTPError(http.StatusBadRequest, "Expected List-Unsubscribe=One-Click.")
 	}

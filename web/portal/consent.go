@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"net/http"
@@ -30,7 +30,7 @@ type resultView struct {
 
 // handlePortalNotice shows the transfer notice (the link's landing page),
 // or the incident page when the link came with an incident notice.
-func (s *Server) handlePortalNotice(c echo.Context) error {
+func (s *Portal) handlePortalNotice(c echo.Context) error {
 	if done, err := s.portalIncident(c); done {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) handlePortalNotice(c echo.Context) error {
 
 // handlePortalConsent shows a choice per purpose, set to the current
 // decision; ?saved=1 is the result page after a confirmed submit.
-func (s *Server) handlePortalConsent(c echo.Context) error {
+func (s *Portal) handlePortalConsent(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	if err := s.withTransfer(ctx, v, l); err != nil {
@@ -73,7 +73,7 @@ func (s *Server) handlePortalConsent(c echo.Context) error {
 // "review" shows a summary of the choices, step "confirm" records them
 // (customers.RecordConsent: ledger, state and audit in one transaction,
 // repeats harmless) and redirects to the result page.
-func (s *Server) handlePortalConsentSubmit(c echo.Context) error {
+func (s *Portal) handlePortalConsentSubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	if err := s.withTransfer(ctx, v, l); err != nil {
@@ -140,7 +140,7 @@ func decision(current, choice string) string {
 	return ""
 }
 
-func (s *Server) consentDecision(c echo.Context, l *links.Link, purpose, d, noticeHash string) customers.ConsentDecision {
+func (s *Portal) consentDecision(c echo.Context, l *links.Link, purpose, d, noticeHash string) customers.ConsentDecision {
 	ua := c.Request().UserAgent()
 	if len(ua) > 512 {
 		ua = ua[:512]

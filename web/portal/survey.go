@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"net/http"
@@ -29,7 +29,7 @@ func newSurveyView(sv links.Survey) surveyView {
 
 // handlePortalSurvey shows the campaign's survey, or the thanks page once
 // the link has an answer.
-func (s *Server) handlePortalSurvey(c echo.Context) error {
+func (s *Portal) handlePortalSurvey(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	_, err := s.links.FindSurveyAnswer(ctx, l)
@@ -50,7 +50,7 @@ func (s *Server) handlePortalSurvey(c echo.Context) error {
 // handlePortalSurveySubmit stores the link's one answer; free text or a
 // low score goes to the feedback queue as a portal message (deduplicated
 // by the answer's id, so a repeat submit opens no second ticket).
-func (s *Server) handlePortalSurveySubmit(c echo.Context) error {
+func (s *Portal) handlePortalSurveySubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	sv, err := s.links.SurveyFor(ctx, l)

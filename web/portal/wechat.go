@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"crypto/rand"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/links"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // wechatCookie holds, per browser, the random state of the WeChat OAuth
@@ -23,7 +24,7 @@ const wechatDone = "done"
 // wechatStep tells what a GET of the notice inside WeChat's browser (with
 // WeChat configured) is: "out" when it should go through OAuth first,
 // "back" when it returns from it with a code, "" otherwise.
-func (s *Server) wechatStep(c echo.Context) string {
+func (s *Portal) wechatStep(c echo.Context) string {
 	if s.wechat == nil || c.Request().Method != http.MethodGet || c.Path() != "/l/:token" ||
 		!strings.Contains(c.Request().UserAgent(), "MicroMessenger") {
 		return ""
@@ -44,13 +45,13 @@ func (s *Server) wechatStep(c echo.Context) string {
 // when they have none, else queued for staff). It reports whether it
 // answered the request. A failure is logged and the page shown anyway:
 // the binding is a convenience, never a gate.
-func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, error) {
+func (s *Portal) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, error) {
 	switch step {
 	case "out":
 		state := rand.Text() // 26 base32 characters: letters and digits, as WeChat needs
 		u, err := s.wechat.OAuthRedirectURL(s.cfg.PublicURL+"/l/"+c.Param("token"), state)
 		if err != nil {
-			s.requestLog(c).Warn("wechat oauth redirect", "link_id", l.ID, "err", err)
+			kit.RequestLog(s.log, c).Warn("wechat oauth redirect", "link_id", l.ID, "err", err)
 			s.setWeChatCookie(c, wechatDone)
 			return false, nil
 		}
@@ -60,7 +61,7 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 		ck, err := c.Cookie(wechatCookie)
 		s.setWeChatCookie(c, wechatDone)
 		if err != nil || ck.Value == wechatDone || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.QueryParam("state"))) != 1 {
-			s.requestLog(c).Warn("wechat oauth state does not match this browser's; nothing bound", "link_id", l.ID)
+			kit.RequestLog(s.log, c).Warn("wechat oauth state does not match this browser's; nothing bound", "link_id", l.ID)
 			return false, nil
 		}
 		ctx := c.Request().Context()
@@ -70,14 +71,14 @@ func (s *Server) wechatOAuth(c echo.Context, l *links.Link, step string) (bool, 
 			outcome, err = s.customers.ProposeWeChatBind(ctx, l.CustomerID, openID, l.ID)
 		}
 		if err != nil {
-			s.requestLog(c).Warn("wechat oauth bind", "link_id", l.ID, "customer_id", l.CustomerID, "err", err)
+			kit.RequestLog(s.log, c).Warn("wechat oauth bind", "link_id", l.ID, "customer_id", l.CustomerID, "err", err)
 		} else {
-			s.requestLog(c).Info("wechat oauth", "link_id", l.ID, "customer_id", l.CustomerID, "outcome", outcome)
+			kit.RequestLog(s.log, c).Info("wechat oauth", "link_id", l.ID, "customer_id", l.CustomerID, "outcome", outcome)
 		}
 	}
 	return false, nil
 }
 
-func (s *Server) setWeChatCookie(c echo.Context, value string) {
+func (s *Portal) setWeChatCookie(c echo.Context, value string) {
 	c.SetCookie(&http.Cookie{Name: wechatCookie, Value: value, Path: "/l/", HttpOnly: true, Secure: s.cookies.Secure, SameSite: http.SameSiteLaxMode})
 }

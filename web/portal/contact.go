@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"crypto/sha256"
@@ -17,7 +17,7 @@ const maxContactText = 2000
 
 // handlePortalContact shows the contact form, or the thanks page after a
 // message was sent.
-func (s *Server) handlePortalContact(c echo.Context) error {
+func (s *Portal) handlePortalContact(c echo.Context) error {
 	v := s.newPortalView(c)
 	if c.QueryParam("sent") == "1" {
 		v.Result = resultView{Title: v.T["contact_sent"], Detail: v.T["contact_sent_detail"], Action: v.T["back_notice"], Href: v.Base}
@@ -29,7 +29,7 @@ func (s *Server) handlePortalContact(c echo.Context) error {
 // handlePortalContactSubmit hands the customer's message to the feedback
 // queue as a portal event. Its dedup key is the link and the text, so a
 // double submit or a reload opens no second ticket message.
-func (s *Server) handlePortalContactSubmit(c echo.Context) error {
+func (s *Portal) handlePortalContactSubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	text := strings.TrimSpace(c.FormValue("text"))
 	if text == "" || utf8.RuneCountInString(text) > maxContactText {

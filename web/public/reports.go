@@ -1,4 +1,4 @@
-package kit
+package public
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 	"github.com/handoverhq/handover/incidents"
 )
 
-//go:embed views/incident_report.html
+//go:embed reports
 var reportViews embed.FS
 
 // reportPages are documents staff print or file: the regulator's report.
-var reportPages = template.Must(template.ParseFS(reportViews, "views/*.html"))
+var reportPages = template.Must(template.ParseFS(reportViews, "reports/*.html"))
 
 // IncidentReport renders the regulator's report of an incident and sets
 // the headers a printable document needs.
@@ -25,7 +25,7 @@ func IncidentReport(c echo.Context, store *incidents.Store, id string) ([]byte, 
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := reportPages.ExecuteTemplate(&buf, "incident_report.html", map[string]any{"I": in, "GeneratedAt": time.Now().UTC()}); err != nil {
+	if err := reportPages.ExecuteTemplate(&buf, "incident.html", map[string]any{"I": in, "GeneratedAt": time.Now().UTC()}); err != nil {
 		return nil, err
 	}
 	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")

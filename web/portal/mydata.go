@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func myDataNext(c echo.Context) string {
 
 // handlePortalMyData shows the customer's data once a code was confirmed
 // on this link; before, how to get one (?c= is the code step).
-func (s *Server) handlePortalMyData(c echo.Context) error {
+func (s *Portal) handlePortalMyData(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
@@ -61,7 +61,7 @@ func (s *Server) handlePortalMyData(c echo.Context) error {
 	return s.renderMyDataStart(c, v, http.StatusOK, c.QueryParam("c"), c.QueryParam("via"))
 }
 
-func (s *Server) renderMyDataStart(c echo.Context, v *portalView, status int, challenge, via string) error {
+func (s *Portal) renderMyDataStart(c echo.Context, v *portalView, status int, challenge, via string) error {
 	cu, err := s.customers.FindCustomerByID(c.Request().Context(), portalLinkOf(c).CustomerID)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func (s *Server) renderMyDataStart(c echo.Context, v *portalView, status int, ch
 }
 
 // handlePortalMyDataCode sends a code to the phone or email on file.
-func (s *Server) handlePortalMyDataCode(c echo.Context) error {
+func (s *Portal) handlePortalMyDataCode(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
@@ -122,7 +122,7 @@ func (s *Server) handlePortalMyDataCode(c echo.Context) error {
 
 // handlePortalMyDataVerify checks the code and keeps the grant in an
 // HttpOnly cookie for this link only.
-func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
+func (s *Portal) handlePortalMyDataVerify(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	v.MyData.Next = myDataNext(c)
@@ -143,7 +143,7 @@ func (s *Server) handlePortalMyDataVerify(c echo.Context) error {
 }
 
 // handlePortalMyDataDownload sends everything held as a JSON or CSV file.
-func (s *Server) handlePortalMyDataDownload(c echo.Context) error {
+func (s *Portal) handlePortalMyDataDownload(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	ck, err := c.Cookie(dataCookie)
 	if err != nil {

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ type incidentPage struct {
 
 // portalIncident answers an incident notice's link with the incident page
 // and reports true; for any other link it does nothing and reports false.
-func (s *Server) portalIncident(c echo.Context) (bool, error) {
+func (s *Portal) portalIncident(c echo.Context) (bool, error) {
 	l := portalLinkOf(c)
 	if l.CampaignID == "" || s.incidents == nil {
 		return false, nil
@@ -75,9 +75,9 @@ func newIncidentView(in *incidents.Incident, v *portalView) incidentView {
 	return iv
 }
 
-func (s *Server) renderIncident(c echo.Context, p *incidentPage) error {
+func (s *Portal) renderIncident(c echo.Context, p *incidentPage) error {
 	var buf bytes.Buffer
-	if err := s.portal.pages["incident"].Execute(&buf, p); err != nil {
+	if err := s.pages["incident"].Execute(&buf, p); err != nil {
 		return err
 	}
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())

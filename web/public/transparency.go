@@ -1,4 +1,8 @@
-package web
+// Package public serves what anyone may read, with no personal data and no
+// forms: a transfer's information-protection report at
+// /transparency/{slug}; and renders the documents staff print or file, such
+// as the regulator's report of an incident.
+package public
 
 import (
 	"bytes"
@@ -10,47 +14,38 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
-	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/governance"
 )
 
-//go:embed views/public
+//go:embed views
 var publicViews embed.FS
 
 // publicPages are the pages anyone may read: no personal data, no forms.
 var publicPages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
-}).ParseFS(publicViews, "views/public/*.html"))
+}).ParseFS(publicViews, "views/*.html"))
 
 // transparencyCSP lets the report page load only its own stylesheet.
 const transparencyCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-// registerTransparencyRoutes: admins publish or withdraw a transfer's
-// information-protection report; anyone reads it at /transparency/{slug}.
-func (s *Server) registerTransparencyRoutes(g *echo.Group) {
-	g.POST("/transfers/:id/public-report", s.handlePublicReportEnable, s.can(staff.ManageGovernance))
-	g.DELETE("/transfers/:id/public-report", s.handlePublicReportDisable, s.can(staff.ManageGovernance))
-	s.echo.GET("/transparency/report.css", s.handleTransparencyCSS)
-	s.echo.GET("/transparency/:slug", s.handlePublicReport)
+// Public serves the pages anyone may read.
+type Public struct {
+	governance *governance.Service
 }
 
-func (s *Server) handlePublicReportEnable(c echo.Context) error {
-	slug, err := s.governance.EnablePublicReport(c.Request().Context(), c.Param("id"), member(c).Actor())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]string{"slug": slug, "url": s.cfg.PublicURL + "/transparency/" + slug})
-}
+// New serves the reports gov keeps.
+func New(gov *governance.Service) *Public { return &Public{governance: gov} }
 
-func (s *Server) handlePublicReportDisable(c echo.Context) error {
-	if err := s.governance.DisablePublicReport(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+// Register adds the public routes to e: anyone reads a transfer's
+// information-protection report at /transparency/{slug}.
+func (s *Public) Register(e *echo.Echo) {
+	e.GET("/transparency/report.css", s.handleTransparencyCSS)
+	e.GET("/transparency/:slug", s.handlePublicReport)
 }
 
 // handlePublicReport renders the report in Chinese, or English with
 // ?lang=en; an unknown slug is a plain 404 page.
-func (s *Server) handlePublicReport(c echo.Context) error {
+func (s *Public) handlePublicReport(c echo.Context) error {
 	lang := "zh-CN"
 	if strings.HasPrefix(c.QueryParam("lang"), "en") {
 		lang = "en"
@@ -71,8 +66,8 @@ func (s *Server) handlePublicReport(c echo.Context) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-func (s *Server) handleTransparencyCSS(c echo.Context) error {
-	css, err := publicViews.ReadFile("views/public/report.css")
+func (s *Public) handleTransparencyCSS(c echo.Context) error {
+	css, err := publicViews.ReadFile("views/report.css")
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"net/http"
@@ -56,7 +56,7 @@ func detailRows(cu *customers.Customer, t map[string]string, full bool) []detail
 // handlePortalDetails shows the customer's details masked and the form to
 // propose corrections; ?saved=1 is the result page once a request is with
 // staff.
-func (s *Server) handlePortalDetails(c echo.Context) error {
+func (s *Portal) handlePortalDetails(c echo.Context) error {
 	v := s.newPortalView(c)
 	if c.QueryParam("saved") == "1" {
 		v.Result = resultView{Title: v.T["details_saved"], Detail: v.T["details_saved_detail"], Action: v.T["back_details"], Href: v.Base + "/details"}
@@ -65,7 +65,7 @@ func (s *Server) handlePortalDetails(c echo.Context) error {
 	return s.renderDetails(c, v, http.StatusOK, customers.CorrectionFields{})
 }
 
-func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form customers.CorrectionFields) error {
+func (s *Portal) renderDetails(c echo.Context, v *portalView, status int, form customers.CorrectionFields) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	cu, err := s.customers.FindCustomerByID(ctx, l.CustomerID)
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *Server) renderDetails(c echo.Context, v *portalView, status int, form c
 // handlePortalDetailsSubmit records the proposal as a correction request
 // (customers.RequestCorrection: the same proposal twice is one request). A
 // new phone or email goes on to the code step; the rest is with staff.
-func (s *Server) handlePortalDetailsSubmit(c echo.Context) error {
+func (s *Portal) handlePortalDetailsSubmit(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	form := customers.CorrectionFields{Name: c.FormValue("name"), Phone: c.FormValue("phone"), Email: c.FormValue("email"),
@@ -125,7 +125,7 @@ func (s *Server) handlePortalDetailsSubmit(c echo.Context) error {
 
 // awaiting finds the customer's request id still waiting for its code;
 // nil when it is not (confirmed, replaced or another customer's).
-func (s *Server) awaiting(c echo.Context, id string) (*customers.CorrectionRequest, error) {
+func (s *Portal) awaiting(c echo.Context, id string) (*customers.CorrectionRequest, error) {
 	list, err := s.customers.CustomerCorrections(c.Request().Context(), portalLinkOf(c).CustomerID)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (s *Server) awaiting(c echo.Context, id string) (*customers.CorrectionReque
 
 // handlePortalDetailsCode is the code step: enter the code sent to the
 // new phone or email.
-func (s *Server) handlePortalDetailsCode(c echo.Context) error {
+func (s *Portal) handlePortalDetailsCode(c echo.Context) error {
 	v := s.newPortalView(c)
 	r, err := s.awaiting(c, c.QueryParam("r"))
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Server) handlePortalDetailsCode(c echo.Context) error {
 	return s.renderCodeStep(c, v, http.StatusOK, r)
 }
 
-func (s *Server) renderCodeStep(c echo.Context, v *portalView, status int, r *customers.CorrectionRequest) error {
+func (s *Portal) renderCodeStep(c echo.Context, v *portalView, status int, r *customers.CorrectionRequest) error {
 	switch {
 	case r == nil:
 		return c.Redirect(http.StatusSeeOther, v.Base+"/details")
@@ -169,7 +169,7 @@ func (s *Server) renderCodeStep(c echo.Context, v *portalView, status int, r *cu
 
 // handlePortalDetailsConfirm checks the code; a right one passes the
 // request to staff (a second submit finds it already passed).
-func (s *Server) handlePortalDetailsConfirm(c echo.Context) error {
+func (s *Portal) handlePortalDetailsConfirm(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	id := c.FormValue("r")
@@ -192,7 +192,7 @@ func (s *Server) handlePortalDetailsConfirm(c echo.Context) error {
 }
 
 // handlePortalDetailsResend sends a new code, within the resend limits.
-func (s *Server) handlePortalDetailsResend(c echo.Context) error {
+func (s *Portal) handlePortalDetailsResend(c echo.Context) error {
 	ctx, l := c.Request().Context(), portalLinkOf(c)
 	v := s.newPortalView(c)
 	id := c.FormValue("r")
