@@ -1,6 +1,11 @@
-// Package web is Handover's HTTP face: the JSON API under /api/v1, health
-// and metrics endpoints, and (in later issues) the dashboard, portal and
-// provider hooks. Handlers parse, call one domain method, and respond.
+// Package web is Handover's HTTP server. New builds it: the middleware
+// (request ids, access log, security headers, body and time limits, the
+// rate limit, the text check), /healthz, /readyz and /metrics, the
+// provider hooks, and the areas by audience: the JSON API under /api/v1
+// and the staff dashboard (both still in this package), the customer
+// portal (web/portal) and the public pages (web/public). What the areas
+// share is in web/kit. Handlers parse, call one domain method, and
+// respond.
 package web
 
 import (
