@@ -92,7 +92,8 @@ type Config struct {
 	CookieSecure  string        `env:"COOKIE_SECURE" envDefault:"auto"`
 	SessionIdle   time.Duration `env:"SESSION_IDLE" envDefault:"30m"`
 	SessionMaxAge time.Duration `env:"SESSION_MAX_AGE" envDefault:"12h"`
-	// SecureCookies is whether dashboard cookies carry the Secure flag.
+	// SecureCookies is whether the cookies of the dashboard and the portal
+	// carry the Secure flag.
 	SecureCookies bool `env:"-"`
 
 	Channels

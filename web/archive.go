@@ -8,6 +8,7 @@ import (
 
 	"github.com/handoverhq/handover/archive"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerArchiveRoutes: admins file a transfer's records after it takes
@@ -29,7 +30,7 @@ func (s *Server) handleArchiveRun(c echo.Context) error {
 }
 
 func (s *Server) handleArchiveIndex(c echo.Context) error {
-	setAttachment(c, "archive-index-"+c.Param("id")+".csv")
+	kit.SetAttachment(c, "archive-index-"+c.Param("id")+".csv")
 	return s.archive.WriteIndex(c.Request().Context(), c.Response(), c.Param("id"))
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 func (s *Server) registerExportRoutes(g *echo.Group) {
@@ -39,31 +40,13 @@ func (s *Server) handleExportCreate(c echo.Context) error {
 	}
 	// Headers go out with the first byte: an error found before then
 	// (bad key, unknown transfer) still answers as JSON.
-	w := &firstWrite{c: c, name: fmt.Sprintf("handover-%s.tar.age", c.Param("id"))}
+	w := kit.Download(c, fmt.Sprintf("handover-%s.tar.age", c.Param("id")))
 	_, err := ex.Export(c.Request().Context(), lifecycle.ExportRequest{TransferID: c.Param("id"), Recipient: req.Recipient,
 		Rule: rule, Actor: member(c).Actor()}, w)
-	if err != nil && w.started {
+	if err != nil && w.Started() {
 		// Too late for a status: the truncated package fails to decrypt.
 		s.requestLog(c).Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
 		return nil
 	}
 	return err
-}
-
-// firstWrite sets the download headers on the response's first write.
-type firstWrite struct {
-	c       echo.Context
-	name    string
-	started bool
-}
-
-func (w *firstWrite) Write(p []byte) (int, error) {
-	if !w.started {
-		w.started = true
-		h := w.c.Response().Header()
-		h.Set(echo.HeaderContentType, "application/octet-stream")
-		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+w.name+`"`)
-		w.c.Response().WriteHeader(http.StatusOK)
-	}
-	return w.c.Response().Write(p)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 func (s *Server) registerImportRoutes(g *echo.Group) {
@@ -91,8 +92,8 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 	if err != nil {
 		return handover.Errorf(handover.EINVALID, "The form has no file in a field named \"file\".")
 	}
-	if badValues(c.Request().MultipartForm.Value, true) || badText(fh.Filename, false) { // checkText leaves multipart bodies here
-		return errBadText
+	if kit.BadValues(c.Request().MultipartForm.Value, true) || kit.BadText(fh.Filename, false) { // kit.CheckText leaves multipart bodies here
+		return kit.ErrBadText
 	}
 	f, err := fh.Open()
 	if err != nil {

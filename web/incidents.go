@@ -8,6 +8,7 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/public"
 )
 
 func (s *Server) registerIncidentRoutes(g *echo.Group) {
@@ -97,7 +98,7 @@ func (s *Server) handleIncidentEvent(c echo.Context) error {
 // handleIncidentReport renders the report for the regulator as an HTML
 // document to print or save as PDF: counts and measures, no personal data.
 func (s *Server) handleIncidentReport(c echo.Context) error {
-	body, err := s.incidentReport(c, c.Param("id"))
+	body, err := public.IncidentReport(c, s.incidents, c.Param("id"))
 	if err != nil {
 		return err
 	}

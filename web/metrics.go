@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // metrics is the server's own Prometheus registries, so that several
@@ -51,7 +52,7 @@ func newMetrics() *metrics {
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		route := serveRoute(c, next)
+		route := kit.ServeRoute(c, next)
 		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerReviewRoutes: access reviews (admins decide, auditors read) and
@@ -39,7 +40,7 @@ func (s *Server) handleReviewView(c echo.Context) error {
 	if c.QueryParam("format") != "csv" {
 		return c.JSON(http.StatusOK, r)
 	}
-	setAttachment(c, "access-review-"+r.ID+".csv")
+	kit.SetAttachment(c, "access-review-"+r.ID+".csv")
 	return governance.WriteReviewCSV(c.Response(), r)
 }
 
@@ -82,20 +83,11 @@ func (s *Server) handleAccessReport(c echo.Context) error {
 		return err
 	}
 	if c.QueryParam("format") == "csv" {
-		setAttachment(c, "access-report.csv")
+		kit.SetAttachment(c, "access-report.csv")
 		return governance.WriteAccessCSV(c.Response(), entries)
 	}
 	if entries == nil {
 		entries = []governance.AccessEntry{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
-}
-
-// setAttachment starts a CSV download.
-func setAttachment(c echo.Context, name string) {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	h.Set(echo.HeaderCacheControl, "no-store")
-	c.Response().WriteHeader(http.StatusOK)
 }

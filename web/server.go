@@ -1,6 +1,11 @@
-// Package web is Handover's HTTP face: the JSON API under /api/v1, health
-// and metrics endpoints, and (in later issues) the dashboard, portal and
-// provider hooks. Handlers parse, call one domain method, and respond.
+// Package web is Handover's HTTP server. New builds it: the middleware
+// (request ids, access log, security headers, body and time limits, the
+// rate limit, the text check), /healthz, /readyz and /metrics, the
+// provider hooks, and the areas by audience: the JSON API under /api/v1
+// (still in this package), the staff dashboard (web/dashboard), the
+// customer portal (web/portal) and the public pages (web/public). What the
+// areas share is in web/kit. Handlers parse, call one domain method, and
+// respond.
 package web
 
 import (
@@ -9,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +43,10 @@ import (
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
+	"github.com/handoverhq/handover/web/dashboard"
+	"github.com/handoverhq/handover/web/kit"
+	"github.com/handoverhq/handover/web/portal"
+	"github.com/handoverhq/handover/web/public"
 )
 
 // Server is the HTTP server and everything its handlers call.
@@ -65,15 +73,11 @@ type Server struct {
 	exporter    *lifecycle.Exporter
 	links       *links.Store
 	tickets     *feedback.Service
-	// recordEvent stores portal events (survey feedback) in the inbox.
-	recordEvent channels.RecordFunc
-	// sendCode sends the portal's confirmation codes.
-	sendCode rights.SendFunc
-	wechat   *wechat.Channel
-	portal   *portal
-	log      *slog.Logger
-	metrics  *metrics
-	dash     *dashboard
+	portal      *portal.Portal
+	log         *slog.Logger
+	metrics     *metrics
+	auth        *kit.Auth
+	cookies     kit.Cookies
 
 	// sms, when configured, lists the Aliyun account's approved templates.
 	sms *sms.Channel
@@ -147,19 +151,23 @@ func New(d Deps) *Server {
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, transfers: d.Transfers, rights: d.Rights, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
 		destroy: d.Destroyer, exporter: d.Exporter,
-		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
+		links: d.Links, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
+	s.auth = kit.NewAuth(d.Staff, d.Governance, d.DB)
+	s.cookies = kit.Cookies{Secure: d.Config.SecureCookies}
 	var rdb redis.UniversalClient
 	if d.Queue != nil {
 		rdb = d.Queue.Redis
 	}
-	s.portal = newPortal(rdb, s.metrics.registry)
 	s.metrics.registerProduct(d)
-	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+	s.portal = portal.New(portal.Deps{Config: d.Config, DB: d.DB, Redis: rdb, Metrics: s.metrics.registry, Customers: d.Customers, Rights: d.Rights, Transfers: d.Transfers,
+		Links: d.Links, Campaigns: d.Campaigns, Incidents: d.Incidents, Devbox: d.Devbox, RecordEvent: d.RecordEvent,
+		SendCode: d.SendCode, WeChat: d.WeChat, Cookies: s.cookies, Log: d.Log})
+	e.HTTPErrorHandler = kit.ErrorHandler(s.log, kit.PageErrors{"/l/": s.portal.Error})
+	e.IPExtractor = kit.IPExtractor(d.Config.TrustedProxies)
 
 	e.Use(middleware.RequestID())
-	e.Use(accessLog(s.log))
+	e.Use(kit.AccessLog(s.log))
 	e.Use(middleware.Recover())
 	e.Use(s.metrics.middleware)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -189,7 +197,7 @@ func New(d Deps) *Server {
 		},
 	}))
 
-	e.Use(s.checkText)
+	e.Use(kit.CheckText(isHook))
 	s.routes()
 
 	s.http = &http.Server{
@@ -205,7 +213,7 @@ func (s *Server) routes() {
 	s.registerHookRoutes(s.hooks)
 	api := s.echo.Group("/api/v1")
 	api.GET("/openapi.yaml", s.handleOpenAPI)
-	authed := api.Group("", s.requireToken)
+	authed := api.Group("", s.auth.RequireToken)
 	authed.GET("/me", s.handleMe)
 	s.registerTokenRoutes(authed)
 	s.registerCustomerRoutes(authed)
@@ -219,6 +227,7 @@ func (s *Server) routes() {
 	s.registerGovernanceRoutes(authed)
 	s.registerReviewRoutes(authed)
 	s.registerTransparencyRoutes(authed)
+	public.New(s.governance).Register(s.echo)
 	s.registerIncidentRoutes(authed)
 	s.registerAssessmentRoutes(authed)
 	s.registerArchiveRoutes(authed)
@@ -227,11 +236,18 @@ func (s *Server) routes() {
 	s.registerRightsRoutes(authed)
 	s.registerLinkRoutes(authed)
 	s.registerCampaignPortalRoutes(authed)
-	s.registerPortalRoutes()
+	s.portal.Register(s.echo)
 	s.registerTicketRoutes(authed)
 	s.registerTicketCallRoutes(authed)
-	s.registerDashboardRoutes()
+	dashboard.New(dashboard.Deps{Config: s.cfg, DB: s.db, Queue: s.queue, Staff: s.staff, Customers: s.customers, Transfers: s.transfers, Rights: s.rights,
+		Templates: s.templates, Devbox: s.devbox, Campaigns: s.campaigns, Governance: s.governance, Incidents: s.incidents,
+		Assessments: s.assessments, Links: s.links, Tickets: s.tickets, Destroyer: s.destroy, Exporter: s.exporter,
+		Log: s.log, Auth: s.auth, Cookies: s.cookies}).Register(s.echo)
 }
+
+// PageRouteName starts the name of every dashboard page's route, so tests
+// walking the router find the pages.
+const PageRouteName = dashboard.PageRouteName
 
 // Handler exposes the routes, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -247,22 +263,3 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
-
-// ipExtractor trusts X-Forwarded-For only from the configured proxies, so a
-// client cannot choose its own address past the throttles, the rate limiter
-// and consent evidence. Echo would otherwise also trust every loopback,
-// link-local and private peer; those are turned off, so only the listed
-// ranges count.
-func ipExtractor(trusted []string) echo.IPExtractor {
-	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, cidr := range trusted {
-		_, n, err := net.ParseCIDR(strings.TrimSpace(cidr))
-		if err == nil {
-			opts = append(opts, echo.TrustIPRange(n))
-		}
-	}
-	return echo.ExtractIPFromXFFHeader(opts...)
-}

@@ -20,12 +20,6 @@ func (s *Server) registerWeChatBindRoutes(g *echo.Group) {
 	g.POST("/wechat-binds/:id/reject", s.handleWeChatBindDecide(false), s.can(staff.ReviewCorrections))
 }
 
-func (s *Server) registerWeChatBindPages() {
-	s.pageRoute(http.MethodGet, "/wechat-binds", s.handleWeChatBindsPage, staff.ReviewCorrections)
-	s.pageRoute(http.MethodPost, "/wechat-binds/:id/approve", s.handleWeChatBindDecidePage(true), staff.ReviewCorrections)
-	s.pageRoute(http.MethodPost, "/wechat-binds/:id/reject", s.handleWeChatBindDecidePage(false), staff.ReviewCorrections)
-}
-
 type wechatBindJSON struct {
 	ID         string     `json:"id"`
 	CustomerID string     `json:"customer_id"`
@@ -75,38 +69,5 @@ func (s *Server) handleWeChatBindDecide(approve bool) echo.HandlerFunc {
 			return err
 		}
 		return c.JSON(http.StatusOK, toWeChatBindJSON(r))
-	}
-}
-
-// wechatBindsView is the review page.
-type wechatBindsView struct {
-	Status   string
-	Requests []customers.WeChatBindRequest
-}
-
-// handleWeChatBindsPage shows the requests in ?status=, masked.
-func (s *Server) handleWeChatBindsPage(c echo.Context) error {
-	v := wechatBindsView{Status: c.QueryParam("status")}
-	if v.Status == "" {
-		v.Status = customers.BindPending
-	}
-	list, _, err := s.customers.FindWeChatBindRequests(c.Request().Context(), v.Status, "", 200)
-	if err != nil {
-		return err
-	}
-	v.Requests = list
-	return s.render(c, http.StatusOK, "wechat_binds", &page{Title: "nav.wechat_binds", Nav: "wechat_binds", Flash: c.QueryParam("done"), Data: v})
-}
-
-func (s *Server) handleWeChatBindDecidePage(approve bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if _, err := s.customers.DecideWeChatBind(c.Request().Context(), c.Param("id"), approve, member(c).Actor(), c.FormValue("reason")); err != nil {
-			return err
-		}
-		done := "wechat_bind_rejected"
-		if approve {
-			done = "wechat_bind_approved"
-		}
-		return c.Redirect(http.StatusSeeOther, "/wechat-binds?done="+done)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/config"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // NewWorkerServer is the HTTP face of a worker process, which serves no
@@ -28,8 +29,8 @@ func NewWorkerServer(cfg *config.Config, db *database.DB, q *queue.Queue, counte
 	s := &Server{echo: e, cfg: cfg, db: db, queue: q, log: log, metrics: newMetrics()}
 	s.metrics.product.MustRegister(counters...)
 	s.metrics.cache.ttl = cfg.MetricsCache
-	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID(), accessLog(log), middleware.Recover(), s.metrics.middleware)
+	e.HTTPErrorHandler = kit.ErrorHandler(log, nil)
+	e.Use(middleware.RequestID(), kit.AccessLog(log), middleware.Recover(), s.metrics.middleware)
 	s.registerHealthRoutes()
 	s.http = &http.Server{Addr: cfg.MetricsAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	return s

@@ -1,0 +1,32 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoverhq/handover/staff"
+)
+
+// registerTransparencyRoutes: admins publish or withdraw a transfer's
+// information-protection report; anyone reads it at /transparency/{slug}
+// (web/public).
+func (s *Server) registerTransparencyRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/public-report", s.handlePublicReportEnable, s.can(staff.ManageGovernance))
+	g.DELETE("/transfers/:id/public-report", s.handlePublicReportDisable, s.can(staff.ManageGovernance))
+}
+
+func (s *Server) handlePublicReportEnable(c echo.Context) error {
+	slug, err := s.governance.EnablePublicReport(c.Request().Context(), c.Param("id"), member(c).Actor())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"slug": slug, "url": s.cfg.PublicURL + "/transparency/" + slug})
+}
+
+func (s *Server) handlePublicReportDisable(c echo.Context) error {
+	if err := s.governance.DisablePublicReport(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
