@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/handoverhq/handover/channels"
 )
 
 // CustomerDelivery is one message of a campaign to one customer, as the
@@ -13,8 +15,8 @@ type CustomerDelivery struct {
 	CampaignID   string
 	CampaignName string
 	Channel      string
-	Status       string
-	SkipReason   string
+	Status       channels.DeliveryStatus
+	SkipReason   SkipReason
 	SentAt       *time.Time
 	UpdatedAt    time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/locales"
@@ -43,5 +44,5 @@ func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Membe
 		s.log.Error("correction rejection not sent", "correction_id", id, "err", err)
 		return r, false, nil
 	}
-	return r, msg.DeliveryStatus != "failed", nil
+	return r, msg.DeliveryStatus != channels.StatusFailed, nil
 }

@@ -47,12 +47,12 @@ type campaignRow struct {
 // progress is how far a campaign's deliveries have come and, on its own
 // page, the rates it is held to and when it should be done.
 type progress struct {
-	State   string         `json:"status"`
-	Total   int            `json:"total"`
-	Done    int            `json:"done"`
-	Percent int            `json:"percent"`
-	Counts  map[string]int `json:"counts"`
-	Live    bool           `json:"live"`
+	State   string                          `json:"status"`
+	Total   int                             `json:"total"`
+	Done    int                             `json:"done"`
+	Percent int                             `json:"percent"`
+	Counts  map[channels.DeliveryStatus]int `json:"counts"`
+	Live    bool                            `json:"live"`
 	// InForce and ETA are campaigns.Pace's: messages per second per channel
 	// (0: no limit) and the seconds the queued rows should still take.
 	InForce map[channels.Name]int `json:"rates,omitempty"`
@@ -75,10 +75,10 @@ func (p progress) ETAText() string {
 }
 
 // pending delivery statuses: not yet handed to a provider.
-var pendingStatuses = []string{"planned", "queued"}
+var pendingStatuses = []channels.DeliveryStatus{channels.StatusPlanned, channels.StatusQueued}
 
-func newProgress(status string, counts map[string]int) progress {
-	p := progress{State: status, Counts: counts}
+func newProgress(status campaigns.Status, counts map[channels.DeliveryStatus]int) progress {
+	p := progress{State: status.String(), Counts: counts}
 	for _, n := range counts {
 		p.Total += n
 	}
@@ -140,7 +140,7 @@ func (s *Server) handleCampaignProgress(c echo.Context) error {
 // campaignProgress loads the campaign named in the path, its progress
 // counters (campaigns.Service.Progress) and its pace, for the dashboard's
 // poll and the API's.
-func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, *campaigns.Pace, error) {
+func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[channels.DeliveryStatus]int, *campaigns.Pace, error) {
 	ctx := c.Request().Context()
 	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
 	if err != nil {
@@ -150,7 +150,7 @@ func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[stri
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pace, err := s.campaigns.Pace(ctx, cp, counts["queued"])
+	pace, err := s.campaigns.Pace(ctx, cp, counts[channels.StatusQueued])
 	return cp, counts, pace, err
 }
 
