@@ -57,8 +57,9 @@ type queueView struct {
 	Next    string // the next page's URL, "" on the last page
 	Allowed bool   // the member's role may read tickets
 	// Options of the filter form.
-	Statuses             []feedback.Status
-	Channels, Categories []string
+	Statuses   []feedback.Status
+	Channels   []channels.Name
+	Categories []string
 	// Search is the search box resolved; Saved the member's saved
 	// filters; Staff whom the bulk form may assign to.
 	Search   ticketSearch
@@ -98,7 +99,7 @@ var (
 	ticketPriorities = []string{feedback.PriorityLow, feedback.PriorityNormal, feedback.PriorityHigh, feedback.PriorityUrgent}
 	ticketCategories = []string{feedback.CategoryGeneral, feedback.CategoryComplaint, feedback.CategoryCorrection, feedback.CategoryConsent,
 		feedback.CategoryOptOut, feedback.CategorySurvey}
-	ticketChannels = []string{"wechat", "sms", "email", "portal", "devbox"}
+	ticketChannels = []channels.Name{channels.WeChat, channels.SMS, channels.Email, channels.Portal, channels.Devbox}
 )
 
 // queueFilter reads the queue's filter from the query string; ok is

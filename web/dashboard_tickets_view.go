@@ -152,7 +152,7 @@ func (s *Server) handleTicketReplyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if msg.DeliveryStatus == "failed" {
+	if msg.DeliveryStatus == channels.StatusFailed {
 		return backToTicket(c, c.Param("id"), "reply_failed")
 	}
 	return backToTicket(c, c.Param("id"), "reply_sent")
