@@ -106,27 +106,18 @@ func (s *Store) archiveBatch(ctx context.Context, transferID, actor string) (int
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.status,
+		type filed struct{ id, class string }
+		batch, err := database.QueryAll(ctx, tx, func(row database.Scanner) (filed, error) {
+			var id, status string
+			var granted, decided int
+			err := row.Scan(&id, &status, &granted, &decided)
+			return filed{id, classify(status, granted, decided, purposes)}, err
+		}, `SELECT c.id, c.status,
 			(SELECT COUNT(*) FROM consent_state cs WHERE cs.customer_id = c.id AND cs.transfer_id = $1 AND cs.decision = 'granted'),
 			(SELECT COUNT(*) FROM consent_state cs WHERE cs.customer_id = c.id AND cs.transfer_id = $1)
 			FROM customers c WHERE NOT EXISTS (SELECT 1 FROM archive_records a WHERE a.record_type = 'customer' AND a.record_id = c.id)
 			ORDER BY c.id LIMIT `+fmt.Sprint(s.BatchSize), transferID)
 		if err != nil {
-			return fmt.Errorf("archive: %w", err)
-		}
-		type filed struct{ id, class string }
-		var batch []filed
-		for rows.Next() {
-			var id, status string
-			var granted, decided int
-			if err := rows.Scan(&id, &status, &granted, &decided); err != nil {
-				rows.Close()
-				return fmt.Errorf("archive: %w", err)
-			}
-			batch = append(batch, filed{id, classify(status, granted, decided, purposes)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return fmt.Errorf("archive: %w", err)
 		}
 		err = database.InsertRows(ctx, tx, "archive_records",
@@ -219,24 +210,18 @@ func (s *Store) FindRecords(ctx context.Context, f Filter) (list []Record, next 
 		args = append(args, f.Cursor)
 		where = append(where, fmt.Sprintf("archive_no > $%d", len(args)))
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT record_type, record_id, transfer_id, archive_no, classification, archived_by, archived_at
+	list, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (Record, error) {
+		var r Record
+		err := row.Scan(&r.RecordType, &r.RecordID, &r.TransferID, &r.ArchiveNo, &r.Classification, &r.ArchivedBy, &r.ArchivedAt)
+		r.ArchivedAt = r.ArchivedAt.UTC()
+		return r, err
+	}, `SELECT record_type, record_id, transfer_id, archive_no, classification, archived_by, archived_at
 		FROM archive_records WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY archive_no LIMIT %d`, f.Limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find archive records: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r Record
-		if err := rows.Scan(&r.RecordType, &r.RecordID, &r.TransferID, &r.ArchiveNo, &r.Classification, &r.ArchivedBy, &r.ArchivedAt); err != nil {
-			return nil, "", fmt.Errorf("find archive records: %w", err)
-		}
-		r.ArchivedAt = r.ArchivedAt.UTC()
-		list = append(list, r)
-	}
-	if len(list) > f.Limit {
-		list, next = list[:f.Limit], list[f.Limit-1].ArchiveNo
-	}
-	return list, next, rows.Err()
+	list, next = database.Page(list, f.Limit, func(r Record) string { return r.ArchiveNo })
+	return list, next, nil
 }
 
 // IsArchived reports whether a record is filed (and so read-only).

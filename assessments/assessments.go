@@ -139,19 +139,12 @@ func (s *Store) Require(ctx context.Context, transferID, activity string, purpos
 
 // FindAssessments lists a transfer's assessments, newest first.
 func (s *Store) FindAssessments(ctx context.Context, transferID string) ([]*Assessment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, transfer_id, activity, purpose, necessity, risks, measures, status, created_by, created_at,
-		approved_by, approved_at, retain_until FROM assessments WHERE transfer_id = $1 ORDER BY created_at DESC, id`, transferID)
-	if err != nil {
-		return nil, fmt.Errorf("list assessments: %w", err)
-	}
-	defer rows.Close()
-	var out []*Assessment
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (*Assessment, error) {
 		var a Assessment
 		var approved, retain sql.NullTime
-		if err := rows.Scan(&a.ID, &a.TransferID, &a.Activity, &a.Purpose, &a.Necessity, &a.Risks, &a.Measures, &a.Status, &a.CreatedBy,
+		if err := row.Scan(&a.ID, &a.TransferID, &a.Activity, &a.Purpose, &a.Necessity, &a.Risks, &a.Measures, &a.Status, &a.CreatedBy,
 			&a.CreatedAt, &a.ApprovedBy, &approved, &retain); err != nil {
-			return nil, fmt.Errorf("list assessments: %w", err)
+			return nil, err
 		}
 		if approved.Valid {
 			a.ApprovedAt = &approved.Time
@@ -159,7 +152,11 @@ func (s *Store) FindAssessments(ctx context.Context, transferID string) ([]*Asse
 		if retain.Valid {
 			a.RetainUntil = &retain.Time
 		}
-		out = append(out, &a)
+		return &a, nil
+	}, `SELECT id, transfer_id, activity, purpose, necessity, risks, measures, status, created_by, created_at,
+		approved_by, approved_at, retain_until FROM assessments WHERE transfer_id = $1 ORDER BY created_at DESC, id`, transferID)
+	if err != nil {
+		return nil, fmt.Errorf("list assessments: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -119,27 +118,18 @@ func Find(ctx context.Context, db *database.DB, f Filter) ([]Entry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := db.QueryContext(ctx, `SELECT `+entryColumns+` FROM audit_log WHERE `+
+	out, err := database.QueryAll(ctx, db, scanEntry, `SELECT `+entryColumns+` FROM audit_log WHERE `+
 		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY seq LIMIT %d`, f.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit find: %w", err)
 	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const entryColumns = `seq, at, actor, action, object_type, object_id, detail, origin, prev_hash, hash`
 
-func scanEntry(rows *sql.Rows) (Entry, error) {
+func scanEntry(row database.Scanner) (Entry, error) {
 	var e Entry
-	err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail, &e.Origin, &e.PrevHash, &e.Hash)
+	err := row.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &e.Detail, &e.Origin, &e.PrevHash, &e.Hash)
 	return e, err
 }

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/handoverhq/handover/database"
@@ -44,14 +43,10 @@ func Verify(ctx context.Context, db *database.DB) (Report, error) {
 	return walk(ctx, db, head, key, nil)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // walk checks the entries up to head.Seq under key (nil: plain SHA-256).
 // With rekey set, it also rewrites each entry's links under rekey as it
 // goes (q must then be a transaction).
-func walk(ctx context.Context, q querier, head Report, key, rekey []byte) (Report, error) {
+func walk(ctx context.Context, q database.Querier, head Report, key, rekey []byte) (Report, error) {
 	r := Report{Keyed: key != nil}
 	var prev, prevNew Entry
 	cursor := int64(0)
@@ -93,7 +88,7 @@ func walk(ctx context.Context, q querier, head Report, key, rekey []byte) (Repor
 }
 
 // relink rewrites e's links under key, after prev (already relinked).
-func relink(ctx context.Context, q querier, e, prev Entry, key []byte) (Entry, error) {
+func relink(ctx context.Context, q database.Querier, e, prev Entry, key []byte) (Entry, error) {
 	tx, ok := q.(*database.Tx)
 	if !ok {
 		return e, fmt.Errorf("audit rekey: not in a transaction")
@@ -107,21 +102,8 @@ func relink(ctx context.Context, q querier, e, prev Entry, key []byte) (Entry, e
 }
 
 // entriesAfter reads the next page of the chain, at most up to upTo.
-func entriesAfter(ctx context.Context, q querier, after, upTo int64) ([]Entry, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+entryColumns+` FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000`, after, upTo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+func entriesAfter(ctx context.Context, q database.Querier, after, upTo int64) ([]Entry, error) {
+	return database.QueryAll(ctx, q, scanEntry, `SELECT `+entryColumns+` FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000`, after, upTo)
 }
 
 func (r Report) broken(seq int64, reason string) Report {

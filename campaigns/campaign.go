@@ -328,9 +328,7 @@ const campaignColumns = `id, name, transfer_id, kind, status, channels, template
 	send_at, planned_count, created_by, created_at, updated_at, started_at, finished_at,
 	audience_rules, purpose, time_zone, quiet_start, quiet_end, rates, planned_at`
 
-type scanner interface{ Scan(...any) error }
-
-func scanCampaign(row scanner) (*Campaign, error) {
+func scanCampaign(row database.Scanner) (*Campaign, error) {
 	var c Campaign
 	var kind, chans, tmpl, tags, rules, rates string
 	var qs, qe int
@@ -399,21 +397,13 @@ func (s *Service) FindCampaigns(ctx context.Context, status string) ([]*Campaign
 // cursor (the next cursor of the previous page; "" for the first),
 // optionally by status. next is "" on the last page.
 func (s *Service) FindCampaignPage(ctx context.Context, status, cursor string, limit int) (list []*Campaign, next string, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = '' OR status = $1)
+	list, err = database.QueryAll(ctx, s.db, scanCampaign, `SELECT `+campaignColumns+` FROM campaigns WHERE ($1 = '' OR status = $1)
 		AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), status, cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("find campaigns: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("find campaigns: %w", err)
-		}
-		list = append(list, c)
-	}
 	list, next = database.Page(list, limit, func(c *Campaign) string { return c.ID })
-	return list, next, rows.Err()
+	return list, next, nil
 }
 
 // Progress is the campaign's deliveries by status, as Stats.ByStatus has
@@ -533,20 +523,14 @@ type Stats struct {
 
 // Stats counts a campaign's deliveries by status, skip reason and channel.
 func (s *Service) Stats(ctx context.Context, id string) (*Stats, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT channel, status, skip_reason, COUNT(*) FROM deliveries WHERE campaign_id = $1
-		GROUP BY channel, status, skip_reason`, id)
-	if err != nil {
-		return nil, fmt.Errorf("campaign stats: %w", err)
-	}
-	defer rows.Close()
 	st := &Stats{ByStatus: map[channels.DeliveryStatus]int{}, SkippedByReason: map[SkipReason]int{}, ByChannel: map[string]map[channels.DeliveryStatus]int{}}
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var ch string
 		var status channels.DeliveryStatus
 		var reason SkipReason
 		var n int
-		if err := rows.Scan(&ch, &status, &reason, &n); err != nil {
-			return nil, fmt.Errorf("campaign stats: %w", err)
+		if err := row.Scan(&ch, &status, &reason, &n); err != nil {
+			return err
 		}
 		st.ByStatus[status] += n
 		if status == channels.StatusSkipped || status == channels.StatusSuppressed {
@@ -558,11 +542,12 @@ func (s *Service) Stats(ctx context.Context, id string) (*Stats, error) {
 			}
 			st.ByChannel[ch][status] += n
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT channel, status, skip_reason, COUNT(*) FROM deliveries WHERE campaign_id = $1
+		GROUP BY channel, status, skip_reason`, id)
+	if err != nil {
 		return nil, fmt.Errorf("campaign stats: %w", err)
 	}
-	rows.Close()
 	if err := s.funnel(ctx, id, st); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
 )
 
 // CustomerDelivery is one message of a campaign to one customer, as the
@@ -27,24 +28,19 @@ func (s *Service) FindCustomerDeliveries(ctx context.Context, customerID string,
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT d.campaign_id, c.name, d.channel, d.status, d.skip_reason, d.sent_at, d.updated_at
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (CustomerDelivery, error) {
+		var d CustomerDelivery
+		var sent sql.NullTime
+		err := row.Scan(&d.CampaignID, &d.CampaignName, &d.Channel, &d.Status, &d.SkipReason, &sent, &d.UpdatedAt)
+		if sent.Valid {
+			d.SentAt = &sent.Time
+		}
+		return d, err
+	}, `SELECT d.campaign_id, c.name, d.channel, d.status, d.skip_reason, d.sent_at, d.updated_at
 		FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.customer_id = $1
 		ORDER BY d.updated_at DESC, d.id DESC LIMIT `+fmt.Sprint(limit), customerID)
 	if err != nil {
 		return nil, fmt.Errorf("customer deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []CustomerDelivery
-	for rows.Next() {
-		var d CustomerDelivery
-		var sent sql.NullTime
-		if err := rows.Scan(&d.CampaignID, &d.CampaignName, &d.Channel, &d.Status, &d.SkipReason, &sent, &d.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("customer deliveries: %w", err)
-		}
-		if sent.Valid {
-			d.SentAt = &sent.Time
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
 )
 
 // Delivery statuses.
@@ -63,30 +64,22 @@ func (s *Service) FindDeliveries(ctx context.Context, f DeliveryFilter) (list []
 		limit = 100
 	}
 	limit = min(limit, 500)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, campaign_id, customer_id, channel, template_id, template_version, status,
+	list, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (*Delivery, error) {
+		var d Delivery
+		var sent sql.NullTime
+		if err := row.Scan(&d.ID, &d.CampaignID, &d.CustomerID, &d.Channel, &d.TemplateID, &d.TemplateVersion, &d.Status,
+			&d.SkipReason, &d.Attempts, &d.ProviderID, &d.Error, &sent, &d.UpdatedAt); err != nil {
+			return nil, err
+		}
+		d.SentAt, d.UpdatedAt = timePtr(sent), d.UpdatedAt.UTC()
+		return &d, nil
+	}, `SELECT id, campaign_id, customer_id, channel, template_id, template_version, status,
 		skip_reason, attempts, provider_id, error, sent_at, updated_at FROM deliveries
 		WHERE campaign_id = $1 AND ($2 = '' OR status = $2) AND id > $3 ORDER BY id LIMIT `+fmt.Sprint(limit+1),
 		f.CampaignID, f.Status, f.Cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("find deliveries: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var d Delivery
-		var sent sql.NullTime
-		if err := rows.Scan(&d.ID, &d.CampaignID, &d.CustomerID, &d.Channel, &d.TemplateID, &d.TemplateVersion, &d.Status,
-			&d.SkipReason, &d.Attempts, &d.ProviderID, &d.Error, &sent, &d.UpdatedAt); err != nil {
-			return nil, "", fmt.Errorf("find deliveries: %w", err)
-		}
-		d.SentAt, d.UpdatedAt = timePtr(sent), d.UpdatedAt.UTC()
-		list = append(list, &d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	if len(list) > limit {
-		list = list[:limit]
-		nextCursor = list[limit-1].ID
-	}
+	list, nextCursor = database.Page(list, limit, func(d *Delivery) string { return d.ID })
 	return list, nextCursor, nil
 }

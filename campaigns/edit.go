@@ -96,20 +96,11 @@ func (s *Service) FollowUp(ctx context.Context, id, step string) ([]string, erro
 }
 
 func (s *Service) customerIDs(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	out, err := database.QueryAll(ctx, s.db, database.ScanString, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("campaign customers: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("campaign customers: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PortalSettingsOf returns a campaign's stored portal settings.

@@ -45,28 +45,23 @@ type Health struct {
 func (s *Service) Health(ctx context.Context, c *Campaign) (Health, error) {
 	var h Health
 	now := s.db.Now()
-	rows, err := s.db.QueryContext(ctx, `SELECT lease_until FROM campaign_batches WHERE campaign_id = $1 AND lease_until IS NOT NULL`, c.ID)
-	if err != nil {
-		return h, fmt.Errorf("campaign health: %w", err)
-	}
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var until time.Time
-		if err := rows.Scan(&until); err != nil {
-			rows.Close()
-			return h, fmt.Errorf("campaign health: %w", err)
+		if err := row.Scan(&until); err != nil {
+			return err
 		}
 		if until.Before(now) {
 			h.ExpiredBatches++
-			continue
+			return nil
 		}
 		h.LeasedBatches++
 		if h.LeasedUntil == nil || until.After(*h.LeasedUntil) {
 			u := until
 			h.LeasedUntil = &u
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT lease_until FROM campaign_batches WHERE campaign_id = $1 AND lease_until IS NOT NULL`, c.ID)
+	if err != nil {
 		return h, fmt.Errorf("campaign health: %w", err)
 	}
 	var suspect int64

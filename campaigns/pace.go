@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
 )
 
 // recordMargin is the most of a batch's time kept back from pacing for
@@ -125,23 +126,19 @@ func (s *Service) Pace(ctx context.Context, c *Campaign, queued int) (*Pace, err
 	if c.Status != StatusRunning || queued <= 0 {
 		return p, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT channel, COUNT(*) FROM (SELECT channel FROM deliveries
-		WHERE campaign_id = $1 AND status = 'queued' LIMIT $2) q GROUP BY channel`, c.ID, etaSample)
-	if err != nil {
-		return nil, fmt.Errorf("campaign pace: %w", err)
-	}
-	defer rows.Close()
 	share, sampled := map[channels.Name]int{}, 0
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var ch string
 		var n int
-		if err := rows.Scan(&ch, &n); err != nil {
-			return nil, fmt.Errorf("campaign pace: %w", err)
+		if err := row.Scan(&ch, &n); err != nil {
+			return err
 		}
 		share[channels.Name(ch)] += n
 		sampled += n
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT channel, COUNT(*) FROM (SELECT channel FROM deliveries
+		WHERE campaign_id = $1 AND status = 'queued' LIMIT $2) q GROUP BY channel`, c.ID, etaSample)
+	if err != nil {
 		return nil, fmt.Errorf("campaign pace: %w", err)
 	}
 	var longest time.Duration

@@ -3,6 +3,8 @@ package campaigns
 import (
 	"context"
 	"fmt"
+
+	"github.com/handoverhq/handover/database"
 )
 
 // Funnel counts a campaign's links by how far the customer went: opened
@@ -32,7 +34,21 @@ func (f *Funnel) add(o Funnel) {
 // campaign's links (index links_campaign), each step an index lookup by
 // link id (migration 0017).
 func (s *Service) funnel(ctx context.Context, id string, st *Stats) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT COALESCE(d.channel, ''), COUNT(*),
+	st.FunnelByChannel = map[string]Funnel{}
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
+		var ch string
+		var f Funnel
+		if err := row.Scan(&ch, &f.Links, &f.Opened, &f.Consented, &f.Declined, &f.Corrected, &f.Surveyed); err != nil {
+			return err
+		}
+		st.Funnel.add(f)
+		if ch != "" {
+			c := st.FunnelByChannel[ch]
+			c.add(f)
+			st.FunnelByChannel[ch] = c
+		}
+		return nil
+	}, `SELECT COALESCE(d.channel, ''), COUNT(*),
 		SUM(CASE WHEN l.open_count > 0 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN EXISTS (SELECT 1 FROM consent_events e WHERE e.link_id = l.id AND e.decision = 'granted') THEN 1 ELSE 0 END),
 		SUM(CASE WHEN EXISTS (SELECT 1 FROM consent_events e WHERE e.link_id = l.id AND e.decision IN ('declined', 'withdrawn')) THEN 1 ELSE 0 END),
@@ -43,20 +59,5 @@ func (s *Service) funnel(ctx context.Context, id string, st *Stats) error {
 	if err != nil {
 		return fmt.Errorf("campaign funnel: %w", err)
 	}
-	defer rows.Close()
-	st.FunnelByChannel = map[string]Funnel{}
-	for rows.Next() {
-		var ch string
-		var f Funnel
-		if err := rows.Scan(&ch, &f.Links, &f.Opened, &f.Consented, &f.Declined, &f.Corrected, &f.Surveyed); err != nil {
-			return fmt.Errorf("campaign funnel: %w", err)
-		}
-		st.Funnel.add(f)
-		if ch != "" {
-			c := st.FunnelByChannel[ch]
-			c.add(f)
-			st.FunnelByChannel[ch] = c
-		}
-	}
-	return rows.Err()
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/handoverhq/handover/database"
 )
 
 // Timeline is a campaign's activity over time: per bucket of Step from
@@ -41,18 +43,13 @@ func (s *Service) Timeline(ctx context.Context, id string) (*Timeline, error) {
 	times := make([][]time.Time, len(queries))
 	var first, last time.Time
 	for i, q := range queries {
-		rows, err := s.db.QueryContext(ctx, q, id)
-		if err != nil {
-			return nil, fmt.Errorf("campaign timeline: %w", err)
-		}
-		for rows.Next() {
+		err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 			var t sql.NullTime
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("campaign timeline: %w", err)
+			if err := row.Scan(&t); err != nil {
+				return err
 			}
 			if !t.Valid {
-				continue
+				return nil
 			}
 			times[i] = append(times[i], t.Time.UTC())
 			if first.IsZero() || t.Time.Before(first) {
@@ -61,9 +58,8 @@ func (s *Service) Timeline(ctx context.Context, id string) (*Timeline, error) {
 			if t.Time.After(last) {
 				last = t.Time.UTC()
 			}
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		}, q, id)
 		if err != nil {
 			return nil, fmt.Errorf("campaign timeline: %w", err)
 		}

@@ -2,6 +2,11 @@
 // PostgreSQL (production) — runs the embedded migrations, and offers the
 // transaction helper and error mapping every store uses. One SQL text serves
 // both databases; the few dialect differences live in this package.
+//
+// Stores write their SQL inline and leave the plumbing to a small query
+// kit: Querier (a *DB or a *Tx), QueryAll and QueryOne with a scan
+// function, EachRow for rows that fill a map or a total, In for an IN
+// list and Page for a cursor page (read LIMIT n+1, keep n).
 package database
 
 import (

@@ -2,41 +2,113 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
-// QueryIDs runs a query whose rows are one text column (ids) and returns
-// them all. Callers use it to collect work before acting on each item
-// outside the query.
-func (db *DB) QueryIDs(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+// Querier is what a read needs: a *DB, or a *Tx when the read must see
+// the transaction's own writes.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Scanner is one row to read: *sql.Rows (positioned on a row) or *sql.Row.
+// It is an alias so that scan functions written against
+// interface{ Scan(...any) error } fit QueryAll and QueryOne unchanged.
+type Scanner = interface{ Scan(dest ...any) error }
+
+// QueryAll runs query on q and returns what scan makes of each row, in
+// order: nil when there are none. The first error (the query's, a scan's
+// or the rows') stops it and comes back unwrapped.
+func QueryAll[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	var list []T
+	err := EachRow(ctx, q, func(row Scanner) error {
+		v, err := scan(row)
+		if err != nil {
+			return err
+		}
+		list = append(list, v)
+		return nil
+	}, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan id: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return list, nil
 }
 
-// QueryEach runs a query and calls row for each row, with a scan of it;
-// the first error (the query's, a scan's or row's own) stops it.
-func (db *DB) QueryEach(ctx context.Context, row func(scan func(dest ...any) error) error, query string, args ...any) error {
-	rows, err := db.QueryContext(ctx, query, args...)
+// QueryOne runs query on q and returns what scan makes of its first row;
+// the error is sql.ErrNoRows (unwrapped, as scan returns it) when there is
+// none.
+func QueryOne[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) (T, error) {
+	return scan(q.QueryRowContext(ctx, query, args...))
+}
+
+// EachRow runs query on q and calls row for each row, in order, while the
+// rows are open (so row must not query the same transaction on
+// PostgreSQL; collect with QueryAll first). The first error (the query's,
+// row's or the rows') stops it and comes back unwrapped.
+func EachRow(ctx context.Context, q Querier, row func(Scanner) error, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if err := row(rows.Scan); err != nil {
+		if err := row(rows); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// ScanString reads a row of one text column, such as an id: the scan
+// function of QueryAll for "collect the ids".
+func ScanString(row Scanner) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
+// In appends values to args and returns the parenthesised list of their
+// placeholders, "($n,$n+1,…)" numbered after the args already there, with
+// the grown args: the IN list of a statement whose other parameters come
+// first. Both databases take $n (SQLite reads it as a named parameter), so
+// the list is the same text on either. values must not be empty
+// (PostgreSQL rejects "IN ()"), and callers cut long lists into chunks
+// (PostgreSQL takes at most 65,535 parameters).
+func In[T any](args []any, values []T) (string, []any) {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		args = append(args, v)
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(len(args)))
+	}
+	b.WriteByte(')')
+	return b.String(), args
+}
+
+// QueryIDs runs a query whose rows are one text column (ids) and returns
+// them all. Callers use it to collect work before acting on each item
+// outside the query.
+func (db *DB) QueryIDs(ctx context.Context, query string, args ...any) ([]string, error) {
+	return QueryAll(ctx, db, func(row Scanner) (string, error) {
+		id, err := ScanString(row)
+		if err != nil {
+			return "", fmt.Errorf("scan id: %w", err)
+		}
+		return id, nil
+	}, query, args...)
+}
+
+// QueryEach runs a query and calls row for each row, with a scan of it;
+// the first error (the query's, a scan's or row's own) stops it.
+func (db *DB) QueryEach(ctx context.Context, row func(scan func(dest ...any) error) error, query string, args ...any) error {
+	return EachRow(ctx, db, func(r Scanner) error { return row(r.Scan) }, query, args...)
 }

@@ -42,21 +42,16 @@ func expand(text string, c *customers.Customer, t *Ticket) string {
 
 // FindCannedReplies lists canned replies by name.
 func (s *Service) FindCannedReplies(ctx context.Context) ([]CannedReply, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, body, created_by, created_at, updated_at FROM canned_replies ORDER BY name`)
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (CannedReply, error) {
+		var c CannedReply
+		err := row.Scan(&c.ID, &c.Name, &c.Body, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt)
+		c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+		return c, err
+	}, `SELECT id, name, body, created_by, created_at, updated_at FROM canned_replies ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("find canned replies: %w", err)
 	}
-	defer rows.Close()
-	var out []CannedReply
-	for rows.Next() {
-		var c CannedReply
-		if err := rows.Scan(&c.ID, &c.Name, &c.Body, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("find canned replies: %w", err)
-		}
-		c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FindCannedReplyByID returns one canned reply.

@@ -68,20 +68,15 @@ func (s *Service) SaveFilter(ctx context.Context, staffID, name, query string) (
 
 // SavedFilters lists staffID's filters by name.
 func (s *Service) SavedFilters(ctx context.Context, staffID string) ([]SavedFilter, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, query FROM ticket_filters WHERE staff_id = $1 ORDER BY name`, staffID)
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (SavedFilter, error) {
+		f := SavedFilter{StaffID: staffID}
+		err := row.Scan(&f.ID, &f.Name, &f.Query)
+		return f, err
+	}, `SELECT id, name, query FROM ticket_filters WHERE staff_id = $1 ORDER BY name`, staffID)
 	if err != nil {
 		return nil, fmt.Errorf("saved filters: %w", err)
 	}
-	defer rows.Close()
-	var out []SavedFilter
-	for rows.Next() {
-		f := SavedFilter{StaffID: staffID}
-		if err := rows.Scan(&f.ID, &f.Name, &f.Query); err != nil {
-			return nil, fmt.Errorf("saved filters: %w", err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteFilter deletes one of staffID's filters; another's is not found.

@@ -298,25 +298,17 @@ func (s *Service) adoptMessages(ctx context.Context, tx *database.Tx, ticketID, 
 	if dk == nil {
 		return handover.Errorf(handover.EINVALID, "The customer was erased.")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, key_id, key_wrapped, text_enc FROM ticket_messages WHERE ticket_id = $1 AND key_id <> ''`, ticketID)
-	if err != nil {
-		return fmt.Errorf("adopt messages: %w", err)
-	}
 	type sealed struct {
 		id  string
 		env pii.Envelope
 	}
-	var list []sealed
-	for rows.Next() {
+	list, err := database.QueryAll(ctx, tx, func(row database.Scanner) (sealed, error) {
 		var m sealed
-		if err := rows.Scan(&m.id, &m.env.KeyID, &m.env.Wrapped, &m.env.Sealed); err != nil {
-			rows.Close()
-			return fmt.Errorf("adopt messages: %w", err)
-		}
-		list = append(list, m)
-	}
-	if err := rows.Close(); err != nil {
-		return err
+		err := row.Scan(&m.id, &m.env.KeyID, &m.env.Wrapped, &m.env.Sealed)
+		return m, err
+	}, `SELECT id, key_id, key_wrapped, text_enc FROM ticket_messages WHERE ticket_id = $1 AND key_id <> ''`, ticketID)
+	if err != nil {
+		return fmt.Errorf("adopt messages: %w", err)
 	}
 	for _, m := range list {
 		text, err := s.openText(nil, m.id, m.env)

@@ -77,22 +77,21 @@ func (s *Service) Counts(ctx context.Context, staffID string) (*Counts, error) {
 		return nil, err
 	}
 	c.Breached = min(overdue+flagged, CountCap)
-	rows, err := s.db.QueryContext(ctx, `SELECT category, channel, COUNT(*) FROM (SELECT category, channel FROM tickets
+	err = database.EachRow(ctx, s.db, func(row database.Scanner) error {
+		var category, channel string
+		var n int
+		if err := row.Scan(&category, &channel, &n); err != nil {
+			return err
+		}
+		c.ByCategory[category] += n
+		c.ByChannel[channel] += n
+		return nil
+	}, `SELECT category, channel, COUNT(*) FROM (SELECT category, channel FROM tickets
 		WHERE sla_due < $1 ORDER BY sla_due LIMIT `+fmt.Sprint(CountCap)+`) t GROUP BY category, channel`, noDeadline)
 	if err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var category, channel string
-		var n int
-		if err := rows.Scan(&category, &channel, &n); err != nil {
-			return nil, fmt.Errorf("count tickets: %w", err)
-		}
-		c.ByCategory[category] += n
-		c.ByChannel[channel] += n
-	}
-	return c, rows.Err()
+	return c, nil
 }
 
 // previewLength is how much of a message a queue row shows.
@@ -110,41 +109,33 @@ func (s *Service) Previews(ctx context.Context, ticketIDs []string, actor string
 	if len(ticketIDs) > 200 {
 		ticketIDs = ticketIDs[:200]
 	}
-	marks := make([]string, len(ticketIDs))
-	args := make([]any, len(ticketIDs))
-	for i, id := range ticketIDs {
-		marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
-	}
+	in, args := database.In(nil, ticketIDs)
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT m.id, m.ticket_id, t.customer_id, m.key_id, m.key_wrapped, m.text_enc
-			FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
-			WHERE m.ticket_id IN (`+strings.Join(marks, ",")+`) AND m.direction = 'in' ORDER BY m.ticket_id, m.created_at DESC, m.id DESC`, args...)
-		if err != nil {
-			return fmt.Errorf("previews: %w", err)
-		}
 		type latest struct {
 			msgID, customerID string
 			env               pii.Envelope
 		}
 		byTicket := map[string]latest{}
 		var customerIDs []string
-		for rows.Next() {
+		err := database.EachRow(ctx, tx, func(row database.Scanner) error {
 			var l latest
 			var ticketID string
-			if err := rows.Scan(&l.msgID, &ticketID, &l.customerID, &l.env.KeyID, &l.env.Wrapped, &l.env.Sealed); err != nil {
-				rows.Close()
-				return fmt.Errorf("previews: %w", err)
+			if err := row.Scan(&l.msgID, &ticketID, &l.customerID, &l.env.KeyID, &l.env.Wrapped, &l.env.Sealed); err != nil {
+				return err
 			}
 			if _, seen := byTicket[ticketID]; seen {
-				continue // an older message of the same ticket
+				return nil // an older message of the same ticket
 			}
 			byTicket[ticketID] = l
 			if l.customerID != "" {
 				customerIDs = append(customerIDs, l.customerID)
 			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
+			return nil
+		}, `SELECT m.id, m.ticket_id, t.customer_id, m.key_id, m.key_wrapped, m.text_enc
+			FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+			WHERE m.ticket_id IN `+in+` AND m.direction = 'in' ORDER BY m.ticket_id, m.created_at DESC, m.id DESC`, args...)
+		if err != nil {
+			return fmt.Errorf("previews: %w", err)
 		}
 		keys, err := s.cfg.Vault.CustomerKeys(ctx, tx, customerIDs)
 		if err != nil {

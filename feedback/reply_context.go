@@ -28,7 +28,7 @@ func replyContextName(ticketID string) string { return "ticket-reply/" + ticketI
 
 // loadReplyContext opens the ticket's reply context; a ticket without one
 // (or whose customer was erased) has the zero context.
-func (s *Service) loadReplyContext(ctx context.Context, q querier, ticketID, customerID string) (replyContext, error) {
+func (s *Service) loadReplyContext(ctx context.Context, q database.Querier, ticketID, customerID string) (replyContext, error) {
 	var rc replyContext
 	var env pii.Envelope
 	err := q.QueryRowContext(ctx, `SELECT reply_key_id, reply_key_wrapped, reply_enc FROM tickets WHERE id = $1`, ticketID).

@@ -148,24 +148,21 @@ const ruleColumns = `id, ordinal, name, keywords, match_mode, action, category, 
 
 // FindRules returns every rule in the order they run.
 func (s *Service) FindRules(ctx context.Context) ([]Rule, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ruleColumns+` FROM ticket_rules ORDER BY ordinal, id`)
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (Rule, error) {
+		var r Rule
+		var kws string
+		if err := row.Scan(&r.ID, &r.Ordinal, &r.Name, &kws, &r.Match, &r.Action, &r.Category, &r.Priority, &r.Decision, &r.Enabled); err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal([]byte(kws), &r.Keywords); err != nil {
+			return r, fmt.Errorf("rule %s keywords are malformed", r.ID)
+		}
+		return r, nil
+	}, `SELECT `+ruleColumns+` FROM ticket_rules ORDER BY ordinal, id`)
 	if err != nil {
 		return nil, fmt.Errorf("find rules: %w", err)
 	}
-	defer rows.Close()
-	var out []Rule
-	for rows.Next() {
-		var r Rule
-		var kws string
-		if err := rows.Scan(&r.ID, &r.Ordinal, &r.Name, &kws, &r.Match, &r.Action, &r.Category, &r.Priority, &r.Decision, &r.Enabled); err != nil {
-			return nil, fmt.Errorf("find rules: %w", err)
-		}
-		if err := json.Unmarshal([]byte(kws), &r.Keywords); err != nil {
-			return nil, fmt.Errorf("rule %s keywords are malformed", r.ID)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SaveRule creates the rule (ID "") or replaces the one with r.ID, and

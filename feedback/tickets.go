@@ -19,9 +19,7 @@ import (
 const ticketColumns = `id, customer_id, unmatched, status, priority, category, assignee_id, team, tags, channel, merged_into,
 	first_response_due, resolution_due, first_response_at, sla_due, breached, created_at, updated_at, resolved_at, closed_at`
 
-type scanner interface{ Scan(...any) error }
-
-func scanTicket(row scanner) (*Ticket, error) {
+func scanTicket(row database.Scanner) (*Ticket, error) {
 	var t Ticket
 	var tags, channel string
 	var firstAt, resolvedAt, closedAt sql.NullTime
@@ -60,12 +58,7 @@ func (t *Ticket) onRead(now time.Time) {
 	}
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func (s *Service) findTicket(ctx context.Context, q querier, id string) (*Ticket, error) {
+func (s *Service) findTicket(ctx context.Context, q database.Querier, id string) (*Ticket, error) {
 	t, err := scanTicket(q.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, handover.Errorf(handover.ENOTFOUND, "Ticket not found.")
@@ -104,30 +97,29 @@ func (s *Service) ViewTicket(ctx context.Context, id, actor string) (*Ticket, er
 
 // messages loads and opens a ticket's messages, oldest first. Text sealed
 // with an erased customer's key reads as "".
-func (s *Service) messages(ctx context.Context, q querier, t *Ticket) ([]Message, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, direction, channel, key_id, key_wrapped, text_enc, provider_message_id, delivery_status,
+func (s *Service) messages(ctx context.Context, q database.Querier, t *Ticket) ([]Message, error) {
+	type sealed struct {
+		m   Message
+		env pii.Envelope
+	}
+	list, err := database.QueryAll(ctx, q, func(row database.Scanner) (sealed, error) {
+		m := Message{TicketID: t.ID}
+		var env pii.Envelope
+		var channel string
+		err := row.Scan(&m.ID, &m.Direction, &channel, &env.KeyID, &env.Wrapped, &env.Sealed, &m.ProviderMessageID, &m.DeliveryStatus,
+			&m.DeliveryError, &m.ChannelReason, &m.AuthorID, &m.CreatedAt)
+		m.Channel, m.CreatedAt = channels.Name(channel), m.CreatedAt.UTC()
+		return sealed{m, env}, err
+	}, `SELECT id, direction, channel, key_id, key_wrapped, text_enc, provider_message_id, delivery_status,
 		delivery_error, channel_reason, author_id, created_at FROM ticket_messages WHERE ticket_id = $1 ORDER BY created_at, id`, t.ID)
 	if err != nil {
 		return nil, fmt.Errorf("ticket messages: %w", err)
 	}
-	defer rows.Close()
 	var out []Message
 	var envs []pii.Envelope
-	for rows.Next() {
-		m := Message{TicketID: t.ID}
-		var env pii.Envelope
-		var channel string
-		if err := rows.Scan(&m.ID, &m.Direction, &channel, &env.KeyID, &env.Wrapped, &env.Sealed, &m.ProviderMessageID, &m.DeliveryStatus,
-			&m.DeliveryError, &m.ChannelReason, &m.AuthorID, &m.CreatedAt); err != nil {
-			return nil, fmt.Errorf("ticket messages: %w", err)
-		}
-		m.Channel, m.CreatedAt = channels.Name(channel), m.CreatedAt.UTC()
-		out, envs = append(out, m), append(envs, env)
+	for _, r := range list {
+		out, envs = append(out, r.m), append(envs, r.env)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("ticket messages: %w", err)
-	}
-	rows.Close()
 	var dk *pii.DataKey
 	if t.CustomerID != "" {
 		keys, err := s.cfg.Vault.CustomerKeys(ctx, q, []string{t.CustomerID})
@@ -226,11 +218,9 @@ func (s *Service) FindTickets(ctx context.Context, f Filter) (list []*Ticket, ne
 		if len(f.CustomerIDs) == 0 {
 			return nil, "", nil
 		}
-		marks := make([]string, 0, len(f.CustomerIDs))
-		for _, id := range f.CustomerIDs[:min(len(f.CustomerIDs), 200)] {
-			marks = append(marks, arg(id))
-		}
-		where = append(where, "customer_id IN ("+strings.Join(marks, ",")+")")
+		var in string
+		in, args = database.In(args, f.CustomerIDs[:min(len(f.CustomerIDs), 200)])
+		where = append(where, "customer_id IN "+in)
 	}
 	if !f.CreatedFrom.IsZero() {
 		where = append(where, "created_at >= "+arg(f.CreatedFrom.UTC()))
@@ -265,21 +255,16 @@ func (s *Service) FindTickets(ctx context.Context, f Filter) (list []*Ticket, ne
 		limit = 50
 	}
 	limit = min(limit, 200)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit+1), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("find tickets: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		t, err := scanTicket(rows)
+	list, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (*Ticket, error) {
+		t, err := scanTicket(row)
 		if err != nil {
-			return nil, "", fmt.Errorf("find tickets: %w", err)
+			return nil, err
 		}
 		t.onRead(now)
-		list = append(list, t)
-	}
-	if err := rows.Err(); err != nil {
+		return t, nil
+	}, `SELECT `+ticketColumns+` FROM tickets WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+order+fmt.Sprintf(` LIMIT %d`, limit+1), args...)
+	if err != nil {
 		return nil, "", fmt.Errorf("find tickets: %w", err)
 	}
 	if len(list) > limit {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/handoverhq/handover/database"
 )
 
 // AccessFilter selects access entries for the auditors' report.
@@ -46,28 +48,19 @@ func (s *Service) AccessReport(ctx context.Context, f AccessFilter) ([]AccessEnt
 		f.From = f.To.Add(-s.cfg.ReviewEvery)
 	}
 	actions := append(slices.Clone(revealActions), exportActions...)
+	in, args := database.In([]any{f.From, f.To}, actions)
 	q := `SELECT seq, at, actor, action, object_type, object_id, detail FROM audit_log
-		WHERE at >= $1 AND at <= $2 AND action IN ` + placeholders(3, len(actions))
-	args := []any{f.From, f.To}
-	for _, a := range actions {
-		args = append(args, a)
-	}
+		WHERE at >= $1 AND at <= $2 AND action IN ` + in
 	if f.Actor != "" {
 		q += fmt.Sprintf(` AND actor = $%d`, len(args)+1)
 		args = append(args, f.Actor)
 	}
-	rows, err := s.db.QueryContext(ctx, q+fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, f.Limit), args...)
-	if err != nil {
-		return nil, fmt.Errorf("access report: %w", err)
-	}
-	defer rows.Close()
-	var out []AccessEntry
 	perActor := map[string]int{}
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (AccessEntry, error) {
 		var e AccessEntry
 		var detail string
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &detail); err != nil {
-			return nil, fmt.Errorf("access report: %w", err)
+		if err := row.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &detail); err != nil {
+			return e, err
 		}
 		e.At = e.At.UTC()
 		e.Kind = "export"
@@ -84,9 +77,9 @@ func (s *Service) AccessReport(ctx context.Context, f AccessFilter) ([]AccessEnt
 			e.Flags = append(e.Flags, "hours")
 		}
 		perActor[e.Actor]++
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, nil
+	}, q+fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, f.Limit), args...)
+	if err != nil {
 		return nil, fmt.Errorf("access report: %w", err)
 	}
 	heavy := heavyActors(perActor)

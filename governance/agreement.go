@@ -95,21 +95,20 @@ func (s *Service) CurrentAgreement(ctx context.Context) (*Agreement, error) {
 // Acceptances returns when each member last accepted version, by staff
 // id: who has and has not read the current text.
 func (s *Service) Acceptances(ctx context.Context, version int64) (map[string]time.Time, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT staff_id, accepted_at FROM agreement_acceptances WHERE version = $1 ORDER BY accepted_at`, version)
+	out := map[string]time.Time{}
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
+		var id string
+		var at time.Time
+		if err := row.Scan(&id, &at); err != nil {
+			return err
+		}
+		out[id] = at.UTC()
+		return nil
+	}, `SELECT staff_id, accepted_at FROM agreement_acceptances WHERE version = $1 ORDER BY accepted_at`, version)
 	if err != nil {
 		return nil, fmt.Errorf("agreement acceptances: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("agreement acceptances: %w", err)
-		}
-		out[id] = at.UTC()
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AcceptAgreement records that m accepted the version whose hash they

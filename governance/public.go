@@ -114,21 +114,17 @@ func (s *Service) FindPublicReport(ctx context.Context, slug string) (*PublicRep
 		return nil, fmt.Errorf("public report: %w", err)
 	}
 	r.Purposes, r.DataCategories = splitList(purposes), splitList(cats)
-	rows, err := s.db.QueryContext(ctx, `SELECT d.channel, COUNT(DISTINCT d.customer_id) FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-		WHERE c.transfer_id = $1 AND d.status IN ('sent', 'delivered') GROUP BY d.channel`, transferID)
-	if err != nil {
-		return nil, fmt.Errorf("public report: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var ch string
 		var n int
-		if err := rows.Scan(&ch, &n); err != nil {
-			return nil, fmt.Errorf("public report: %w", err)
+		if err := row.Scan(&ch, &n); err != nil {
+			return err
 		}
 		r.NotifiedByChannel[ch] = figure(n)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT d.channel, COUNT(DISTINCT d.customer_id) FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+		WHERE c.transfer_id = $1 AND d.status IN ('sent', 'delivered') GROUP BY d.channel`, transferID)
+	if err != nil {
 		return nil, fmt.Errorf("public report: %w", err)
 	}
 	// A customer counts once per decision however many purposes they
@@ -165,18 +161,17 @@ func splitList(s string) []string {
 
 // PublicReportSlugs maps each transfer with a published report to its slug.
 func (s *Service) PublicReportSlugs(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT transfer_id, slug FROM public_reports`)
+	out := map[string]string{}
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
+		var t, slug string
+		if err := row.Scan(&t, &slug); err != nil {
+			return err
+		}
+		out[t] = slug
+		return nil
+	}, `SELECT transfer_id, slug FROM public_reports`)
 	if err != nil {
 		return nil, fmt.Errorf("public reports: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var t, slug string
-		if err := rows.Scan(&t, &slug); err != nil {
-			return nil, fmt.Errorf("public reports: %w", err)
-		}
-		out[t] = slug
-	}
-	return out, rows.Err()
+	return out, nil
 }

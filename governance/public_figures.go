@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/handoverhq/handover/database"
 )
 
 // RightsFigures are the rights requests handled, for the public report.
@@ -55,21 +57,13 @@ func (r RightsFigures) MedianText() string {
 // rightsFigures counts corrections and complaints.
 func (s *Service) rightsFigures(ctx context.Context) (RightsFigures, error) {
 	var r RightsFigures
-	rows, err := s.db.QueryContext(ctx, `SELECT created_at, decided_at FROM correction_requests
+	took, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (time.Duration, error) {
+		var created, decided time.Time
+		err := row.Scan(&created, &decided)
+		return decided.Sub(created), err
+	}, `SELECT created_at, decided_at FROM correction_requests
 		WHERE status IN ('approved', 'rejected') AND decided_at IS NOT NULL`)
 	if err != nil {
-		return r, fmt.Errorf("public report: %w", err)
-	}
-	var took []time.Duration
-	for rows.Next() {
-		var created, decided time.Time
-		if err := rows.Scan(&created, &decided); err != nil {
-			rows.Close()
-			return r, fmt.Errorf("public report: %w", err)
-		}
-		took = append(took, decided.Sub(created))
-	}
-	if err := rows.Close(); err != nil {
 		return r, fmt.Errorf("public report: %w", err)
 	}
 	r.CorrectionsHandled = figure(len(took))
@@ -93,18 +87,12 @@ func (s *Service) rightsFigures(ctx context.Context) (RightsFigures, error) {
 // destruction plans of the transfer.
 func (s *Service) handoverFigures(ctx context.Context, transferID string) (HandoverFigures, error) {
 	var h HandoverFigures
-	rows, err := s.db.QueryContext(ctx, `SELECT action, detail FROM audit_log WHERE object_type = 'transfer' AND object_id = $1
-		AND action IN ('transfer.export.start', 'transfer.export') ORDER BY seq`, transferID)
-	if err != nil {
-		return h, fmt.Errorf("public report: %w", err)
-	}
 	started := map[string][]string{} // export id → fields
 	exports, latest := 0, 0
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var action, detail string
-		if err := rows.Scan(&action, &detail); err != nil {
-			rows.Close()
-			return h, fmt.Errorf("public report: %w", err)
+		if err := row.Scan(&action, &detail); err != nil {
+			return err
 		}
 		var d struct {
 			Export    string   `json:"export"`
@@ -112,38 +100,36 @@ func (s *Service) handoverFigures(ctx context.Context, transferID string) (Hando
 			Customers int      `json:"customers"`
 		}
 		if json.Unmarshal([]byte(detail), &d) != nil {
-			continue
+			return nil
 		}
 		if action == "transfer.export.start" {
 			started[d.Export] = d.Fields
-			continue
+			return nil
 		}
 		exports++
 		latest, h.Fields = d.Customers, started[d.Export]
-	}
-	if err := rows.Close(); err != nil {
-		return h, fmt.Errorf("public report: %w", err)
-	}
-	h.Exports, h.Customers = figure(exports), figure(latest)
-	plans, err := s.db.QueryContext(ctx, `SELECT destroyed_count, completed_at FROM destruction_plans
-		WHERE transfer_id = $1 AND status = 'completed' ORDER BY completed_at`, transferID)
+		return nil
+	}, `SELECT action, detail FROM audit_log WHERE object_type = 'transfer' AND object_id = $1
+		AND action IN ('transfer.export.start', 'transfer.export') ORDER BY seq`, transferID)
 	if err != nil {
 		return h, fmt.Errorf("public report: %w", err)
 	}
+	h.Exports, h.Customers = figure(exports), figure(latest)
 	completed, destroyed := 0, 0
-	for plans.Next() {
+	err = database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var n int
 		var at sql.NullTime
-		if err := plans.Scan(&n, &at); err != nil {
-			plans.Close()
-			return h, fmt.Errorf("public report: %w", err)
+		if err := row.Scan(&n, &at); err != nil {
+			return err
 		}
 		completed, destroyed = completed+1, destroyed+n
 		if at.Valid {
 			h.DestroyedOn = at.Time.UTC().Format("2006-01-02")
 		}
-	}
-	if err := plans.Close(); err != nil {
+		return nil
+	}, `SELECT destroyed_count, completed_at FROM destruction_plans
+		WHERE transfer_id = $1 AND status = 'completed' ORDER BY completed_at`, transferID)
+	if err != nil {
 		return h, fmt.Errorf("public report: %w", err)
 	}
 	h.DestructionsCompleted, h.Destroyed = figure(completed), figure(destroyed)

@@ -72,18 +72,16 @@ func (s *Service) StartReview(ctx context.Context, actor string) (*Review, error
 			VALUES ($1, $2, $3, 'open', $4, $5)`, r.ID, r.PeriodStart, r.PeriodEnd, actor, tx.Now); err != nil {
 			return fmt.Errorf("start review: %w", err)
 		}
-		q, args := `INSERT INTO access_review_items (review_id, staff_id, role, last_sign_in, reveals, exports, decision)
+		signIns, args := database.In([]any{r.ID, r.PeriodStart}, signInActions)
+		reveals, args := database.In(args, revealActions)
+		exports, args := database.In(args, exportActions)
+		q := `INSERT INTO access_review_items (review_id, staff_id, role, last_sign_in, reveals, exports, decision)
 			SELECT $1, s.id, s.role,
-				(SELECT a.at FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.action IN `+placeholders(3, len(signInActions))+` ORDER BY a.at DESC LIMIT 1),
-				(SELECT COUNT(*) FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.at >= $2 AND a.action IN `+placeholders(3+len(signInActions), len(revealActions))+`),
-				(SELECT COUNT(*) FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.at >= $2 AND a.action IN `+placeholders(3+len(signInActions)+len(revealActions), len(exportActions))+`),
+				(SELECT a.at FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.action IN ` + signIns + ` ORDER BY a.at DESC LIMIT 1),
+				(SELECT COUNT(*) FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.at >= $2 AND a.action IN ` + reveals + `),
+				(SELECT COUNT(*) FROM audit_log a WHERE a.actor = 'staff:' || s.id AND a.at >= $2 AND a.action IN ` + exports + `),
 				'pending'
-			FROM staff s WHERE s.disabled_at IS NULL`, []any{r.ID, r.PeriodStart}
-		for _, list := range [][]string{signInActions, revealActions, exportActions} {
-			for _, a := range list {
-				args = append(args, a)
-			}
-		}
+			FROM staff s WHERE s.disabled_at IS NULL`
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("start review: %w", err)
 		}
@@ -93,18 +91,6 @@ func (s *Service) StartReview(ctx context.Context, actor string) (*Review, error
 		return nil, err
 	}
 	return s.FindReviewByID(ctx, r.ID)
-}
-
-// placeholders returns "($from, …, $from+n-1)".
-func placeholders(from, n int) string {
-	b := []byte{'('}
-	for i := range n {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = fmt.Appendf(b, "$%d", from+i)
-	}
-	return string(append(b, ')'))
 }
 
 // FindReviewByID returns a review with its items.
@@ -121,20 +107,13 @@ func (s *Service) FindReviewByID(ctx context.Context, id string) (*Review, error
 	if completed.Valid {
 		r.CompletedAt = &completed.Time
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT i.staff_id, s.email, s.name, i.role, s.disabled_at IS NOT NULL, i.last_sign_in, i.reveals, i.exports,
-		i.decision, i.decided_by, i.decided_at, i.note FROM access_review_items i JOIN staff s ON s.id = i.staff_id
-		WHERE i.review_id = $1 ORDER BY s.email`, id)
-	if err != nil {
-		return nil, fmt.Errorf("find review: %w", err)
-	}
-	defer rows.Close()
 	stale := s.db.Now().Sub(r.CreatedAt) > 7*24*time.Hour
-	for rows.Next() {
+	r.Items, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (ReviewItem, error) {
 		var it ReviewItem
 		var signIn, decided sql.NullTime
-		if err := rows.Scan(&it.StaffID, &it.Email, &it.Name, &it.Role, &it.Disabled, &signIn, &it.Reveals, &it.Exports,
+		if err := row.Scan(&it.StaffID, &it.Email, &it.Name, &it.Role, &it.Disabled, &signIn, &it.Reveals, &it.Exports,
 			&it.Decision, &it.DecidedBy, &decided, &it.Note); err != nil {
-			return nil, fmt.Errorf("find review: %w", err)
+			return it, err
 		}
 		if signIn.Valid {
 			it.LastSignIn = &signIn.Time
@@ -143,9 +122,14 @@ func (s *Service) FindReviewByID(ctx context.Context, id string) (*Review, error
 			it.DecidedAt = &decided.Time
 		}
 		it.Flagged = it.Decision == "pending" && stale
-		r.Items = append(r.Items, it)
+		return it, nil
+	}, `SELECT i.staff_id, s.email, s.name, i.role, s.disabled_at IS NOT NULL, i.last_sign_in, i.reveals, i.exports,
+		i.decision, i.decided_by, i.decided_at, i.note FROM access_review_items i JOIN staff s ON s.id = i.staff_id
+		WHERE i.review_id = $1 ORDER BY s.email`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find review: %w", err)
 	}
-	return &r, rows.Err()
+	return &r, nil
 }
 
 // DecideReviewItem confirms an account or revokes it (disabling the

@@ -105,47 +105,38 @@ func (s *Service) RetireModule(ctx context.Context, id, actor string) error {
 
 const moduleColumns = `id, role, title, body, questions, pass_score, period_days, created_by, created_at`
 
-func scanModules(rows *sql.Rows) ([]*Module, error) {
-	defer rows.Close()
-	var out []*Module
-	for rows.Next() {
-		var m Module
-		var role, questions string
-		if err := rows.Scan(&m.ID, &role, &m.Title, &m.Body, &questions, &m.PassScore, &m.PeriodDays, &m.CreatedBy, &m.CreatedAt); err != nil {
-			return nil, fmt.Errorf("read training modules: %w", err)
-		}
-		m.Role = staff.Role(role)
-		if err := json.Unmarshal([]byte(questions), &m.Questions); err != nil {
-			return nil, fmt.Errorf("read training module %s: %w", m.ID, err)
-		}
-		out = append(out, &m)
+func scanModule(row database.Scanner) (*Module, error) {
+	var m Module
+	var role, questions string
+	if err := row.Scan(&m.ID, &role, &m.Title, &m.Body, &questions, &m.PassScore, &m.PeriodDays, &m.CreatedBy, &m.CreatedAt); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	m.Role = staff.Role(role)
+	if err := json.Unmarshal([]byte(questions), &m.Questions); err != nil {
+		return nil, fmt.Errorf("read training module %s: %w", m.ID, err)
+	}
+	return &m, nil
 }
 
 // ModulesFor lists the active modules of a role.
 func (s *Service) ModulesFor(ctx context.Context, role staff.Role) ([]*Module, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+moduleColumns+` FROM training_modules WHERE role = $1 AND retired_at IS NULL ORDER BY created_at, id`, string(role))
+	list, err := database.QueryAll(ctx, s.db, scanModule,
+		`SELECT `+moduleColumns+` FROM training_modules WHERE role = $1 AND retired_at IS NULL ORDER BY created_at, id`, string(role))
 	if err != nil {
 		return nil, fmt.Errorf("list training modules: %w", err)
 	}
-	return scanModules(rows)
+	return list, nil
 }
 
 // FindModuleByID returns an active module.
 func (s *Service) FindModuleByID(ctx context.Context, id string) (*Module, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+moduleColumns+` FROM training_modules WHERE id = $1 AND retired_at IS NULL`, id)
-	if err != nil {
+	m, err := database.QueryOne(ctx, s.db, scanModule, `SELECT `+moduleColumns+` FROM training_modules WHERE id = $1 AND retired_at IS NULL`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, handover.Errorf(handover.ENOTFOUND, "Training module not found.")
+	} else if err != nil {
 		return nil, fmt.Errorf("find training module: %w", err)
 	}
-	list, err := scanModules(rows)
-	if err != nil {
-		return nil, err
-	}
-	if len(list) == 0 {
-		return nil, handover.Errorf(handover.ENOTFOUND, "Training module not found.")
-	}
-	return list[0], nil
+	return m, nil
 }
 
 // Attempts a member may make at one module per attemptWindow: enough for
@@ -256,19 +247,15 @@ func (s *Service) TrainingResults(ctx context.Context, staffID string) ([]Result
 // newest first, older than cursor (the next cursor of the previous page;
 // "" for the first). next is "" on the last page.
 func (s *Service) TrainingResultPage(ctx context.Context, staffID, cursor string, limit int) (out []Result, next string, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, module_id, staff_id, score, passed, taken_at FROM training_results
+	out, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (Result, error) {
+		var r Result
+		err := row.Scan(&r.ID, &r.ModuleID, &r.StaffID, &r.Score, &r.Passed, &r.TakenAt)
+		return r, err
+	}, `SELECT id, module_id, staff_id, score, passed, taken_at FROM training_results
 		WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), staffID, cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("training results: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r Result
-		if err := rows.Scan(&r.ID, &r.ModuleID, &r.StaffID, &r.Score, &r.Passed, &r.TakenAt); err != nil {
-			return nil, "", fmt.Errorf("training results: %w", err)
-		}
-		out = append(out, r)
-	}
 	out, next = database.Page(out, limit, func(r Result) string { return r.ID })
-	return out, next, rows.Err()
+	return out, next, nil
 }

@@ -194,19 +194,15 @@ func (s *Store) FindIncidentByID(ctx context.Context, id string) (*Incident, err
 		return nil, fmt.Errorf("find incident: %w", err)
 	}
 	in.DataCategories = strings.Split(cats, ",")
-	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, kind, note FROM incident_events WHERE incident_id = $1 ORDER BY at, id`, id)
+	in.Timeline, err = database.QueryAll(ctx, s.db, func(row database.Scanner) (Event, error) {
+		var e Event
+		err := row.Scan(&e.At, &e.Actor, &e.Kind, &e.Note)
+		return e, err
+	}, `SELECT at, actor, kind, note FROM incident_events WHERE incident_id = $1 ORDER BY at, id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find incident: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e Event
-		if err := rows.Scan(&e.At, &e.Actor, &e.Kind, &e.Note); err != nil {
-			return nil, fmt.Errorf("find incident: %w", err)
-		}
-		in.Timeline = append(in.Timeline, e)
-	}
-	return &in, rows.Err()
+	return &in, nil
 }
 
 // FindIncidentByNoticeCampaign returns the incident whose notice campaign

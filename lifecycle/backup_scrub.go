@@ -49,23 +49,19 @@ func scrubCopy(ctx context.Context, path string, live *database.DB, vault *pii.V
 	}
 	cursor := ""
 	for {
-		rows, err := cp.QueryContext(ctx, `SELECT id, external_ref, region, tags FROM customers WHERE id > ? ORDER BY id LIMIT 1000`, cursor)
-		if err != nil {
-			return fmt.Errorf("backup: scrub: %w", err)
-		}
 		var ids []string
 		fields := map[string]plainFields{}
-		for rows.Next() {
+		err := database.EachRow(ctx, cp, func(row database.Scanner) error {
 			var id string
 			var f plainFields
-			if err := rows.Scan(&id, &f.ExternalRef, &f.Region, &f.Tags); err != nil {
-				rows.Close()
-				return fmt.Errorf("backup: scrub: %w", err)
+			if err := row.Scan(&id, &f.ExternalRef, &f.Region, &f.Tags); err != nil {
+				return err
 			}
 			ids = append(ids, id)
 			fields[id] = f
-		}
-		if err := rows.Close(); err != nil {
+			return nil
+		}, `SELECT id, external_ref, region, tags FROM customers WHERE id > ? ORDER BY id LIMIT 1000`, cursor)
+		if err != nil {
 			return fmt.Errorf("backup: scrub: %w", err)
 		}
 		if len(ids) == 0 {
@@ -142,22 +138,14 @@ func RebuildRestored(ctx context.Context, db *database.DB, cs *customers.Store, 
 	for {
 		var done int
 		err := db.InTx(ctx, func(tx *database.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT c.id, c.pii_enc, COALESCE(b.sealed, '') FROM customers c LEFT JOIN backup_sealed b ON b.customer_id = c.id
-				WHERE c.id > $1 ORDER BY c.id LIMIT 1000`, cursor)
-			if err != nil {
-				return err
-			}
 			type row struct{ id, enc, sealed string }
-			var batch []row
-			for rows.Next() {
+			batch, err := database.QueryAll(ctx, tx, func(sc database.Scanner) (row, error) {
 				var x row
-				if err := rows.Scan(&x.id, &x.enc, &x.sealed); err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, x)
-			}
-			if err := rows.Close(); err != nil || len(batch) == 0 {
+				err := sc.Scan(&x.id, &x.enc, &x.sealed)
+				return x, err
+			}, `SELECT c.id, c.pii_enc, COALESCE(b.sealed, '') FROM customers c LEFT JOIN backup_sealed b ON b.customer_id = c.id
+				WHERE c.id > $1 ORDER BY c.id LIMIT 1000`, cursor)
+			if err != nil || len(batch) == 0 {
 				return err
 			}
 			done, cursor = len(batch), batch[len(batch)-1].id

@@ -93,7 +93,7 @@ func NewDestroyer(db *database.DB, cs *customers.Store, dataDir string) *Destroy
 const planColumns = `id, transfer_id, retention_days, due_at, status, requested_by, requested_at, approved_by, approved_at,
 	started_by, started_at, completed_at, destroyed_count, report_sha256`
 
-func scanPlan(row interface{ Scan(...any) error }) (*Plan, error) {
+func scanPlan(row database.Scanner) (*Plan, error) {
 	var p Plan
 	var approved, started, completed sql.NullTime
 	err := row.Scan(&p.ID, &p.TransferID, &p.RetentionDays, &p.DueAt, &p.Status, &p.RequestedBy, &p.RequestedAt, &p.ApprovedBy, &approved,
@@ -123,20 +123,11 @@ func (d *Destroyer) FindPlanByID(ctx context.Context, id string) (*Plan, error) 
 
 // FindPlans lists a transfer's plans, newest first.
 func (d *Destroyer) FindPlans(ctx context.Context, transferID string) ([]*Plan, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+planColumns+` FROM destruction_plans WHERE transfer_id = $1 ORDER BY requested_at DESC, id`, transferID)
+	out, err := database.QueryAll(ctx, d.db, scanPlan, `SELECT `+planColumns+` FROM destruction_plans WHERE transfer_id = $1 ORDER BY requested_at DESC, id`, transferID)
 	if err != nil {
 		return nil, fmt.Errorf("destruction plans: %w", err)
 	}
-	defer rows.Close()
-	var out []*Plan
-	for rows.Next() {
-		p, err := scanPlan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Remaining counts the customers a run has yet to destroy: with a plan's

@@ -310,25 +310,24 @@ func (e *Exporter) consentEvents(ctx context.Context, transferID string, ids []s
 	for _, id := range ids {
 		want[id] = true
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT customer_id, purpose, decision, source, notice_hash, created_at FROM consent_events
-		WHERE customer_id >= $1 AND customer_id <= $2 AND transfer_id = $3 ORDER BY customer_id, created_at, id`, ids[0], ids[len(ids)-1], transferID)
-	if err != nil {
-		return nil, fmt.Errorf("export: consent events: %w", err)
-	}
-	defer rows.Close()
 	out := map[string][]ExportedConsent{}
-	for rows.Next() {
+	err := database.EachRow(ctx, e.db, func(row database.Scanner) error {
 		var id string
 		var ev ExportedConsent
-		if err := rows.Scan(&id, &ev.Purpose, &ev.Decision, &ev.Source, &ev.NoticeHash, &ev.At); err != nil {
-			return nil, fmt.Errorf("export: consent events: %w", err)
+		if err := row.Scan(&id, &ev.Purpose, &ev.Decision, &ev.Source, &ev.NoticeHash, &ev.At); err != nil {
+			return err
 		}
 		if want[id] {
 			ev.At = ev.At.UTC()
 			out[id] = append(out[id], ev)
 		}
+		return nil
+	}, `SELECT customer_id, purpose, decision, source, notice_hash, created_at FROM consent_events
+		WHERE customer_id >= $1 AND customer_id <= $2 AND transfer_id = $3 ORDER BY customer_id, created_at, id`, ids[0], ids[len(ids)-1], transferID)
+	if err != nil {
+		return nil, fmt.Errorf("export: consent events: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // writeFile adds one regular file to the tar.

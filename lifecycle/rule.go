@@ -12,6 +12,7 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 )
 
 // Consent rules: which granted purposes make a customer part of the
@@ -65,11 +66,8 @@ func (r Rule) resolve(t *customers.Transfer) (Rule, error) {
 // order after the cursor ($2), at most limit (0: all): customers (not erased) with granted state
 // for enough of the purposes ($3…).
 func (r Rule) selectSQL(limit int) (string, []any) {
-	marks := make([]string, len(r.Purposes))
-	args := []any{}
-	for i := range r.Purposes {
-		marks[i] = fmt.Sprintf("$%d", i+3)
-	}
+	// The purposes come after the caller's transfer ($1) and cursor ($2).
+	purposes, args := database.In(make([]any, 2), r.Purposes)
 	need := 1
 	if r.Mode == RuleAll {
 		need = len(r.Purposes)
@@ -79,15 +77,12 @@ func (r Rule) selectSQL(limit int) (string, []any) {
 	// would be planned on the decision index and sorted again per page.
 	q := `SELECT c.id FROM customers c WHERE c.id > $2 AND c.status <> 'erased'
 		AND (SELECT COUNT(*) FROM consent_state cs WHERE cs.customer_id = c.id AND cs.transfer_id = $1
-			AND cs.decision = 'granted' AND cs.purpose IN (` + strings.Join(marks, ",") + `)) >= ` + fmt.Sprint(need) + `
+			AND cs.decision = 'granted' AND cs.purpose IN ` + purposes + `) >= ` + fmt.Sprint(need) + `
 		ORDER BY c.id`
 	if limit > 0 {
 		q += ` LIMIT ` + fmt.Sprint(limit)
 	}
-	for _, p := range r.Purposes {
-		args = append(args, p)
-	}
-	return q, args
+	return q, args[2:]
 }
 
 // Counts is what a dry run shows: how many customers each rule would hand

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/handoverhq/handover/database"
 )
@@ -67,9 +66,7 @@ func InsertCustomerKeys(ctx context.Context, tx *database.Tx, keys []CustomerKey
 }
 
 // Querier is what loading keys needs: a *database.DB or a *database.Tx.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
+type Querier = database.Querier
 
 // CustomerKeys loads and unwraps the data keys of the given customers. A
 // customer whose key was destroyed is absent from the result.
@@ -85,34 +82,30 @@ func (k *Keyring) CustomerKeys(ctx context.Context, q Querier, customerIDs []str
 	const chunk = 500
 	for start := 0; start < len(customerIDs); start += chunk {
 		part := customerIDs[start:min(start+chunk, len(customerIDs))]
-		placeholders := make([]string, len(part))
-		args := make([]any, len(part))
-		for i, id := range part {
-			placeholders[i] = fmt.Sprintf("$%d", i+1)
-			args[i] = id
-		}
-		rows, err := q.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE customer_id IN (`+strings.Join(placeholders, ",")+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("load customer keys: %w", err)
-		}
-		for rows.Next() {
-			var ck CustomerKey
-			if err := rows.Scan(&ck.CustomerID, &ck.KeyID, &ck.Wrapped); err != nil {
-				rows.Close()
-				return nil, err
+		in, args := database.In(nil, part)
+		err := database.EachRow(ctx, q, func(row database.Scanner) error {
+			ck, err := scanCustomerKey(row)
+			if err != nil {
+				return err
 			}
 			dk, err := k.Unwrap(ck.WrappedKey)
 			if err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[ck.CustomerID] = dk
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
+			return nil
+		}, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE customer_id IN `+in, args...)
+		if err != nil {
+			return nil, fmt.Errorf("load customer keys: %w", err)
 		}
 	}
 	return out, nil
+}
+
+func scanCustomerKey(row database.Scanner) (CustomerKey, error) {
+	var ck CustomerKey
+	err := row.Scan(&ck.CustomerID, &ck.KeyID, &ck.Wrapped)
+	return ck, err
 }
 
 // DestroyCustomerKey deletes a customer's data key: their sealed fields are
@@ -155,21 +148,9 @@ func (v *Vault) Rotate(ctx context.Context, db *database.DB, progress func(done 
 	for {
 		n := 0
 		err := db.InTx(ctx, func(tx *database.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT customer_id, key_id, wrapped FROM customer_keys
+			batch, err := database.QueryAll(ctx, tx, scanCustomerKey, `SELECT customer_id, key_id, wrapped FROM customer_keys
 				WHERE customer_id > $1 AND key_id <> $2 ORDER BY customer_id LIMIT 1000`, cursor, current)
 			if err != nil {
-				return err
-			}
-			var batch []CustomerKey
-			for rows.Next() {
-				var ck CustomerKey
-				if err := rows.Scan(&ck.CustomerID, &ck.KeyID, &ck.Wrapped); err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, ck)
-			}
-			if err := rows.Close(); err != nil {
 				return err
 			}
 			for _, ck := range batch {

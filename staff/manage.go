@@ -13,27 +13,24 @@ import (
 
 // FindMembers lists every staff member, enabled first, by name and email.
 func (s *Store) FindMembers(ctx context.Context) ([]*Member, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, email, name, role, locale, time_zone, disabled_at, created_at FROM staff
-		ORDER BY CASE WHEN disabled_at IS NULL THEN 0 ELSE 1 END, name, email LIMIT 1000`)
-	if err != nil {
-		return nil, fmt.Errorf("find staff: %w", err)
-	}
-	defer rows.Close()
-	var out []*Member
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (*Member, error) {
 		var m Member
 		var role string
 		var disabled sql.NullTime
-		if err := rows.Scan(&m.ID, &m.Email, &m.Name, &role, &m.Locale, &m.TimeZone, &disabled, &m.CreatedAt); err != nil {
-			return nil, fmt.Errorf("find staff: %w", err)
+		if err := row.Scan(&m.ID, &m.Email, &m.Name, &role, &m.Locale, &m.TimeZone, &disabled, &m.CreatedAt); err != nil {
+			return nil, err
 		}
 		m.Role = Role(role)
 		if disabled.Valid {
 			m.DisabledAt = &disabled.Time
 		}
-		out = append(out, &m)
+		return &m, nil
+	}, `SELECT id, email, name, role, locale, time_zone, disabled_at, created_at FROM staff
+		ORDER BY CASE WHEN disabled_at IS NULL THEN 0 ELSE 1 END, name, email LIMIT 1000`)
+	if err != nil {
+		return nil, fmt.Errorf("find staff: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ChangeRole gives a member another role, effective on their next request,

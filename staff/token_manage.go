@@ -37,28 +37,28 @@ func (s *Store) FindAPITokens(ctx context.Context, staffID string) ([]APIToken, 
 // older than cursor (the next cursor of the previous page; "" for the
 // first). next is "" on the last page.
 func (s *Store) FindAPITokenPage(ctx context.Context, staffID, cursor string, limit int) (list []APIToken, next string, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, staff_id, name, created_at, last_used_at, expires_at, revoked_at FROM api_tokens
-		WHERE staff_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), staffID, cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("find tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []APIToken{}
-	for rows.Next() {
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (APIToken, error) {
 		var t APIToken
 		var used, expires, revoked sql.NullTime
-		if err := rows.Scan(&t.ID, &t.StaffID, &t.Name, &t.CreatedAt, &used, &expires, &revoked); err != nil {
-			return nil, "", fmt.Errorf("find tokens: %w", err)
+		if err := row.Scan(&t.ID, &t.StaffID, &t.Name, &t.CreatedAt, &used, &expires, &revoked); err != nil {
+			return t, err
 		}
 		t.LastUsedAt, t.RevokedAt = nullTime(used), nullTime(revoked)
 		t.ExpiresAt = t.CreatedAt.Add(DefaultTokenTTL) // made before tokens had an expiry
 		if expires.Valid {
 			t.ExpiresAt = expires.Time
 		}
-		out = append(out, t)
+		return t, nil
+	}, `SELECT id, staff_id, name, created_at, last_used_at, expires_at, revoked_at FROM api_tokens
+		WHERE staff_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT `+fmt.Sprint(limit+1), staffID, cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("find tokens: %w", err)
+	}
+	if out == nil {
+		out = []APIToken{} // the API lists none as [], not null
 	}
 	out, next = database.Page(out, limit, func(t APIToken) string { return t.ID })
-	return out, next, rows.Err()
+	return out, next, nil
 }
 
 func nullTime(t sql.NullTime) *time.Time {

@@ -194,7 +194,7 @@ const templateColumns = `t.id, t.name, t.kind, t.channel, t.locale, t.version, C
 	t.created_by, t.created_at, t.updated_at, v.subject, v.body, v.html_body, v.sign_name, v.template_code, v.params,
 	v.wechat_template_id, v.wechat_fields, v.subscribe, v.sms_type, v.description`
 
-func scanTemplate(row interface{ Scan(...any) error }) (*Template, error) {
+func scanTemplate(row database.Scanner) (*Template, error) {
 	var t Template
 	var params, fields string
 	err := row.Scan(&t.ID, &t.Name, &t.Kind, &t.Channel, &t.Locale, &t.Version, &t.DefaultKey, &t.Archived,
@@ -250,7 +250,7 @@ type Filter struct {
 // FindTemplates lists templates, latest versions, by kind, channel, locale
 // and name.
 func (s *Store) FindTemplates(ctx context.Context, f Filter) ([]*Template, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+templateColumns+` FROM templates t
+	out, err := database.QueryAll(ctx, s.db, scanTemplate, `SELECT `+templateColumns+` FROM templates t
 		JOIN template_versions v ON v.template_id = t.id AND v.version = t.version
 		WHERE ($1 = '' OR t.kind = $1) AND ($2 = '' OR t.channel = $2) AND ($3 = '' OR t.locale = $3)
 		AND ($4 OR t.archived_at IS NULL)
@@ -258,16 +258,7 @@ func (s *Store) FindTemplates(ctx context.Context, f Filter) ([]*Template, error
 	if err != nil {
 		return nil, fmt.Errorf("find templates: %w", err)
 	}
-	defer rows.Close()
-	var out []*Template
-	for rows.Next() {
-		t, err := scanTemplate(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find templates: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FindTemplateVersion returns one version of a template: what a delivery

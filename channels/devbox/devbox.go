@@ -152,34 +152,28 @@ func (c *Channel) FindPage(ctx context.Context, deliveryID, cursor string, limit
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := c.db.QueryContext(ctx, `SELECT id, delivery_id, customer_id, kind, key_id, key_wrapped, sealed, created_at
-		FROM devbox_messages WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR id < $2)`+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit+1),
-		deliveryID, cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("devbox find: %w", err)
-	}
 	type row struct {
 		m    Message
 		kind string
 		env  pii.Envelope
 	}
-	var list []row
-	var ids []string
-	for rows.Next() {
+	list, err := database.QueryAll(ctx, c.db, func(sc database.Scanner) (row, error) {
 		var r row
-		if err := rows.Scan(&r.m.ID, &r.m.DeliveryID, &r.m.CustomerID, &r.kind, &r.env.KeyID, &r.env.Wrapped, &r.env.Sealed, &r.m.CreatedAt); err != nil {
-			rows.Close()
-			return nil, "", err
-		}
-		list = append(list, r)
+		err := sc.Scan(&r.m.ID, &r.m.DeliveryID, &r.m.CustomerID, &r.kind, &r.env.KeyID, &r.env.Wrapped, &r.env.Sealed, &r.m.CreatedAt)
+		return r, err
+	}, `SELECT id, delivery_id, customer_id, kind, key_id, key_wrapped, sealed, created_at
+		FROM devbox_messages WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR id < $2)`+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit+1),
+		deliveryID, cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("devbox find: %w", err)
+	}
+	list, next = database.Page(list, limit, func(r row) string { return r.m.ID })
+	var ids []string
+	for _, r := range list {
 		if r.env.KeyID == pii.CustomerKeyed {
 			ids = append(ids, r.m.CustomerID)
 		}
 	}
-	if err := rows.Close(); err != nil {
-		return nil, "", err
-	}
-	list, next = database.Page(list, limit, func(r row) string { return r.m.ID })
 	keys, err := c.keys.CustomerKeys(ctx, c.db, ids)
 	if err != nil {
 		return nil, "", err
