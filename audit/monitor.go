@@ -27,8 +27,11 @@ type Monitor struct {
 	seen int64
 }
 
-// NewMonitor returns a Monitor on db.
+// NewMonitor returns a Monitor on db; a nil log is slog.Default().
 func NewMonitor(db *database.DB, log *slog.Logger) *Monitor {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &Monitor{db: db, log: log,
 		ok: prometheus.NewGauge(prometheus.GaugeOpts{Name: "handover_audit_chain_ok",
 			Help: "1 when the last verification found the audit chain whole and keyed, 0 when it was broken, truncated, unkeyed or could not run."}),

@@ -22,11 +22,17 @@ import (
 // for the inbox and the campaign queues.
 func (e *env) withInbox() *channels.Inbox {
 	e.t.Helper()
-	in := channels.NewInbox(e.db, e.vault, e.q, nil)
+	// Addresses match no one here. OnEvent reads e.svc when events come,
+	// after the service is built on the devbox that records into this inbox.
+	in, err := channels.NewInbox(channels.InboxConfig{DB: e.db, Vault: e.vault, Queue: e.q, Sent: channels.NewSentLog(e.db, e.vault.Index, nil),
+		Match:   func(context.Context, channels.Address) (string, error) { return "", nil },
+		OnEvent: func(ctx context.Context, ev channels.InboundEvent) error { return e.svc.HandleInboundEvent(ctx, ev) }})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	e.devbox = devbox.New(e.db, e.vault.Keys, in.Record)
 	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, PublicURL: "https://handover.test", BatchSize: 2})
-	in.OnEvent = e.svc.HandleInboundEvent
 	qs := queue.DefaultQueues()
 	for k, v := range campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: nil}) {
 		qs[k] = v

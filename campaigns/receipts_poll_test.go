@@ -3,7 +3,6 @@ package campaigns_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/channels/sms"
 	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/database"
@@ -41,7 +41,7 @@ func (e *env) sendBySMS(fake *smsfake.Server, every time.Duration) *campaigns.Ca
 	if _, err := e.ts.UpdateTemplate(ctx, list[0].ID, templates.Update{Content: content}, "staff:test"); err != nil {
 		e.t.Fatal(err)
 	}
-	e.inbox = channels.NewInbox(e.db, e.vault, e.q, slog.New(slog.DiscardHandler))
+	e.inbox = inboxtest.New(e.t, e.db, e.vault, e.q)
 	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 		Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: 2, SMSReceipts: ch, ReceiptPoll: every,
 		CountReceipt: e.inbox.CountReceipt})

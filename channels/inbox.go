@@ -31,26 +31,53 @@ const (
 // Inbox stores inbound events durably and deduplicated, then processes
 // them from the queue: webhooks answer as soon as the row is written.
 type Inbox struct {
-	db    *database.DB
-	vault *pii.Vault
-	queue *queue.Queue
-	log   *slog.Logger
-	// Match finds the customer an address belongs to ("" when none). The
-	// customers package provides it.
-	Match func(ctx context.Context, from Address) (string, error)
-	// OnEvent receives each processed event, matched or not: the seam the
-	// feedback package plugs tickets into. Nil ignores events.
-	OnEvent func(ctx context.Context, ev InboundEvent) error
-	// Sent ties a reply that names no delivery to the latest message sent
-	// to its sender (under the same SMS sign name). Nil skips that step.
-	Sent *SentLog
+	db      *database.DB
+	vault   *pii.Vault
+	queue   *queue.Queue
+	log     *slog.Logger
+	match   func(ctx context.Context, from Address) (string, error)
+	onEvent func(ctx context.Context, ev InboundEvent) error
+	sent    *SentLog
 
 	metrics inboxMetrics
 }
 
-// NewInbox returns an Inbox.
-func NewInbox(db *database.DB, vault *pii.Vault, q *queue.Queue, log *slog.Logger) *Inbox {
-	return &Inbox{db: db, vault: vault, queue: q, log: log, metrics: newInboxMetrics()}
+// InboxConfig is what an Inbox is built on. Every field but Log is
+// required: a hook left unset would silently stop every ticket, so
+// NewInbox refuses it.
+type InboxConfig struct {
+	DB    *database.DB
+	Vault *pii.Vault
+	Queue *queue.Queue
+	// Match finds the customer an address belongs to ("" when none): the
+	// customers package's MatchContact.
+	Match func(ctx context.Context, from Address) (string, error)
+	// OnEvent receives each processed event, matched or not: campaigns
+	// (receipts, opt-outs) and feedback (tickets) act on it.
+	OnEvent func(ctx context.Context, ev InboundEvent) error
+	// Sent ties a reply that names no delivery to the latest message sent
+	// to its sender (under the same SMS sign name).
+	Sent *SentLog
+	// Log defaults to slog.Default().
+	Log *slog.Logger
+}
+
+// NewInbox returns an Inbox, or an error naming the part cfg lacks.
+func NewInbox(cfg InboxConfig) (*Inbox, error) {
+	for _, part := range []struct {
+		name    string
+		missing bool
+	}{{"DB", cfg.DB == nil}, {"Vault", cfg.Vault == nil}, {"Queue", cfg.Queue == nil},
+		{"Match", cfg.Match == nil}, {"OnEvent", cfg.OnEvent == nil}, {"Sent", cfg.Sent == nil}} {
+		if part.missing {
+			return nil, fmt.Errorf("channels: the inbox needs its %s", part.name)
+		}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Inbox{db: cfg.DB, vault: cfg.Vault, queue: cfg.Queue, log: cfg.Log, match: cfg.Match, onEvent: cfg.OnEvent,
+		sent: cfg.Sent, metrics: newInboxMetrics()}, nil
 }
 
 // sealedFields are the personal parts of an event, stored sealed.
@@ -160,20 +187,18 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 		return nil // already processed (a duplicate task)
 	}
 	// An event that knows its customer already (the portal's) keeps it.
-	if ev.Kind == EventMessage && ev.DeliveryID == "" && ev.CustomerID == "" && in.Sent != nil {
-		if ev.DeliveryID, ev.CustomerID, err = in.Sent.Latest(ctx, ev.Channel, ev.From, ev.To); err != nil {
+	if ev.Kind == EventMessage && ev.DeliveryID == "" && ev.CustomerID == "" {
+		if ev.DeliveryID, ev.CustomerID, err = in.sent.Latest(ctx, ev.Channel, ev.From, ev.To); err != nil {
 			return err
 		}
 	}
-	if ev.CustomerID == "" && in.Match != nil {
-		if ev.CustomerID, err = in.Match(ctx, ev.From); err != nil {
+	if ev.CustomerID == "" {
+		if ev.CustomerID, err = in.match(ctx, ev.From); err != nil {
 			return err
 		}
 	}
-	if in.OnEvent != nil {
-		if err := in.OnEvent(ctx, *ev); err != nil {
-			return err
-		}
+	if err := in.onEvent(ctx, *ev); err != nil {
+		return err
 	}
 	state = "unmatched"
 	if ev.CustomerID != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -24,21 +26,25 @@ func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 		ctx := context.Background()
 		q := queuetest.Open(t)
 		v := piitest.Vault(t, db)
-		in := channels.NewInbox(db, v, q, queuetest.Logger(t))
 		known := "+8613812345678"
-		in.Match = func(ctx context.Context, from channels.Address) (string, error) {
-			if from.Phone == known {
-				return "customer-1", nil
-			}
-			return "", nil
-		}
 		var mu sync.Mutex
 		seen := map[string]channels.InboundEvent{}
-		in.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
-			seen[ev.DedupKey] = ev
-			return nil
+		log := queuetest.Logger(t)
+		in, err := channels.NewInbox(channels.InboxConfig{DB: db, Vault: v, Queue: q, Log: log, Sent: channels.NewSentLog(db, v.Index, log),
+			Match: func(ctx context.Context, from channels.Address) (string, error) {
+				if from.Phone == known {
+					return "customer-1", nil
+				}
+				return "", nil
+			},
+			OnEvent: func(ctx context.Context, ev channels.InboundEvent) error {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[ev.DedupKey] = ev
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
 		}
 		events := []channels.InboundEvent{
 			{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "biz-1:" + known, From: channels.Address{Phone: known}, Text: "地址变更为杭州市"},
@@ -80,6 +86,33 @@ func TestInboxDedupsStoresSealedAndProcesses(t *testing.T) {
 	})
 }
 
+// TestNewInboxRefusesAMissingHook: a hook left out is an error when the
+// inbox is built, not an inbox that silently drops every event.
+func TestNewInboxRefusesAMissingHook(t *testing.T) {
+	db := dbtest.SQLite(t)
+	v, q, log := piitest.Vault(t, db), queuetest.Embedded(t), queuetest.Logger(t)
+	full := func() channels.InboxConfig {
+		return channels.InboxConfig{DB: db, Vault: v, Queue: q, Sent: channels.NewSentLog(db, v.Index, log),
+			Match:   func(context.Context, channels.Address) (string, error) { return "", nil },
+			OnEvent: func(context.Context, channels.InboundEvent) error { return nil }}
+	}
+	if _, err := channels.NewInbox(full()); err != nil {
+		t.Fatalf("complete config: %v", err)
+	}
+	for name, drop := range map[string]func(*channels.InboxConfig){
+		"Match":   func(c *channels.InboxConfig) { c.Match = nil },
+		"OnEvent": func(c *channels.InboxConfig) { c.OnEvent = nil },
+		"Sent":    func(c *channels.InboxConfig) { c.Sent = nil },
+		"Queue":   func(c *channels.InboxConfig) { c.Queue = nil },
+	} {
+		cfg := full()
+		drop(&cfg)
+		if in, err := channels.NewInbox(cfg); err == nil || in != nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: %v, %v", name, in, err)
+		}
+	}
+}
+
 // TestInboxKeepsKnownCustomer: an event whose poster already knows the
 // customer (the portal's survey answers) keeps that customer through
 // processing, with no address to match.
@@ -87,10 +120,14 @@ func TestInboxKeepsKnownCustomer(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := context.Background()
 	q := queuetest.Open(t)
-	in := channels.NewInbox(db, piitest.Vault(t, db), q, queuetest.Logger(t))
-	in.Match = func(context.Context, channels.Address) (string, error) { return "", nil }
 	got := make(chan channels.InboundEvent, 1)
-	in.OnEvent = func(ctx context.Context, ev channels.InboundEvent) error { got <- ev; return nil }
+	v, log := piitest.Vault(t, db), queuetest.Logger(t)
+	in, err := channels.NewInbox(channels.InboxConfig{DB: db, Vault: v, Queue: q, Log: log, Sent: channels.NewSentLog(db, v.Index, log),
+		Match:   func(context.Context, channels.Address) (string, error) { return "", nil },
+		OnEvent: func(ctx context.Context, ev channels.InboundEvent) error { got <- ev; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: "portal", Kind: channels.EventMessage, DedupKey: "answer-1",
 		CustomerID: "customer-7", Text: "送货太慢"}}); err != nil {
 		t.Fatal(err)
@@ -116,7 +153,7 @@ func TestSweepRestoresLostTasks(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := context.Background()
 	q := queuetest.Open(t)
-	in := channels.NewInbox(db, piitest.Vault(t, db), q, queuetest.Logger(t))
+	in := inboxtest.New(t, db, piitest.Vault(t, db), q)
 	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.Email, Kind: channels.EventMessage, DedupKey: "<m1@x>", From: channels.Address{Email: "a@example.com"}}}); err != nil {
 		t.Fatal(err)
 	}

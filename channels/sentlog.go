@@ -21,8 +21,11 @@ type SentLog struct {
 	log   *slog.Logger
 }
 
-// NewSentLog returns a SentLog.
+// NewSentLog returns a SentLog; a nil log is slog.Default().
 func NewSentLog(db *database.DB, index *pii.Index, log *slog.Logger) *SentLog {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &SentLog{db: db, index: index, log: log}
 }
 

@@ -38,15 +38,17 @@ func TestRepliesAreTiedToTheLatestMessageUnderTheirSignName(t *testing.T) {
 			}
 		}
 
-		in := channels.NewInbox(db, v, q, log)
-		in.Sent = sent
-		in.Match = func(context.Context, channels.Address) (string, error) { return "matched-by-phone", nil }
 		got := map[string]channels.InboundEvent{}
 		done := make(chan struct{}, 3)
-		in.OnEvent = func(_ context.Context, ev channels.InboundEvent) error {
-			got[ev.To] = ev
-			done <- struct{}{}
-			return nil
+		in, err := channels.NewInbox(channels.InboxConfig{DB: db, Vault: v, Queue: q, Log: log, Sent: sent,
+			Match: func(context.Context, channels.Address) (string, error) { return "matched-by-phone", nil },
+			OnEvent: func(_ context.Context, ev channels.InboundEvent) error {
+				got[ev.To] = ev
+				done <- struct{}{}
+				return nil
+			}})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if _, err := in.Record(ctx, []channels.InboundEvent{
 			{Channel: channels.Devbox, Kind: channels.EventMessage, DedupKey: "1", From: phone, To: "华东五金", Text: "TD"},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
@@ -23,7 +24,7 @@ func TestRightsRequestsReachTheInbox(t *testing.T) {
 		clk := setClock(db)
 		vault := piitest.Vault(t, db)
 		s := customers.NewStore(db, vault)
-		in := channels.NewInbox(db, vault, queuetest.Open(t), queuetest.Logger(t))
+		in := inboxtest.New(t, db, vault, queuetest.Open(t))
 		s.RecordRights = in.Record
 		a, _ := seedRightsCustomers(t, s)
 		out := &outbox{}

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
@@ -132,7 +133,7 @@ func TestDestructionReachesEarlierBackups(t *testing.T) {
 	// A portal message and a devbox record of a customer, sealed under
 	// their key.
 	c0 := w.ids[phones[0]]
-	in := channels.NewInbox(db, vault, queuetest.Open(t), queuetest.Logger(t))
+	in := inboxtest.New(t, db, vault, queuetest.Open(t))
 	if _, err := in.Record(ctx, []channels.InboundEvent{{Channel: channels.Portal, Kind: channels.EventMessage, CustomerID: c0,
 		DedupKey: "p0", Text: "请把我的地址改成杭州西湖"}}); err != nil {
 		t.Fatal(err)
@@ -181,7 +182,7 @@ func TestDestructionReachesEarlierBackups(t *testing.T) {
 			t.Errorf("destroyed customer %s readable from an earlier backup", c.ID)
 		}
 	}
-	in2 := channels.NewInbox(db2, vault2, queuetest.Open(t), queuetest.Logger(t))
+	in2 := inboxtest.New(t, db2, vault2, queuetest.Open(t))
 	if _, _, err := in2.FindEventByID(ctx, eventID); handover.ErrorCode(err) != handover.ENOTFOUND {
 		t.Errorf("a destroyed customer's message read from an earlier backup: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
@@ -31,11 +32,17 @@ func TestErasureReachesMessagesInBackups(t *testing.T) {
 	erased, kept := w.ids[phones[0]], w.ids[phones[1]]
 
 	q := queuetest.Open(t)
-	in := channels.NewInbox(db, vault, q, queuetest.Logger(t))
-	in.Match = func(ctx context.Context, from channels.Address) (string, error) {
-		return w.ids[from.Phone[len("+86"):]], nil
+	log := queuetest.Logger(t)
+	in, err := channels.NewInbox(channels.InboxConfig{DB: db, Vault: vault, Queue: q, Log: log, Sent: channels.NewSentLog(db, vault.Index, log),
+		Match: func(ctx context.Context, from channels.Address) (string, error) {
+			return w.ids[from.Phone[len("+86"):]], nil
+		},
+		// Only the matching and sealing under the customer's key matter here.
+		OnEvent: func(context.Context, channels.InboundEvent) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := in.Record(ctx, []channels.InboundEvent{
+	_, err = in.Record(ctx, []channels.InboundEvent{
 		{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "r0", From: channels.Address{Phone: "+86" + phones[0]}, Text: "请改地址到杭州西湖"},
 		{Channel: channels.SMS, Kind: channels.EventMessage, DedupKey: "r1", From: channels.Address{Phone: "+86" + phones[1]}, Text: "收到谢谢"},
 	})
@@ -89,7 +96,7 @@ func TestErasureReachesMessagesInBackups(t *testing.T) {
 
 	restored := restoreAll(t, master, dataBackup, keysBackup)
 	db2, vault2 := openDataDir(t, restored, master)
-	in2 := channels.NewInbox(db2, vault2, q, queuetest.Logger(t))
+	in2 := inboxtest.New(t, db2, vault2, q)
 	if _, _, err := in2.FindEventByID(ctx, ids[erased]); handover.ErrorCode(err) != handover.ENOTFOUND {
 		t.Errorf("the erased customer's reply after restore: %v", err)
 	}

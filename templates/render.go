@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template"
 	"text/template/parse"
@@ -52,6 +53,11 @@ type part struct {
 	// lastLen is the length of the latest output, what the next one
 	// starts with room for.
 	lastLen atomic.Int64
+	// planned is set once the part was executed and plan read from the
+	// tree it ran (fast.go); plan is nil when the part has none.
+	planned  atomic.Bool
+	planOnce sync.Once
+	plan     []segment
 }
 
 // compiled is a version parsed once, ready to render many times.
@@ -317,6 +323,12 @@ func (p *part) exec(data *Data) (string, error) {
 	// Room for what the part rendered last time: the output is built
 	// without growing it step by step.
 	b.Grow(int(p.lastLen.Load()))
+	if p.planned.Load() && p.plan != nil && run(p.plan, data, &b.Builder) {
+		p.lastLen.Store(int64(b.Len()))
+		return b.String(), nil
+	}
+	b.Reset()
+	b.Grow(int(p.lastLen.Load()))
 	var err error
 	if p.html != nil {
 		err = p.html.Execute(&b, data)
@@ -329,6 +341,17 @@ func (p *part) exec(data *Data) (string, error) {
 		return "", handover.Errorf(handover.EINVALID, "%s", friendlyLoc(strings.TrimPrefix(err.Error(), "template: ")))
 	}
 	p.lastLen.Store(int64(b.Len()))
+	if !p.planned.Load() {
+		// Read after an Execute: html/template escapes the tree then.
+		p.planOnce.Do(func() {
+			if p.html != nil {
+				p.plan = planPart(p.html.Tree, true)
+			} else {
+				p.plan = planPart(p.text.Tree, false)
+			}
+			p.planned.Store(true)
+		})
+	}
 	return b.String(), nil
 }
 

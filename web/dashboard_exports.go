@@ -112,7 +112,7 @@ func (s *Server) handleExportDryRunPage(c echo.Context) error {
 	fail := func(status int, msg string) error {
 		return s.exportPage(c, status, transfer, exportView{Form: f, Error: msg})
 	}
-	counts, err := lifecycle.NewExporter(s.db, s.customers).DryRun(c.Request().Context(), transfer, lifecycle.Rule{Mode: f.Rule, Purposes: f.Purposes})
+	counts, err := s.exporter.DryRun(c.Request().Context(), transfer, lifecycle.Rule{Mode: f.Rule, Purposes: f.Purposes})
 	if err != nil {
 		return formFailed(c, err, fail)
 	}
@@ -137,7 +137,7 @@ func (s *Server) handleExportDownloadPage(c echo.Context) error {
 		return fail(http.StatusBadRequest, formText(c, "cerr.export_confirm"))
 	}
 	w := &firstWrite{c: c, name: fmt.Sprintf("handover-%s.tar.age", transfer)}
-	_, err := lifecycle.NewExporter(s.db, s.customers).Export(c.Request().Context(), lifecycle.ExportRequest{TransferID: transfer,
+	_, err := s.exporter.Export(c.Request().Context(), lifecycle.ExportRequest{TransferID: transfer,
 		Recipient: f.Recipient, Rule: lifecycle.Rule{Mode: f.Rule, Purposes: f.Purposes}, Actor: member(c).Actor()}, w)
 	if err != nil && w.started {
 		// Too late for a page: the truncated package fails to decrypt.

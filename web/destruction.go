@@ -18,15 +18,8 @@ func (s *Server) registerDestructionRoutes(g *echo.Group) {
 	g.GET("/destruction-plans/:id/report", s.handleDestructionReport, s.can(staff.ReadAudit))
 }
 
-// destroyer builds the destruction service; the data dir is where the
-// embedded key store's files are, for the report's scan of them.
-func (s *Server) destroyer() *lifecycle.Destroyer {
-	dataDir := ""
-	if s.cfg.Embedded() {
-		dataDir = s.cfg.DataDir
-	}
-	return lifecycle.NewDestroyer(s.db, s.customers, dataDir)
-}
+// destroyer is the destruction service (Deps.Destroyer).
+func (s *Server) destroyer() *lifecycle.Destroyer { return s.destroy }
 
 // handleDestructionRequest plans the destruction of the seller's copy.
 func (s *Server) handleDestructionRequest(c echo.Context) error {

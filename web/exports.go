@@ -28,7 +28,7 @@ func (s *Server) handleExportCreate(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	ex := lifecycle.NewExporter(s.db, s.customers)
+	ex := s.exporter
 	rule := lifecycle.Rule{Mode: req.Rule, Purposes: req.Purposes}
 	if req.DryRun {
 		counts, err := ex.DryRun(c.Request().Context(), c.Param("id"), rule)

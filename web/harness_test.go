@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -13,10 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/handoverhq/handover/archive"
-	"github.com/handoverhq/handover/assessments"
+	application "github.com/handoverhq/handover/app"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
@@ -26,9 +22,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
-	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/links"
-	"github.com/handoverhq/handover/pii"
 	"github.com/handoverhq/handover/pii/masterkey"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
@@ -81,45 +75,28 @@ func newApp(t testing.TB, db *database.DB, q *queue.Queue, env ...string) *app {
 }
 
 // newAppWith is newApp with a chance to change the server's deps (e.g. add
-// a WeChat channel) before it starts.
+// a WeChat channel) before it starts. The application is built as serve
+// builds it (package app), on the test's database and Redis, its log in
+// a.logs; the devbox records messages even when a test turns a provider on.
 func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.Deps), env ...string) *app {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir()}, env...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pii.NewKeyring(mustKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault, err := pii.OpenVault(ctx, db, keys)
+	cfg, err := config.Load(append([]string{"HANDOVER_DATA_DIR=" + t.TempDir(), "HANDOVER_MASTER_KEY=" + masterkey.Generate()}, env...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	a := &app{t: t, db: db, staff: staff.NewStore(db), logs: logs}
-	a.customers = customers.NewStore(db, vault)
-	a.importer = customers.NewImporter(a.customers, t.TempDir(), log)
-	t.Cleanup(a.importer.Wait)
-	a.templates = templates.NewStore(db, a.customers)
-	// As in embedded mode: no provider, so the devbox records messages.
-	a.inbox = channels.NewInbox(db, vault, q, log)
-	a.devbox = devbox.New(db, keys, a.inbox.Record)
-	a.links = links.NewStore(db, vault, a.customers, cfg.LinkTTL)
-	a.queue = q
-	a.campaigns = campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: a.customers, Templates: a.templates,
-		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, PublicURL: cfg.PublicURL, Log: log})
-	a.tickets = feedback.New(feedback.Config{DB: db, Vault: vault, Queue: q, Customers: a.customers,
-		Channels: map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, Log: log})
-	a.governance = governance.New(db, governance.Config{})
-	deps := web.Deps{Config: cfg, DB: db, Queue: q, Staff: a.staff, Customers: a.customers, Importer: a.importer,
-		Templates: a.templates, Devbox: a.devbox, Campaigns: a.campaigns, Governance: a.governance,
-		Incidents: incidents.NewStore(db), Assessments: assessments.NewStore(db), Archive: archive.NewStore(db),
-		Links: a.links, RecordEvent: a.inbox.Record, Tickets: a.tickets, Log: log,
-		Metrics:  []prometheus.Collector{a.inbox.Collector(), a.inbox.Counters()},
-		SendCode: customers.ChannelSender(map[channels.Name]channels.Channel{channels.Devbox: a.devbox}, "")}
+	h := &application.App{Config: cfg, Log: application.NewLogger(cfg, logs), DB: db, Queue: q, DevboxAlways: true}
+	t.Cleanup(h.Close)
+	if err := h.OpenStores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.OpenServices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{t: t, db: db, staff: h.Staff, customers: h.Customers, importer: h.Importer, devbox: h.Devbox, templates: h.Templates,
+		campaigns: h.Campaigns, governance: h.Governance, links: h.Links, tickets: h.Tickets, inbox: h.Inbox, queue: q, logs: logs}
+	deps := h.WebDeps()
 	if change != nil {
 		change(&deps)
 	}
@@ -129,14 +106,6 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a
-}
-
-func mustKey(t testing.TB) []byte {
-	k, err := masterkey.Parse(masterkey.Generate())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // tokenFor creates a staff member with role and returns their API token.

@@ -31,6 +31,7 @@ import (
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/staff"
@@ -55,6 +56,8 @@ type Server struct {
 	incidents   *incidents.Store
 	assessments *assessments.Store
 	archive     *archive.Store
+	destroy     *lifecycle.Destroyer
+	exporter    *lifecycle.Exporter
 	links       *links.Store
 	tickets     *feedback.Service
 	// recordEvent stores portal events (survey feedback) in the inbox.
@@ -94,6 +97,9 @@ type Deps struct {
 	Assessments *assessments.Store
 	// Archive files a transfer's records once it takes effect.
 	Archive *archive.Store
+	// Destroyer runs retention plans; Exporter writes the buyer's package.
+	Destroyer *lifecycle.Destroyer
+	Exporter  *lifecycle.Exporter
 	// Links issues and resolves the customers' personal links.
 	Links *links.Store
 	// RecordEvent stores the portal's inbound events (survey free text
@@ -108,10 +114,11 @@ type Deps struct {
 	// Tickets runs feedback tickets.
 	Tickets *feedback.Service
 	// SendCode sends the portal's confirmation codes (corrections of a
-	// phone or email, my data): customers.ChannelSender in production,
-	// the devbox channel in tests and embedded mode.
+	// phone or email, my data): customers.ChannelSender over the channels
+	// that are on (the devbox in embedded mode and tests). Required.
 	SendCode customers.SendFunc
-	Log      *slog.Logger
+	// Log defaults to slog.Default().
+	Log *slog.Logger
 	// Metrics are other parts' collectors served on /metrics (the audit
 	// chain monitor's, the inbox's, the rate limiter's) besides those of
 	// the deps above; see docs/metrics.md.
@@ -120,10 +127,17 @@ type Deps struct {
 
 // New builds the server with its middleware and routes.
 func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.SendCode == nil {
+		panic("web: Deps.SendCode is required: the portal's confirmation codes would go nowhere")
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers,
 		importer: d.Importer, templates: d.Templates, hooks: d.Hooks, devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments, archive: d.Archive,
+		destroy: d.Destroyer, exporter: d.Exporter,
 		links: d.Links, recordEvent: d.RecordEvent, sendCode: d.SendCode, wechat: d.WeChat, tickets: d.Tickets, log: d.Log, metrics: newMetrics()}
 	s.sms = d.SMS
 	var rdb redis.UniversalClient
@@ -132,13 +146,6 @@ func New(d Deps) *Server {
 	}
 	s.portal = newPortal(rdb, s.metrics.registry)
 	s.metrics.registerProduct(d)
-	if s.sendCode == nil { // codes go to the devbox, or fail as unavailable
-		chans := map[channels.Name]channels.Channel{}
-		if d.Devbox != nil {
-			chans[channels.Devbox] = d.Devbox
-		}
-		s.sendCode = customers.ChannelSender(chans, "")
-	}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
 

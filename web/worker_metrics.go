@@ -20,6 +20,9 @@ import (
 // waits). The figures read from the database and Redis come from the api
 // processes, so that they are not counted once per process.
 func NewWorkerServer(cfg *config.Config, db *database.DB, q *queue.Queue, counters []prometheus.Collector, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{echo: e, cfg: cfg, db: db, queue: q, log: log, metrics: newMetrics()}

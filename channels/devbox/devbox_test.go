@@ -6,6 +6,7 @@ import (
 
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/channels/devbox"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -16,7 +17,7 @@ func TestDevboxRecordsAndSimulates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		v := piitest.Vault(t, db)
-		in := channels.NewInbox(db, v, queuetest.Embedded(t), queuetest.Logger(t))
+		in := inboxtest.New(t, db, v, queuetest.Embedded(t))
 		box := devbox.New(db, v.Keys, in.Record)
 		msgs := []channels.Message{
 			{DeliveryID: "d1", CustomerID: "c1", Kind: channels.Notice, To: channels.Address{Phone: "+8613812345678"}, Text: "您好，张三", Link: "http://x/l/abc"},

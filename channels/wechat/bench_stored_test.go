@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/channels/inboxtest"
 	"github.com/handoverhq/handover/channels/wechat/wechatfake"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/pii/piitest"
@@ -26,7 +26,7 @@ import (
 func BenchmarkCallbackStored(b *testing.B) {
 	c, fake := newPlainChannel(b)
 	db := dbtest.SQLite(b)
-	inbox := channels.NewInbox(db, piitest.Vault(b, db), queuetest.Open(b), quietLog())
+	inbox := inboxtest.New(b, db, piitest.Vault(b, db), queuetest.Open(b))
 	srv := httptest.NewServer(c.CallbackHandler(inbox.Record, quietLog()))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}

@@ -36,8 +36,12 @@ const (
 // not used before (409), records the events with record and only then
 // answers "success" (in safe mode an encrypted empty reply). A failed
 // record answers 500 and forgets the nonce so WeChat's retry gets through.
-// Nothing is processed inline: WeChat retries after 5 s.
+// Nothing is processed inline: WeChat retries after 5 s. A nil log is
+// slog.Default().
 func (c *Channel) CallbackHandler(record channels.RecordFunc, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

@@ -163,7 +163,7 @@ func runKeys(ctx context.Context, m *Main, args []string) error {
 		if err := m.loadConfig(); err != nil {
 			return err
 		}
-		blob, err := aliyunkms.EncryptMasterKey(m.kmsConfig(), *kmsKey, key)
+		blob, err := aliyunkms.EncryptMasterKey(m.KMSConfig(), *kmsKey, key)
 		if err != nil {
 			return err
 		}

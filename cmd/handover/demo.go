@@ -45,13 +45,9 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	if err := m.openQueue(ctx); err != nil {
+	if err := m.OpenServices(ctx); err != nil {
 		return err
 	}
-	if err := m.openChannels(ctx); err != nil {
-		return err
-	}
-	m.openCampaigns()
 	if _, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return err
 	}

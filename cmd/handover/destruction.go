@@ -42,7 +42,7 @@ func runDestroy(ctx context.Context, m *Main, args []string) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	d := m.destroyer()
+	d := m.Destroyer
 	switch sub {
 	case "request", "approve":
 		who, err := m.signIn(ctx, *as)
@@ -81,13 +81,4 @@ func (m *Main) runPlan(ctx context.Context, d *lifecycle.Destroyer, id string) e
 			id, r.Plan.DestroyedCount, r.Verified, id)
 	}
 	return err
-}
-
-// destroyer builds the destruction service on the open stores.
-func (m *Main) destroyer() *lifecycle.Destroyer {
-	dataDir := ""
-	if m.Config.Embedded() {
-		dataDir = m.Config.DataDir
-	}
-	return lifecycle.NewDestroyer(m.DB, m.Customers, dataDir)
 }

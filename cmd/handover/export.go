@@ -43,7 +43,7 @@ func runExport(ctx context.Context, m *Main, args []string) error {
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	ex := lifecycle.NewExporter(m.DB, m.Customers)
+	ex := m.Exporter
 	if *dryRun {
 		c, err := ex.DryRun(ctx, *transfer, rule)
 		if err != nil {

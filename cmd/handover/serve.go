@@ -10,15 +10,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/handoverhq/handover/archive"
-	"github.com/handoverhq/handover/assessments"
 	"github.com/handoverhq/handover/audit"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
-	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/governance"
-	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/web"
@@ -55,17 +51,9 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 	if err := m.openStores(ctx); err != nil {
 		return err
 	}
-	if err := m.openQueue(ctx); err != nil {
+	if err := m.OpenServices(ctx); err != nil {
 		return err
 	}
-	if err := m.openChannels(ctx); err != nil {
-		return err
-	}
-	m.openCampaigns()
-	if err := m.openTickets(); err != nil {
-		return err
-	}
-	m.routeInboundEvents()
 	if n, err := m.Templates.InstallDefaults(ctx); err != nil {
 		return fmt.Errorf("install default templates: %w", err)
 	} else if n > 0 {
@@ -103,12 +91,7 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		}
 		monitor := audit.NewMonitor(m.DB, m.Log)
 		go monitor.Run(ctx, m.Config.AuditVerifyEvery)
-		srv = web.New(web.Deps{Metrics: append(monitor.Collectors(), m.metrics()...), Config: m.Config, DB: m.DB, Queue: m.Queue, Staff: m.Staff,
-			Customers: m.Customers, Importer: m.Importer, Templates: m.Templates, Hooks: m.hooks(), Devbox: m.Devbox, Campaigns: m.Campaigns, Governance: m.Governance,
-			Incidents: incidents.NewStore(m.DB), Assessments: assessments.NewStore(m.DB), Archive: archive.NewStore(m.DB),
-			Links: m.Links, RecordEvent: m.Inbox.Record, WeChat: m.WeChat, Tickets: m.Tickets,
-			SMS:      m.SMS,
-			SendCode: customers.ChannelSender(m.Channels, m.Config.SMSCodeTemplate), Log: m.Log})
+		srv = web.New(m.WebDeps(monitor.Collectors()...))
 		go func() { errc <- srv.Serve(ln) }()
 		stopSMTP, err := m.startInboundSMTP()
 		if err != nil {
@@ -123,20 +106,16 @@ func runProcess(ctx context.Context, m *Main, name string, args []string, withHT
 		if err != nil {
 			return fmt.Errorf("listen on %s (HANDOVER_METRICS_ADDR): %w", m.Config.MetricsAddr, err)
 		}
-		srv = web.NewWorkerServer(m.Config, m.DB, m.Queue, m.workerCounters(), m.Log)
+		srv = web.NewWorkerServer(m.Config, m.DB, m.Queue, m.WorkerCounters(), m.Log)
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	if withWorker {
 		mux := asynq.NewServeMux()
-		m.Inbox.Register(mux)
-		m.Campaigns.Register(mux)
-		m.Governance.Register(mux)
-		m.destroyer().Register(mux)
-		m.Tickets.Register(mux)
+		m.Register(mux)
 		// An idle worker looks at its queues five times a second (Asynq's
 		// default is once): a started campaign's first batch waits for
 		// that, and the look is one Redis script.
-		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.workerQueues(),
+		worker = m.Queue.NewServer(queue.ServerConfig{Concurrency: m.Config.WorkerConcurrency, Queues: m.WorkerQueues(),
 			ShutdownTimeout: m.Config.ShutdownTimeout, TaskCheckInterval: 200 * time.Millisecond})
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)

@@ -39,8 +39,11 @@ type collector struct {
 
 // NewCollector returns a collector that calls read at each scrape; an
 // error is logged ("<what> metrics not read") and leaves out what read
-// had not emitted yet.
+// had not emitted yet. A nil log is slog.Default().
 func NewCollector(what string, log *slog.Logger, read ReadFunc, descs ...*prometheus.Desc) prometheus.Collector {
+	if log == nil {
+		log = slog.Default()
+	}
 	return &collector{what: what, descs: descs, read: read, log: log}
 }
 
