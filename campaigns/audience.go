@@ -14,16 +14,27 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Skip reasons recorded on deliveries that are not sent.
+// SkipReason says why a delivery was not sent (deliveries.skip_reason of
+// a skipped or suppressed row).
+type SkipReason string
+
+// Skip reasons recorded on deliveries that are not sent. The values are
+// the ones stored and the API shows.
 const (
-	ReasonOptedOut        = "opted_out"
-	ReasonErased          = "erased"
-	ReasonUnreachable     = "no_channel"        // no listed channel can reach the customer
-	ReasonChannelOptedOut = "channel_opted_out" // every channel that reaches the customer was opted out of
-	ReasonConsentDeclined = "consent_declined"  // declined the campaign's purpose
-	ReasonConsentWithdrew = "consent_withdrawn" // withdrew consent for the campaign's purpose
-	ReasonCancelled       = "cancelled"
+	ReasonOptedOut        SkipReason = "opted_out"
+	ReasonErased          SkipReason = "erased"
+	ReasonUnreachable     SkipReason = "no_channel"        // no listed channel can reach the customer
+	ReasonChannelOptedOut SkipReason = "channel_opted_out" // every channel that reaches the customer was opted out of
+	ReasonConsentDeclined SkipReason = "consent_declined"  // declined the campaign's purpose
+	ReasonConsentWithdrew SkipReason = "consent_withdrawn" // withdrew consent for the campaign's purpose
+	ReasonCancelled       SkipReason = "cancelled"
 )
+
+// String returns the reason as stored.
+func (r SkipReason) String() string { return string(r) }
+
+// Key is the reason's words in the message catalog (locales).
+func (r SkipReason) Key() string { return "skip." + string(r) }
 
 // Consent filter decisions besides the ledger's own.
 const (
@@ -258,7 +269,7 @@ func (r recipient) reachable(ch channels.Name) bool {
 // the campaign's order that reaches them and they did not opt out of; or
 // no channel and the reason they are skipped. A customer opted out of
 // everything still gets the notices the law requires.
-func route(c *Campaign, r recipient) (channels.Name, string) {
+func route(c *Campaign, r recipient) (channels.Name, SkipReason) {
 	switch {
 	case r.status == customers.StatusOptedOut && OptOutKind(c.Kind) != "":
 		return "", ReasonOptedOut
@@ -304,7 +315,7 @@ type AudiencePreview struct {
 	Queued    int
 	ByChannel map[string]int
 	// SkippedByReason counts the customers that would be skipped.
-	SkippedByReason map[string]int
+	SkippedByReason map[SkipReason]int
 }
 
 // PreviewAudience counts the recipients c's audience selects now and how
@@ -319,7 +330,7 @@ func (s *Service) PreviewAudience(ctx context.Context, c *Campaign) (*AudiencePr
 	if err != nil {
 		return nil, err
 	}
-	p := &AudiencePreview{ByChannel: map[string]int{}, SkippedByReason: map[string]int{}}
+	p := &AudiencePreview{ByChannel: map[string]int{}, SkippedByReason: map[SkipReason]int{}}
 	count := func(list []recipient) {
 		for _, r := range list {
 			p.Total++

@@ -30,15 +30,24 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Campaign statuses.
+// Status says where a campaign stands.
+type Status string
+
+// Campaign statuses. The values are the ones stored and the API shows.
 const (
-	StatusDraft     = "draft"
-	StatusScheduled = "scheduled"
-	StatusRunning   = "running"
-	StatusPaused    = "paused"
-	StatusCompleted = "completed"
-	StatusCancelled = "cancelled"
+	StatusDraft     Status = "draft"
+	StatusScheduled Status = "scheduled"
+	StatusRunning   Status = "running"
+	StatusPaused    Status = "paused"
+	StatusCompleted Status = "completed"
+	StatusCancelled Status = "cancelled"
 )
+
+// String returns the status as stored.
+func (s Status) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s Status) Key() string { return "status." + string(s) }
 
 // Campaign is one message to an audience over an ordered list of channels.
 type Campaign struct {
@@ -46,7 +55,7 @@ type Campaign struct {
 	Name       string
 	TransferID string
 	Kind       templates.Kind
-	Status     string
+	Status     Status
 	// Channels in fallback order: a recipient gets the first they can
 	// receive.
 	Channels []channels.Name
@@ -406,7 +415,7 @@ func (s *Service) FindCampaignPage(ctx context.Context, status, cursor string, l
 // large the campaign: planning counts the skipped rows, each batch's
 // record what it sent and failed (campaign_batches), an index range counts
 // the suppressed ones, and the rest of the planned rows are queued.
-func (s *Service) Progress(ctx context.Context, id string) (map[string]int, error) {
+func (s *Service) Progress(ctx context.Context, id string) (map[channels.DeliveryStatus]int, error) {
 	var planned, skipped, sent, failed, suppressed int64
 	err := s.db.QueryRowContext(ctx, `SELECT c.planned_count, c.skipped_count,
 		CAST(COALESCE((SELECT SUM(b.sent) FROM campaign_batches b WHERE b.campaign_id = c.id), 0) AS BIGINT),
@@ -416,9 +425,9 @@ func (s *Service) Progress(ctx context.Context, id string) (map[string]int, erro
 	if err != nil {
 		return nil, database.MapError(err)
 	}
-	out := map[string]int{}
-	for k, n := range map[string]int64{"skipped": skipped, "sent": sent, "failed": failed, "suppressed": suppressed,
-		"queued": max(0, planned-skipped-sent-failed-suppressed)} {
+	out := map[channels.DeliveryStatus]int{}
+	for k, n := range map[channels.DeliveryStatus]int64{channels.StatusSkipped: skipped, channels.StatusSent: sent, channels.StatusFailed: failed, channels.StatusSuppressed: suppressed,
+		channels.StatusQueued: max(0, planned-skipped-sent-failed-suppressed)} {
 		if n > 0 {
 			out[k] = int(n)
 		}
@@ -428,7 +437,7 @@ func (s *Service) Progress(ctx context.Context, id string) (map[string]int, erro
 
 // transition moves a campaign from one of from to to, or fails with
 // ECONFLICT (ENOTFOUND when there is no such campaign), and audits it.
-func (s *Service) transition(ctx context.Context, tx *database.Tx, id, to, actor string, from ...string) error {
+func (s *Service) transition(ctx context.Context, tx *database.Tx, id string, to Status, actor string, from ...Status) error {
 	marks := make([]string, len(from))
 	args := []any{to, tx.Now, id}
 	for i, f := range from {
@@ -460,7 +469,7 @@ func (s *Service) transition(ctx context.Context, tx *database.Tx, id, to, actor
 	if actor == "" {
 		return nil
 	}
-	action := map[string]string{StatusRunning: "start", StatusPaused: "pause", StatusCancelled: "cancel"}[to]
+	action := map[Status]string{StatusRunning: "start", StatusPaused: "pause", StatusCancelled: "cancel"}[to]
 	if to == StatusRunning && len(from) == 1 && from[0] == StatusPaused {
 		action = "resume"
 	}
@@ -503,12 +512,12 @@ func (s *Service) Cancel(ctx context.Context, id, actor string) error {
 // over the campaign's rows, and its links counted as a funnel.
 type Stats struct {
 	// ByStatus counts deliveries per status.
-	ByStatus map[string]int
+	ByStatus map[channels.DeliveryStatus]int
 	// SkippedByReason counts skipped and suppressed deliveries per reason.
-	SkippedByReason map[string]int
+	SkippedByReason map[SkipReason]int
 	// ByChannel counts deliveries per channel and status (rows skipped at
 	// planning have no channel and are not in it).
-	ByChannel map[string]map[string]int
+	ByChannel map[string]map[channels.DeliveryStatus]int
 	// Funnel counts the campaign's links by what the customers did on
 	// the portal, in all and per channel (stats.go).
 	Funnel          Funnel
@@ -517,20 +526,22 @@ type Stats struct {
 
 // Stats counts a campaign's deliveries by status, skip reason and channel.
 func (s *Service) Stats(ctx context.Context, id string) (*Stats, error) {
-	st := &Stats{ByStatus: map[string]int{}, SkippedByReason: map[string]int{}, ByChannel: map[string]map[string]int{}}
+	st := &Stats{ByStatus: map[channels.DeliveryStatus]int{}, SkippedByReason: map[SkipReason]int{}, ByChannel: map[string]map[channels.DeliveryStatus]int{}}
 	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
-		var ch, status, reason string
+		var ch string
+		var status channels.DeliveryStatus
+		var reason SkipReason
 		var n int
 		if err := row.Scan(&ch, &status, &reason, &n); err != nil {
 			return err
 		}
 		st.ByStatus[status] += n
-		if status == "skipped" || status == "suppressed" {
+		if status == channels.StatusSkipped || status == channels.StatusSuppressed {
 			st.SkippedByReason[reason] += n
 		}
 		if ch != "" {
 			if st.ByChannel[ch] == nil {
-				st.ByChannel[ch] = map[string]int{}
+				st.ByChannel[ch] = map[channels.DeliveryStatus]int{}
 			}
 			st.ByChannel[ch][status] += n
 		}

@@ -120,7 +120,7 @@ func (e *env) runWorker() {
 }
 
 // waitStatus waits until the campaign has status.
-func (e *env) waitStatus(id, status string) *campaigns.Campaign {
+func (e *env) waitStatus(id string, status campaigns.Status) *campaigns.Campaign {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -139,7 +139,7 @@ func (e *env) waitStatus(id, status string) *campaigns.Campaign {
 	}
 }
 
-func (e *env) counts(id string) map[string]int {
+func (e *env) counts(id string) map[channels.DeliveryStatus]int {
 	e.t.Helper()
 	m, err := rowCounts(context.Background(), e.svc, id)
 	if err != nil {
@@ -150,7 +150,7 @@ func (e *env) counts(id string) map[string]int {
 }
 
 // rowCounts is the campaign's deliveries counted by status, row by row.
-func rowCounts(ctx context.Context, svc *campaigns.Service, id string) (map[string]int, error) {
+func rowCounts(ctx context.Context, svc *campaigns.Service, id string) (map[channels.DeliveryStatus]int, error) {
 	st, err := svc.Stats(ctx, id)
 	if err != nil {
 		return nil, err
@@ -161,13 +161,13 @@ func rowCounts(ctx context.Context, svc *campaigns.Service, id string) (map[stri
 // checkProgress compares the campaign's counter-based Progress with its
 // rows counted (Counts): every scenario that counts rows checks the
 // counters too.
-func checkProgress(t testing.TB, svc *campaigns.Service, id string, counts map[string]int) {
+func checkProgress(t testing.TB, svc *campaigns.Service, id string, counts map[channels.DeliveryStatus]int) {
 	t.Helper()
 	p, err := svc.Progress(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{}
+	want := map[channels.DeliveryStatus]int{}
 	for st, n := range counts {
 		switch st {
 		case "delivered", "bounced":
@@ -181,7 +181,7 @@ func checkProgress(t testing.TB, svc *campaigns.Service, id string, counts map[s
 	if p["sent"]+p["failed"] == want["sent"]+want["failed"] {
 		want["sent"], want["failed"] = p["sent"], p["failed"]
 	}
-	for _, m := range []map[string]int{p, want} {
+	for _, m := range []map[channels.DeliveryStatus]int{p, want} {
 		for k, n := range m {
 			if n == 0 {
 				delete(m, k)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 )
 
@@ -15,8 +16,8 @@ type CustomerDelivery struct {
 	CampaignID   string
 	CampaignName string
 	Channel      string
-	Status       string
-	SkipReason   string
+	Status       channels.DeliveryStatus
+	SkipReason   SkipReason
 	SentAt       *time.Time
 	UpdatedAt    time.Time
 }

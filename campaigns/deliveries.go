@@ -9,11 +9,13 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/database"
 )
 
 // Delivery statuses.
-var DeliveryStatuses = []string{"planned", "queued", "sent", "delivered", "failed", "bounced", "skipped", "suppressed"}
+var DeliveryStatuses = []channels.DeliveryStatus{channels.StatusPlanned, channels.StatusQueued, channels.StatusSent, channels.StatusDelivered,
+	channels.StatusFailed, channels.StatusBounced, channels.StatusSkipped, channels.StatusSuppressed}
 
 // Delivery is one recipient of a campaign. It holds no personal data.
 type Delivery struct {
@@ -23,8 +25,8 @@ type Delivery struct {
 	Channel         string
 	TemplateID      string
 	TemplateVersion int
-	Status          string
-	SkipReason      string
+	Status          channels.DeliveryStatus
+	SkipReason      SkipReason
 	Attempts        int
 	ProviderID      string
 	Error           string
@@ -35,9 +37,9 @@ type Delivery struct {
 // DeliveryFilter selects a page of a campaign's deliveries.
 type DeliveryFilter struct {
 	CampaignID string
-	Status     string // "" for all
-	Cursor     string // the nextCursor of the previous page
-	Limit      int    // default 100, at most 500
+	Status     channels.DeliveryStatus // "" for all
+	Cursor     string                  // the nextCursor of the previous page
+	Limit      int                     // default 100, at most 500
 }
 
 // FindDeliveries lists a campaign's deliveries in id order; nextCursor is

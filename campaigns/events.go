@@ -13,7 +13,7 @@ import (
 
 // ReasonCustomerOptedOut is the skip reason of rows suppressed because the
 // customer opted out after planning.
-const ReasonCustomerOptedOut = "customer_opted_out"
+const ReasonCustomerOptedOut SkipReason = "customer_opted_out"
 
 // optOutKeywords are the replies that opt a customer out (trimmed,
 // case-insensitive).
@@ -53,8 +53,8 @@ func (s *Service) applyReceipt(ctx context.Context, ev channels.InboundEvent) er
 		return nil // a status we do not track
 	}
 	msg := ""
-	if status != "delivered" {
-		msg = "receipt: " + status
+	if status != channels.StatusDelivered {
+		msg = "receipt: " + status.String()
 		if ev.ErrorCode != "" {
 			msg += " (" + truncate(ev.ErrorCode, 64) + ")"
 		}
@@ -102,7 +102,7 @@ func truncate(s string, n int) string {
 // deliveries (planned or queued) in campaigns that are scheduled, running
 // or paused; batches skip suppressed rows. Rows being sent at that moment
 // still finish. It returns how many rows it suppressed.
-func (s *Service) SuppressCustomer(ctx context.Context, customerID, reason string) (int, error) {
+func (s *Service) SuppressCustomer(ctx context.Context, customerID string, reason SkipReason) (int, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'suppressed', skip_reason = $1, updated_at = $2

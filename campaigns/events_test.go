@@ -50,7 +50,7 @@ func (e *env) withInbox() *channels.Inbox {
 }
 
 // waitCount waits until the campaign has n deliveries of status.
-func (e *env) waitCount(id, status string, n int) {
+func (e *env) waitCount(id string, status channels.DeliveryStatus, n int) {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for e.counts(id)[status] != n {

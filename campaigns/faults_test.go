@@ -212,7 +212,7 @@ func TestFaultAPIKilledAtStart(t *testing.T) {
 	go func() {
 		defer cancel()
 		for ctx.Err() == nil {
-			var st string
+			var st campaigns.Status
 			if r.db.QueryRowContext(context.Background(), `SELECT status FROM campaigns WHERE id = $1`, r.campaign).Scan(&st) == nil &&
 				st == campaigns.StatusRunning {
 				return

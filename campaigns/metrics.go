@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/internal/figures"
 )
 
@@ -34,12 +35,12 @@ func (o outcome) label() string {
 		return "rate_limited"
 	case o.retry:
 		return "retry"
-	case o.status == "queued":
+	case o.status == channels.StatusQueued:
 		return "fallback" // to the campaign's next channel
 	case o.status == "":
 		return "unknown"
 	}
-	return o.status
+	return o.status.String()
 }
 
 // SendCounters returns this process's counters of campaign sends by
@@ -79,10 +80,11 @@ type progressDescs struct{ recipients, campaigns *prometheus.Desc }
 // and the progress of the unfinished ones and of those finished in the
 // last day.
 func (s *Service) emitProgress(ctx context.Context, emit figures.Emit, d progressDescs) error {
-	byStatus := map[string]int{}
+	byStatus := map[Status]int{}
 	var shown []string
 	err := s.db.QueryEach(ctx, func(scan func(...any) error) error {
-		var id, status string
+		var id string
+		var status Status
 		var recent bool
 		if err := scan(&id, &status, &recent); err != nil {
 			return err
@@ -97,15 +99,15 @@ func (s *Service) emitProgress(ctx context.Context, emit figures.Emit, d progres
 		return err
 	}
 	for status, n := range byStatus {
-		emit.Gauge(d.campaigns, float64(n), status)
+		emit.Gauge(d.campaigns, float64(n), status.String())
 	}
 	for _, id := range shown {
 		p, err := s.Progress(ctx, id)
 		if err != nil {
 			return err
 		}
-		for _, state := range []string{"queued", "sent", "failed", "skipped", "suppressed"} {
-			emit.Gauge(d.recipients, float64(p[state]), id, state)
+		for _, state := range []channels.DeliveryStatus{channels.StatusQueued, channels.StatusSent, channels.StatusFailed, channels.StatusSkipped, channels.StatusSuppressed} {
+			emit.Gauge(d.recipients, float64(p[state]), id, state.String())
 		}
 	}
 	return nil

@@ -96,7 +96,7 @@ func TestOptOutReplyStopsWhatItSays(t *testing.T) {
 			t.Fatalf("suppressed: %+v, %v", sup, err)
 		}
 		skipped, _, err := e.svc.FindDeliveries(ctx, campaigns.DeliveryFilter{CampaignID: camps[templates.Survey].ID, Status: "skipped"})
-		reasons := map[string]string{}
+		reasons := map[string]campaigns.SkipReason{}
 		for _, d := range skipped {
 			reasons[d.CustomerID] = d.SkipReason
 		}

@@ -267,9 +267,10 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 		}
 		done, recipients = len(list) < p.chunk, len(list)
 		type row struct {
-			id, reason, zone string
-			ch               channels.Name
-			batch            int64
+			id, zone string
+			reason   SkipReason
+			ch       channels.Name
+			batch    int64
 		}
 		// Rows of one channel and zone fill that pair's open batch.
 		type batchKey struct {
@@ -300,9 +301,9 @@ func (p *planner) step(ctx context.Context) (done bool, err error) {
 			off := start
 			err := database.InsertRows(ctx, tx, "deliveries", cols, "", len(part), func(i int, dst []any) []any {
 				d := part[i]
-				status := "queued"
+				status := channels.StatusQueued
 				if d.ch == "" {
-					status = "skipped"
+					status = channels.StatusSkipped
 				}
 				return append(dst, d.id, c.ID, list[off+i].id, d.batch, string(d.ch), c.Templates[d.ch], int64(p.versions[d.ch]),
 					status, d.reason, d.zone, tx.Now)

@@ -116,16 +116,16 @@ func TestAudienceFiltersAndSkips(t *testing.T) {
 			name          string
 			a             campaigns.Audience
 			count, queued int
-			skipped       map[string]int
+			skipped       map[campaigns.SkipReason]int
 		}{
-			{"everyone", campaigns.Audience{}, 4, 1, map[string]int{campaigns.ReasonConsentDeclined: 1, campaigns.ReasonChannelOptedOut: 1, campaigns.ReasonOptedOut: 1}},
-			{"region", campaigns.Audience{Region: "上海"}, 2, 0, map[string]int{campaigns.ReasonConsentDeclined: 1, campaigns.ReasonChannelOptedOut: 1}},
-			{"granted", campaigns.Audience{Consent: []campaigns.ConsentFilter{{Purpose: purpose, Decision: customers.ConsentGranted}}}, 1, 1, map[string]int{}},
+			{"everyone", campaigns.Audience{}, 4, 1, map[campaigns.SkipReason]int{campaigns.ReasonConsentDeclined: 1, campaigns.ReasonChannelOptedOut: 1, campaigns.ReasonOptedOut: 1}},
+			{"region", campaigns.Audience{Region: "上海"}, 2, 0, map[campaigns.SkipReason]int{campaigns.ReasonConsentDeclined: 1, campaigns.ReasonChannelOptedOut: 1}},
+			{"granted", campaigns.Audience{Consent: []campaigns.ConsentFilter{{Purpose: purpose, Decision: customers.ConsentGranted}}}, 1, 1, map[campaigns.SkipReason]int{}},
 			{"undecided", campaigns.Audience{Consent: []campaigns.ConsentFilter{{Purpose: purpose, Decision: campaigns.ConsentUndecided}}}, 2, 0,
-				map[string]int{campaigns.ReasonChannelOptedOut: 1, campaigns.ReasonOptedOut: 1}},
-			{"reachable by email", campaigns.Audience{Reachable: []channels.Name{channels.Email}}, 2, 1, map[string]int{campaigns.ReasonConsentDeclined: 1}},
-			{"explicit list", campaigns.Audience{CustomerIDs: []string{li, zhao}}, 2, 1, map[string]int{campaigns.ReasonOptedOut: 1}},
-			{"tag nobody has", campaigns.Audience{Tags: []string{"vip"}}, 0, 0, map[string]int{}},
+				map[campaigns.SkipReason]int{campaigns.ReasonChannelOptedOut: 1, campaigns.ReasonOptedOut: 1}},
+			{"reachable by email", campaigns.Audience{Reachable: []channels.Name{channels.Email}}, 2, 1, map[campaigns.SkipReason]int{campaigns.ReasonConsentDeclined: 1}},
+			{"explicit list", campaigns.Audience{CustomerIDs: []string{li, zhao}}, 2, 1, map[campaigns.SkipReason]int{campaigns.ReasonOptedOut: 1}},
+			{"tag nobody has", campaigns.Audience{Tags: []string{"vip"}}, 0, 0, map[campaigns.SkipReason]int{}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				p, err := e.svc.PreviewAudience(ctx, base(tc.a))

@@ -198,7 +198,7 @@ func stopProcess(cmd *exec.Cmd, grace time.Duration) {
 
 // campaignView is what GET /api/v1/campaigns/:id answers, in part.
 type campaignView struct {
-	Status string
+	Status campaigns.Status
 	Counts map[string]int
 }
 

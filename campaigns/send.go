@@ -35,11 +35,13 @@ type claimed struct {
 
 // outcome is what happened to one claimed row.
 type outcome struct {
-	status, reason, providerID, errMsg, linkHash string
-	retry                                        bool          // back to queued
-	rateLimited                                  bool          // back to queued without using an attempt
-	retryAfter                                   time.Duration // when rate limited
-	fallback                                     bool          // permanent failure: try the next channel
+	status                       channels.DeliveryStatus
+	reason                       SkipReason
+	providerID, errMsg, linkHash string
+	retry                        bool          // back to queued
+	rateLimited                  bool          // back to queued without using an attempt
+	retryAfter                   time.Duration // when rate limited
+	fallback                     bool          // permanent failure: try the next channel
 	// next is the channel a fallback goes to, with its template and batch.
 	next         channels.Name
 	nextTemplate string
@@ -188,7 +190,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 				// database outage or a stopped worker (its context
 				// cancelled) leaves it to be tried again.
 				if handover.ErrorCode(err) == handover.ENOTFOUND {
-					out[i] = outcome{status: "failed", errMsg: "template version not found"}
+					out[i] = outcome{status: channels.StatusFailed, errMsg: "template version not found"}
 				} else {
 					out[i] = outcome{retry: true, errMsg: "template version could not be loaded"}
 				}
@@ -209,7 +211,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 			cust, err = s.cfg.Customers.FindCustomerByID(ctx, d.customer)
 		}
 		if handover.ErrorCode(err) == handover.ENOTFOUND {
-			out[i] = outcome{status: "suppressed", reason: ReasonErased}
+			out[i] = outcome{status: channels.StatusSuppressed, reason: ReasonErased}
 			continue
 		} else if err != nil {
 			out[i] = outcome{retry: true, errMsg: "customer could not be loaded"}
@@ -217,7 +219,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 		custs[i] = cust
 		if cust.Status != customers.StatusActive && (cust.Status != customers.StatusOptedOut || OptOutKind(c.Kind) != "") {
-			out[i] = outcome{status: "suppressed", reason: cust.Status}
+			out[i] = outcome{status: channels.StatusSuppressed, reason: SkipReason(cust.Status)}
 			continue
 		}
 		link, hash, err := s.newLink()
@@ -227,7 +229,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		}
 		r, err := s.cfg.Templates.Render(ctx, *v, templates.NewData(cust, transfer, link, "", v.Locale))
 		if err != nil {
-			out[i] = outcome{status: "failed", errMsg: "render: " + handover.ErrorMessage(err)}
+			out[i] = outcome{status: channels.StatusFailed, errMsg: "render: " + handover.ErrorMessage(err)}
 			continue
 		}
 		msgs[i] = channels.Message{DeliveryID: d.id, CustomerID: d.customer, Kind: channels.Notice,
@@ -241,7 +243,7 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 		channel := s.cfg.Channels[ch]
 		if channel == nil {
 			for _, i := range idxs {
-				out[i] = outcome{status: "failed", errMsg: "channel " + string(ch) + " is not configured"}
+				out[i] = outcome{status: channels.StatusFailed, errMsg: "channel " + string(ch) + " is not configured"}
 			}
 			continue
 		}
@@ -267,7 +269,7 @@ func customerIDs(rows []claimed) []string {
 // fallBack points a permanently failed row at the next channel of the
 // campaign's order that can reach the customer, or fails it.
 func (s *Service) fallBack(ctx context.Context, c *Campaign, batch int, from channels.Name, cust *customers.Customer, o *outcome) {
-	o.fallback, o.status = false, "failed"
+	o.fallback, o.status = false, channels.StatusFailed
 	after := false
 	for k, ch := range c.Channels {
 		if ch == from {
@@ -281,7 +283,7 @@ func (s *Service) fallBack(ctx context.Context, c *Campaign, batch int, from cha
 		if err != nil {
 			continue
 		}
-		o.status, o.next, o.nextTemplate, o.nextVersion, o.nextBatch = "queued", ch, t.ID, t.Version, fallbackBatch(batch, k)
+		o.status, o.next, o.nextTemplate, o.nextVersion, o.nextBatch = channels.StatusQueued, ch, t.ID, t.Version, fallbackBatch(batch, k)
 		return
 	}
 }
@@ -318,7 +320,7 @@ func (s *Service) enqueueFallbacks(ctx context.Context, id, zone string, outs []
 
 func classify(r channels.Result, linkHash string, attempts int) outcome {
 	if r.Err == nil {
-		return outcome{status: "sent", providerID: r.ProviderID, linkHash: linkHash}
+		return outcome{status: channels.StatusSent, providerID: r.ProviderID, linkHash: linkHash}
 	}
 	// A *SendError's text never holds personal data; another error's might.
 	msg := "send failed"
@@ -335,7 +337,7 @@ func classify(r channels.Result, linkHash string, attempts int) outcome {
 		return outcome{rateLimited: true, errMsg: msg, retryAfter: wait}
 	case channels.Transient:
 		if attempts >= maxAttempts {
-			return outcome{status: "failed", errMsg: msg}
+			return outcome{status: channels.StatusFailed, errMsg: msg}
 		}
 		// The link goes with it: the answer may have been lost after
 		// the provider took the message (record stores it).
@@ -388,8 +390,10 @@ func sentLinks(c *Campaign, lb linkBinding, rows []claimed, outs []outcome, sent
 // rows' tries: every outcome but a rate-limit wait or a skip is one.
 func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb linkBinding, rows []claimed, outs []outcome) error {
 	type group struct {
-		status, reason, errMsg string
-		retry                  bool
+		status channels.DeliveryStatus
+		reason SkipReason
+		errMsg string
+		retry  bool
 	}
 	var sent, moved, tried []int
 	groups := map[group][]string{}
@@ -407,7 +411,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 		case o.next != "":
 			moved = append(moved, i)
 			continue
-		case o.status == "sent":
+		case o.status == channels.StatusSent:
 			sent = append(sent, i)
 			continue
 		default:
@@ -440,7 +444,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 					query, args = `UPDATE deliveries SET error = $2, attempts = attempts + 1, updated_at = $1`, []any{tx.Now, g.errMsg}
 				default:
 					attempt := "attempts + 1"
-					if g.status == "suppressed" {
+					if g.status == channels.StatusSuppressed {
 						attempt = "attempts"
 					}
 					query, args = `UPDATE deliveries SET status = $2, skip_reason = $3, error = $4, attempts = `+attempt+`, updated_at = $1`,
@@ -451,7 +455,7 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 				if err != nil {
 					return fmt.Errorf("record deliveries: %w", err)
 				}
-				if g.status == "failed" {
+				if g.status == channels.StatusFailed {
 					nFailed += rowsAffected(res)
 				}
 			}

@@ -44,7 +44,7 @@ func (s *Service) checkRetried(ctx context.Context, rows []claimed, msgs []chann
 				out[i] = outcome{retry: true, errMsg: "earlier send unconfirmed: provider check failed"}
 			case sent:
 				// Its link was stored with the earlier try (record).
-				out[i] = outcome{status: "sent"}
+				out[i] = outcome{status: channels.StatusSent}
 				s.log.Info("campaign delivery found sent by the provider; not sent again", "delivery_id", d.id)
 			default:
 				keep = append(keep, i)

@@ -29,7 +29,7 @@ func OptOutKind(k templates.Kind) string {
 // deliveries in live campaigns that the opt-outs stop: on an opt-out's
 // channel, of a campaign kind its kind covers. Required notices stay. It
 // returns how many rows it suppressed.
-func (s *Service) SuppressOptOuts(ctx context.Context, customerID string, list []customers.OptOut, reason string) (int, error) {
+func (s *Service) SuppressOptOuts(ctx context.Context, customerID string, list []customers.OptOut, reason SkipReason) (int, error) {
 	var n int64
 	err := s.db.InTx(ctx, func(tx *database.Tx) error {
 		for _, o := range list {

@@ -27,6 +27,12 @@ const (
 	Phone Name = "phone"
 )
 
+// String returns the channel's name as stored and as the API shows it.
+func (n Name) String() string { return string(n) }
+
+// Key is the channel's name in the message catalog (locales).
+func (n Name) Key() string { return "channel." + string(n) }
+
 // Address is where a customer can be reached; a channel uses the field it
 // needs.
 type Address struct {
@@ -124,12 +130,29 @@ const (
 	EventBounce      EventKind = "bounce"      // email bounce (DSN)
 )
 
-// Receipt statuses.
+// DeliveryStatus says where one outbound message stands: a campaign's
+// delivery (deliveries.status) or a staff reply (ticket_messages.
+// delivery_status). Receipts report the last three.
+type DeliveryStatus string
+
+// Delivery statuses. The values are the ones stored and the API shows.
 const (
-	StatusDelivered = "delivered"
-	StatusFailed    = "failed"
-	StatusBounced   = "bounced"
+	StatusPlanned    DeliveryStatus = "planned"    // a campaign delivery written, not yet in a batch task
+	StatusQueued     DeliveryStatus = "queued"     // waiting in a batch task
+	StatusSending    DeliveryStatus = "sending"    // a staff reply handed to the channel
+	StatusSent       DeliveryStatus = "sent"       // the provider accepted it
+	StatusSkipped    DeliveryStatus = "skipped"    // never sent: the planner left the customer out (campaigns.SkipReason)
+	StatusSuppressed DeliveryStatus = "suppressed" // never sent: opted out or erased before sending
+	StatusDelivered  DeliveryStatus = "delivered"
+	StatusFailed     DeliveryStatus = "failed"
+	StatusBounced    DeliveryStatus = "bounced"
 )
+
+// String returns the status as stored.
+func (s DeliveryStatus) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s DeliveryStatus) Key() string { return "delivery." + string(s) }
 
 // InboundEvent is something a provider told us: a reply, a receipt, a
 // bounce, a follow. The Inbox stores it (personal fields sealed) before the
@@ -150,10 +173,10 @@ type InboundEvent struct {
 	// MessageID and Subject are an email's own, so that a reply threads.
 	MessageID         string
 	Subject           string
-	ProviderMessageID string // provider id of the outbound message a receipt is about
-	DeliveryID        string // when the provider echoes it (Aliyun out_id, email reply address)
-	Status            string // receipts: StatusDelivered / StatusFailed / StatusBounced
-	ErrorCode         string // provider's code for a failed receipt
+	ProviderMessageID string         // provider id of the outbound message a receipt is about
+	DeliveryID        string         // when the provider echoes it (Aliyun out_id, email reply address)
+	Status            DeliveryStatus // receipts: StatusDelivered / StatusFailed / StatusBounced
+	ErrorCode         string         // provider's code for a failed receipt
 	OccurredAt        time.Time
 	// Set by the Inbox when matched, or by the recorder when it knows the
 	// customer already (the portal).
@@ -163,7 +186,7 @@ type InboundEvent struct {
 // ReceiptStatus is the delivery status a receipt or bounce reports
 // (StatusDelivered, StatusFailed, StatusBounced), "" for any other event
 // or a status nobody tracks.
-func (ev InboundEvent) ReceiptStatus() string {
+func (ev InboundEvent) ReceiptStatus() DeliveryStatus {
 	switch {
 	case ev.Kind == EventBounce || ev.Status == StatusBounced:
 		return StatusBounced

@@ -34,7 +34,7 @@ func (m inboxMetrics) count(ev *InboundEvent, outcome string) {
 // receipt counts ev by the status it reports, when it is a receipt.
 func (m inboxMetrics) receipt(ev *InboundEvent) {
 	if status := ev.ReceiptStatus(); status != "" {
-		m.receipts.WithLabelValues(string(ev.Channel), status).Inc()
+		m.receipts.WithLabelValues(string(ev.Channel), status.String()).Inc()
 	}
 }
 

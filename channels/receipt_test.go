@@ -9,7 +9,7 @@ import (
 func TestReceiptStatus(t *testing.T) {
 	for _, c := range []struct {
 		ev   channels.InboundEvent
-		want string
+		want channels.DeliveryStatus
 	}{
 		{channels.InboundEvent{Kind: channels.EventBounce}, channels.StatusBounced},
 		{channels.InboundEvent{Kind: channels.EventReceipt, Status: channels.StatusBounced}, channels.StatusBounced},

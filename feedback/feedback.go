@@ -20,15 +20,27 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Ticket statuses.
+// Status says where a ticket stands in the queue.
+type Status string
+
+// Ticket statuses. The values are the ones stored and the API shows.
 const (
-	StatusNew      = "new"
-	StatusOpen     = "open"
-	StatusPending  = "pending" // waiting for the customer
-	StatusResolved = "resolved"
-	StatusClosed   = "closed"
-	StatusMerged   = "merged"
+	StatusNew      Status = "new"
+	StatusOpen     Status = "open"
+	StatusPending  Status = "pending" // waiting for the customer
+	StatusResolved Status = "resolved"
+	StatusClosed   Status = "closed"
+	StatusMerged   Status = "merged"
 )
+
+// Statuses lists the ticket statuses, the queue's order.
+var Statuses = []Status{StatusNew, StatusOpen, StatusPending, StatusResolved, StatusClosed, StatusMerged}
+
+// String returns the status as stored.
+func (s Status) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s Status) Key() string { return "ticket.status." + string(s) }
 
 // Priorities, lowest first.
 const (
@@ -55,10 +67,6 @@ const (
 	DirectionNote = "note" // internal, never sent
 )
 
-// Portal is the channel name of events the customer portal posts (survey
-// free text, a low score, the contact form).
-const Portal channels.Name = "portal"
-
 // noDeadline is the sla_due of a ticket that needs nothing: the queue
 // sorts it last.
 var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
@@ -71,7 +79,7 @@ type Ticket struct {
 	// staff may link the ticket to a customer.
 	CustomerID string
 	Unmatched  bool
-	Status     string
+	Status     Status
 	Priority   string
 	Category   string
 	AssigneeID string
@@ -113,7 +121,7 @@ type Message struct {
 	// failed, bounced) describe an outbound reply; DeliveryError says why
 	// it failed and ChannelReason why its channel was chosen.
 	ProviderMessageID string
-	DeliveryStatus    string
+	DeliveryStatus    channels.DeliveryStatus
 	DeliveryError     string
 	ChannelReason     string
 	// AuthorID is the staff member who wrote a reply or note.

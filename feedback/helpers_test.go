@@ -135,7 +135,7 @@ func delivery(id string) func(*channels.InboundEvent) {
 func (e *env) tickets(name string) []*feedback.Ticket {
 	e.t.Helper()
 	var out []*feedback.Ticket
-	for _, st := range []string{"new", "open", "pending", "resolved", "closed", "merged"} {
+	for _, st := range feedback.Statuses {
 		f := feedback.Filter{Status: st, Sort: "created", Limit: 200}
 		if name != "" {
 			f.CustomerID = e.customer(name)

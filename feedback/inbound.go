@@ -92,7 +92,7 @@ func (s *Service) classify(ctx context.Context, ev channels.InboundEvent) (*Rule
 		}
 		switch r.Action {
 		case ActionOptOut:
-			if ev.CustomerID == "" || ev.Channel == Portal {
+			if ev.CustomerID == "" || ev.Channel == channels.Portal {
 				continue
 			}
 		case ActionConsent:
@@ -143,7 +143,7 @@ func (s *Service) route(ctx context.Context, tx *database.Tx, ev channels.Inboun
 			priority = rule.Priority
 		}
 	}
-	if ev.Channel == Portal && category == "" {
+	if ev.Channel == channels.Portal && category == "" {
 		category = CategorySurvey
 	}
 	actor := "system"
@@ -191,7 +191,8 @@ func (s *Service) route(ctx context.Context, tx *database.Tx, ev channels.Inboun
 // for an unclassified message; a reply to a staff reply joins that
 // ticket), else reopens one resolved within the window, else opens one.
 func (s *Service) routeCustomer(ctx context.Context, tx *database.Tx, ev channels.InboundEvent, category, priority string) (routed, error) {
-	var id, status string
+	var id string
+	var status Status
 	if ev.DeliveryID != "" {
 		err := tx.QueryRowContext(ctx, `SELECT t.id, t.status FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
 			WHERE m.id = $1 AND m.direction = 'out' AND t.customer_id = $2 AND t.status IN ('new', 'open', 'pending')`,
@@ -282,7 +283,7 @@ func senderIndex(index *pii.Index, a channels.Address) string {
 	return ""
 }
 
-func (s *Service) createTicket(ctx context.Context, tx *database.Tx, ev channels.InboundEvent, category, priority, status string) (string, error) {
+func (s *Service) createTicket(ctx context.Context, tx *database.Tx, ev channels.InboundEvent, category, priority string, status Status) (string, error) {
 	id := ulid.Make().String()
 	firstDue, resDue := s.deadlines(tx.Now, priority)
 	due := nextDue(status, nil, firstDue, resDue)

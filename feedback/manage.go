@@ -19,7 +19,7 @@ import (
 
 // Update changes a ticket's working fields; nil fields stay.
 type Update struct {
-	Status     *string // new | open | pending | resolved | closed
+	Status     *Status // new | open | pending | resolved | closed
 	Priority   *string
 	Category   *string
 	AssigneeID *string // "" unassigns
@@ -52,7 +52,7 @@ func (s *Service) UpdateTicket(ctx context.Context, id string, u Update, actor s
 			default:
 				return handover.Errorf(handover.EINVALID, "status must be new, open, pending, resolved or closed (merge with the merge action)")
 			}
-			t.Status, changed = *u.Status, append(changed, "status="+*u.Status)
+			t.Status, changed = *u.Status, append(changed, "status="+u.Status.String())
 		}
 		if u.Priority != nil && *u.Priority != t.Priority {
 			if err := checkPriority(*u.Priority); err != nil {

@@ -24,13 +24,13 @@ func (s *Service) optOutReply(ctx context.Context, tx *database.Tx, ev channels.
 // and the sentence they go in.
 var optOutWords = map[string]map[string]string{
 	"zh-CN": {
-		"sms": "短信", "wechat": "微信", "email": "电子邮件", "devbox": "测试通道", "sep": "和",
+		string(channels.SMS): "短信", string(channels.WeChat): "微信", string(channels.Email): "电子邮件", string(channels.Devbox): "测试通道", "sep": "和",
 		customers.OptOutPromotional: "推广消息", customers.OptOutSurvey: "满意度调查", customers.OptOutService: "服务通知",
 		"text": "您已退订%[1]s的%[2]s。您仍会收到%[3]s，以及法律规定必须告知的个人信息转移通知和安全事件通知。" +
 			"如需退订更多或恢复接收，请打开我们任一消息中的链接，进入“退订”页面。",
 	},
 	"en": {
-		"sms": "SMS", "wechat": "WeChat", "email": "email", "devbox": "the test channel", "sep": " and ",
+		string(channels.SMS): "SMS", string(channels.WeChat): "WeChat", string(channels.Email): "email", string(channels.Devbox): "the test channel", "sep": " and ",
 		customers.OptOutPromotional: "promotional messages", customers.OptOutSurvey: "surveys", customers.OptOutService: "service messages",
 		"text": "You will no longer get %[2]s by %[1]s. You still get %[3]s, and the notices the law requires (a transfer of your data, " +
 			"a security incident). To stop more, or to get messages again, open the link in any of our messages and choose Unsubscribe.",

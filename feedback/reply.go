@@ -122,7 +122,7 @@ func ChooseChannel(r Reachability) (channels.Name, string, error) {
 		return r.Requested, "chosen by staff", nil
 	}
 	var skipped []string
-	if r.LastUsed != "" && r.LastUsed != Portal {
+	if r.LastUsed != "" && r.LastUsed != channels.Portal {
 		ok, why := r.usable(r.LastUsed)
 		if ok {
 			return r.LastUsed, "the channel the customer last used", nil
@@ -270,7 +270,7 @@ func (s *Service) deliver(ctx context.Context, t *Ticket, c *customers.Customer,
 // email threads under the customer's last email on the ticket.
 func (s *Service) deliverTo(ctx context.Context, t *Ticket, rcp recipient, ch channels.Name, reason, text, authorID string) (*Message, error) {
 	m := &Message{ID: ulid.Make().String(), TicketID: t.ID, Direction: DirectionOut, Channel: ch, Text: text,
-		DeliveryStatus: "sending", ChannelReason: reason, AuthorID: authorID}
+		DeliveryStatus: channels.StatusSending, ChannelReason: reason, AuthorID: authorID}
 	actor := "system"
 	if authorID != "" {
 		actor = "staff:" + authorID
@@ -321,9 +321,9 @@ func (s *Service) deliverTo(ctx context.Context, t *Ticket, rcp recipient, ch ch
 		msg.Template = &channels.Template{TemplateCode: s.cfg.SMSReplyTemplate, Params: map[string]string{"content": text}}
 	}
 	res := s.cfg.Channels[ch].Send(ctx, []channels.Message{msg})
-	m.DeliveryStatus, m.ProviderMessageID = "sent", res[0].ProviderID
+	m.DeliveryStatus, m.ProviderMessageID = channels.StatusSent, res[0].ProviderID
 	if res[0].Err != nil {
-		m.DeliveryStatus, m.DeliveryError = "failed", clip(res[0].Err.Error(), 200)
+		m.DeliveryStatus, m.DeliveryError = channels.StatusFailed, clip(res[0].Err.Error(), 200)
 		s.log.Warn("ticket reply failed", "ticket_id", t.ID, "message_id", m.ID, "channel", string(ch), "class", string(channels.Classify(res[0].Err)))
 	}
 	// A receipt may already have moved the status on; keep it.

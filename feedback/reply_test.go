@@ -39,7 +39,7 @@ func TestChooseChannel(t *testing.T) {
 		{"last used email", everyone(feedback.Reachability{LastUsed: channels.Email}), channels.Email, "last used"},
 		{"sms customer, wechat still open from earlier", everyone(feedback.Reachability{LastUsed: channels.SMS, LastWeChat: now.Add(-time.Hour)}),
 			channels.SMS, "last used"},
-		{"portal survey: wechat window first", everyone(feedback.Reachability{LastUsed: feedback.Portal, LastWeChat: now.Add(-time.Hour)}),
+		{"portal survey: wechat window first", everyone(feedback.Reachability{LastUsed: channels.Portal, LastWeChat: now.Add(-time.Hour)}),
 			channels.WeChat, "first reachable"},
 		{"no sms template: email", func() feedback.Reachability {
 			r := everyone(feedback.Reachability{LastUsed: channels.SMS})

@@ -230,7 +230,7 @@ func TestNoteAndUpdate(t *testing.T) {
 		if err != nil || !up.FirstResponseDue.Before(before) || up.Team != "华东" {
 			t.Fatalf("update: %+v, %v", up, err)
 		}
-		for _, bad := range []feedback.Update{{Status: ptr("merged")}, {Priority: ptr("asap")}, {AssigneeID: ptr("nobody")}, {Category: ptr("Bad Cat")}} {
+		for _, bad := range []feedback.Update{{Status: ptr(feedback.StatusMerged)}, {Priority: ptr("asap")}, {AssigneeID: ptr("nobody")}, {Category: ptr("Bad Cat")}} {
 			if _, err := e.svc.UpdateTicket(ctx, tk.ID, bad, "staff:test"); handover.ErrorCode(err) != handover.EINVALID {
 				t.Fatalf("update %+v: %v", bad, err)
 			}
@@ -296,8 +296,8 @@ func TestConcurrentMessagesOneTicket(t *testing.T) {
 func TestPortalSurvey(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, "")
-		e.message(feedback.Portal, "张三", "NPS 3：送货太慢")
-		e.message(feedback.Portal, "李四", "退订")
+		e.message(channels.Portal, "张三", "NPS 3：送货太慢")
+		e.message(channels.Portal, "李四", "退订")
 		for _, name := range []string{"张三", "李四"} {
 			if l := e.tickets(name); len(l) != 1 || l[0].Category != feedback.CategorySurvey || l[0].Status != feedback.StatusNew {
 				t.Fatalf("%s: %+v", name, l)

@@ -107,7 +107,7 @@ func (s *Service) deadlines(created time.Time, priority string) (firstResponse, 
 
 // nextDue is the deadline the ticket is working towards: the first
 // response until staff answered, then resolution; none once it is done.
-func nextDue(status string, firstResponseAt *time.Time, firstResponseDue, resolutionDue time.Time) time.Time {
+func nextDue(status Status, firstResponseAt *time.Time, firstResponseDue, resolutionDue time.Time) time.Time {
 	switch {
 	case status != StatusNew && status != StatusOpen && status != StatusPending:
 		return noDeadline

@@ -167,7 +167,7 @@ func (s *Service) openText(dk *pii.DataKey, msgID string, env pii.Envelope) (str
 
 // Filter selects tickets for FindTickets.
 type Filter struct {
-	Status     string // one status; "" means new, open and pending
+	Status     Status // one status; "" means new, open and pending
 	AssigneeID string
 	Unassigned bool
 	Channel    string

@@ -135,12 +135,12 @@ type campaignJSON struct {
 	SendAt       *time.Time     `json:"send_at,omitempty"`
 	Planned      int            `json:"planned"`
 	// Planning is true while recipients are still being planned.
-	Planning bool           `json:"planning,omitempty"`
-	Counts   map[string]int `json:"counts,omitempty"`
+	Planning bool                            `json:"planning,omitempty"`
+	Counts   map[channels.DeliveryStatus]int `json:"counts,omitempty"`
 	// SkippedByReason counts skipped and suppressed deliveries per reason;
 	// ByChannel counts deliveries per channel and status.
-	SkippedByReason map[string]int            `json:"skipped_by_reason,omitempty"`
-	ByChannel       map[string]map[string]int `json:"by_channel,omitempty"`
+	SkippedByReason map[campaigns.SkipReason]int               `json:"skipped_by_reason,omitempty"`
+	ByChannel       map[string]map[channels.DeliveryStatus]int `json:"by_channel,omitempty"`
 	// Funnel counts the campaign's links by what customers did on the
 	// portal, in all and per channel (single campaign only).
 	Funnel          *campaigns.Funnel           `json:"funnel,omitempty"`
@@ -153,7 +153,7 @@ type campaignJSON struct {
 }
 
 func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
-	out := campaignJSON{ID: c.ID, Name: c.Name, TransferID: c.TransferID, Kind: string(c.Kind), Status: c.Status,
+	out := campaignJSON{ID: c.ID, Name: c.Name, TransferID: c.TransferID, Kind: string(c.Kind), Status: c.Status.String(),
 		Templates: map[string]string{}, Audience: toAudienceJSON(c.Audience), AudienceList: c.Audience.CustomerIDs != nil,
 		Purpose: c.Purpose, TimeZone: c.TimeZone, SendAt: c.SendAt, Planned: c.Planned,
 		Planning: c.PlannedAt == nil && (c.Status == campaigns.StatusRunning || c.Status == campaigns.StatusPaused), CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
@@ -295,14 +295,14 @@ func (s *Server) handleDeliveryList(c echo.Context) error {
 	}
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
 	list, next, err := s.campaigns.FindDeliveries(ctx, campaigns.DeliveryFilter{CampaignID: c.Param("id"),
-		Status: c.QueryParam("status"), Cursor: c.QueryParam("cursor"), Limit: limit})
+		Status: channels.DeliveryStatus(c.QueryParam("status")), Cursor: c.QueryParam("cursor"), Limit: limit})
 	if err != nil {
 		return err
 	}
 	out := make([]deliveryJSON, len(list))
 	for i, d := range list {
 		out[i] = deliveryJSON{ID: d.ID, CustomerID: d.CustomerID, Channel: d.Channel, TemplateID: d.TemplateID,
-			TemplateVersion: d.TemplateVersion, Status: d.Status, SkipReason: d.SkipReason, Attempts: d.Attempts,
+			TemplateVersion: d.TemplateVersion, Status: d.Status.String(), SkipReason: d.SkipReason.String(), Attempts: d.Attempts,
 			ProviderID: d.ProviderID, Error: d.Error, SentAt: d.SentAt, UpdatedAt: d.UpdatedAt}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})

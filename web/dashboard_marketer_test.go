@@ -101,7 +101,7 @@ func (m *marketerApp) startWorkers() {
 }
 
 // waitStatus waits until the campaign has status.
-func (m *marketerApp) waitStatus(id, status string) *campaigns.Campaign {
+func (m *marketerApp) waitStatus(id string, status campaigns.Status) *campaigns.Campaign {
 	m.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

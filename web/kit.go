@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/web/kit"
@@ -37,6 +38,6 @@ func (s *Server) rejectCorrection(ctx context.Context, id string, m *staff.Membe
 }
 
 // campaignProgress loads a campaign, its progress and its pace.
-func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[string]int, *campaigns.Pace, error) {
+func (s *Server) campaignProgress(c echo.Context) (*campaigns.Campaign, map[channels.DeliveryStatus]int, *campaigns.Pace, error) {
 	return kit.CampaignProgress(c, s.campaigns)
 }

@@ -67,7 +67,7 @@ type messageJSON struct {
 }
 
 func toTicketJSON(t *feedback.Ticket) ticketJSON {
-	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Unmatched: t.Unmatched, Status: t.Status, Priority: t.Priority,
+	out := ticketJSON{ID: t.ID, CustomerID: t.CustomerID, Unmatched: t.Unmatched, Status: t.Status.String(), Priority: t.Priority,
 		Category: t.Category, AssigneeID: t.AssigneeID, Team: t.Team, Tags: t.Tags, Channel: string(t.Channel), MergedInto: t.MergedInto,
 		FirstResponseDue: t.FirstResponseDue, ResolutionDue: t.ResolutionDue, FirstResponseAt: t.FirstResponseAt, SLADue: t.SLADue,
 		Breached: t.Breached, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt}
@@ -82,13 +82,13 @@ func toTicketJSON(t *feedback.Ticket) ticketJSON {
 
 func toMessageJSON(m *feedback.Message) messageJSON {
 	return messageJSON{ID: m.ID, Direction: m.Direction, Channel: string(m.Channel), Text: m.Text, ProviderMessageID: m.ProviderMessageID,
-		DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError, ChannelReason: m.ChannelReason, AuthorID: m.AuthorID, CreatedAt: m.CreatedAt}
+		DeliveryStatus: m.DeliveryStatus.String(), DeliveryError: m.DeliveryError, ChannelReason: m.ChannelReason, AuthorID: m.AuthorID, CreatedAt: m.CreatedAt}
 }
 
 // handleTicketList pages through the queue: no message text, so not audited.
 func (s *Server) handleTicketList(c echo.Context) error {
 	q := c.QueryParams()
-	f := feedback.Filter{Status: q.Get("status"), Channel: q.Get("channel"), Category: q.Get("category"),
+	f := feedback.Filter{Status: feedback.Status(q.Get("status")), Channel: q.Get("channel"), Category: q.Get("category"),
 		CustomerID: q.Get("customer_id"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
 	switch a := q.Get("assignee"); a {
 	case "mine":
@@ -160,7 +160,7 @@ func (s *Server) handleTicketUpdate(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.tickets.UpdateTicket(c.Request().Context(), c.Param("id"), feedback.Update{Status: req.Status, Priority: req.Priority,
+	t, err := s.tickets.UpdateTicket(c.Request().Context(), c.Param("id"), feedback.Update{Status: (*feedback.Status)(req.Status), Priority: req.Priority,
 		Category: req.Category, AssigneeID: req.AssigneeID, Team: req.Team, Tags: req.Tags}, member(c).Actor())
 	if err != nil {
 		return err

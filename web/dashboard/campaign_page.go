@@ -62,9 +62,9 @@ type numbers struct {
 	Total, Waiting, Done, Sent, Delivered, Failed, Bounced, NotSent, Opened, Consented int
 }
 
-func countNumbers(by map[string]int, f campaigns.Funnel) numbers {
-	n := numbers{Waiting: by["planned"] + by["queued"], Sent: by["sent"] + by["delivered"] + by["bounced"],
-		Delivered: by["delivered"], Failed: by["failed"], Bounced: by["bounced"], NotSent: by["skipped"] + by["suppressed"],
+func countNumbers(by map[channels.DeliveryStatus]int, f campaigns.Funnel) numbers {
+	n := numbers{Waiting: by[channels.StatusPlanned] + by[channels.StatusQueued], Sent: by[channels.StatusSent] + by[channels.StatusDelivered] + by[channels.StatusBounced],
+		Delivered: by[channels.StatusDelivered], Failed: by[channels.StatusFailed], Bounced: by[channels.StatusBounced], NotSent: by[channels.StatusSkipped] + by[channels.StatusSuppressed],
 		Opened: f.Opened, Consented: f.Consented}
 	for _, c := range by {
 		n.Total += c
@@ -87,8 +87,8 @@ type campaignNumbers struct {
 	progress
 	Numbers numbers `json:"-"`
 	// ByChannel in the campaign's channel order.
-	ByChannel []channelNumbers `json:"-"`
-	Skipped   map[string]int   `json:"-"`
+	ByChannel []channelNumbers             `json:"-"`
+	Skipped   map[campaigns.SkipReason]int `json:"-"`
 	// Fields are the numbers by name (numbers.fields), for the poll.
 	Fields map[string]int `json:"fields"`
 }
@@ -110,7 +110,7 @@ func (s *Dashboard) campaignNumbersOf(ctx context.Context, cp *campaigns.Campaig
 		return nil, err
 	}
 	v := &campaignNumbers{Numbers: n, Skipped: st.SkippedByReason}
-	v.progress = progress{State: cp.Status, Total: n.Total, Done: n.Done, Percent: percent(n.Done, n.Total), Counts: st.ByStatus,
+	v.progress = progress{State: cp.Status.String(), Total: n.Total, Done: n.Done, Percent: percent(n.Done, n.Total), Counts: st.ByStatus,
 		Live: cp.Status == campaigns.StatusRunning || cp.Status == campaigns.StatusScheduled}.withPace(pace)
 	v.Fields = map[string]int{}
 	n.fields("", v.Fields)
@@ -353,12 +353,12 @@ func (s *Dashboard) handleCampaignExport(c echo.Context) error {
 				sent = d.SentAt.In(zone).Format("2006-01-02 15:04:05")
 			}
 			if d.SkipReason != "" {
-				reason = translate(locale, "mk.reason."+d.SkipReason)
+				reason = translate(locale, d.SkipReason.Key())
 			}
 			if d.Channel != "" {
-				chName = translate(locale, "channel."+d.Channel)
+				chName = translate(locale, channels.Name(d.Channel).Key())
 			}
-			row := []string{d.ID, d.CustomerID, name, contact, chName, translate(locale, "mk.delivery."+d.Status), reason, sent, d.Error}
+			row := []string{d.ID, d.CustomerID, name, contact, chName, translate(locale, d.Status.Key()), reason, sent, d.Error}
 			for i := range row {
 				row[i] = formulaSafe(row[i])
 			}

@@ -48,12 +48,12 @@ type campaignRow struct {
 // progress is how far a campaign's deliveries have come and, on its own
 // page, the rates it is held to and when it should be done.
 type progress struct {
-	State   string         `json:"status"`
-	Total   int            `json:"total"`
-	Done    int            `json:"done"`
-	Percent int            `json:"percent"`
-	Counts  map[string]int `json:"counts"`
-	Live    bool           `json:"live"`
+	State   string                          `json:"status"`
+	Total   int                             `json:"total"`
+	Done    int                             `json:"done"`
+	Percent int                             `json:"percent"`
+	Counts  map[channels.DeliveryStatus]int `json:"counts"`
+	Live    bool                            `json:"live"`
 	// InForce and ETA are campaigns.Pace's: messages per second per channel
 	// (0: no limit) and the seconds the queued rows should still take.
 	InForce map[channels.Name]int `json:"rates,omitempty"`
@@ -76,10 +76,10 @@ func (p progress) ETAText() string {
 }
 
 // pending delivery statuses: not yet handed to a provider.
-var pendingStatuses = []string{"planned", "queued"}
+var pendingStatuses = []channels.DeliveryStatus{channels.StatusPlanned, channels.StatusQueued}
 
-func newProgress(status string, counts map[string]int) progress {
-	p := progress{State: status, Counts: counts}
+func newProgress(status campaigns.Status, counts map[channels.DeliveryStatus]int) progress {
+	p := progress{State: status.String(), Counts: counts}
 	for _, n := range counts {
 		p.Total += n
 	}

@@ -172,7 +172,7 @@ func (s *Dashboard) customerPage(c echo.Context, cu *customers.Customer, reveale
 		return err
 	}
 	if member(c).Role.Can(staff.ReadTickets) {
-		for _, status := range []string{"", feedback.StatusResolved} {
+		for _, status := range []feedback.Status{"", feedback.StatusResolved} {
 			list, _, err := s.tickets.FindTickets(ctx, feedback.Filter{CustomerID: cu.ID, Status: status, Limit: 20})
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/locales"
 )
 
@@ -76,7 +77,7 @@ func (p *page) ChannelReason(reason string) string {
 	}
 	for _, suffix := range []string{" is not configured for replies", " cannot carry replies"} {
 		if ch, ok := strings.CutSuffix(reason, suffix); ok {
-			return fmt.Sprintf(p.T("reply_reason."+strings.Fields(suffix)[1]), p.T("channel."+ch))
+			return fmt.Sprintf(p.T("reply_reason."+strings.Fields(suffix)[1]), p.T(channels.Name(ch).Key()))
 		}
 	}
 	return reason

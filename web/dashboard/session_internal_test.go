@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/campaigns"
+	"github.com/handoverhq/handover/channels"
 )
 
 // FuzzSafeNext: whatever "next" a sign-in form carries, the redirect stays
@@ -58,14 +59,14 @@ func TestRelative(t *testing.T) {
 }
 
 func TestProgressAndFunnel(t *testing.T) {
-	p := newProgress("running", map[string]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 0})
+	p := newProgress(campaigns.StatusRunning, map[channels.DeliveryStatus]int{"queued": 3, "sent": 5, "delivered": 2, "skipped": 0})
 	if p.Total != 10 || p.Done != 7 || p.Percent != 70 || !p.Live {
 		t.Fatalf("progress = %+v", p)
 	}
 	// The bar, the funnel and the channel block read these numbers: the
 	// bar's total is the funnel's first step, the funnel's sent is what
 	// the channels sent.
-	n := countNumbers(map[string]int{"queued": 3, "sent": 5, "delivered": 2, "bounced": 1, "failed": 2, "skipped": 4, "suppressed": 1},
+	n := countNumbers(map[channels.DeliveryStatus]int{"queued": 3, "sent": 5, "delivered": 2, "bounced": 1, "failed": 2, "skipped": 4, "suppressed": 1},
 		campaigns.Funnel{Opened: 4, Consented: 1})
 	if n.Total != 18 || n.Waiting != 3 || n.Done != 15 || n.Sent != 8 || n.Delivered != 2 || n.NotSent != 5 || n.Failed != 2 ||
 		n.Opened != 4 || n.Consented != 1 {

@@ -14,8 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/feedback"
-	"github.com/handoverhq/handover/locales"
 	"github.com/handoverhq/handover/staff"
 )
 
@@ -57,7 +57,9 @@ type queueView struct {
 	Next    string // the next page's URL, "" on the last page
 	Allowed bool   // the member's role may read tickets
 	// Options of the filter form.
-	Statuses, Channels, Categories []string
+	Statuses   []feedback.Status
+	Channels   []channels.Name
+	Categories []string
 	// Search is the search box resolved; Saved the member's saved
 	// filters; Staff whom the bulk form may assign to.
 	Search   ticketSearch
@@ -93,17 +95,17 @@ type categoryCount struct {
 
 // Filter options the queue offers.
 var (
-	ticketStatuses   = []string{feedback.StatusNew, feedback.StatusOpen, feedback.StatusPending, feedback.StatusResolved, feedback.StatusClosed}
+	ticketStatuses   = []feedback.Status{feedback.StatusNew, feedback.StatusOpen, feedback.StatusPending, feedback.StatusResolved, feedback.StatusClosed}
 	ticketPriorities = []string{feedback.PriorityLow, feedback.PriorityNormal, feedback.PriorityHigh, feedback.PriorityUrgent}
 	ticketCategories = []string{feedback.CategoryGeneral, feedback.CategoryComplaint, feedback.CategoryCorrection, feedback.CategoryConsent,
 		feedback.CategoryOptOut, feedback.CategorySurvey}
-	ticketChannels = []string{"wechat", "sms", "email", "portal", "devbox"}
+	ticketChannels = []channels.Name{channels.WeChat, channels.SMS, channels.Email, channels.Portal, channels.Devbox}
 )
 
 // queueFilter reads the queue's filter from the query string; ok is
 // false when the dates are not valid.
 func queueFilter(q url.Values, m *staff.Member) (f feedback.Filter, view string, ok bool) {
-	f = feedback.Filter{Status: q.Get("status"), Channel: q.Get("channel"), Category: q.Get("category"), Sort: q.Get("sort"),
+	f = feedback.Filter{Status: feedback.Status(q.Get("status")), Channel: q.Get("channel"), Category: q.Get("category"), Sort: q.Get("sort"),
 		Cursor: q.Get("cursor")}
 	view = q.Get("view")
 	switch view {
@@ -328,8 +330,8 @@ func (s *Dashboard) ticketRows(ctx context.Context, p *page, m *staff.Member, li
 	now := time.Now()
 	rows := make([]ticketRow, len(list))
 	for i, t := range list {
-		r := ticketRow{ID: t.ID, Channel: string(t.Channel), Preview: previews[t.ID], Status: t.Status,
-			StatusLabel: p.T("ticket.status." + t.Status), Priority: t.Priority, PriorityLabel: p.T("ticket.priority." + t.Priority),
+		r := ticketRow{ID: t.ID, Channel: string(t.Channel), Preview: previews[t.ID], Status: t.Status.String(),
+			StatusLabel: p.T(t.Status.Key()), Priority: t.Priority, PriorityLabel: p.T("ticket.priority." + t.Priority),
 			Category: t.Category, Assignee: names[t.AssigneeID], Unmatched: t.Unmatched,
 			ChannelLabel: channelLabel(p.locale, string(t.Channel)), Select: p.T("agent.bulk.select"), Pickable: pickable}
 		if cu := found[t.CustomerID]; cu != nil {
@@ -352,10 +354,7 @@ func (s *Dashboard) ticketRows(ctx context.Context, p *page, m *staff.Member, li
 
 // channelLabel is a channel's name in the reader's language.
 func channelLabel(locale, name string) string {
-	if locales.Has(locales.Lang(locale), "channel."+name) {
-		return translate(locale, "channel."+name)
-	}
-	return translate(locale, "agent.channel."+name)
+	return translate(locale, channels.Name(name).Key())
 }
 
 // staffNames maps staff ids to names (the email when unnamed).

@@ -13,10 +13,11 @@ func TestSLACountdown(t *testing.T) {
 	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
 	for _, c := range []struct {
-		name, locale, status string
-		due                  *time.Time
-		breached             bool
-		text, urgency        string
+		name, locale  string
+		status        feedback.Status
+		due           *time.Time
+		breached      bool
+		text, urgency string
 	}{
 		{"no deadline", "en", feedback.StatusOpen, nil, false, "—", "none"},
 		{"resolved", "en", feedback.StatusResolved, at(time.Hour), false, "—", "none"},

@@ -40,7 +40,8 @@ type ticketView struct {
 	SLA          string
 	Urgency      string
 	// Options of the working-fields form.
-	Statuses, Priorities, Categories []string
+	Statuses               []feedback.Status
+	Priorities, Categories []string
 }
 
 // messageView is one message with its author's name.
@@ -152,7 +153,7 @@ func (s *Dashboard) handleTicketReplyPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if msg.DeliveryStatus == "failed" {
+	if msg.DeliveryStatus == channels.StatusFailed {
 		return backToTicket(c, c.Param("id"), "reply_failed")
 	}
 	return backToTicket(c, c.Param("id"), "reply_sent")
@@ -180,7 +181,7 @@ func (s *Dashboard) handleTicketUpdatePage(c echo.Context) error {
 		v := form.Get(name)
 		return &v
 	}
-	u := feedback.Update{Status: field("status"), Priority: field("priority"), Category: field("category"), AssigneeID: field("assignee_id")}
+	u := feedback.Update{Status: (*feedback.Status)(field("status")), Priority: field("priority"), Category: field("category"), AssigneeID: field("assignee_id")}
 	if _, err := s.tickets.UpdateTicket(c.Request().Context(), c.Param("id"), u, member(c).Actor()); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/handoverhq/handover"
+	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/locales"
@@ -45,5 +46,5 @@ func RejectCorrection(ctx context.Context, cs *customers.Store, rs *rights.Store
 		log.Error("correction rejection not sent", "correction_id", id, "err", err)
 		return r, false, nil
 	}
-	return r, msg.DeliveryStatus != "failed", nil
+	return r, msg.DeliveryStatus != channels.StatusFailed, nil
 }
