@@ -18,7 +18,6 @@ import (
 var (
 	member   = kit.Member
 	bindJSON = kit.BindJSON
-	loadZone = kit.LoadZone
 )
 
 func (s *Server) can(p staff.Permission) echo.MiddlewareFunc { return s.auth.Can(p) }
