@@ -66,13 +66,13 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory lint-openapi; else echo "lint: node not installed, web/openapi.yaml not linted (make lint-openapi)"; fi
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory lint-openapi; else echo "lint: node not installed, web/api/openapi.yaml not linted (make lint-openapi)"; fi
 
-## lint-openapi: web/openapi.yaml through Redocly's recommended rules (the
+## lint-openapi: web/api/openapi.yaml through Redocly's recommended rules (the
 ## CLI pinned in tools/openapi/package-lock.json; needs node >= 20.19 and npm)
 REDOCLY := tools/openapi/node_modules/.bin/redocly
 lint-openapi: $(REDOCLY)
-	$(REDOCLY) lint --config tools/openapi/redocly.yaml web/openapi.yaml
+	$(REDOCLY) lint --config tools/openapi/redocly.yaml web/api/openapi.yaml
 
 $(REDOCLY): tools/openapi/package.json tools/openapi/package-lock.json
 	cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error

@@ -107,7 +107,7 @@ func newAppWith(t testing.TB, db *database.DB, q *queue.Queue, change func(*web.
 	}
 	srv := web.New(deps)
 	a.handler = srv.Handler()
-	ts := httptest.NewServer(validateAPI(t, srv.Handler())) // responses held to web/openapi.yaml
+	ts := httptest.NewServer(validateAPI(t, srv.Handler())) // responses held to web/api/openapi.yaml
 	t.Cleanup(ts.Close)
 	a.url = ts.URL
 	return a

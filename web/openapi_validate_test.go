@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +15,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/handoverhq/handover/web/api"
 )
 
 // The contract every API response of every test is held to: newAppWith
 // wraps the server in validateAPI, so a status, field or type that
-// web/openapi.yaml does not document fails the test that caused it.
+// web/api/openapi.yaml does not document fails the test that caused it.
 
 var (
 	specOnce   sync.Once
@@ -33,13 +34,8 @@ func openAPIRouter() (routers.Router, error) {
 		// The documents and reports the API serves as HTML are checked
 		// for their status and content type; their bodies are pages.
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
-		b, err := os.ReadFile("openapi.yaml")
-		if err != nil {
-			specErr = err
-			return
-		}
 		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromData(b)
+		doc, err := loader.LoadFromData(api.OpenAPI())
 		if err != nil {
 			specErr = err
 			return
@@ -80,7 +76,7 @@ func validateAPI(tb testing.TB, next http.Handler) http.Handler {
 			if len(body) > 600 {
 				body = body[:600] + "…"
 			}
-			t.Errorf("%s %s: %d does not match web/openapi.yaml: %v\nbody: %s", r.Method, r.URL.RequestURI(), status, err, body)
+			t.Errorf("%s %s: %d does not match web/api/openapi.yaml: %v\nbody: %s", r.Method, r.URL.RequestURI(), status, err, body)
 		}
 	})
 }

@@ -2,10 +2,9 @@
 // (request ids, access log, security headers, body and time limits, the
 // rate limit, the text check), /healthz, /readyz and /metrics, the
 // provider hooks, and the areas by audience: the JSON API under /api/v1
-// (still in this package), the staff dashboard (web/dashboard), the
-// customer portal (web/portal) and the public pages (web/public). What the
-// areas share is in web/kit. Handlers parse, call one domain method, and
-// respond.
+// (web/api), the staff dashboard (web/dashboard), the customer portal
+// (web/portal) and the public pages (web/public). What the areas share is
+// in web/kit. Handlers parse, call one domain method, and respond.
 package web
 
 import (
@@ -43,6 +42,7 @@ import (
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
+	"github.com/handoverhq/handover/web/api"
 	"github.com/handoverhq/handover/web/dashboard"
 	"github.com/handoverhq/handover/web/kit"
 	"github.com/handoverhq/handover/web/portal"
@@ -207,38 +207,16 @@ func New(d Deps) *Server {
 	return s
 }
 
-// routes registers every route; a test compares them with openapi.yaml.
+// routes registers every route: the server's own, then each area's.
 func (s *Server) routes() {
 	s.registerHealthRoutes()
 	s.registerHookRoutes(s.hooks)
-	api := s.echo.Group("/api/v1")
-	api.GET("/openapi.yaml", s.handleOpenAPI)
-	authed := api.Group("", s.auth.RequireToken)
-	authed.GET("/me", s.handleMe)
-	s.registerTokenRoutes(authed)
-	s.registerCustomerRoutes(authed)
-	s.registerImportRoutes(authed)
-	s.registerTransferRoutes(authed)
-	s.registerExportRoutes(authed)
-	s.registerDestructionRoutes(authed)
-	s.registerDevboxRoutes(authed)
-	s.registerTemplateRoutes(authed)
-	s.registerCampaignRoutes(authed)
-	s.registerGovernanceRoutes(authed)
-	s.registerReviewRoutes(authed)
-	s.registerTransparencyRoutes(authed)
+	api.New(api.Deps{Config: s.cfg, Staff: s.staff, Customers: s.customers, Importer: s.importer, Transfers: s.transfers, Rights: s.rights,
+		Templates: s.templates, Devbox: s.devbox, Campaigns: s.campaigns, Governance: s.governance, Incidents: s.incidents,
+		Assessments: s.assessments, Archive: s.archive, Destroyer: s.destroy, Exporter: s.exporter, Links: s.links, Tickets: s.tickets,
+		SMS: s.sms, Log: s.log, Auth: s.auth}).Register(s.echo)
 	public.New(s.governance).Register(s.echo)
-	s.registerIncidentRoutes(authed)
-	s.registerAssessmentRoutes(authed)
-	s.registerArchiveRoutes(authed)
-	s.registerCorrectionRoutes(authed)
-	s.registerWeChatBindRoutes(authed)
-	s.registerRightsRoutes(authed)
-	s.registerLinkRoutes(authed)
-	s.registerCampaignPortalRoutes(authed)
 	s.portal.Register(s.echo)
-	s.registerTicketRoutes(authed)
-	s.registerTicketCallRoutes(authed)
 	dashboard.New(dashboard.Deps{Config: s.cfg, DB: s.db, Queue: s.queue, Staff: s.staff, Customers: s.customers, Transfers: s.transfers, Rights: s.rights,
 		Templates: s.templates, Devbox: s.devbox, Campaigns: s.campaigns, Governance: s.governance, Incidents: s.incidents,
 		Assessments: s.assessments, Links: s.links, Tickets: s.tickets, Destroyer: s.destroy, Exporter: s.exporter,

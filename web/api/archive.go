@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -13,28 +13,28 @@ import (
 
 // registerArchiveRoutes: admins file a transfer's records after it takes
 // effect; admins and auditors search the archive and export its index.
-func (s *Server) registerArchiveRoutes(g *echo.Group) {
-	g.POST("/transfers/:id/archive", s.handleArchiveRun, s.can(staff.ManageGovernance))
-	g.GET("/transfers/:id/archive-index", s.handleArchiveIndex, s.can(staff.ReadAudit))
-	g.GET("/archive", s.handleArchiveSearch, s.can(staff.ReadAudit))
+func (s *API) registerArchiveRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/archive", s.handleArchiveRun, s.auth.Can(staff.ManageGovernance))
+	g.GET("/transfers/:id/archive-index", s.handleArchiveIndex, s.auth.Can(staff.ReadAudit))
+	g.GET("/archive", s.handleArchiveSearch, s.auth.Can(staff.ReadAudit))
 }
 
 // handleArchiveRun files every customer not yet archived. Large lists
 // are better filed with `handover archive customers`, which shows progress.
-func (s *Server) handleArchiveRun(c echo.Context) error {
-	n, err := s.archive.ArchiveCustomers(c.Request().Context(), c.Param("id"), member(c).Actor(), nil)
+func (s *API) handleArchiveRun(c echo.Context) error {
+	n, err := s.archive.ArchiveCustomers(c.Request().Context(), c.Param("id"), kit.Member(c).Actor(), nil)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]int{"archived": n})
 }
 
-func (s *Server) handleArchiveIndex(c echo.Context) error {
+func (s *API) handleArchiveIndex(c echo.Context) error {
 	kit.SetAttachment(c, "archive-index-"+c.Param("id")+".csv")
 	return s.archive.WriteIndex(c.Request().Context(), c.Response(), c.Param("id"))
 }
 
-func (s *Server) handleArchiveSearch(c echo.Context) error {
+func (s *API) handleArchiveSearch(c echo.Context) error {
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
 	list, next, err := s.archive.FindRecords(c.Request().Context(), archive.Filter{TransferID: c.QueryParam("transfer_id"),
 		Classification: c.QueryParam("classification"), ArchiveNo: c.QueryParam("archive_no"), RecordID: c.QueryParam("record_id"),

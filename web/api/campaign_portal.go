@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,10 +8,11 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerCampaignPortalRoutes(g *echo.Group) {
-	g.PUT("/campaigns/:id/portal", s.handleCampaignPortal, s.can(staff.WriteCampaigns))
+func (s *API) registerCampaignPortalRoutes(g *echo.Group) {
+	g.PUT("/campaigns/:id/portal", s.handleCampaignPortal, s.auth.Can(staff.WriteCampaigns))
 }
 
 type surveyJSON struct {
@@ -27,13 +28,13 @@ type portalSettingsJSON struct {
 
 // handleCampaignPortal sets how long the campaign's links live and what
 // the portal's survey asks.
-func (s *Server) handleCampaignPortal(c echo.Context) error {
+func (s *API) handleCampaignPortal(c echo.Context) error {
 	var req portalSettingsJSON
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ps, err := s.campaigns.SetPortalSettings(c.Request().Context(), c.Param("id"),
-		campaigns.PortalSettings{Survey: links.Survey(req.Survey), LinkTTLDays: req.LinkTTLDays}, member(c).Actor())
+		campaigns.PortalSettings{Survey: links.Survey(req.Survey), LinkTTLDays: req.LinkTTLDays}, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}

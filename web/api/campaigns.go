@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -12,29 +12,30 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerCampaignRoutes(g *echo.Group) {
-	g.GET("/campaigns", s.handleCampaignList, s.can(staff.ReadCampaigns))
-	g.POST("/campaigns", s.handleCampaignCreate, s.can(staff.WriteCampaigns))
-	g.GET("/campaigns/:id", s.handleCampaignView, s.can(staff.ReadCampaigns))
-	g.POST("/campaigns/:id/schedule", s.handleCampaignSchedule, s.can(staff.WriteCampaigns))
+func (s *API) registerCampaignRoutes(g *echo.Group) {
+	g.GET("/campaigns", s.handleCampaignList, s.auth.Can(staff.ReadCampaigns))
+	g.POST("/campaigns", s.handleCampaignCreate, s.auth.Can(staff.WriteCampaigns))
+	g.GET("/campaigns/:id", s.handleCampaignView, s.auth.Can(staff.ReadCampaigns))
+	g.POST("/campaigns/:id/schedule", s.handleCampaignSchedule, s.auth.Can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/start", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Start(c.Request().Context(), id, actor)
-	}), s.can(staff.WriteCampaigns))
+	}), s.auth.Can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/pause", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Pause(c.Request().Context(), id, actor)
-	}), s.can(staff.WriteCampaigns))
+	}), s.auth.Can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/resume", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Resume(c.Request().Context(), id, actor)
-	}), s.can(staff.WriteCampaigns))
+	}), s.auth.Can(staff.WriteCampaigns))
 	g.POST("/campaigns/:id/cancel", s.handleCampaignAction(func(c echo.Context, id, actor string) error {
 		return s.campaigns.Cancel(c.Request().Context(), id, actor)
-	}), s.can(staff.WriteCampaigns))
-	g.GET("/campaigns/:id/progress", s.handleCampaignProgressAPI, s.can(staff.ReadCampaigns))
-	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, s.can(staff.ReadCampaigns))
-	g.POST("/campaigns/audience-preview", s.handleAudiencePreview, s.can(staff.ReadCampaigns))
-	g.POST("/campaigns/:id/test-send", s.handleCampaignTestSend, s.can(staff.WriteCampaigns))
+	}), s.auth.Can(staff.WriteCampaigns))
+	g.GET("/campaigns/:id/progress", s.handleCampaignProgressAPI, s.auth.Can(staff.ReadCampaigns))
+	g.GET("/campaigns/:id/deliveries", s.handleDeliveryList, s.auth.Can(staff.ReadCampaigns))
+	g.POST("/campaigns/audience-preview", s.handleAudiencePreview, s.auth.Can(staff.ReadCampaigns))
+	g.POST("/campaigns/:id/test-send", s.handleCampaignTestSend, s.auth.Can(staff.WriteCampaigns))
 }
 
 type consentFilterJSON struct {
@@ -177,7 +178,7 @@ func toCampaignJSON(c *campaigns.Campaign) campaignJSON {
 }
 
 // handleCampaignList lists campaigns, newest first, optionally by status.
-func (s *Server) handleCampaignList(c echo.Context) error {
+func (s *API) handleCampaignList(c echo.Context) error {
 	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -194,16 +195,16 @@ func (s *Server) handleCampaignList(c echo.Context) error {
 }
 
 // handleCampaignCreate stores a draft campaign.
-func (s *Server) handleCampaignCreate(c echo.Context) error {
+func (s *API) handleCampaignCreate(c echo.Context) error {
 	var req campaignInput
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	cp, err := req.campaign()
 	if err != nil {
 		return err
 	}
-	if err := s.campaigns.Create(c.Request().Context(), cp, member(c).Actor()); err != nil {
+	if err := s.campaigns.Create(c.Request().Context(), cp, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/campaigns/"+cp.ID)
@@ -211,7 +212,7 @@ func (s *Server) handleCampaignCreate(c echo.Context) error {
 }
 
 // handleCampaignView shows a campaign with its deliveries counted by status.
-func (s *Server) handleCampaignView(c echo.Context) error {
+func (s *API) handleCampaignView(c echo.Context) error {
 	ctx := c.Request().Context()
 	cp, err := s.campaigns.FindCampaignByID(ctx, c.Param("id"))
 	if err != nil {
@@ -231,8 +232,8 @@ func (s *Server) handleCampaignView(c echo.Context) error {
 // deliveries by status from counters (campaigns.Service.Progress) and its
 // rates and ETA (campaigns.Service.Pace): cheap to poll however large the
 // campaign, unlike GET /campaigns/{id}.
-func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
-	cp, counts, pace, err := s.campaignProgress(c)
+func (s *API) handleCampaignProgressAPI(c echo.Context) error {
+	cp, counts, pace, err := kit.CampaignProgress(c, s.campaigns)
 	if err != nil {
 		return err
 	}
@@ -246,26 +247,26 @@ func (s *Server) handleCampaignProgressAPI(c echo.Context) error {
 
 // handleCampaignSchedule sets a draft or scheduled campaign to start at
 // send_at (RFC 3339, in the future).
-func (s *Server) handleCampaignSchedule(c echo.Context) error {
+func (s *API) handleCampaignSchedule(c echo.Context) error {
 	var req struct {
 		SendAt *time.Time `json:"send_at"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.SendAt == nil {
 		return handover.Errorf(handover.EINVALID, "send_at is required (RFC 3339)")
 	}
-	if err := s.campaigns.Schedule(c.Request().Context(), c.Param("id"), *req.SendAt, member(c).Actor()); err != nil {
+	if err := s.campaigns.Schedule(c.Request().Context(), c.Param("id"), *req.SendAt, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return s.handleCampaignView(c)
 }
 
 // handleCampaignAction runs a status change and answers with the campaign.
-func (s *Server) handleCampaignAction(fn func(c echo.Context, id, actor string) error) echo.HandlerFunc {
+func (s *API) handleCampaignAction(fn func(c echo.Context, id, actor string) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := fn(c, c.Param("id"), member(c).Actor()); err != nil {
+		if err := fn(c, c.Param("id"), kit.Member(c).Actor()); err != nil {
 			return err
 		}
 		return s.handleCampaignView(c)
@@ -288,7 +289,7 @@ type deliveryJSON struct {
 }
 
 // handleDeliveryList pages through a campaign's deliveries.
-func (s *Server) handleDeliveryList(c echo.Context) error {
+func (s *API) handleDeliveryList(c echo.Context) error {
 	ctx := c.Request().Context()
 	if _, err := s.campaigns.FindCampaignByID(ctx, c.Param("id")); err != nil {
 		return err
@@ -310,9 +311,9 @@ func (s *Server) handleDeliveryList(c echo.Context) error {
 
 // handleAudiencePreview counts what starting a campaign like the body
 // (transfer, kind, purpose, channels, audience) would plan now.
-func (s *Server) handleAudiencePreview(c echo.Context) error {
+func (s *API) handleAudiencePreview(c echo.Context) error {
 	var req campaignInput
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	cp, err := req.campaign()
@@ -329,8 +330,8 @@ func (s *Server) handleAudiencePreview(c echo.Context) error {
 
 // handleCampaignTestSend sends the campaign's message to the calling staff
 // member's own email (or the devbox); it is not counted in the stats.
-func (s *Server) handleCampaignTestSend(c echo.Context) error {
-	m := member(c)
+func (s *API) handleCampaignTestSend(c echo.Context) error {
+	m := kit.Member(c)
 	res, err := s.campaigns.TestSend(c.Request().Context(), c.Param("id"), channels.Address{Email: m.Email}, m.Name, m.Actor())
 	if err != nil {
 		return err

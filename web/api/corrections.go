@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -10,13 +10,14 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/rights"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerCorrectionRoutes(g *echo.Group) {
-	g.GET("/corrections", s.handleCorrectionList, s.can(staff.ReviewCorrections))
-	g.POST("/corrections/:id/reveal", s.handleCorrectionReveal, s.can(staff.ReviewCorrections), s.can(staff.RevealCustomers))
-	g.POST("/corrections/:id/approve", s.handleCorrectionApprove, s.can(staff.ReviewCorrections))
-	g.POST("/corrections/:id/reject", s.handleCorrectionReject, s.can(staff.ReviewCorrections))
+func (s *API) registerCorrectionRoutes(g *echo.Group) {
+	g.GET("/corrections", s.handleCorrectionList, s.auth.Can(staff.ReviewCorrections))
+	g.POST("/corrections/:id/reveal", s.handleCorrectionReveal, s.auth.Can(staff.ReviewCorrections), s.auth.Can(staff.RevealCustomers))
+	g.POST("/corrections/:id/approve", s.handleCorrectionApprove, s.auth.Can(staff.ReviewCorrections))
+	g.POST("/corrections/:id/reject", s.handleCorrectionReject, s.auth.Can(staff.ReviewCorrections))
 }
 
 type correctionFieldsJSON struct {
@@ -60,7 +61,7 @@ func toCorrectionJSON(r rights.CorrectionRequest, masked bool) correctionJSON {
 }
 
 // handleCorrectionList lists correction requests, masked, a page at a time.
-func (s *Server) handleCorrectionList(c echo.Context) error {
+func (s *API) handleCorrectionList(c echo.Context) error {
 	f := rights.CorrectionFilter{Status: rights.CorrectionStatus(c.QueryParam("status")), Cursor: c.QueryParam("cursor")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -77,7 +78,7 @@ func (s *Server) handleCorrectionList(c echo.Context) error {
 	for i, r := range list {
 		out[i] = toCorrectionJSON(*r, true)
 	}
-	if err := s.recordAccess(c, "correction.list", "correction", "", "count="+strconv.Itoa(len(out))); err != nil {
+	if err := s.auth.RecordAccess(c, "correction.list", "correction", "", "count="+strconv.Itoa(len(out))); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "next_cursor": next})
@@ -88,12 +89,12 @@ type reasonRequest struct {
 }
 
 // handleCorrectionReveal shows one request unmasked, for a stated reason.
-func (s *Server) handleCorrectionReveal(c echo.Context) error {
+func (s *API) handleCorrectionReveal(c echo.Context) error {
 	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.rights.RevealCorrection(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	r, err := s.rights.RevealCorrection(c.Request().Context(), c.Param("id"), kit.Member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -102,8 +103,8 @@ func (s *Server) handleCorrectionReveal(c echo.Context) error {
 }
 
 // handleCorrectionApprove applies a pending request to the customer.
-func (s *Server) handleCorrectionApprove(c echo.Context) error {
-	r, err := s.rights.ApproveCorrection(c.Request().Context(), c.Param("id"), member(c).Actor())
+func (s *API) handleCorrectionApprove(c echo.Context) error {
+	r, err := s.rights.ApproveCorrection(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -112,12 +113,12 @@ func (s *Server) handleCorrectionApprove(c echo.Context) error {
 
 // handleCorrectionReject refuses a request with the reason the customer is
 // owed, and sends it to them on their channel (customer_told).
-func (s *Server) handleCorrectionReject(c echo.Context) error {
+func (s *API) handleCorrectionReject(c echo.Context) error {
 	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	r, told, err := s.rejectCorrection(c.Request().Context(), c.Param("id"), member(c), req.Reason)
+	r, told, err := kit.RejectCorrection(c.Request().Context(), s.customers, s.rights, s.tickets, s.log, c.Param("id"), kit.Member(c), req.Reason)
 	if err != nil {
 		return err
 	}

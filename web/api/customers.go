@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -9,15 +9,16 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerCustomerRoutes(g *echo.Group) {
-	g.GET("/customers", s.handleCustomerList, s.can(staff.ReadCustomers))
-	g.GET("/customers/:id", s.handleCustomerView, s.can(staff.ReadCustomers))
+func (s *API) registerCustomerRoutes(g *echo.Group) {
+	g.GET("/customers", s.handleCustomerList, s.auth.Can(staff.ReadCustomers))
+	g.GET("/customers/:id", s.handleCustomerView, s.auth.Can(staff.ReadCustomers))
 	// Importing is how customers are created and updated: the same role
 	// changes a customer's plain fields by hand.
-	g.PATCH("/customers/:id", s.handleCustomerUpdate, s.can(staff.ImportCustomers))
-	g.POST("/customers/:id/reveal", s.handleCustomerReveal, s.can(staff.RevealCustomers))
+	g.PATCH("/customers/:id", s.handleCustomerUpdate, s.auth.Can(staff.ImportCustomers))
+	g.POST("/customers/:id/reveal", s.handleCustomerReveal, s.auth.Can(staff.RevealCustomers))
 }
 
 type customerJSON struct {
@@ -54,7 +55,7 @@ func toCustomerJSON(cu customers.Customer, masked bool) customerJSON {
 }
 
 // handleCustomerList lists customers, masked, a page at a time.
-func (s *Server) handleCustomerList(c echo.Context) error {
+func (s *API) handleCustomerList(c echo.Context) error {
 	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -69,19 +70,19 @@ func (s *Server) handleCustomerList(c echo.Context) error {
 	for i, cu := range list {
 		out[i] = toCustomerJSON(*cu, true)
 	}
-	if err := s.recordAccess(c, "customer.list", "customer", "", fmt.Sprintf("count=%d", len(out))); err != nil {
+	if err := s.auth.RecordAccess(c, "customer.list", "customer", "", fmt.Sprintf("count=%d", len(out))); err != nil {
 		return err
 	}
 	return listJSON(c, out, next)
 }
 
 // handleCustomerView shows one customer, masked.
-func (s *Server) handleCustomerView(c echo.Context) error {
+func (s *API) handleCustomerView(c echo.Context) error {
 	cu, err := s.customers.FindCustomerByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.recordAccess(c, "customer.view", "customer", cu.ID, ""); err != nil {
+	if err := s.auth.RecordAccess(c, "customer.view", "customer", cu.ID, ""); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toCustomerJSON(*cu, true))
@@ -89,14 +90,14 @@ func (s *Server) handleCustomerView(c echo.Context) error {
 
 // handleCustomerUpdate changes a customer's plain fields (the time zone)
 // and shows the customer, masked.
-func (s *Server) handleCustomerUpdate(c echo.Context) error {
+func (s *API) handleCustomerUpdate(c echo.Context) error {
 	var req struct {
 		TimeZone *string `json:"time_zone"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	cu, err := s.customers.UpdateCustomer(c.Request().Context(), c.Param("id"), customers.CustomerUpdate{TimeZone: req.TimeZone}, member(c).Actor())
+	cu, err := s.customers.UpdateCustomer(c.Request().Context(), c.Param("id"), customers.CustomerUpdate{TimeZone: req.TimeZone}, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -105,14 +106,14 @@ func (s *Server) handleCustomerUpdate(c echo.Context) error {
 
 // handleCustomerReveal shows one customer unmasked, for a stated reason,
 // and audits it.
-func (s *Server) handleCustomerReveal(c echo.Context) error {
+func (s *API) handleCustomerReveal(c echo.Context) error {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	cu, err := s.customers.RevealCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	cu, err := s.customers.RevealCustomer(c.Request().Context(), c.Param("id"), kit.Member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -7,29 +7,30 @@ import (
 
 	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerDestructionRoutes(g *echo.Group) {
-	g.POST("/transfers/:id/destruction-plans", s.handleDestructionRequest, s.can(staff.RequestDestruction))
-	g.GET("/destruction-plans/:id", s.handleDestructionView, s.can(staff.ReadAudit))
-	g.POST("/destruction-plans/:id/approve", s.handleDestructionApprove, s.can(staff.ApproveDestruction))
-	g.POST("/destruction-plans/:id/cancel", s.handleDestructionCancel, s.can(staff.ReadAudit))
-	g.POST("/destruction-plans/:id/run", s.handleDestructionRun, s.can(staff.RequestDestruction))
-	g.GET("/destruction-plans/:id/report", s.handleDestructionReport, s.can(staff.ReadAudit))
+func (s *API) registerDestructionRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/destruction-plans", s.handleDestructionRequest, s.auth.Can(staff.RequestDestruction))
+	g.GET("/destruction-plans/:id", s.handleDestructionView, s.auth.Can(staff.ReadAudit))
+	g.POST("/destruction-plans/:id/approve", s.handleDestructionApprove, s.auth.Can(staff.ApproveDestruction))
+	g.POST("/destruction-plans/:id/cancel", s.handleDestructionCancel, s.auth.Can(staff.ReadAudit))
+	g.POST("/destruction-plans/:id/run", s.handleDestructionRun, s.auth.Can(staff.RequestDestruction))
+	g.GET("/destruction-plans/:id/report", s.handleDestructionReport, s.auth.Can(staff.ReadAudit))
 }
 
 // destroyer is the destruction service (Deps.Destroyer).
-func (s *Server) destroyer() *lifecycle.Destroyer { return s.destroy }
+func (s *API) destroyer() *lifecycle.Destroyer { return s.destroy }
 
 // handleDestructionRequest plans the destruction of the seller's copy.
-func (s *Server) handleDestructionRequest(c echo.Context) error {
+func (s *API) handleDestructionRequest(c echo.Context) error {
 	var req struct {
 		RetentionDays int `json:"retention_days"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	p, err := s.destroyer().RequestDestruction(c.Request().Context(), c.Param("id"), req.RetentionDays, member(c))
+	p, err := s.destroyer().RequestDestruction(c.Request().Context(), c.Param("id"), req.RetentionDays, kit.Member(c))
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (s *Server) handleDestructionRequest(c echo.Context) error {
 }
 
 // handleDestructionView shows one plan.
-func (s *Server) handleDestructionView(c echo.Context) error {
+func (s *API) handleDestructionView(c echo.Context) error {
 	p, err := s.destroyer().FindPlanByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -47,8 +48,8 @@ func (s *Server) handleDestructionView(c echo.Context) error {
 }
 
 // handleDestructionApprove is the auditor's second approval.
-func (s *Server) handleDestructionApprove(c echo.Context) error {
-	p, err := s.destroyer().ApproveDestruction(c.Request().Context(), c.Param("id"), member(c))
+func (s *API) handleDestructionApprove(c echo.Context) error {
+	p, err := s.destroyer().ApproveDestruction(c.Request().Context(), c.Param("id"), kit.Member(c))
 	if err != nil {
 		return err
 	}
@@ -56,9 +57,9 @@ func (s *Server) handleDestructionApprove(c echo.Context) error {
 }
 
 // handleDestructionCancel withdraws a plan that has not started.
-func (s *Server) handleDestructionCancel(c echo.Context) error {
+func (s *API) handleDestructionCancel(c echo.Context) error {
 	d := s.destroyer()
-	if err := d.CancelDestruction(c.Request().Context(), c.Param("id"), member(c)); err != nil {
+	if err := d.CancelDestruction(c.Request().Context(), c.Param("id"), kit.Member(c)); err != nil {
 		return err
 	}
 	p, err := d.FindPlanByID(c.Request().Context(), c.Param("id"))
@@ -70,8 +71,8 @@ func (s *Server) handleDestructionCancel(c echo.Context) error {
 
 // handleDestructionRun runs an approved, due plan now and answers the
 // verification outcome.
-func (s *Server) handleDestructionRun(c echo.Context) error {
-	r, err := s.destroyer().RunDestruction(c.Request().Context(), c.Param("id"), member(c).Actor())
+func (s *API) handleDestructionRun(c echo.Context) error {
+	r, err := s.destroyer().RunDestruction(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if r == nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func (s *Server) handleDestructionRun(c echo.Context) error {
 }
 
 // handleDestructionReport serves the stored HTML report.
-func (s *Server) handleDestructionReport(c echo.Context) error {
+func (s *API) handleDestructionReport(c echo.Context) error {
 	html, err := s.destroyer().Report(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -9,11 +9,12 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerDevboxRoutes(g *echo.Group) {
-	g.GET("/devbox/messages", s.handleDevboxList, s.can(staff.UseOutbox))
-	g.POST("/devbox/messages/:delivery_id/reply", s.handleDevboxReply, s.can(staff.UseOutbox))
+func (s *API) registerDevboxRoutes(g *echo.Group) {
+	g.GET("/devbox/messages", s.handleDevboxList, s.auth.Can(staff.UseOutbox))
+	g.POST("/devbox/messages/:delivery_id/reply", s.handleDevboxReply, s.auth.Can(staff.UseOutbox))
 }
 
 type devboxMessageJSON struct {
@@ -30,7 +31,7 @@ type devboxMessageJSON struct {
 
 // handleDevboxList shows what the devbox "sent", newest first, so a demo
 // can follow a message's link. Audited: the text is personal data.
-func (s *Server) handleDevboxList(c echo.Context) error {
+func (s *API) handleDevboxList(c echo.Context) error {
 	if s.devbox == nil {
 		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
 	}
@@ -48,7 +49,7 @@ func (s *Server) handleDevboxList(c echo.Context) error {
 		out[i] = devboxMessageJSON{ID: m.ID, DeliveryID: m.DeliveryID, CustomerID: m.CustomerID, Kind: string(m.Kind), To: to,
 			Subject: m.Subject, Text: m.Text, Link: m.Link, CreatedAt: m.CreatedAt}
 	}
-	if err := s.recordAccess(c, "outbox.list", "devbox_message", "", fmt.Sprintf("count=%d", len(out))); err != nil {
+	if err := s.auth.RecordAccess(c, "outbox.list", "devbox_message", "", fmt.Sprintf("count=%d", len(out))); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
@@ -57,14 +58,14 @@ func (s *Server) handleDevboxList(c echo.Context) error {
 
 // handleDevboxReply records a reply as if the customer of a delivery had
 // answered, so the inbound path can be walked without a provider.
-func (s *Server) handleDevboxReply(c echo.Context) error {
+func (s *API) handleDevboxReply(c echo.Context) error {
 	if s.devbox == nil {
 		return handover.Errorf(handover.ENOTFOUND, "The devbox is off: this server sends through real providers.")
 	}
 	var req struct {
 		Text string `json:"text"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Text == "" || len(req.Text) > 4000 {

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerExportRoutes(g *echo.Group) {
-	g.POST("/transfers/:id/exports", s.handleExportCreate, s.can(staff.ExportTransfers))
+func (s *API) registerExportRoutes(g *echo.Group) {
+	g.POST("/transfers/:id/exports", s.handleExportCreate, s.auth.Can(staff.ExportTransfers))
 }
 
 type exportRequest struct {
@@ -24,9 +24,9 @@ type exportRequest struct {
 
 // handleExportCreate streams the buyer's package, encrypted to the
 // recipient's age key, or with dry_run answers the counts per rule.
-func (s *Server) handleExportCreate(c echo.Context) error {
+func (s *API) handleExportCreate(c echo.Context) error {
 	var req exportRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ex := s.exporter
@@ -42,10 +42,10 @@ func (s *Server) handleExportCreate(c echo.Context) error {
 	// (bad key, unknown transfer) still answers as JSON.
 	w := kit.Download(c, fmt.Sprintf("handover-%s.tar.age", c.Param("id")))
 	_, err := ex.Export(c.Request().Context(), lifecycle.ExportRequest{TransferID: c.Param("id"), Recipient: req.Recipient,
-		Rule: rule, Actor: member(c).Actor()}, w)
+		Rule: rule, Actor: kit.Member(c).Actor()}, w)
 	if err != nil && w.Started() {
 		// Too late for a status: the truncated package fails to decrypt.
-		s.requestLog(c).Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
+		kit.RequestLog(s.log, c).Error("export failed mid-stream", "transfer", c.Param("id"), "err", err)
 		return nil
 	}
 	return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,20 +8,21 @@ import (
 
 	"github.com/handoverhq/handover/governance"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerGovernanceRoutes: the confidentiality agreement and training.
 // Reading and accepting need no permission: a blocked member must be able
 // to unblock themselves.
-func (s *Server) registerGovernanceRoutes(g *echo.Group) {
+func (s *API) registerGovernanceRoutes(g *echo.Group) {
 	g.GET("/agreement", s.handleAgreementView)
 	g.POST("/agreement/accept", s.handleAgreementAccept)
-	g.POST("/agreements", s.handleAgreementPublish, s.can(staff.ManageGovernance))
+	g.POST("/agreements", s.handleAgreementPublish, s.auth.Can(staff.ManageGovernance))
 	g.GET("/training", s.handleTrainingDue)
-	g.POST("/training/modules", s.handleTrainingCreate, s.can(staff.ManageGovernance))
-	g.POST("/training/modules/:id/retire", s.handleTrainingRetire, s.can(staff.ManageGovernance))
+	g.POST("/training/modules", s.handleTrainingCreate, s.auth.Can(staff.ManageGovernance))
+	g.POST("/training/modules/:id/retire", s.handleTrainingRetire, s.auth.Can(staff.ManageGovernance))
 	g.POST("/training/modules/:id/attempts", s.handleTrainingAttempt)
-	g.GET("/training/results", s.handleTrainingResults, s.can(staff.ReadAudit))
+	g.GET("/training/results", s.handleTrainingResults, s.auth.Can(staff.ReadAudit))
 }
 
 type agreementJSON struct {
@@ -38,36 +39,36 @@ func toAgreementJSON(a *governance.Agreement) agreementJSON {
 
 // handleAgreementView shows the current agreement and whether the caller
 // may see customer data now.
-func (s *Server) handleAgreementView(c echo.Context) error {
+func (s *API) handleAgreementView(c echo.Context) error {
 	a, err := s.governance.CurrentAgreement(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	access := s.governance.CheckAccess(c.Request().Context(), member(c))
+	access := s.governance.CheckAccess(c.Request().Context(), kit.Member(c))
 	return c.JSON(http.StatusOK, map[string]any{"agreement": toAgreementJSON(a), "access_granted": access == nil})
 }
 
 // handleAgreementAccept records acceptance of the version the caller read.
-func (s *Server) handleAgreementAccept(c echo.Context) error {
+func (s *API) handleAgreementAccept(c echo.Context) error {
 	var req struct {
 		Hash string `json:"hash"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.governance.AcceptAgreement(c.Request().Context(), member(c), req.Hash, c.RealIP()); err != nil {
+	if err := s.governance.AcceptAgreement(c.Request().Context(), kit.Member(c), req.Hash, c.RealIP()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 // handleAgreementPublish publishes a new version (admins).
-func (s *Server) handleAgreementPublish(c echo.Context) error {
+func (s *API) handleAgreementPublish(c echo.Context) error {
 	var req agreementJSON
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.governance.PublishAgreement(c.Request().Context(), req.TextZH, req.TextEN, member(c).Actor())
+	a, err := s.governance.PublishAgreement(c.Request().Context(), req.TextZH, req.TextEN, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -100,8 +101,8 @@ func toTrainingJSON(m *governance.Module) trainingJSON {
 }
 
 // handleTrainingDue lists the modules the caller must pass.
-func (s *Server) handleTrainingDue(c echo.Context) error {
-	due, err := s.governance.DueTraining(c.Request().Context(), member(c))
+func (s *API) handleTrainingDue(c echo.Context) error {
+	due, err := s.governance.DueTraining(c.Request().Context(), kit.Member(c))
 	if err != nil {
 		return err
 	}
@@ -113,9 +114,9 @@ func (s *Server) handleTrainingDue(c echo.Context) error {
 }
 
 // handleTrainingCreate attaches a module to a role (admins).
-func (s *Server) handleTrainingCreate(c echo.Context) error {
+func (s *API) handleTrainingCreate(c echo.Context) error {
 	var req trainingJSON
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	m := &governance.Module{Role: staff.Role(req.Role), Title: req.Title, Body: req.Body, PassScore: req.PassScore, PeriodDays: req.PeriodDays}
@@ -126,29 +127,29 @@ func (s *Server) handleTrainingCreate(c echo.Context) error {
 		}
 		m.Questions = append(m.Questions, governance.Question{Q: q.Q, Options: q.Options, Answer: answer})
 	}
-	if err := s.governance.CreateModule(c.Request().Context(), m, member(c).Actor()); err != nil {
+	if err := s.governance.CreateModule(c.Request().Context(), m, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, toTrainingJSON(m))
 }
 
 // handleTrainingRetire stops requiring a module (admins).
-func (s *Server) handleTrainingRetire(c echo.Context) error {
-	if err := s.governance.RetireModule(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+func (s *API) handleTrainingRetire(c echo.Context) error {
+	if err := s.governance.RetireModule(c.Request().Context(), c.Param("id"), kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 // handleTrainingAttempt scores the caller's answers.
-func (s *Server) handleTrainingAttempt(c echo.Context) error {
+func (s *API) handleTrainingAttempt(c echo.Context) error {
 	var req struct {
 		Answers []int `json:"answers"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.governance.TakeTraining(c.Request().Context(), member(c), c.Param("id"), req.Answers)
+	r, err := s.governance.TakeTraining(c.Request().Context(), kit.Member(c), c.Param("id"), req.Answers)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func (s *Server) handleTrainingAttempt(c echo.Context) error {
 }
 
 // handleTrainingResults lists attempts for auditors.
-func (s *Server) handleTrainingResults(c echo.Context) error {
+func (s *API) handleTrainingResults(c echo.Context) error {
 	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"errors"
@@ -14,13 +14,13 @@ import (
 	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerImportRoutes(g *echo.Group) {
-	g.POST("/customers/import", s.handleImportCreate, s.can(staff.ImportCustomers), s.uploadLimit)
-	g.GET("/imports/:id", s.handleImportView, s.can(staff.ImportCustomers))
+func (s *API) registerImportRoutes(g *echo.Group) {
+	g.POST("/customers/import", s.handleImportCreate, s.auth.Can(staff.ImportCustomers), s.uploadLimit)
+	g.GET("/imports/:id", s.handleImportView, s.auth.Can(staff.ImportCustomers))
 }
 
 // uploadLimit bounds an upload at HANDOVER_MAX_UPLOAD_MB.
-func (s *Server) uploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *API) uploadLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit := s.cfg.MaxUploadMB << 20
 		if c.Request().ContentLength > limit {
@@ -68,7 +68,7 @@ func toImportJSON(im *importer.Import) importJSON {
 // handleImportCreate accepts a CSV or XLSX upload (multipart field "file",
 // optional JSON "mapping" and CSV "encoding") and starts importing it in
 // the background.
-func (s *Server) handleImportCreate(c echo.Context) error {
+func (s *API) handleImportCreate(c echo.Context) error {
 	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 		return handover.Errorf(handover.EINVALID, "Upload the file as multipart/form-data in a field named \"file\".")
 	}
@@ -100,7 +100,7 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, &importer.Options{Mapping: mapping, Encoding: encoding}, member(c).Actor())
+	im, err := s.importer.Start(c.Request().Context(), fh.Filename, f, &importer.Options{Mapping: mapping, Encoding: encoding}, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 }
 
 // handleImportView reports an import's progress, counts and rejected rows.
-func (s *Server) handleImportView(c echo.Context) error {
+func (s *API) handleImportView(c echo.Context) error {
 	im, err := s.importer.FindImportByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err

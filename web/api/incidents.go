@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,31 +8,32 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/incidents"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 	"github.com/handoverhq/handover/web/public"
 )
 
-func (s *Server) registerIncidentRoutes(g *echo.Group) {
-	g.POST("/incidents", s.handleIncidentCreate, s.can(staff.ManageIncidents))
-	g.GET("/incidents", s.handleIncidentList, s.can(staff.ReadAudit))
-	g.GET("/incidents/:id", s.handleIncidentView, s.can(staff.ReadAudit))
-	g.POST("/incidents/:id/events", s.handleIncidentEvent, s.can(staff.ManageIncidents))
-	g.GET("/incidents/:id/report", s.handleIncidentReport, s.can(staff.ReadAudit))
-	g.POST("/incidents/:id/notice", s.handleIncidentNotice, s.can(staff.ManageIncidents))
+func (s *API) registerIncidentRoutes(g *echo.Group) {
+	g.POST("/incidents", s.handleIncidentCreate, s.auth.Can(staff.ManageIncidents))
+	g.GET("/incidents", s.handleIncidentList, s.auth.Can(staff.ReadAudit))
+	g.GET("/incidents/:id", s.handleIncidentView, s.auth.Can(staff.ReadAudit))
+	g.POST("/incidents/:id/events", s.handleIncidentEvent, s.auth.Can(staff.ManageIncidents))
+	g.GET("/incidents/:id/report", s.handleIncidentReport, s.auth.Can(staff.ReadAudit))
+	g.POST("/incidents/:id/notice", s.handleIncidentNotice, s.auth.Can(staff.ManageIncidents))
 }
 
 // handleIncidentNotice drafts the notice campaign to the affected
 // customers.
-func (s *Server) handleIncidentNotice(c echo.Context) error {
+func (s *API) handleIncidentNotice(c echo.Context) error {
 	var req struct {
 		TransferID string          `json:"transfer_id"`
 		Channels   []channels.Name `json:"channels"`
 		Locale     string          `json:"locale"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	cp, warnings, err := incidents.NewNotifier(s.incidents, s.campaigns, s.templates).DraftNotice(c.Request().Context(), c.Param("id"),
-		incidents.NoticeRequest{TransferID: req.TransferID, Channels: req.Channels, Locale: req.Locale, Actor: member(c).Actor()})
+		incidents.NoticeRequest{TransferID: req.TransferID, Channels: req.Channels, Locale: req.Locale, Actor: kit.Member(c).Actor()})
 	if err != nil {
 		return err
 	}
@@ -44,23 +45,23 @@ func (s *Server) handleIncidentNotice(c echo.Context) error {
 }
 
 // handleIncidentCreate records an incident with the affected customers.
-func (s *Server) handleIncidentCreate(c echo.Context) error {
+func (s *API) handleIncidentCreate(c echo.Context) error {
 	var req struct {
 		incidents.Incident
 		CustomerIDs []string `json:"customer_ids"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	in := req.Incident
-	if err := s.incidents.Record(c.Request().Context(), &in, req.CustomerIDs, member(c).Actor()); err != nil {
+	if err := s.incidents.Record(c.Request().Context(), &in, req.CustomerIDs, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/incidents/"+in.ID)
 	return c.JSON(http.StatusCreated, in)
 }
 
-func (s *Server) handleIncidentList(c echo.Context) error {
+func (s *API) handleIncidentList(c echo.Context) error {
 	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func (s *Server) handleIncidentList(c echo.Context) error {
 	return listJSON(c, list, next)
 }
 
-func (s *Server) handleIncidentView(c echo.Context) error {
+func (s *API) handleIncidentView(c echo.Context) error {
 	in, err := s.incidents.FindIncidentByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -81,15 +82,15 @@ func (s *Server) handleIncidentView(c echo.Context) error {
 }
 
 // handleIncidentEvent adds a timeline step or moves the status.
-func (s *Server) handleIncidentEvent(c echo.Context) error {
+func (s *API) handleIncidentEvent(c echo.Context) error {
 	var req struct {
 		Kind string `json:"kind"`
 		Note string `json:"note"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.incidents.AddEvent(c.Request().Context(), c.Param("id"), req.Kind, req.Note, member(c).Actor()); err != nil {
+	if err := s.incidents.AddEvent(c.Request().Context(), c.Param("id"), req.Kind, req.Note, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -97,7 +98,7 @@ func (s *Server) handleIncidentEvent(c echo.Context) error {
 
 // handleIncidentReport renders the report for the regulator as an HTML
 // document to print or save as PDF: counts and measures, no personal data.
-func (s *Server) handleIncidentReport(c echo.Context) error {
+func (s *API) handleIncidentReport(c echo.Context) error {
 	body, err := public.IncidentReport(c, s.incidents, c.Param("id"))
 	if err != nil {
 		return err

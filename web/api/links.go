@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -9,11 +9,12 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerLinkRoutes(g *echo.Group) {
-	g.POST("/customers/:id/links", s.handleLinkIssue, s.can(staff.WriteLinks))
-	g.POST("/links/:id/revoke", s.handleLinkRevoke, s.can(staff.WriteLinks))
+func (s *API) registerLinkRoutes(g *echo.Group) {
+	g.POST("/customers/:id/links", s.handleLinkIssue, s.auth.Can(staff.WriteLinks))
+	g.POST("/links/:id/revoke", s.handleLinkRevoke, s.auth.Can(staff.WriteLinks))
 }
 
 type linkJSON struct {
@@ -34,20 +35,20 @@ func toLinkJSON(l *links.Link) linkJSON {
 
 // handleLinkIssue makes a personal link for a customer by hand; the URL is
 // shown once.
-func (s *Server) handleLinkIssue(c echo.Context) error {
+func (s *API) handleLinkIssue(c echo.Context) error {
 	var req struct {
 		TransferID string   `json:"transfer_id"`
 		Purposes   []string `json:"purposes"`
 		TTLDays    int      `json:"ttl_days"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.TTLDays < 0 || req.TTLDays > 366 {
 		return handover.Errorf(handover.EINVALID, "ttl_days must be from 1 to 366 (0: the default).")
 	}
 	token, l, err := s.links.Issue(c.Request().Context(), links.IssueRequest{CustomerID: c.Param("id"), TransferID: req.TransferID,
-		Purposes: req.Purposes, TTL: time.Duration(req.TTLDays) * 24 * time.Hour, Actor: member(c).Actor()})
+		Purposes: req.Purposes, TTL: time.Duration(req.TTLDays) * 24 * time.Hour, Actor: kit.Member(c).Actor()})
 	if err != nil {
 		return err
 	}
@@ -58,8 +59,8 @@ func (s *Server) handleLinkIssue(c echo.Context) error {
 }
 
 // handleLinkRevoke withdraws a link at once.
-func (s *Server) handleLinkRevoke(c echo.Context) error {
-	l, err := s.links.Revoke(c.Request().Context(), c.Param("id"), member(c).Actor())
+func (s *API) handleLinkRevoke(c echo.Context) error {
+	l, err := s.links.Revoke(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
-package web
+package api
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
 
@@ -12,6 +13,10 @@ import (
 //go:embed openapi.yaml
 var openAPI []byte
 
-func (s *Server) handleOpenAPI(c echo.Context) error {
+// OpenAPI is the API's contract (openapi.yaml), for the tests that hold
+// every response of the server to it.
+func OpenAPI() []byte { return bytes.Clone(openAPI) }
+
+func (s *API) handleOpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", openAPI)
 }

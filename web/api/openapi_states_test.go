@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"github.com/handoverhq/handover/templates"
 )
 
-// TestOpenAPIEnumsAreTheStates: where web/openapi.yaml lists a state's
+// TestOpenAPIEnumsAreTheStates: where openapi.yaml lists a state's
 // values, they are the typed constants' values, so neither can change
 // without the other.
 func TestOpenAPIEnumsAreTheStates(t *testing.T) {

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"sort"
@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestOpenAPIMatchesRoutes keeps web/openapi.yaml true: every /api/v1
+// TestOpenAPIMatchesRoutes keeps openapi.yaml true: every /api/v1
 // route is documented with its method, and nothing documented is missing.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var doc struct {
@@ -29,10 +29,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			documented[strings.ToUpper(method)+" /api/v1"+path] = true
 		}
 	}
-	s := &Server{echo: echo.New(), metrics: newMetrics()}
-	s.routes()
+	e := echo.New()
+	New(Deps{}).Register(e)
 	var served []string
-	for _, r := range s.echo.Routes() {
+	for _, r := range e.Routes() {
 		// Echo adds a catch-all per group with middleware; it is no route.
 		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Method == echo.RouteNotFound {
 			continue
@@ -64,7 +64,7 @@ func openAPIPath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-// TestOpenAPIValid loads web/openapi.yaml as kin-openapi does, validates it
+// TestOpenAPIValid loads openapi.yaml as kin-openapi does, validates it
 // as an OpenAPI 3 document and wants every operation named by a unique
 // operationId, so `make test` catches what `make lint-openapi` would even
 // where node is not installed.

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"fmt"
@@ -15,16 +15,16 @@ import (
 
 // registerReviewRoutes: access reviews (admins decide, auditors read) and
 // the access report for auditors.
-func (s *Server) registerReviewRoutes(g *echo.Group) {
-	g.POST("/access-reviews", s.handleReviewStart, s.can(staff.ManageGovernance))
-	g.GET("/access-reviews/:id", s.handleReviewView, s.can(staff.ReadAudit))
-	g.POST("/access-reviews/:id/items/:staff_id", s.handleReviewDecide, s.can(staff.ManageGovernance))
-	g.GET("/access-report", s.handleAccessReport, s.can(staff.ReadAudit))
+func (s *API) registerReviewRoutes(g *echo.Group) {
+	g.POST("/access-reviews", s.handleReviewStart, s.auth.Can(staff.ManageGovernance))
+	g.GET("/access-reviews/:id", s.handleReviewView, s.auth.Can(staff.ReadAudit))
+	g.POST("/access-reviews/:id/items/:staff_id", s.handleReviewDecide, s.auth.Can(staff.ManageGovernance))
+	g.GET("/access-report", s.handleAccessReport, s.auth.Can(staff.ReadAudit))
 }
 
 // handleReviewStart snapshots every account for review.
-func (s *Server) handleReviewStart(c echo.Context) error {
-	r, err := s.governance.StartReview(c.Request().Context(), member(c).Actor())
+func (s *API) handleReviewStart(c echo.Context) error {
+	r, err := s.governance.StartReview(c.Request().Context(), kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (s *Server) handleReviewStart(c echo.Context) error {
 }
 
 // handleReviewView shows a review as JSON, or as CSV with ?format=csv.
-func (s *Server) handleReviewView(c echo.Context) error {
+func (s *API) handleReviewView(c echo.Context) error {
 	r, err := s.governance.FindReviewByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -45,15 +45,15 @@ func (s *Server) handleReviewView(c echo.Context) error {
 }
 
 // handleReviewDecide confirms or revokes one account.
-func (s *Server) handleReviewDecide(c echo.Context) error {
+func (s *API) handleReviewDecide(c echo.Context) error {
 	var req struct {
 		Decision string `json:"decision"`
 		Note     string `json:"note"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.governance.DecideReviewItem(c.Request().Context(), c.Param("id"), c.Param("staff_id"), req.Decision, req.Note, member(c).Actor()); err != nil {
+	if err := s.governance.DecideReviewItem(c.Request().Context(), c.Param("id"), c.Param("staff_id"), req.Decision, req.Note, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -61,7 +61,7 @@ func (s *Server) handleReviewDecide(c echo.Context) error {
 
 // handleAccessReport lists reveals and exports with anomaly flags, as JSON
 // or CSV (?format=csv); reading it is itself audited.
-func (s *Server) handleAccessReport(c echo.Context) error {
+func (s *API) handleAccessReport(c echo.Context) error {
 	f := governance.AccessFilter{Actor: c.QueryParam("actor")}
 	for _, p := range []struct {
 		name string
@@ -79,7 +79,7 @@ func (s *Server) handleAccessReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.recordAccess(c, "access_report.read", "audit", "", fmt.Sprintf("entries=%d", len(entries))); err != nil {
+	if err := s.auth.RecordAccess(c, "access_report.read", "audit", "", fmt.Sprintf("entries=%d", len(entries))); err != nil {
 		return err
 	}
 	if c.QueryParam("format") == "csv" {

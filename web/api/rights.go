@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -8,22 +8,23 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerRightsRoutes(g *echo.Group) {
-	g.GET("/customers/:id/data", s.handleCustomerData, s.can(staff.RevealCustomers))
-	g.POST("/customers/:id/erase", s.handleCustomerErase, s.can(staff.EraseCustomers))
-	g.POST("/customers/:id/erase/refuse", s.handleCustomerEraseRefuse, s.can(staff.EraseCustomers))
+func (s *API) registerRightsRoutes(g *echo.Group) {
+	g.GET("/customers/:id/data", s.handleCustomerData, s.auth.Can(staff.RevealCustomers))
+	g.POST("/customers/:id/erase", s.handleCustomerErase, s.auth.Can(staff.EraseCustomers))
+	g.POST("/customers/:id/erase/refuse", s.handleCustomerEraseRefuse, s.auth.Can(staff.EraseCustomers))
 }
 
 // handleCustomerData gives everything held about a customer (PIPL Art. 45),
 // as JSON or, with ?format=csv, as a CSV file; the read is audited.
-func (s *Server) handleCustomerData(c echo.Context) error {
+func (s *API) handleCustomerData(c echo.Context) error {
 	format := c.QueryParam("format")
 	if format != "" && format != "json" && format != "csv" {
 		return handover.Errorf(handover.EINVALID, "format must be json or csv")
 	}
-	d, err := s.rights.CustomerData(c.Request().Context(), c.Param("id"), member(c).Actor())
+	d, err := s.rights.CustomerData(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -43,12 +44,12 @@ func (s *Server) handleCustomerData(c echo.Context) error {
 }
 
 // handleCustomerErase erases a customer by crypto-shredding (Art. 47).
-func (s *Server) handleCustomerErase(c echo.Context) error {
+func (s *API) handleCustomerErase(c echo.Context) error {
 	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	erased, err := s.rights.EraseCustomer(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	erased, err := s.rights.EraseCustomer(c.Request().Context(), c.Param("id"), kit.Member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -57,12 +58,12 @@ func (s *Server) handleCustomerErase(c echo.Context) error {
 
 // handleCustomerEraseRefuse records a refusal to erase, with its reason
 // (Art. 50).
-func (s *Server) handleCustomerEraseRefuse(c echo.Context) error {
+func (s *API) handleCustomerEraseRefuse(c echo.Context) error {
 	var req reasonRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	d, err := s.rights.RefuseErasure(c.Request().Context(), c.Param("id"), member(c).Actor(), req.Reason)
+	d, err := s.rights.RefuseErasure(c.Request().Context(), c.Param("id"), kit.Member(c).Actor(), req.Reason)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -11,29 +11,30 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerTemplateRoutes(g *echo.Group) {
-	g.GET("/templates", s.handleTemplateList, s.can(staff.ReadTemplates))
-	g.POST("/templates", s.handleTemplateCreate, s.can(staff.WriteTemplates))
-	g.GET("/templates/:id", s.handleTemplateView, s.can(staff.ReadTemplates))
-	g.PUT("/templates/:id", s.handleTemplateUpdate, s.can(staff.WriteTemplates))
-	g.DELETE("/templates/:id", s.handleTemplateDelete, s.can(staff.WriteTemplates))
-	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, s.can(staff.ReadTemplates))
-	g.POST("/templates/:id/preview", s.handleTemplatePreview, s.can(staff.ReadTemplates))
-	g.GET("/sms/templates", s.handleSMSTemplates, s.can(staff.WriteTemplates))
+func (s *API) registerTemplateRoutes(g *echo.Group) {
+	g.GET("/templates", s.handleTemplateList, s.auth.Can(staff.ReadTemplates))
+	g.POST("/templates", s.handleTemplateCreate, s.auth.Can(staff.WriteTemplates))
+	g.GET("/templates/:id", s.handleTemplateView, s.auth.Can(staff.ReadTemplates))
+	g.PUT("/templates/:id", s.handleTemplateUpdate, s.auth.Can(staff.WriteTemplates))
+	g.DELETE("/templates/:id", s.handleTemplateDelete, s.auth.Can(staff.WriteTemplates))
+	g.GET("/templates/:id/versions/:version", s.handleTemplateVersion, s.auth.Can(staff.ReadTemplates))
+	g.POST("/templates/:id/preview", s.handleTemplatePreview, s.auth.Can(staff.ReadTemplates))
+	g.GET("/sms/templates", s.handleSMSTemplates, s.auth.Can(staff.WriteTemplates))
 }
 
 // handleSMSTemplates lists the Aliyun account's SMS templates with their
 // approved texts (QuerySmsTemplateList), so staff pick a code and copy the
 // text exactly as approved.
-func (s *Server) handleSMSTemplates(c echo.Context) error {
+func (s *API) handleSMSTemplates(c echo.Context) error {
 	if s.sms == nil {
 		return handover.Errorf(handover.ENOTFOUND, "Aliyun SMS is not configured.")
 	}
 	list, err := s.sms.ApprovedTemplates(c.Request().Context())
 	if err != nil {
-		s.requestLog(c).Warn("list Aliyun SMS templates", "err", err)
+		kit.RequestLog(s.log, c).Warn("list Aliyun SMS templates", "err", err)
 		return handover.Errorf(handover.EUNAVAILABLE, "Aliyun did not list the templates; try again later.")
 	}
 	return listJSON(c, list, "") // the provider's list, whole
@@ -110,7 +111,7 @@ func toTemplateJSON(t *templates.Template) templateJSON {
 }
 
 // handleTemplateList lists templates, filtered by kind, channel and locale.
-func (s *Server) handleTemplateList(c echo.Context) error {
+func (s *API) handleTemplateList(c echo.Context) error {
 	f := templates.Filter{Kind: templates.Kind(c.QueryParam("kind")), Channel: channels.Name(c.QueryParam("channel")),
 		Locale: c.QueryParam("locale"), IncludeArchived: c.QueryParam("archived") == "true"}
 	list, err := s.templates.FindTemplates(c.Request().Context(), f)
@@ -125,14 +126,14 @@ func (s *Server) handleTemplateList(c echo.Context) error {
 }
 
 // handleTemplateCreate checks and stores a new template as version 1.
-func (s *Server) handleTemplateCreate(c echo.Context) error {
+func (s *API) handleTemplateCreate(c echo.Context) error {
 	var req templateInput
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	t := &templates.Template{Name: req.Name, Kind: templates.Kind(req.Kind), Channel: channels.Name(req.Channel),
 		Locale: req.Locale, Content: req.content()}
-	if err := s.templates.CreateTemplate(c.Request().Context(), t, member(c).Actor()); err != nil {
+	if err := s.templates.CreateTemplate(c.Request().Context(), t, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/templates/"+t.ID)
@@ -140,7 +141,7 @@ func (s *Server) handleTemplateCreate(c echo.Context) error {
 }
 
 // handleTemplateView shows a template's latest version.
-func (s *Server) handleTemplateView(c echo.Context) error {
+func (s *API) handleTemplateView(c echo.Context) error {
 	t, err := s.templates.FindTemplateByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -149,16 +150,16 @@ func (s *Server) handleTemplateView(c echo.Context) error {
 }
 
 // handleTemplateUpdate stores an edit as the next version.
-func (s *Server) handleTemplateUpdate(c echo.Context) error {
+func (s *API) handleTemplateUpdate(c echo.Context) error {
 	var req templateInput
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Kind != "" || req.Channel != "" || req.Locale != "" {
 		return handover.Errorf(handover.EINVALID, "kind, channel and locale cannot change; create a new template instead")
 	}
 	upd := templates.Update{Name: req.Name, Content: req.content(), BaseVersion: req.Version}
-	t, err := s.templates.UpdateTemplate(c.Request().Context(), c.Param("id"), upd, member(c).Actor())
+	t, err := s.templates.UpdateTemplate(c.Request().Context(), c.Param("id"), upd, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -166,8 +167,8 @@ func (s *Server) handleTemplateUpdate(c echo.Context) error {
 }
 
 // handleTemplateDelete archives a template; its versions stay.
-func (s *Server) handleTemplateDelete(c echo.Context) error {
-	if err := s.templates.DeleteTemplate(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+func (s *API) handleTemplateDelete(c echo.Context) error {
+	if err := s.templates.DeleteTemplate(c.Request().Context(), c.Param("id"), kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -185,7 +186,7 @@ type versionJSON struct {
 }
 
 // handleTemplateVersion shows one version, as a delivery that used it saw it.
-func (s *Server) handleTemplateVersion(c echo.Context) error {
+func (s *API) handleTemplateVersion(c echo.Context) error {
 	n, err := strconv.Atoi(c.Param("version"))
 	if err != nil || n < 1 {
 		return handover.Errorf(handover.EINVALID, "version must be a number from 1")
@@ -212,17 +213,17 @@ type previewJSON struct {
 
 // handleTemplatePreview renders a template for a customer and transfer (or
 // the samples); a real customer's fields come back masked.
-func (s *Server) handleTemplatePreview(c echo.Context) error {
+func (s *API) handleTemplatePreview(c echo.Context) error {
 	var req struct {
 		CustomerID string `json:"customer_id"`
 		TransferID string `json:"transfer_id"`
 		Version    int    `json:"version"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	in := templates.PreviewInput{CustomerID: req.CustomerID, TransferID: req.TransferID, Version: req.Version}
-	p, err := s.templates.Preview(c.Request().Context(), c.Param("id"), in, member(c).Actor())
+	p, err := s.templates.Preview(c.Request().Context(), c.Param("id"), in, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -6,23 +6,24 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerTicketCallRoutes(g *echo.Group) {
-	g.POST("/tickets/calls", s.handleTicketCall, s.can(staff.WriteTickets))
+func (s *API) registerTicketCallRoutes(g *echo.Group) {
+	g.POST("/tickets/calls", s.handleTicketCall, s.auth.Can(staff.WriteTickets))
 }
 
 // handleTicketCall logs what a customer said on the phone as a ticket
 // message, as a written reply would be.
-func (s *Server) handleTicketCall(c echo.Context) error {
+func (s *API) handleTicketCall(c echo.Context) error {
 	var req struct {
 		CustomerID string `json:"customer_id"`
 		Text       string `json:"text"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	id, err := s.tickets.LogCall(c.Request().Context(), req.CustomerID, member(c).ID, req.Text)
+	id, err := s.tickets.LogCall(c.Request().Context(), req.CustomerID, kit.Member(c).ID, req.Text)
 	if err != nil {
 		return err
 	}

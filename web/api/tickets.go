@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -11,18 +11,19 @@ import (
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerTicketRoutes(g *echo.Group) {
-	g.GET("/tickets", s.handleTicketList, s.can(staff.ReadTickets))
-	g.GET("/tickets/counts", s.handleTicketCounts, s.can(staff.ReadTickets))
-	g.GET("/tickets/:id", s.handleTicketView, s.can(staff.ReadTickets))
-	g.PATCH("/tickets/:id", s.handleTicketUpdate, s.can(staff.WriteTickets))
-	g.POST("/tickets/:id/replies", s.handleTicketReply, s.can(staff.WriteTickets))
-	g.POST("/tickets/:id/notes", s.handleTicketNote, s.can(staff.WriteTickets))
-	g.POST("/tickets/:id/merge", s.handleTicketMerge, s.can(staff.WriteTickets))
-	g.POST("/tickets/:id/link", s.handleTicketLink, s.can(staff.WriteTickets))
-	g.GET("/tickets/:id/bind-proposal", s.handleTicketBindProposal, s.can(staff.WriteTickets))
+func (s *API) registerTicketRoutes(g *echo.Group) {
+	g.GET("/tickets", s.handleTicketList, s.auth.Can(staff.ReadTickets))
+	g.GET("/tickets/counts", s.handleTicketCounts, s.auth.Can(staff.ReadTickets))
+	g.GET("/tickets/:id", s.handleTicketView, s.auth.Can(staff.ReadTickets))
+	g.PATCH("/tickets/:id", s.handleTicketUpdate, s.auth.Can(staff.WriteTickets))
+	g.POST("/tickets/:id/replies", s.handleTicketReply, s.auth.Can(staff.WriteTickets))
+	g.POST("/tickets/:id/notes", s.handleTicketNote, s.auth.Can(staff.WriteTickets))
+	g.POST("/tickets/:id/merge", s.handleTicketMerge, s.auth.Can(staff.WriteTickets))
+	g.POST("/tickets/:id/link", s.handleTicketLink, s.auth.Can(staff.WriteTickets))
+	g.GET("/tickets/:id/bind-proposal", s.handleTicketBindProposal, s.auth.Can(staff.WriteTickets))
 	s.registerTicketConfigRoutes(g)
 }
 
@@ -86,13 +87,13 @@ func toMessageJSON(m *feedback.Message) messageJSON {
 }
 
 // handleTicketList pages through the queue: no message text, so not audited.
-func (s *Server) handleTicketList(c echo.Context) error {
+func (s *API) handleTicketList(c echo.Context) error {
 	q := c.QueryParams()
 	f := feedback.Filter{Status: feedback.Status(q.Get("status")), Channel: q.Get("channel"), Category: q.Get("category"),
 		CustomerID: q.Get("customer_id"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
 	switch a := q.Get("assignee"); a {
 	case "mine":
-		f.AssigneeID = member(c).ID
+		f.AssigneeID = kit.Member(c).ID
 	case "unassigned":
 		f.Unassigned = true
 	default:
@@ -117,7 +118,7 @@ func (s *Server) handleTicketList(c echo.Context) error {
 		out[i], ids[i] = toTicketJSON(t), t.ID
 	}
 	if q.Get("preview") == "true" {
-		previews, err := s.tickets.Previews(ctx, ids, member(c).Actor())
+		previews, err := s.tickets.Previews(ctx, ids, kit.Member(c).Actor())
 		if err != nil {
 			return err
 		}
@@ -129,8 +130,8 @@ func (s *Server) handleTicketList(c echo.Context) error {
 }
 
 // handleTicketCounts counts the open tickets for the queue's navigation.
-func (s *Server) handleTicketCounts(c echo.Context) error {
-	n, err := s.tickets.Counts(c.Request().Context(), member(c).ID)
+func (s *API) handleTicketCounts(c echo.Context) error {
+	n, err := s.tickets.Counts(c.Request().Context(), kit.Member(c).ID)
 	if err != nil {
 		return err
 	}
@@ -139,8 +140,8 @@ func (s *Server) handleTicketCounts(c echo.Context) error {
 }
 
 // handleTicketView shows a ticket with its conversation (audited).
-func (s *Server) handleTicketView(c echo.Context) error {
-	t, err := s.tickets.ViewTicket(c.Request().Context(), c.Param("id"), member(c).Actor())
+func (s *API) handleTicketView(c echo.Context) error {
+	t, err := s.tickets.ViewTicket(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,7 @@ func (s *Server) handleTicketView(c echo.Context) error {
 }
 
 // handleTicketUpdate changes status, priority, category, assignee, team or tags.
-func (s *Server) handleTicketUpdate(c echo.Context) error {
+func (s *API) handleTicketUpdate(c echo.Context) error {
 	var req struct {
 		Status     *string   `json:"status"`
 		Priority   *string   `json:"priority"`
@@ -157,11 +158,11 @@ func (s *Server) handleTicketUpdate(c echo.Context) error {
 		Team       *string   `json:"team"`
 		Tags       *[]string `json:"tags"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	t, err := s.tickets.UpdateTicket(c.Request().Context(), c.Param("id"), feedback.Update{Status: (*feedback.Status)(req.Status), Priority: req.Priority,
-		Category: req.Category, AssigneeID: req.AssigneeID, Team: req.Team, Tags: req.Tags}, member(c).Actor())
+		Category: req.Category, AssigneeID: req.AssigneeID, Team: req.Team, Tags: req.Tags}, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -169,13 +170,13 @@ func (s *Server) handleTicketUpdate(c echo.Context) error {
 }
 
 // handleTicketReply sends a reply to the customer: text, or a canned reply.
-func (s *Server) handleTicketReply(c echo.Context) error {
+func (s *API) handleTicketReply(c echo.Context) error {
 	var req struct {
 		Text     string `json:"text"`
 		CannedID string `json:"canned_id"`
 		Channel  string `json:"channel"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -189,7 +190,7 @@ func (s *Server) handleTicketReply(c echo.Context) error {
 		}
 		req.Text = cr.Body
 	}
-	m, err := s.tickets.Reply(ctx, c.Param("id"), member(c).ID, req.Text, channels.Name(req.Channel))
+	m, err := s.tickets.Reply(ctx, c.Param("id"), kit.Member(c).ID, req.Text, channels.Name(req.Channel))
 	if err != nil {
 		return err
 	}
@@ -197,14 +198,14 @@ func (s *Server) handleTicketReply(c echo.Context) error {
 }
 
 // handleTicketNote adds an internal note.
-func (s *Server) handleTicketNote(c echo.Context) error {
+func (s *API) handleTicketNote(c echo.Context) error {
 	var req struct {
 		Text string `json:"text"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	m, err := s.tickets.AddNote(c.Request().Context(), c.Param("id"), member(c).ID, req.Text)
+	m, err := s.tickets.AddNote(c.Request().Context(), c.Param("id"), kit.Member(c).ID, req.Text)
 	if err != nil {
 		return err
 	}
@@ -212,17 +213,17 @@ func (s *Server) handleTicketNote(c echo.Context) error {
 }
 
 // handleTicketMerge merges this ticket into another and answers with the target.
-func (s *Server) handleTicketMerge(c echo.Context) error {
+func (s *API) handleTicketMerge(c echo.Context) error {
 	var req struct {
 		Into string `json:"into"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.Into == "" {
 		return handover.Errorf(handover.EINVALID, "into is required: the ticket to merge this one into")
 	}
-	t, err := s.tickets.Merge(c.Request().Context(), c.Param("id"), req.Into, member(c).Actor())
+	t, err := s.tickets.Merge(c.Request().Context(), c.Param("id"), req.Into, kit.Member(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -231,18 +232,18 @@ func (s *Server) handleTicketMerge(c echo.Context) error {
 
 // handleTicketLink ties an unmatched ticket to a customer and, with
 // bind, binds the sender's address to them.
-func (s *Server) handleTicketLink(c echo.Context) error {
+func (s *API) handleTicketLink(c echo.Context) error {
 	var req struct {
 		CustomerID string `json:"customer_id"`
 		Bind       bool   `json:"bind"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	if req.CustomerID == "" {
 		return handover.Errorf(handover.EINVALID, "customer_id is required")
 	}
-	t, err := s.tickets.LinkCustomer(c.Request().Context(), c.Param("id"), req.CustomerID, member(c).Actor(), req.Bind)
+	t, err := s.tickets.LinkCustomer(c.Request().Context(), c.Param("id"), req.CustomerID, kit.Member(c).Actor(), req.Bind)
 	if err != nil {
 		return err
 	}
@@ -251,7 +252,7 @@ func (s *Server) handleTicketLink(c echo.Context) error {
 
 // handleTicketBindProposal says what linking the unmatched ticket to the
 // customer (?customer_id=) would bind, masked.
-func (s *Server) handleTicketBindProposal(c echo.Context) error {
+func (s *API) handleTicketBindProposal(c echo.Context) error {
 	p, err := s.tickets.ProposeBinding(c.Request().Context(), c.Param("id"), c.QueryParam("customer_id"))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,19 +8,20 @@ import (
 
 	"github.com/handoverhq/handover/feedback"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerTicketConfigRoutes serves the classification rules and canned
 // replies: staff who read tickets may list them, admins edit them.
-func (s *Server) registerTicketConfigRoutes(g *echo.Group) {
-	g.GET("/ticket-rules", s.handleRuleList, s.can(staff.ReadTickets))
-	g.POST("/ticket-rules", s.handleRuleSave, s.can(staff.ConfigureTickets))
-	g.PUT("/ticket-rules/:id", s.handleRuleSave, s.can(staff.ConfigureTickets))
-	g.DELETE("/ticket-rules/:id", s.handleRuleDelete, s.can(staff.ConfigureTickets))
-	g.GET("/canned-replies", s.handleCannedList, s.can(staff.ReadTickets))
-	g.POST("/canned-replies", s.handleCannedSave, s.can(staff.ConfigureTickets))
-	g.PUT("/canned-replies/:id", s.handleCannedSave, s.can(staff.ConfigureTickets))
-	g.DELETE("/canned-replies/:id", s.handleCannedDelete, s.can(staff.ConfigureTickets))
+func (s *API) registerTicketConfigRoutes(g *echo.Group) {
+	g.GET("/ticket-rules", s.handleRuleList, s.auth.Can(staff.ReadTickets))
+	g.POST("/ticket-rules", s.handleRuleSave, s.auth.Can(staff.ConfigureTickets))
+	g.PUT("/ticket-rules/:id", s.handleRuleSave, s.auth.Can(staff.ConfigureTickets))
+	g.DELETE("/ticket-rules/:id", s.handleRuleDelete, s.auth.Can(staff.ConfigureTickets))
+	g.GET("/canned-replies", s.handleCannedList, s.auth.Can(staff.ReadTickets))
+	g.POST("/canned-replies", s.handleCannedSave, s.auth.Can(staff.ConfigureTickets))
+	g.PUT("/canned-replies/:id", s.handleCannedSave, s.auth.Can(staff.ConfigureTickets))
+	g.DELETE("/canned-replies/:id", s.handleCannedDelete, s.auth.Can(staff.ConfigureTickets))
 }
 
 type ruleJSON struct {
@@ -43,7 +44,7 @@ func toRuleJSON(r *feedback.Rule) ruleJSON {
 }
 
 // handleRuleList lists the rules in the order they run.
-func (s *Server) handleRuleList(c echo.Context) error {
+func (s *API) handleRuleList(c echo.Context) error {
 	rules, err := s.tickets.FindRules(c.Request().Context())
 	if err != nil {
 		return err
@@ -56,14 +57,14 @@ func (s *Server) handleRuleList(c echo.Context) error {
 }
 
 // handleRuleSave creates (POST) or replaces (PUT) a rule.
-func (s *Server) handleRuleSave(c echo.Context) error {
+func (s *API) handleRuleSave(c echo.Context) error {
 	var req ruleJSON
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	r := &feedback.Rule{ID: c.Param("id"), Ordinal: req.Ordinal, Name: req.Name, Keywords: req.Keywords, Match: req.Match,
 		Action: req.Action, Category: req.Category, Priority: req.Priority, Decision: req.Decision, Enabled: req.Enabled == nil || *req.Enabled}
-	if err := s.tickets.SaveRule(c.Request().Context(), r, member(c).Actor()); err != nil {
+	if err := s.tickets.SaveRule(c.Request().Context(), r, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -74,8 +75,8 @@ func (s *Server) handleRuleSave(c echo.Context) error {
 }
 
 // handleRuleDelete deletes a rule.
-func (s *Server) handleRuleDelete(c echo.Context) error {
-	if err := s.tickets.DeleteRule(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+func (s *API) handleRuleDelete(c echo.Context) error {
+	if err := s.tickets.DeleteRule(c.Request().Context(), c.Param("id"), kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -91,7 +92,7 @@ type cannedJSON struct {
 }
 
 // handleCannedList lists canned replies by name, with the variables they may use.
-func (s *Server) handleCannedList(c echo.Context) error {
+func (s *API) handleCannedList(c echo.Context) error {
 	list, err := s.tickets.FindCannedReplies(c.Request().Context())
 	if err != nil {
 		return err
@@ -104,16 +105,16 @@ func (s *Server) handleCannedList(c echo.Context) error {
 }
 
 // handleCannedSave creates (POST) or replaces (PUT) a canned reply.
-func (s *Server) handleCannedSave(c echo.Context) error {
+func (s *API) handleCannedSave(c echo.Context) error {
 	var req struct {
 		Name string `json:"name"`
 		Body string `json:"body"`
 	}
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	cr := &feedback.CannedReply{ID: c.Param("id"), Name: req.Name, Body: req.Body}
-	if err := s.tickets.SaveCannedReply(c.Request().Context(), cr, member(c).Actor()); err != nil {
+	if err := s.tickets.SaveCannedReply(c.Request().Context(), cr, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -124,8 +125,8 @@ func (s *Server) handleCannedSave(c echo.Context) error {
 }
 
 // handleCannedDelete deletes a canned reply.
-func (s *Server) handleCannedDelete(c echo.Context) error {
-	if err := s.tickets.DeleteCannedReply(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+func (s *API) handleCannedDelete(c echo.Context) error {
+	if err := s.tickets.DeleteCannedReply(c.Request().Context(), c.Param("id"), kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -7,22 +7,23 @@ import (
 
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // registerTokenRoutes: a member lists and revokes their own API tokens;
 // one who manages staff lists and revokes anyone's and unlocks accounts.
-func (s *Server) registerTokenRoutes(g *echo.Group) {
+func (s *API) registerTokenRoutes(g *echo.Group) {
 	g.GET("/tokens", s.handleTokenList)
 	g.DELETE("/tokens/:id", s.handleTokenRevoke)
-	g.POST("/staff/:id/unlock", s.handleStaffUnlock, s.can(staff.ManageStaff))
+	g.POST("/staff/:id/unlock", s.handleStaffUnlock, s.auth.Can(staff.ManageStaff))
 }
 
 // handleTokenList lists the caller's tokens, or with ?staff_id= another
 // member's (staff.manage only).
-func (s *Server) handleTokenList(c echo.Context) error {
-	id := member(c).ID
+func (s *API) handleTokenList(c echo.Context) error {
+	id := kit.Member(c).ID
 	if other := c.QueryParam("staff_id"); other != "" && other != id {
-		if !member(c).Role.Can(staff.ManageStaff) {
+		if !kit.Member(c).Role.Can(staff.ManageStaff) {
 			return handover.Errorf(handover.EFORBIDDEN, "Your role may not do this (needs %s).", staff.ManageStaff)
 		}
 		id = other
@@ -39,16 +40,16 @@ func (s *Server) handleTokenList(c echo.Context) error {
 }
 
 // handleTokenRevoke ends one token for good.
-func (s *Server) handleTokenRevoke(c echo.Context) error {
-	if err := s.staff.RevokeAPIToken(c.Request().Context(), c.Param("id"), member(c)); err != nil {
+func (s *API) handleTokenRevoke(c echo.Context) error {
+	if err := s.staff.RevokeAPIToken(c.Request().Context(), c.Param("id"), kit.Member(c)); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 // handleStaffUnlock forgets a member's failed sign-ins.
-func (s *Server) handleStaffUnlock(c echo.Context) error {
-	if err := s.staff.UnlockMember(c.Request().Context(), c.Param("id"), member(c).Actor()); err != nil {
+func (s *API) handleStaffUnlock(c echo.Context) error {
+	if err := s.staff.UnlockMember(c.Request().Context(), c.Param("id"), kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,11 +8,12 @@ import (
 
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/transfers"
+	"github.com/handoverhq/handover/web/kit"
 )
 
-func (s *Server) registerTransferRoutes(g *echo.Group) {
-	g.POST("/transfers", s.handleTransferCreate, s.can(staff.WriteTransfers))
-	g.GET("/transfers/:id", s.handleTransferView, s.can(staff.ReadTransfers))
+func (s *API) registerTransferRoutes(g *echo.Group) {
+	g.POST("/transfers", s.handleTransferCreate, s.auth.Can(staff.WriteTransfers))
+	g.GET("/transfers/:id", s.handleTransferView, s.auth.Can(staff.ReadTransfers))
 }
 
 type transferJSON struct {
@@ -35,14 +36,14 @@ func toTransferJSON(t *transfers.Transfer) transferJSON {
 }
 
 // handleTransferCreate records a transfer of the customer list.
-func (s *Server) handleTransferCreate(c echo.Context) error {
+func (s *API) handleTransferCreate(c echo.Context) error {
 	var req transferJSON
-	if err := bindJSON(c, &req); err != nil {
+	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
 	t := &transfers.Transfer{SellerName: req.SellerName, BuyerName: req.BuyerName, BuyerContact: req.BuyerContact,
 		EffectiveDate: req.EffectiveDate, Purposes: req.Purposes, DataCategories: req.DataCategories, RetentionDays: req.RetentionDays}
-	if err := s.transfers.CreateTransfer(c.Request().Context(), t, member(c).Actor()); err != nil {
+	if err := s.transfers.CreateTransfer(c.Request().Context(), t, kit.Member(c).Actor()); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/transfers/"+t.ID)
@@ -50,7 +51,7 @@ func (s *Server) handleTransferCreate(c echo.Context) error {
 }
 
 // handleTransferView shows one transfer.
-func (s *Server) handleTransferView(c echo.Context) error {
+func (s *API) handleTransferView(c echo.Context) error {
 	t, err := s.transfers.FindTransferByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http"
@@ -8,16 +8,17 @@ import (
 
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/staff"
+	"github.com/handoverhq/handover/web/kit"
 )
 
 // WeChat binds waiting for review: an openid offered, through WeChat's
 // OAuth on a customer's link, for a customer who already has another.
 // Reviewed by whoever reviews detail corrections.
 
-func (s *Server) registerWeChatBindRoutes(g *echo.Group) {
-	g.GET("/wechat-binds", s.handleWeChatBindList, s.can(staff.ReviewCorrections))
-	g.POST("/wechat-binds/:id/approve", s.handleWeChatBindDecide(true), s.can(staff.ReviewCorrections))
-	g.POST("/wechat-binds/:id/reject", s.handleWeChatBindDecide(false), s.can(staff.ReviewCorrections))
+func (s *API) registerWeChatBindRoutes(g *echo.Group) {
+	g.GET("/wechat-binds", s.handleWeChatBindList, s.auth.Can(staff.ReviewCorrections))
+	g.POST("/wechat-binds/:id/approve", s.handleWeChatBindDecide(true), s.auth.Can(staff.ReviewCorrections))
+	g.POST("/wechat-binds/:id/reject", s.handleWeChatBindDecide(false), s.auth.Can(staff.ReviewCorrections))
 }
 
 type wechatBindJSON struct {
@@ -39,7 +40,7 @@ func toWeChatBindJSON(r *customers.WeChatBindRequest) wechatBindJSON {
 }
 
 // handleWeChatBindList lists the requests in ?status= (default pending).
-func (s *Server) handleWeChatBindList(c echo.Context) error {
+func (s *API) handleWeChatBindList(c echo.Context) error {
 	cursor, limit, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -56,15 +57,15 @@ func (s *Server) handleWeChatBindList(c echo.Context) error {
 }
 
 // handleWeChatBindDecide approves or rejects a pending request.
-func (s *Server) handleWeChatBindDecide(approve bool) echo.HandlerFunc {
+func (s *API) handleWeChatBindDecide(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req struct {
 			Reason string `json:"reason"`
 		}
-		if err := bindJSON(c, &req); err != nil {
+		if err := kit.BindJSON(c, &req); err != nil {
 			return err
 		}
-		r, err := s.customers.DecideWeChatBind(c.Request().Context(), c.Param("id"), approve, member(c).Actor(), req.Reason)
+		r, err := s.customers.DecideWeChatBind(c.Request().Context(), c.Param("id"), approve, kit.Member(c).Actor(), req.Reason)
 		if err != nil {
 			return err
 		}
