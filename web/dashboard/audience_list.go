@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 )
 
 // An uploaded audience list is a CSV (or plain text, one a line) of
@@ -157,27 +157,13 @@ func (s *Dashboard) existingCustomers(ctx context.Context, ids []string) (map[st
 	found := map[string]bool{}
 	for start := 0; start < len(ids); start += 500 {
 		part := ids[start:min(start+500, len(ids))]
-		marks := make([]string, len(part))
-		args := make([]any, len(part))
-		for i, id := range part {
-			marks[i], args[i] = "$"+strconv.Itoa(i+1), id
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id FROM customers WHERE id IN (`+strings.Join(marks, ",")+`)`, args...)
+		in, args := database.In(nil, part)
+		got, err := database.QueryAll(ctx, s.db, database.ScanString, `SELECT id FROM customers WHERE id IN `+in, args...)
 		if err != nil {
 			return nil, fmt.Errorf("audience list: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("audience list: %w", err)
-			}
+		for _, id := range got {
 			found[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("audience list: %w", err)
 		}
 	}
 	return found, nil
