@@ -155,14 +155,14 @@ func (s *Dashboard) newCampaignForm(c echo.Context, kind string) (campaignForm, 
 		f.Kind = string(templates.TransferNotice)
 	}
 	ctx := c.Request().Context()
-	transfers, err := s.transfers.FindTransfers(ctx)
+	list, err := s.transfers.FindTransfers(ctx)
 	if err != nil {
 		return f, err
 	}
-	if len(transfers) > 0 {
-		f.TransferID = transfers[0].ID
-		if f.Kind == string(templates.ConsentRequest) && len(transfers[0].Purposes) > 0 {
-			f.Purpose = transfers[0].Purposes[0]
+	if len(list) > 0 {
+		f.TransferID = list[0].ID
+		if f.Kind == string(templates.ConsentRequest) && len(list[0].Purposes) > 0 {
+			f.Purpose = list[0].Purposes[0]
 		}
 	}
 	f.Name = translate(member(c).Locale, "kind."+f.Kind)

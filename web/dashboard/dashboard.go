@@ -68,7 +68,7 @@ type Dashboard struct {
 	destroy     *lifecycle.Destroyer
 	exporter    *lifecycle.Exporter
 	log         *slog.Logger
-	dash        *dashboard
+	views       *views
 	auth        *kit.Auth
 	cookies     kit.Cookies
 }
@@ -103,7 +103,7 @@ type Deps struct {
 func New(d Deps) *Dashboard {
 	return &Dashboard{cfg: d.Config, db: d.DB, queue: d.Queue, staff: d.Staff, customers: d.Customers, transfers: d.Transfers, rights: d.Rights, templates: d.Templates,
 		devbox: d.Devbox, campaigns: d.Campaigns, governance: d.Governance, incidents: d.Incidents, assessments: d.Assessments,
-		links: d.Links, tickets: d.Tickets, destroy: d.Destroyer, exporter: d.Exporter, log: d.Log, auth: d.Auth, cookies: d.Cookies, dash: newDashboard()}
+		links: d.Links, tickets: d.Tickets, destroy: d.Destroyer, exporter: d.Exporter, log: d.Log, auth: d.Auth, cookies: d.Cookies, views: newViews()}
 }
 
 // The dashboard reaches the signed-in member and the kit's helpers by
@@ -125,14 +125,14 @@ func (s *Dashboard) recordAccess(c echo.Context, action, objectType, objectID, d
 const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// dashboard holds the parsed pages: each page file is parsed together with
+// views holds the parsed pages: each page file is parsed together with
 // layout.html, which calls its "content" block.
-type dashboard struct {
+type views struct {
 	pages map[string]*template.Template
 }
 
-func newDashboard() *dashboard {
-	d := &dashboard{pages: map[string]*template.Template{}}
+func newViews() *views {
+	d := &views{pages: map[string]*template.Template{}}
 	names, err := fs.Glob(dashboardViews, "views/*.html")
 	if err != nil {
 		panic(err)
@@ -200,7 +200,7 @@ func (p *page) Ago(t time.Time) string { return relative(p.locale, p.nowTime, t,
 
 // render writes a page with status.
 func (s *Dashboard) render(c echo.Context, status int, name string, p *page) error {
-	t, ok := s.dash.pages[name]
+	t, ok := s.views.pages[name]
 	if !ok {
 		return errors.New("no dashboard page " + name)
 	}

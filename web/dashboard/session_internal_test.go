@@ -88,7 +88,7 @@ func TestLooksLikePhone(t *testing.T) {
 
 // TestEveryTextTranslated: every key the pages ask for has both texts.
 func TestEveryTextTranslated(t *testing.T) {
-	d := newDashboard()
+	d := newViews()
 	if len(d.pages) < 10 {
 		t.Fatalf("only %d pages parsed", len(d.pages))
 	}

@@ -242,7 +242,7 @@ func (s *Dashboard) handleTicketRow(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := s.dash.pages["tickets"].ExecuteTemplate(&buf, "row", rows[0]); err != nil {
+	if err := s.views.pages["tickets"].ExecuteTemplate(&buf, "row", rows[0]); err != nil {
 		return err
 	}
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
