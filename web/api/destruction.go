@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/web/kit"
 )
@@ -19,9 +18,6 @@ func (s *API) registerDestructionRoutes(g *echo.Group) {
 	g.GET("/destruction-plans/:id/report", s.handleDestructionReport, s.auth.Can(staff.ReadAudit))
 }
 
-// destroyer is the destruction service (Deps.Destroyer).
-func (s *API) destroyer() *lifecycle.Destroyer { return s.destroy }
-
 // handleDestructionRequest plans the destruction of the seller's copy.
 func (s *API) handleDestructionRequest(c echo.Context) error {
 	var req struct {
@@ -30,7 +26,7 @@ func (s *API) handleDestructionRequest(c echo.Context) error {
 	if err := kit.BindJSON(c, &req); err != nil {
 		return err
 	}
-	p, err := s.destroyer().RequestDestruction(c.Request().Context(), c.Param("id"), req.RetentionDays, kit.Member(c))
+	p, err := s.destroy.RequestDestruction(c.Request().Context(), c.Param("id"), req.RetentionDays, kit.Member(c))
 	if err != nil {
 		return err
 	}
@@ -40,7 +36,7 @@ func (s *API) handleDestructionRequest(c echo.Context) error {
 
 // handleDestructionView shows one plan.
 func (s *API) handleDestructionView(c echo.Context) error {
-	p, err := s.destroyer().FindPlanByID(c.Request().Context(), c.Param("id"))
+	p, err := s.destroy.FindPlanByID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -49,7 +45,7 @@ func (s *API) handleDestructionView(c echo.Context) error {
 
 // handleDestructionApprove is the auditor's second approval.
 func (s *API) handleDestructionApprove(c echo.Context) error {
-	p, err := s.destroyer().ApproveDestruction(c.Request().Context(), c.Param("id"), kit.Member(c))
+	p, err := s.destroy.ApproveDestruction(c.Request().Context(), c.Param("id"), kit.Member(c))
 	if err != nil {
 		return err
 	}
@@ -58,7 +54,7 @@ func (s *API) handleDestructionApprove(c echo.Context) error {
 
 // handleDestructionCancel withdraws a plan that has not started.
 func (s *API) handleDestructionCancel(c echo.Context) error {
-	d := s.destroyer()
+	d := s.destroy
 	if err := d.CancelDestruction(c.Request().Context(), c.Param("id"), kit.Member(c)); err != nil {
 		return err
 	}
@@ -72,7 +68,7 @@ func (s *API) handleDestructionCancel(c echo.Context) error {
 // handleDestructionRun runs an approved, due plan now and answers the
 // verification outcome.
 func (s *API) handleDestructionRun(c echo.Context) error {
-	r, err := s.destroyer().RunDestruction(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
+	r, err := s.destroy.RunDestruction(c.Request().Context(), c.Param("id"), kit.Member(c).Actor())
 	if r == nil {
 		return err
 	}
@@ -82,7 +78,7 @@ func (s *API) handleDestructionRun(c echo.Context) error {
 
 // handleDestructionReport serves the stored HTML report.
 func (s *API) handleDestructionReport(c echo.Context) error {
-	html, err := s.destroyer().Report(c.Request().Context(), c.Param("id"))
+	html, err := s.destroy.Report(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
