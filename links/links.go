@@ -66,13 +66,13 @@ type Store struct {
 	openStmt atomic.Pointer[sql.Stmt]
 }
 
-// NewStore returns a Store; ttl is the default lifetime of a link issued
-// by hand (0 means DefaultTTL).
-func NewStore(db *database.DB, vault *pii.Vault, cs *customers.Store, ttl time.Duration) *Store {
+// NewStore returns a Store; ts finds a link's transfer and ttl is the
+// default lifetime of a link issued by hand (0 means DefaultTTL).
+func NewStore(db *database.DB, vault *pii.Vault, cs *customers.Store, ts *transfers.Store, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{db: db, vault: vault, customers: cs, transfers: transfers.NewStore(db), ttl: ttl}
+	return &Store{db: db, vault: vault, customers: cs, transfers: ts, ttl: ttl}
 }
 
 // IssueRequest asks for a link by hand (dashboard or API).
