@@ -104,7 +104,7 @@ func (s *Store) Issue(ctx context.Context, r IssueRequest) (string, *Link, error
 		purposes = nil
 		for _, p := range r.Purposes {
 			if !slices.Contains(t.Purposes, p) {
-				return "", nil, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", clip(p, 40))
+				return "", nil, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", handover.Clip(p, 40))
 			}
 			if !slices.Contains(purposes, p) {
 				purposes = append(purposes, p)
@@ -278,11 +278,4 @@ func (s *Store) Revoke(ctx context.Context, id, actor string) (*Link, error) {
 			Detail: "link=" + l.ID})
 	})
 	return l, err
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -145,7 +145,7 @@ func recordErasure(ctx context.Context, tx *database.Tx, customerID, decision, a
 	return id, audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ObjectType: "customer", ObjectID: customerID, Detail: string(detail)})
 }
 
-func erasureDecisions(ctx context.Context, q querier, customerID string) ([]ErasureDecision, error) {
+func erasureDecisions(ctx context.Context, q database.Querier, customerID string) ([]ErasureDecision, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, decision, reason, actor, created_at FROM erasure_decisions WHERE customer_id = $1 ORDER BY id`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("erasure decisions: %w", err)

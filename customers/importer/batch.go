@@ -349,15 +349,6 @@ func placeholder(tx *database.Tx, n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
-// nullable turns "" into NULL so that COALESCE keeps the stored value and
-// unique blind-index columns hold NULL rather than "".
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, created []*entity) error {
 	columns := []string{"id", "external_ref", "pii_enc", "phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "time_zone", "import_id", "created_at", "updated_at"}
 	err := database.InsertRows(ctx, tx, "customers", columns, "", len(created), func(i int, dst []any) []any {
@@ -366,7 +357,7 @@ func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, crea
 		if locale == "" {
 			locale = "zh-CN"
 		}
-		return append(dst, e.id, e.vals[iExternalRef], e.enc, nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
+		return append(dst, e.id, e.vals[iExternalRef], e.enc, database.Nullable(e.idx[0]), database.Nullable(e.idx[1]), database.Nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
 			e.vals[iTimeZone], w.imp.ID, tx.Now, tx.Now)
 	})
 	if err != nil {
@@ -396,9 +387,9 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 	}
 	defer stmt.Close()
 	for _, e := range updated {
-		res, err := stmt.ExecContext(ctx, nullable(e.vals[iExternalRef]), nullable(e.enc),
-			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]),
-			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), nullable(e.vals[iTimeZone]), tx.Now, e.id, e.stored)
+		res, err := stmt.ExecContext(ctx, database.Nullable(e.vals[iExternalRef]), database.Nullable(e.enc),
+			database.Nullable(e.idx[0]), database.Nullable(e.idx[1]), database.Nullable(e.idx[2]),
+			database.Nullable(e.vals[iRegion]), database.Nullable(e.vals[iTags]), database.Nullable(e.vals[iLocale]), database.Nullable(e.vals[iTimeZone]), tx.Now, e.id, e.stored)
 		if err != nil {
 			return fmt.Errorf("update customers: %w", err)
 		}

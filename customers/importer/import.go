@@ -271,7 +271,7 @@ func (im *Importer) createImport(ctx context.Context, fileName string, m Mapping
 	if !utf8.ValidString(fileName) {
 		fileName = strings.ToValidUTF8(fileName, "?")
 	}
-	imp := &Import{ID: ulid.Make().String(), FileName: clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
+	imp := &Import{ID: ulid.Make().String(), FileName: handover.Clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
 	mapping, _ := json.Marshal(m)
 	err := im.db.InTx(ctx, func(tx *database.Tx) error {
 		imp.CreatedAt = tx.Now
