@@ -264,24 +264,11 @@ func (s *Store) FindCustomers(ctx context.Context, f Filter) (list []*Customer, 
 		limit = 50
 	}
 	limit = min(limit, 500)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+
+	sealed, err := database.QueryAll(ctx, s.db, scanCustomer, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY id LIMIT %d`, limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find customers: %w", err)
 	}
-	defer rows.Close()
-	var sealed []*sealedCustomer
-	for rows.Next() {
-		sc, err := scanCustomer(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("find customers: %w", err)
-		}
-		sealed = append(sealed, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find customers: %w", err)
-	}
-	rows.Close()
 	if len(sealed) > limit {
 		sealed = sealed[:limit]
 		nextCursor = sealed[limit-1].ID

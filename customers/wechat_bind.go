@@ -114,25 +114,21 @@ type openBindRequest struct {
 // bindRequests reads the requests where, oldest first; where may end in a
 // LIMIT.
 func (s *Store) bindRequests(ctx context.Context, q database.Querier, where string, args ...any) ([]*openBindRequest, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, customer_id, link_id, openid_enc, status, decided_by, reason, created_at, decided_at
-		FROM wechat_bind_requests WHERE `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("wechat bind requests: %w", err)
-	}
 	var list []*openBindRequest
 	var encs []string
-	for rows.Next() {
+	err := database.EachRow(ctx, q, func(row database.Scanner) error {
 		var r openBindRequest
 		var enc string
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.LinkID, &enc, &r.Status, &r.DecidedBy, &r.Reason, &r.CreatedAt, &r.DecidedAt); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("wechat bind requests: %w", err)
+		if err := row.Scan(&r.ID, &r.CustomerID, &r.LinkID, &enc, &r.Status, &r.DecidedBy, &r.Reason, &r.CreatedAt, &r.DecidedAt); err != nil {
+			return err
 		}
 		r.CreatedAt = r.CreatedAt.UTC()
 		list, encs = append(list, &r), append(encs, enc)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
+		return nil
+	}, `SELECT id, customer_id, link_id, openid_enc, status, decided_by, reason, created_at, decided_at
+		FROM wechat_bind_requests WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("wechat bind requests: %w", err)
 	}
 	ids := make([]string, len(list))
 	for i, r := range list {

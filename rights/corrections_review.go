@@ -90,23 +90,10 @@ func (s *Store) openCorrections(ctx context.Context, q database.Querier, sealed 
 }
 
 func (s *Store) queryCorrections(ctx context.Context, q database.Querier, where string, args ...any) ([]*CorrectionRequest, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+correctionColumns+` FROM correction_requests WHERE `+where, args...)
+	sealed, err := database.QueryAll(ctx, q, scanCorrection, `SELECT `+correctionColumns+` FROM correction_requests WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find correction requests: %w", err)
 	}
-	defer rows.Close()
-	var sealed []*sealedCorrection
-	for rows.Next() {
-		r, err := scanCorrection(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find correction requests: %w", err)
-		}
-		sealed = append(sealed, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find correction requests: %w", err)
-	}
-	rows.Close()
 	return s.openCorrections(ctx, q, sealed)
 }
 

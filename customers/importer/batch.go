@@ -314,15 +314,10 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 // scanMatches runs one lookup query and indexes the customers it finds by
 // id and by each of their blind indexes.
 func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any, byID, byIdx map[string]*entity) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("look up existing customers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := database.EachRow(ctx, tx, func(row database.Scanner) error {
 		var id, status, stored string
 		var idx [3]string
-		if err := rows.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
+		if err := row.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
 			return err
 		}
 		e := byID[id]
@@ -335,8 +330,12 @@ func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any,
 				byIdx[v] = e
 			}
 		}
+		return nil
+	}, query, args...)
+	if err != nil {
+		return fmt.Errorf("look up existing customers: %w", err)
 	}
-	return rows.Close()
+	return nil
 }
 
 // placeholder is the n-th (1-based) parameter marker. SQLite gets "?":

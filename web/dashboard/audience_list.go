@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 )
 
 // An uploaded audience list is a CSV (or plain text, one a line) of
@@ -162,22 +163,12 @@ func (s *Dashboard) existingCustomers(ctx context.Context, ids []string) (map[st
 		for i, id := range part {
 			marks[i], args[i] = "$"+strconv.Itoa(i+1), id
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id FROM customers WHERE id IN (`+strings.Join(marks, ",")+`)`, args...)
+		list, err := database.QueryAll(ctx, s.db, database.ScanString, `SELECT id FROM customers WHERE id IN (`+strings.Join(marks, ",")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("audience list: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("audience list: %w", err)
-			}
+		for _, id := range list {
 			found[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("audience list: %w", err)
 		}
 	}
 	return found, nil

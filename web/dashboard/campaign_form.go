@@ -16,6 +16,7 @@ import (
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
@@ -96,21 +97,16 @@ type importChoice struct {
 
 // recentImports lists the last 100 completed import batches, newest first.
 func (s *Dashboard) recentImports(ctx context.Context) ([]importChoice, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, file_name, created_count, created_at FROM imports WHERE status = 'completed'
+	out, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (importChoice, error) {
+		var ic importChoice
+		err := row.Scan(&ic.ID, &ic.FileName, &ic.Created, &ic.At)
+		return ic, err
+	}, `SELECT id, file_name, created_count, created_at FROM imports WHERE status = 'completed'
 		ORDER BY created_at DESC LIMIT 100`)
 	if err != nil {
 		return nil, fmt.Errorf("recent imports: %w", err)
 	}
-	defer rows.Close()
-	var out []importChoice
-	for rows.Next() {
-		var ic importChoice
-		if err := rows.Scan(&ic.ID, &ic.FileName, &ic.Created, &ic.At); err != nil {
-			return nil, fmt.Errorf("recent imports: %w", err)
-		}
-		out = append(out, ic)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // NeedsPurpose reports whether the form's kind needs a purpose.
