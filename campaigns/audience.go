@@ -2,7 +2,6 @@ package campaigns
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/handoverhq/handover"
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/templates"
 	"github.com/handoverhq/handover/transfers"
 )
@@ -198,45 +198,39 @@ func escapeLike(s string) string {
 }
 
 // chunk reads up to n recipients after the customer id cursor.
-func (sel selection) chunk(ctx context.Context, q querier, cursor string, n int) ([]recipient, error) {
+func (sel selection) chunk(ctx context.Context, q database.Querier, cursor string, n int) ([]recipient, error) {
 	args := slices.Clone(sel.args)
 	args[0] = cursor
-	rows, err := q.QueryContext(ctx, sel.query+fmt.Sprint(n), args...)
+	out, err := database.QueryAll(ctx, q, sel.scan, sel.query+fmt.Sprint(n), args...)
 	if err != nil {
 		return nil, fmt.Errorf("campaign audience: %w", err)
 	}
-	defer rows.Close()
-	out := make([]recipient, 0, min(n, 4096))
-	for rows.Next() {
-		var r recipient
-		dst := []any{&r.id, &r.status, &r.timeZone, &r.phone, &r.email, &r.openid}
-		if sel.consent {
-			dst = append(dst, &r.consent)
-		}
-		var opted []bool
-		if sel.optouts {
-			opted = make([]bool, len(sel.channels))
-			for i := range opted {
-				dst = append(dst, &opted[i])
-			}
-		}
-		if err := rows.Scan(dst...); err != nil {
-			return nil, fmt.Errorf("campaign audience: %w", err)
-		}
-		for i, o := range opted {
-			if o {
-				r.optedOut = append(r.optedOut, sel.channels[i])
-			}
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// querier is a *database.DB or *database.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// scan reads one recipient of the selection's query.
+func (sel selection) scan(row database.Scanner) (recipient, error) {
+	var r recipient
+	dst := []any{&r.id, &r.status, &r.timeZone, &r.phone, &r.email, &r.openid}
+	if sel.consent {
+		dst = append(dst, &r.consent)
+	}
+	var opted []bool
+	if sel.optouts {
+		opted = make([]bool, len(sel.channels))
+		for i := range opted {
+			dst = append(dst, &opted[i])
+		}
+	}
+	if err := row.Scan(dst...); err != nil {
+		return r, err
+	}
+	for i, o := range opted {
+		if o {
+			r.optedOut = append(r.optedOut, sel.channels[i])
+		}
+	}
+	return r, nil
 }
 
 type recipient struct {
@@ -298,7 +292,7 @@ func route(c *Campaign, r recipient) (channels.Name, SkipReason) {
 
 // anyChannelOptouts reports whether any customer opted out of one channel;
 // when none did, audiences skip the per-channel lookups.
-func anyChannelOptouts(ctx context.Context, q querier) (bool, error) {
+func anyChannelOptouts(ctx context.Context, q database.Querier) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM channel_optouts LIMIT 1) x`).Scan(&n)
 	if err != nil {

@@ -307,9 +307,9 @@ func (s *Service) validate(ctx context.Context, c *Campaign, full bool) error {
 		found := 0
 		for start := 0; start < len(c.Audience.CustomerIDs); start += 500 {
 			part := c.Audience.CustomerIDs[start:min(start+500, len(c.Audience.CustomerIDs))]
-			q, args := inList(`SELECT COUNT(*) FROM customers WHERE id IN (`, nil, part)
+			in, args := database.In(nil, part)
 			var n int
-			if err := s.db.QueryRowContext(ctx, q+`)`, args...).Scan(&n); err != nil {
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers WHERE id IN `+in, args...).Scan(&n); err != nil {
 				return fmt.Errorf("campaign audience: %w", err)
 			}
 			found += n

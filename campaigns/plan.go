@@ -421,50 +421,37 @@ func (s *Service) enqueuePending(ctx context.Context, id string) error {
 		until    sql.NullTime
 	}
 	leases := map[int]lease{}
-	lrows, err := s.db.QueryContext(ctx, `SELECT batch, attempts, lease_until FROM campaign_batches
-		WHERE campaign_id = $1 AND lease_until IS NOT NULL`, id)
-	if err != nil {
-		return fmt.Errorf("enqueue campaign: %w", err)
-	}
-	for lrows.Next() {
+	err = database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var n int
 		var l lease
-		if err := lrows.Scan(&n, &l.attempts, &l.until); err != nil {
-			lrows.Close()
+		if err := row.Scan(&n, &l.attempts, &l.until); err != nil {
 			return err
 		}
 		leases[n] = l
-	}
-	lrows.Close()
-	if err := lrows.Err(); err != nil {
-		return err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT batch, channel, MAX(time_zone) FROM deliveries WHERE campaign_id = $1 AND status = 'queued'
-		GROUP BY batch, channel ORDER BY batch`, id)
+		return nil
+	}, `SELECT batch, attempts, lease_until FROM campaign_batches WHERE campaign_id = $1 AND lease_until IS NOT NULL`, id)
 	if err != nil {
 		return fmt.Errorf("enqueue campaign: %w", err)
 	}
 	now := s.db.Now()
 	var list []pendingBatch
-	for rows.Next() {
+	err = database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var p pendingBatch
-		var ch string
-		if err := rows.Scan(&p.n, &ch, &p.zone); err != nil {
-			rows.Close()
+		if err := row.Scan(&p.n, &p.ch, &p.zone); err != nil {
 			return err
 		}
-		p.ch = channels.Name(ch)
 		if l, ok := leases[p.n]; ok {
 			if !l.until.Time.Before(now) {
-				continue // a worker is sending it
+				return nil // a worker is sending it
 			}
 			p.recover = l.attempts
 		}
 		list = append(list, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		return nil
+	}, `SELECT batch, channel, MAX(time_zone) FROM deliveries WHERE campaign_id = $1 AND status = 'queued'
+		GROUP BY batch, channel ORDER BY batch`, id)
+	if err != nil {
+		return fmt.Errorf("enqueue campaign: %w", err)
 	}
 	if err := s.enqueueBatches(ctx, c, list); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/queue"
 )
 
@@ -98,23 +99,14 @@ func (s *Service) recoverBatches(ctx context.Context) (int, error) {
 		attempts int
 		until    time.Time
 	}
-	var list []expired
-	rows, err := s.db.QueryContext(ctx, `SELECT b.campaign_id, b.batch, b.attempts, b.lease_until FROM campaign_batches b
+	list, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (expired, error) {
+		var e expired
+		err := row.Scan(&e.campaign, &e.batch, &e.attempts, &e.until)
+		return e, err
+	}, `SELECT b.campaign_id, b.batch, b.attempts, b.lease_until FROM campaign_batches b
 		JOIN campaigns c ON c.id = b.campaign_id WHERE c.status = 'running' AND b.lease_until IS NOT NULL AND b.lease_until < $1
 		ORDER BY b.campaign_id, b.batch`, now)
 	if err != nil {
-		return 0, fmt.Errorf("recover batches: %w", err)
-	}
-	for rows.Next() {
-		var e expired
-		if err := rows.Scan(&e.campaign, &e.batch, &e.attempts, &e.until); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("recover batches: %w", err)
-		}
-		list = append(list, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("recover batches: %w", err)
 	}
 	handed := 0
@@ -160,25 +152,19 @@ func (s *Service) recoverBatches(ctx context.Context) (int, error) {
 // how many stalled plans it handed on.
 func (s *Service) recoverPlans(ctx context.Context) (int, error) {
 	now := s.db.Now()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, updated_at FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL
-		ORDER BY id`)
-	if err != nil {
-		return 0, fmt.Errorf("recover plans: %w", err)
-	}
 	stalled := map[string]bool{}
 	var ids []string
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var id string
 		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("recover plans: %w", err)
+		if err := row.Scan(&id, &at); err != nil {
+			return err
 		}
 		ids = append(ids, id)
 		stalled[id] = at.Before(now.Add(-s.cfg.Lease))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT id, updated_at FROM campaigns WHERE status IN ('running', 'paused') AND planned_at IS NULL ORDER BY id`)
+	if err != nil {
 		return 0, fmt.Errorf("recover plans: %w", err)
 	}
 	n := 0

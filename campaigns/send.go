@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -146,23 +145,12 @@ func (s *Service) claim(ctx context.Context, campaignID string, batch int) (*bat
 
 // queuedRows reads a batch's queued deliveries.
 func (s *Service) queuedRows(ctx context.Context, campaignID string, batch int) ([]claimed, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, channel, template_id, template_version, attempts, updated_at
-		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []claimed
-	for rows.Next() {
+	return database.QueryAll(ctx, s.db, func(row database.Scanner) (claimed, error) {
 		var d claimed
-		var ch string
-		if err := rows.Scan(&d.id, &d.customer, &ch, &d.templateID, &d.version, &d.attempts, &d.updated); err != nil {
-			return nil, err
-		}
-		d.ch = channels.Name(ch)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		err := row.Scan(&d.id, &d.customer, &d.ch, &d.templateID, &d.version, &d.attempts, &d.updated)
+		return d, err
+	}, `SELECT id, customer_id, channel, template_id, template_version, attempts, updated_at
+		FROM deliveries WHERE campaign_id = $1 AND batch = $2 AND status = 'queued'`, campaignID, int64(batch))
 }
 
 // send renders and sends the claimed rows; outcomes are in row order. It
@@ -450,8 +438,8 @@ func (s *Service) record(ctx context.Context, c *Campaign, l *batchLease, lb lin
 					query, args = `UPDATE deliveries SET status = $2, skip_reason = $3, error = $4, attempts = `+attempt+`, updated_at = $1`,
 						[]any{tx.Now, g.status, g.reason, g.errMsg}
 				}
-				query, args = inList(query+` WHERE status = 'queued' AND id IN (`, args, part)
-				res, err := tx.ExecContext(ctx, query+`)`, args...)
+				in, args := database.In(args, part)
+				res, err := tx.ExecContext(ctx, query+` WHERE status = 'queued' AND id IN `+in, args...)
 				if err != nil {
 					return fmt.Errorf("record deliveries: %w", err)
 				}
@@ -532,21 +520,6 @@ func rowsAffected(res sql.Result) int64 {
 
 // recordChunk is how many rows one statement of record updates.
 const recordChunk = 500
-
-// inList appends a placeholder per id to query, and the ids to args.
-func inList(query string, args []any, ids []string) (string, []any) {
-	var b strings.Builder
-	b.WriteString(query)
-	for j, id := range ids {
-		if j > 0 {
-			b.WriteByte(',')
-		}
-		args = append(args, id)
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(len(args)))
-	}
-	return b.String(), args
-}
 
 // completeIfDone marks a running campaign completed once no row is left to
 // send. It runs after every batch, so the common answer (rows are left)
