@@ -32,6 +32,7 @@ const (
 	StatusClosed    Status = "closed"
 )
 
+// String returns the status as stored.
 func (s Status) String() string { return string(s) }
 
 // Key is the status's words in the message catalog (locales).

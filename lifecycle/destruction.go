@@ -30,6 +30,7 @@ const (
 	PlanCancelled PlanStatus = "cancelled"
 )
 
+// String returns the status as stored.
 func (s PlanStatus) String() string { return string(s) }
 
 // Key is the status's words in the message catalog (locales).
