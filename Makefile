@@ -48,7 +48,7 @@ test-short:
 ## and BenchmarkScale: BENCH_SCALE_ROWS recipients by 2 api and 1, 2 and 3
 ## worker processes, msgs/s and CPU per process kind (docs/operations.md)
 bench:
-	BENCH_ROWS=$(BENCH_ROWS) BENCH_SCALE_ROWS=$(BENCH_SCALE_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/importer/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
+	BENCH_ROWS=$(BENCH_ROWS) BENCH_SCALE_ROWS=$(BENCH_SCALE_ROWS) BENCH_CAMPAIGN_ROWS=100000 BENCH_DRILL_ROWS=100000 BENCH_PLAN_ROWS=$(BENCH_PLAN_ROWS) BENCH_TICKETS=$(BENCH_TICKETS) BENCH_RATE_SECONDS=$(BENCH_RATE_SECONDS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./customers/importer/ ./cmd/handover/ ./campaigns/ ./web/ ./lifecycle/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./pii/ ./queue/ ./templates/ ./channels/...
 	BENCH_TICKET_ROWS=$(BENCH_TICKETS) $(GO) test -run '^$$' -bench . -benchtime 1000x -timeout 30m ./feedback/
 

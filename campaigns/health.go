@@ -104,7 +104,7 @@ func (s *Service) stalled(ctx context.Context, c *Campaign, now time.Time, h *He
 	}
 	// Rows queued, none held: is any worker serving the campaign's queues?
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status = 'queued' LIMIT 1`, c.ID).Scan(&one)
+	err := s.db.QueryRowContext(ctx, lastQueued("$1"), c.ID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {

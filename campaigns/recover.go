@@ -56,7 +56,7 @@ func (s *Service) recoverLostTasks(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	ids, err := s.db.QueryIDs(ctx, `SELECT id FROM campaigns c WHERE status = 'running' AND planned_at IS NOT NULL
-		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'queued') ORDER BY id`)
+		AND (`+lastQueued("c.id")+`) IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("recover lost tasks: %w", err)
 	}

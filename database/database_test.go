@@ -62,3 +62,31 @@ func TestInTxRollsBackOnError(t *testing.T) {
 		}
 	})
 }
+
+// A ".postgres.sql" migration runs on PostgreSQL and is recorded without
+// running on SQLite: 0058 drops deliveries_customer on PostgreSQL only.
+func TestPostgresOnlyMigration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		var applied int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = '0058_send_path.postgres'`).Scan(&applied); err != nil {
+			t.Fatal(err)
+		}
+		if applied != 1 {
+			t.Fatalf("0058 recorded %d times, want 1", applied)
+		}
+		var q string
+		if db.Dialect == database.Postgres {
+			q = `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'deliveries_customer'`
+		} else {
+			q = `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_customer'`
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[database.Dialect]int{database.Postgres: 0, database.SQLite: 1}[db.Dialect]; n != want {
+			t.Fatalf("deliveries_customer indexes: %d, want %d on %v", n, want, db.Dialect)
+		}
+	})
+}

@@ -36,7 +36,7 @@ func (b *syncBuffer) String() string {
 
 // runCLI runs the command in-process with env and returns its exit code
 // and output.
-func runCLI(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
+func runCLI(t testing.TB, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut syncBuffer
 	code := run(t.Context(), args, strings.NewReader(stdin), &out, &errOut, env)
