@@ -5,6 +5,7 @@ package handover
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/handoverhq/handover/locales"
 )
@@ -44,6 +45,15 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Key: locales.ErrorKey(format), Args: args}
+}
+
+// Clip shortens s to its first n runes and a "…" when it is longer: a
+// value quoted in a message, or a free text kept to its column's size.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 // ErrorCode returns the code of an application error in err's chain, or

@@ -141,9 +141,9 @@ func (a *App) OpenStores(ctx context.Context) error {
 	a.Importer = importer.New(a.Customers, filepath.Join(a.Config.DataDir, "imports"), a.Log)
 	a.Importer.MaxRows, a.Importer.RejectStop = a.Config.ImportMaxRows, a.Config.ImportRejectStop
 	a.Importer.MaxUnzippedBytes = a.Config.ImportMaxUnzippedMB << 20
-	a.Templates = templates.NewStore(db, a.Customers)
+	a.Templates = templates.NewStore(db, a.Customers, a.Transfers)
 	a.Templates.SetPortalURL(a.Config.PublicURL)
-	a.Links = links.NewStore(db, a.Vault, a.Customers, a.Config.LinkTTL)
+	a.Links = links.NewStore(db, a.Vault, a.Customers, a.Transfers, a.Config.LinkTTL)
 	a.Incidents, a.Assessments, a.Archive = incidents.NewStore(db), assessments.NewStore(db), archive.NewStore(db)
 	// The data dir is where the embedded key store's files are, for the
 	// destruction report's scan of them.
@@ -152,7 +152,7 @@ func (a *App) OpenStores(ctx context.Context) error {
 		dataDir = a.Config.DataDir
 	}
 	a.Destroyer = lifecycle.NewDestroyer(db, a.Transfers, dataDir)
-	a.Exporter = lifecycle.NewExporter(db, a.Customers)
+	a.Exporter = lifecycle.NewExporter(db, a.Customers, a.Transfers)
 	return nil
 }
 

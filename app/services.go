@@ -38,7 +38,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 // openCampaigns builds the campaigns service on the open stores, queue and
 // channels.
 func (a *App) openCampaigns() {
-	cfg := campaigns.Config{DB: a.DB, Queue: a.Queue, Customers: a.Customers, Templates: a.Templates,
+	cfg := campaigns.Config{DB: a.DB, Queue: a.Queue, Customers: a.Customers, Templates: a.Templates, Transfers: a.Transfers,
 		Channels: a.Channels, PublicURL: a.Config.PublicURL, LinkTTL: a.Config.LinkTTL, Log: a.Log, Lease: a.Config.CampaignLease,
 		Limiter: a.Limiter}
 	if a.SMS != nil {
@@ -59,7 +59,7 @@ func (a *App) openTickets() error {
 	if err := cal.SetHolidays(a.Config.TicketHolidays); err != nil {
 		return err
 	}
-	a.Tickets = feedback.New(feedback.Config{DB: a.DB, Vault: a.Vault, Queue: a.Queue, Customers: a.Customers, Channels: a.Channels,
+	a.Tickets = feedback.New(feedback.Config{DB: a.DB, Vault: a.Vault, Queue: a.Queue, Customers: a.Customers, Transfers: a.Transfers, Channels: a.Channels,
 		Calendar: cal, ReopenWindow: time.Duration(a.Config.TicketReopenDays) * 24 * time.Hour,
 		SMSReplyTemplate: a.Config.TicketSMSTemplate, SurveyLink: a.surveyLink(), Log: a.Log})
 	return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // BenchmarkCampaignEmail sends an email campaign to BENCH_CAMPAIGN_ROWS
@@ -80,7 +81,7 @@ func benchCampaignOnce(b *testing.B, db *database.DB, path string, rows int) {
 	b.Cleanup(func() { _ = mail.Close() })
 	q := queuetest.Open(b)
 	chs := map[channels.Name]channels.Channel{channels.Email: mail}
-	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts, Channels: chs, PublicURL: "https://handover.test"})
+	svc := campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: q, Customers: cs, Templates: ts, Channels: chs, PublicURL: "https://handover.test"})
 	c := &campaigns.Campaign{Name: "bench", TransferID: tr.ID, Kind: templates.TransferNotice,
 		Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: tmpl}}
 	if err := svc.Create(ctx, c, "staff:test"); err != nil {
@@ -225,7 +226,7 @@ func BenchmarkCampaignPlan(b *testing.B) {
 			im.Wait()
 			tr, ts, tmpl := seedTransfer(b, db, cs, channels.Email)
 			chs := map[channels.Name]channels.Channel{channels.Email: nil}
-			svc := campaigns.New(campaigns.Config{DB: db, Queue: queuetest.Open(b), Customers: cs, Templates: ts, Channels: chs})
+			svc := campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: queuetest.Open(b), Customers: cs, Templates: ts, Channels: chs})
 			c := &campaigns.Campaign{Name: "plan", TransferID: tr.ID, Kind: templates.TransferNotice,
 				Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: tmpl}}
 			if err := svc.Create(ctx, c, "staff:test"); err != nil {

@@ -94,6 +94,8 @@ type Config struct {
 	Queue     *queue.Queue
 	Customers *customers.Store
 	Templates *templates.Store
+	// Transfers finds a campaign's transfer.
+	Transfers *transfers.Store
 	// Channels are the channels campaigns may send through.
 	Channels map[channels.Name]channels.Channel
 	// PublicURL prefixes personal links (PUBLIC_URL).
@@ -166,7 +168,7 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics(), transfers: transfers.NewStore(cfg.DB)}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics(), transfers: cfg.Transfers}
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,

@@ -68,7 +68,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	tr, ts, tmpl := seedTransfer(t, db, cs, channels.Devbox)
 	q := queuetest.Open(t)
 	box := devbox.New(db, vault.Keys, nil)
-	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts,
+	svc := campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: q, Customers: cs, Templates: ts,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: box}, PublicURL: "https://handover.test", BatchSize: 2})
 	return &env{t: t, db: db, q: q, svc: svc, cs: cs, ts: ts, devbox: box, vault: vault, transfer: tr.ID, template: tmpl}
 }
@@ -84,7 +84,7 @@ func seedTransfer(tb testing.TB, db *database.DB, cs *customers.Store, ch channe
 	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 		tb.Fatal(err)
 	}
-	ts := templates.NewStore(db, cs)
+	ts := templates.NewStore(db, cs, transfers.NewStore(db))
 	ts.SetPortalURL("https://handover.test")
 	if _, err := ts.InstallDefaults(ctx); err != nil {
 		tb.Fatal(err)

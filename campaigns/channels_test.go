@@ -13,6 +13,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestCampaignRateLimited sends through the devbox held to one message a
@@ -23,7 +24,7 @@ func TestCampaignRateLimited(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		limited := channels.NewLimited(e.devbox, channels.NewLimiter(e.q.Redis, "test"), "test", 1)
-		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+		e.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: limited}, PublicURL: "https://handover.test", BatchSize: 2})
 		c := e.create("limited")
 		start := time.Now()
@@ -56,7 +57,7 @@ func TestCampaignFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = mail.Close() })
-		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+		e.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox, channels.Email: mail}, BatchSize: 2})
 		list, err := e.ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Email, Locale: "zh-CN"})
 		if err != nil || len(list) != 1 {

@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // withInbox rebuilds the env's devbox and service around an inbox whose
@@ -31,7 +32,7 @@ func (e *env) withInbox() *channels.Inbox {
 		e.t.Fatal(err)
 	}
 	e.devbox = devbox.New(e.db, e.vault.Keys, in.Record)
-	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+	e.svc = campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q, Customers: e.cs, Templates: e.ts,
 		Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, PublicURL: "https://handover.test", BatchSize: 2})
 	qs := queue.DefaultQueues()
 	for k, v := range campaigns.Queues(map[channels.Name]channels.Channel{channels.Devbox: nil}) {

@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Fault tests: `handover worker` processes at default settings (30 s
@@ -139,7 +140,7 @@ func newRig(t *testing.T, o rigOptions) *faultRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.redisDirect.Close() })
-	r.svc = campaigns.New(campaigns.Config{DB: db, Queue: r.redisDirect, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
+	r.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: r.redisDirect, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
 		BatchSize: faultBatch, Channels: map[channels.Name]channels.Channel{channels.Email: nil}, Log: queuetest.Logger(t)})
 	c := &campaigns.Campaign{Name: "fault", TransferID: tr.ID, Kind: templates.TransferNotice,
 		Channels: []channels.Name{channels.Email}, Templates: map[channels.Name]string{channels.Email: tmpl}}

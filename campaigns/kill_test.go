@@ -23,6 +23,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // killRecipients is the size of the campaign whose worker process is
@@ -93,7 +94,7 @@ func TestReliabilityWorkerSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Close() })
-	svc := campaigns.New(campaigns.Config{DB: db, Queue: q, Customers: cs, Templates: ts, PublicURL: "https://handover.test", BatchSize: killBatch,
+	svc := campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: q, Customers: cs, Templates: ts, PublicURL: "https://handover.test", BatchSize: killBatch,
 		Channels: map[channels.Name]channels.Channel{channels.Email: mail}, Log: queuetest.Logger(t)})
 
 	worker := func() *exec.Cmd {

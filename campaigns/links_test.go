@@ -15,6 +15,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestSentLinks: every sent message's link is a links row bound to its
@@ -33,7 +34,7 @@ func TestSentLinks(t *testing.T) {
 		}
 		e.runWorker()
 		e.waitStatus(c.ID, campaigns.StatusCompleted)
-		store := links.NewStore(db, e.vault, e.cs, 0)
+		store := links.NewStore(db, e.vault, e.cs, transfers.NewStore(db), 0)
 		msgs := e.messagesOf(c.ID)
 		if len(msgs) != 3 {
 			t.Fatalf("%d messages", len(msgs))
@@ -63,7 +64,7 @@ func TestEmailListUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = mail.Close() })
-	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+	e.svc = campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 		Channels: map[channels.Name]channels.Channel{channels.Email: mail}, BatchSize: 2})
 	list, err := e.ts.FindTemplates(ctx, templates.Filter{Kind: templates.TransferNotice, Channel: channels.Email, Locale: "zh-CN"})
 	if err != nil || len(list) != 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/handoverhq/handover/channels/sms/smsfake"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestReliabilitySMSLostAnswers sends an SMS campaign through the real
@@ -46,7 +47,7 @@ func TestReliabilitySMSLostAnswers(t *testing.T) {
 		for i := 0; i < relRecipients; i += 20 * relBatch {
 			fake.LoseAnswer(fmt.Sprintf("139%08d", i))
 		}
-		svc := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+		svc := campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 			Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: relBatch, SentCheckers: checkers})
 		c := &campaigns.Campaign{Name: "sms lost answers", TransferID: e.transfer, Kind: templates.TransferNotice,
 			Channels: []channels.Name{channels.SMS}, Templates: map[channels.Name]string{channels.SMS: list[0].ID}}

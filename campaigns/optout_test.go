@@ -13,6 +13,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestOptOutReplyStopsWhatItSays: a customer who replies "TD" by SMS
@@ -30,7 +31,7 @@ func TestOptOutReplyStopsWhatItSays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+		e.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 			Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: 2})
 		zhang, li, zhao := e.customerID("上海", true), e.customerID("杭州", true), e.customerID("南京", false)
 		if _, err := db.ExecContext(ctx, `UPDATE customers SET status = 'opted_out' WHERE id = $1`, zhao); err != nil {

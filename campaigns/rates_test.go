@@ -22,6 +22,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // fleet is worker processes sending campaigns on one channel, each with
@@ -130,7 +131,7 @@ func (e *rateEnv) customerIDs(tb testing.TB, n int) []string {
 
 // config is the campaigns configuration the fleet's workers share.
 func (e *rateEnv) config(batch int) campaigns.Config {
-	return campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test", BatchSize: batch}
+	return campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test", BatchSize: batch}
 }
 
 // campaign creates a draft transfer notice on ch to ids (nil: every
@@ -253,7 +254,7 @@ func TestCampaignPace(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		limited := channels.NewLimited(e.devbox, channels.NewLimiter(e.q.Redis, "test"), "test", 2)
-		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+		e.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: limited}, PublicURL: "https://handover.test"})
 		c := e.create("pace")
 		p, err := e.svc.Pace(ctx, c, 0)

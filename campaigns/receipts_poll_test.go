@@ -19,6 +19,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // sendBySMS rebuilds the env's service to send through the real Aliyun
@@ -42,7 +43,7 @@ func (e *env) sendBySMS(fake *smsfake.Server, every time.Duration) *campaigns.Ca
 		e.t.Fatal(err)
 	}
 	e.inbox = inboxtest.New(e.t, e.db, e.vault, e.q)
-	e.svc = campaigns.New(campaigns.Config{DB: e.db, Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
+	e.svc = campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q, Customers: e.cs, Templates: e.ts, PublicURL: "https://handover.test",
 		Channels: map[channels.Name]channels.Channel{channels.SMS: ch}, BatchSize: 2, SMSReceipts: ch, ReceiptPoll: every,
 		CountReceipt: e.inbox.CountReceipt})
 	c := &campaigns.Campaign{Name: "sms", TransferID: e.transfer, Kind: templates.TransferNotice,

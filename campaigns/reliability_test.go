@@ -29,6 +29,7 @@ import (
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Reliability tests: a campaign of relRecipients email recipients sent into
@@ -97,7 +98,7 @@ func relAddr(i int) string { return fmt.Sprintf("r%05d@example.com", i) }
 // service returns a campaigns service on db sending email through ch with
 // delivery lease lease (0: the default).
 func (e *relEnv) service(db *database.DB, cs *customers.Store, ts *templates.Store, ch channels.Channel, lease time.Duration) *campaigns.Service {
-	return campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
+	return campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
 		Channels: map[channels.Name]channels.Channel{channels.Email: ch}, BatchSize: relBatch, Lease: lease,
 		Log: queuetest.Logger(e.t)})
 }
@@ -159,7 +160,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 	deadline := time.Now().Add(timeout)
 	next := time.Now()
 	for {
-		c, err := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q}).FindCampaignByID(ctx, id)
+		c, err := campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q}).FindCampaignByID(ctx, id)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 			return
 		}
 		if time.Now().After(deadline) {
-			counts, _ := rowCounts(ctx, campaigns.New(campaigns.Config{DB: e.db, Queue: e.q}), id)
+			counts, _ := rowCounts(ctx, campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q}), id)
 			e.t.Fatalf("campaign is %s after %s; deliveries %v; sink %d", c.Status, timeout, counts, e.sink.Count())
 		}
 		if time.Now().After(next) {
@@ -186,7 +187,7 @@ func (e *relEnv) finish(svc *campaigns.Service, id string, timeout time.Duration
 func (e *relEnv) check(id string, maxDup int) int {
 	e.t.Helper()
 	ctx := context.Background()
-	svc := campaigns.New(campaigns.Config{DB: e.db, Queue: e.q})
+	svc := campaigns.New(campaigns.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Queue: e.q})
 	counts, err := rowCounts(ctx, svc, id)
 	if err != nil {
 		e.t.Fatal(err)
@@ -525,7 +526,7 @@ func TestReliabilityDatabaseOutage(t *testing.T) {
 	t.Cleanup(func() { viaProxy.Close() })
 	// The service and its stores read and write through the proxy.
 	cs := customers.NewStore(viaProxy, e.vault)
-	svc := e.service(viaProxy, cs, templates.NewStore(viaProxy, cs), e.mail, relLease)
+	svc := e.service(viaProxy, cs, templates.NewStore(viaProxy, cs, transfers.NewStore(viaProxy)), e.mail, relLease)
 	id := e.start(svc)
 	e.worker(svc, context.Background())
 	e.waitSent(relRecipients / 4)

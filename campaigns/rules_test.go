@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 func TestQuietHoursUntil(t *testing.T) {
@@ -248,7 +249,7 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
-		e.svc = campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+		e.svc = campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, PublicURL: "https://handover.test", BatchSize: 2, PlanChunk: 1})
 		c := &campaigns.Campaign{Name: "限速", TransferID: e.transfer, Kind: templates.TransferNotice, Rates: map[channels.Name]int{channels.Devbox: 1},
 			Channels: []channels.Name{channels.Devbox}, Templates: map[channels.Name]string{channels.Devbox: e.template}}
@@ -269,7 +270,7 @@ func TestCampaignRateAndChunkedPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		// At 1 msg/s a batch of two sends one now and one a second later.
-		whole := campaigns.New(campaigns.Config{DB: db, Queue: e.q, Customers: e.cs, Templates: e.ts,
+		whole := campaigns.New(campaigns.Config{DB: db, Transfers: transfers.NewStore(db), Queue: e.q, Customers: e.cs, Templates: e.ts,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.devbox}, BatchSize: 2})
 		c2 := &campaigns.Campaign{Name: "限速2", TransferID: e.transfer, Kind: templates.TransferNotice, Rates: map[channels.Name]int{channels.Devbox: 1},
 			Channels: []channels.Name{channels.Devbox}, Templates: map[channels.Name]string{channels.Devbox: e.template}}

@@ -27,6 +27,7 @@ import (
 	"github.com/handoverhq/handover/queue/queuetest"
 	"github.com/handoverhq/handover/staff"
 	"github.com/handoverhq/handover/templates"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // The scale world: two `handover api` and up to three `handover worker`
@@ -112,7 +113,7 @@ func newScaleWorld(tb testing.TB, rows int, durable bool) *scaleWorld {
 		tb.Fatalf("default SMS template: %v", err)
 	}
 	w.transfer, w.tmpl[channels.Email], w.tmpl[channels.SMS] = tr.ID, emailTmpl, smsList[0].ID
-	w.svc = campaigns.New(campaigns.Config{DB: w.db, Queue: w.q, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
+	w.svc = campaigns.New(campaigns.Config{DB: w.db, Transfers: transfers.NewStore(w.db), Queue: w.q, Customers: cs, Templates: ts, PublicURL: "https://handover.test",
 		Channels: map[channels.Name]channels.Channel{channels.Email: nil, channels.SMS: nil}, Log: queuetest.Logger(tb)})
 
 	st := staff.NewStore(w.db)

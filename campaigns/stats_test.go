@@ -11,6 +11,7 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/links"
 	"github.com/handoverhq/handover/rights"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // TestCampaignFunnel: opening a link, consenting, declining, answering
@@ -30,7 +31,7 @@ func TestCampaignFunnel(t *testing.T) {
 		if err != nil || st.Funnel != (campaigns.Funnel{Links: 3}) {
 			t.Fatalf("before: %+v, %v", st.Funnel, err)
 		}
-		store := links.NewStore(db, e.vault, e.cs, 0)
+		store := links.NewStore(db, e.vault, e.cs, transfers.NewStore(db), 0)
 		var opened []*links.Link
 		for _, m := range e.messagesOf(c.ID)[:2] {
 			l, err := store.Open(ctx, m.Link[strings.LastIndex(m.Link, "/")+1:])

@@ -3,9 +3,8 @@ package customers
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
 )
 
@@ -23,38 +22,10 @@ func (s *Store) FindCustomersByIDs(ctx context.Context, ids []string) (map[strin
 func (s *Store) FindCustomersByIDsTx(ctx context.Context, q pii.Querier, ids []string) (map[string]*Customer, error) {
 	out := make(map[string]*Customer, len(ids))
 	const chunk = 500
-	var b strings.Builder
 	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		b.Reset()
-		b.WriteString(`SELECT ` + customerColumns + ` FROM customers WHERE id IN (`)
-		args := make([]any, len(part))
-		for i, id := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i + 1))
-			args[i] = id
-		}
-		b.WriteByte(')')
-		rows, err := q.QueryContext(ctx, b.String(), args...)
+		in, args := database.In(nil, ids[start:min(start+chunk, len(ids))])
+		sealed, err := database.QueryAll(ctx, q, scanCustomer, `SELECT `+customerColumns+` FROM customers WHERE id IN `+in, args...)
 		if err != nil {
-			return nil, fmt.Errorf("find customers: %w", err)
-		}
-		sealed := make([]*sealedCustomer, 0, len(part))
-		for rows.Next() {
-			sc, err := scanCustomer(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("find customers: %w", err)
-			}
-			sealed = append(sealed, sc)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("find customers: %w", err)
-		}
-		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("find customers: %w", err)
 		}
 		list, err := s.open(ctx, q, sealed)

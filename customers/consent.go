@@ -176,43 +176,38 @@ func (s *Store) recordConsent(ctx context.Context, tx *database.Tx, d ConsentDec
 // ConsentState returns the customer's current decision per purpose of the
 // transfer; a purpose never decided is absent.
 func (s *Store) ConsentState(ctx context.Context, customerID, transferID string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT purpose, decision FROM consent_state WHERE customer_id = $1 AND transfer_id = $2`, customerID, transferID)
+	state := map[string]string{}
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
+		var purpose, decision string
+		if err := row.Scan(&purpose, &decision); err != nil {
+			return err
+		}
+		state[purpose] = decision
+		return nil
+	}, `SELECT purpose, decision FROM consent_state WHERE customer_id = $1 AND transfer_id = $2`, customerID, transferID)
 	if err != nil {
 		return nil, fmt.Errorf("consent state: %w", err)
 	}
-	defer rows.Close()
-	state := map[string]string{}
-	for rows.Next() {
-		var purpose, decision string
-		if err := rows.Scan(&purpose, &decision); err != nil {
-			return nil, fmt.Errorf("consent state: %w", err)
-		}
-		state[purpose] = decision
-	}
-	return state, rows.Err()
+	return state, nil
 }
 
 // ConsentHistory returns the customer's ledger, oldest first, with the
 // evidence opened while the customer's key exists.
 func (s *Store) ConsentHistory(ctx context.Context, customerID string) ([]ConsentEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, customer_id, transfer_id, purpose, decision, source, notice_hash, link_id,
-		evidence_enc, created_at FROM consent_events WHERE customer_id = $1 ORDER BY created_at, id`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("consent history: %w", err)
-	}
-	defer rows.Close()
 	var events []ConsentEvent
 	var sealed []string
-	for rows.Next() {
+	err := database.EachRow(ctx, s.db, func(row database.Scanner) error {
 		var e ConsentEvent
 		var enc string
-		if err := rows.Scan(&e.ID, &e.CustomerID, &e.TransferID, &e.Purpose, &e.Decision, &e.Source, &e.NoticeHash, &e.LinkID, &enc, &e.CreatedAt); err != nil {
-			return nil, fmt.Errorf("consent history: %w", err)
+		if err := row.Scan(&e.ID, &e.CustomerID, &e.TransferID, &e.Purpose, &e.Decision, &e.Source, &e.NoticeHash, &e.LinkID, &enc, &e.CreatedAt); err != nil {
+			return err
 		}
 		e.CreatedAt = e.CreatedAt.UTC()
 		events, sealed = append(events, e), append(sealed, enc)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT id, customer_id, transfer_id, purpose, decision, source, notice_hash, link_id,
+		evidence_enc, created_at FROM consent_events WHERE customer_id = $1 ORDER BY created_at, id`, customerID)
+	if err != nil {
 		return nil, fmt.Errorf("consent history: %w", err)
 	}
 	keys, err := s.vault.CustomerKeys(ctx, s.db, []string{customerID})

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 
@@ -185,17 +184,12 @@ func (s *Store) FindCustomerByID(ctx context.Context, id string) (*Customer, err
 	return s.findCustomerByID(ctx, s.db, id)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // FindCustomerByIDTx is FindCustomerByID inside the caller's transaction.
 func (s *Store) FindCustomerByIDTx(ctx context.Context, tx *database.Tx, id string) (*Customer, error) {
 	return s.findCustomerByID(ctx, tx, id)
 }
 
-func (s *Store) findCustomerByID(ctx context.Context, q querier, id string) (*Customer, error) {
+func (s *Store) findCustomerByID(ctx context.Context, q database.Querier, id string) (*Customer, error) {
 	sc, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id))
 	if err == sql.ErrNoRows {
 		return nil, handover.Errorf(handover.ENOTFOUND, "Customer not found.")
@@ -270,24 +264,11 @@ func (s *Store) FindCustomers(ctx context.Context, f Filter) (list []*Customer, 
 		limit = 50
 	}
 	limit = min(limit, 500)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+
+	sealed, err := database.QueryAll(ctx, s.db, scanCustomer, `SELECT `+customerColumns+` FROM customers WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY id LIMIT %d`, limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("find customers: %w", err)
 	}
-	defer rows.Close()
-	var sealed []*sealedCustomer
-	for rows.Next() {
-		sc, err := scanCustomer(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("find customers: %w", err)
-		}
-		sealed = append(sealed, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("find customers: %w", err)
-	}
-	rows.Close()
 	if len(sealed) > limit {
 		sealed = sealed[:limit]
 		nextCursor = sealed[limit-1].ID
@@ -336,12 +317,4 @@ func LockCustomer(ctx context.Context, tx *database.Tx, customerID string) (stat
 		return "", fmt.Errorf("lock customer: %w", err)
 	}
 	return status, nil
-}
-
-// clip shortens s for an error message.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -174,20 +174,12 @@ func (s *Store) optOuts(ctx context.Context, tx *database.Tx, id string) ([]OptO
 	if status == StatusOptedOut {
 		return everyOptOut(), nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT channel, kind FROM channel_optouts WHERE customer_id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("opt-outs: %w", err)
-	}
-	defer rows.Close()
-	var stored []OptOut
-	for rows.Next() {
+	stored, err := database.QueryAll(ctx, tx, func(row database.Scanner) (OptOut, error) {
 		var o OptOut
-		if err := rows.Scan(&o.Channel, &o.Kind); err != nil {
-			return nil, fmt.Errorf("opt-outs: %w", err)
-		}
-		stored = append(stored, o)
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&o.Channel, &o.Kind)
+		return o, err
+	}, `SELECT channel, kind FROM channel_optouts WHERE customer_id = $1`, id)
+	if err != nil {
 		return nil, fmt.Errorf("opt-outs: %w", err)
 	}
 	var out []OptOut

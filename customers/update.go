@@ -26,7 +26,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, upd CustomerUpdat
 	}
 	zone, err := NormalizeTimeZone(*upd.TimeZone)
 	if err != nil {
-		return nil, handover.Errorf(handover.EINVALID, "time_zone %q is not an IANA time zone name such as Asia/Shanghai or Europe/Berlin", clip(*upd.TimeZone, 64))
+		return nil, handover.Errorf(handover.EINVALID, "time_zone %q is not an IANA time zone name such as Asia/Shanghai or Europe/Berlin", handover.Clip(*upd.TimeZone, 64))
 	}
 	var c *Customer
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {

@@ -113,26 +113,22 @@ type openBindRequest struct {
 
 // bindRequests reads the requests where, oldest first; where may end in a
 // LIMIT.
-func (s *Store) bindRequests(ctx context.Context, q querier, where string, args ...any) ([]*openBindRequest, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, customer_id, link_id, openid_enc, status, decided_by, reason, created_at, decided_at
-		FROM wechat_bind_requests WHERE `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("wechat bind requests: %w", err)
-	}
+func (s *Store) bindRequests(ctx context.Context, q database.Querier, where string, args ...any) ([]*openBindRequest, error) {
 	var list []*openBindRequest
 	var encs []string
-	for rows.Next() {
+	err := database.EachRow(ctx, q, func(row database.Scanner) error {
 		var r openBindRequest
 		var enc string
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.LinkID, &enc, &r.Status, &r.DecidedBy, &r.Reason, &r.CreatedAt, &r.DecidedAt); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("wechat bind requests: %w", err)
+		if err := row.Scan(&r.ID, &r.CustomerID, &r.LinkID, &enc, &r.Status, &r.DecidedBy, &r.Reason, &r.CreatedAt, &r.DecidedAt); err != nil {
+			return err
 		}
 		r.CreatedAt = r.CreatedAt.UTC()
 		list, encs = append(list, &r), append(encs, enc)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
+		return nil
+	}, `SELECT id, customer_id, link_id, openid_enc, status, decided_by, reason, created_at, decided_at
+		FROM wechat_bind_requests WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("wechat bind requests: %w", err)
 	}
 	ids := make([]string, len(list))
 	for i, r := range list {
@@ -207,14 +203,14 @@ func (s *Store) DecideWeChatBind(ctx context.Context, id string, approve bool, a
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE wechat_bind_requests SET status = $1, decided_by = $2, reason = $3, decided_at = $4
-			WHERE id = $5 AND status = $6`, status, actor, clip(reason, 500), tx.Now, id, BindPending)
+			WHERE id = $5 AND status = $6`, status, actor, handover.Clip(reason, 500), tx.Now, id, BindPending)
 		if err != nil {
 			return fmt.Errorf("decide wechat bind: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return handover.Errorf(handover.ECONFLICT, "This request was decided meanwhile.")
 		}
-		r.Status, r.DecidedBy, r.Reason, r.DecidedAt = status, actor, clip(reason, 500), &tx.Now
+		r.Status, r.DecidedBy, r.Reason, r.DecidedAt = status, actor, handover.Clip(reason, 500), &tx.Now
 		out = &r.WeChatBindRequest
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ObjectType: "customer", ObjectID: r.CustomerID, Detail: "request=" + id})
 	})

@@ -94,6 +94,16 @@ func In[T any](args []any, values []T) (string, []any) {
 	return b.String(), args
 }
 
+// Nullable is s as a statement argument, "" as NULL: so that a
+// COALESCE keeps the stored value, and unique columns (blind indexes)
+// hold NULL rather than "".
+func Nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // QueryIDs runs a query whose rows are one text column (ids) and returns
 // them all. Callers use it to collect work before acting on each item
 // outside the query.

@@ -135,6 +135,8 @@ type Config struct {
 	Vault     *pii.Vault
 	Queue     *queue.Queue
 	Customers *customers.Store
+	// Transfers finds the transfer a consent reply answers.
+	Transfers *transfers.Store
 	// Channels are the channels replies may go out on.
 	Channels map[channels.Name]channels.Channel
 	// Calendar counts SLA business hours (default: DefaultCalendar()).
@@ -178,5 +180,5 @@ func New(cfg Config) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, transfers: transfers.NewStore(cfg.DB)}
+	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, transfers: cfg.Transfers}
 }

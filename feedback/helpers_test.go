@@ -21,6 +21,7 @@ import (
 	"github.com/handoverhq/handover/pii/piitest"
 	"github.com/handoverhq/handover/queue"
 	"github.com/handoverhq/handover/queue/queuetest"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // env is a feedback service on a real database and Redis, with three
@@ -84,7 +85,7 @@ func newEnv(t testing.TB, db *database.DB, csv string) *env {
 
 // service builds a feedback service with the given reply channels.
 func (e *env) service(chans map[channels.Name]channels.Channel, smsTemplate string) *feedback.Service {
-	return feedback.New(feedback.Config{DB: e.db, Vault: e.vault, Queue: e.q, Customers: e.cs, Channels: chans,
+	return feedback.New(feedback.Config{DB: e.db, Transfers: transfers.NewStore(e.db), Vault: e.vault, Queue: e.q, Customers: e.cs, Channels: chans,
 		SMSReplyTemplate: smsTemplate, Log: queuetest.Logger(e.t)})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // BenchmarkTicketQueue measures the queue's first page (50 tickets, by
@@ -34,7 +35,7 @@ func BenchmarkTicketQueue(b *testing.B) {
 func benchQueue(b *testing.B, db *database.DB, n int) {
 	ctx := context.Background()
 	seedTickets(b, db, n)
-	svc := feedback.New(feedback.Config{DB: db})
+	svc := feedback.New(feedback.Config{DB: db, Transfers: transfers.NewStore(db)})
 	filters := map[string]feedback.Filter{
 		"all":        {},
 		"unassigned": {Unassigned: true},

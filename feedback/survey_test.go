@@ -9,6 +9,7 @@ import (
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/database/dbtest"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/transfers"
 )
 
 // Resolving a ticket sends the customer a satisfaction-survey link when
@@ -18,7 +19,7 @@ func TestSurveyAfterResolve(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db, "")
 		var askedFor string
-		e.svc = feedback.New(feedback.Config{DB: db, Vault: e.vault, Queue: e.q, Customers: e.cs,
+		e.svc = feedback.New(feedback.Config{DB: db, Transfers: transfers.NewStore(db), Vault: e.vault, Queue: e.q, Customers: e.cs,
 			Channels: map[channels.Name]channels.Channel{channels.Devbox: e.box},
 			SurveyLink: func(_ context.Context, customerID string) (string, error) {
 				askedFor = customerID

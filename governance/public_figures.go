@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/database"
+	"github.com/handoverhq/handover/incidents"
 )
 
 // RightsFigures are the rights requests handled, for the public report.
@@ -139,12 +140,12 @@ func (s *Service) handoverFigures(ctx context.Context, transferID string) (Hando
 // incidentFigures counts incidents by status (open, contained, closed).
 func (s *Service) incidentFigures(ctx context.Context) (map[string]Figure, error) {
 	out := map[string]Figure{}
-	for _, st := range []string{"open", "contained", "closed"} {
+	for _, st := range []incidents.Status{incidents.StatusOpen, incidents.StatusContained, incidents.StatusClosed} {
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents WHERE status = $1`, st).Scan(&n); err != nil {
 			return nil, fmt.Errorf("public report: %w", err)
 		}
-		out[st] = figure(n)
+		out[st.String()] = figure(n)
 	}
 	return out, nil
 }

@@ -21,12 +21,22 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Statuses an incident moves through.
+// Status is where an incident stands.
+type Status string
+
+// Statuses an incident moves through. The values are the ones stored and
+// the API shows.
 const (
-	StatusOpen      = "open"
-	StatusContained = "contained"
-	StatusClosed    = "closed"
+	StatusOpen      Status = "open"
+	StatusContained Status = "contained"
+	StatusClosed    Status = "closed"
 )
+
+// String returns the status as stored.
+func (s Status) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s Status) Key() string { return "incident.status_" + string(s) }
 
 // Incident is one personal-information incident.
 type Incident struct {
@@ -36,7 +46,7 @@ type Incident struct {
 	Cause          string    `json:"cause"`
 	Measures       string    `json:"measures"`
 	Contact        string    `json:"contact"`
-	Status         string    `json:"status"`
+	Status         Status    `json:"status"`
 	OccurredAt     time.Time `json:"occurred_at"`
 	DiscoveredAt   time.Time `json:"discovered_at"`
 	NoticeCampaign string    `json:"notice_campaign,omitempty"`
@@ -142,7 +152,7 @@ func (s *Store) AddEvent(ctx context.Context, id, kind, note, actor string) erro
 	switch kind {
 	case "measure", "notice", "report":
 	case "status":
-		if note != StatusOpen && note != StatusContained && note != StatusClosed {
+		if st := Status(note); st != StatusOpen && st != StatusContained && st != StatusClosed {
 			return handover.Errorf(handover.EINVALID, "Status must be open, contained or closed.")
 		}
 	default:

@@ -182,7 +182,7 @@ func RebuildRestored(ctx context.Context, db *database.DB, cs *customers.Store, 
 					return fmt.Errorf("restore: %w", err)
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE customers SET phone_idx = $1, email_idx = $2, openid_idx = $3 WHERE id = $4`,
-					nullIfEmpty(phone), nullIfEmpty(email), nullIfEmpty(openid), x.id); err != nil {
+					database.Nullable(phone), database.Nullable(email), database.Nullable(openid), x.id); err != nil {
 					return err
 				}
 				r.Opened++
@@ -211,11 +211,4 @@ func RebuildRestored(ctx context.Context, db *database.DB, cs *customers.Store, 
 		}
 	}
 	return r, nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

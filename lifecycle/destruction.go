@@ -17,14 +17,24 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Destruction plan statuses.
+// PlanStatus is where a destruction plan stands.
+type PlanStatus string
+
+// Destruction plan statuses. The values are the ones stored and the API
+// shows.
 const (
-	PlanRequested = "requested"
-	PlanApproved  = "approved"
-	PlanRunning   = "running"
-	PlanCompleted = "completed"
-	PlanCancelled = "cancelled"
+	PlanRequested PlanStatus = "requested"
+	PlanApproved  PlanStatus = "approved"
+	PlanRunning   PlanStatus = "running"
+	PlanCompleted PlanStatus = "completed"
+	PlanCancelled PlanStatus = "cancelled"
 )
+
+// String returns the status as stored.
+func (s PlanStatus) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s PlanStatus) Key() string { return "destruction.status_" + string(s) }
 
 // destructionMethod is how the seller's copy is destroyed on each
 // engine, as the report states it; keyStoreChecks then says what of it was
@@ -61,7 +71,7 @@ type Plan struct {
 	TransferID     string     `json:"transfer_id"`
 	RetentionDays  int        `json:"retention_days"`
 	DueAt          time.Time  `json:"due_at"`
-	Status         string     `json:"status"`
+	Status         PlanStatus `json:"status"`
 	RequestedBy    string     `json:"requested_by"`
 	RequestedAt    time.Time  `json:"requested_at"`
 	ApprovedBy     string     `json:"approved_by,omitempty"`

@@ -38,11 +38,12 @@ type Exporter struct {
 	assessments *assessments.Store
 }
 
-// NewExporter returns an Exporter reading db through the customer store.
+// NewExporter returns an Exporter reading db through the customer and
+// transfer stores.
 // An export needs an approved impact assessment (PIPL Art. 55) for each
 // purpose it hands over; the dry run does not.
-func NewExporter(db *database.DB, cs *customers.Store) *Exporter {
-	return &Exporter{db: db, customers: cs, transfers: transfers.NewStore(db), assessments: assessments.NewStore(db)}
+func NewExporter(db *database.DB, cs *customers.Store, ts *transfers.Store) *Exporter {
+	return &Exporter{db: db, customers: cs, transfers: ts, assessments: assessments.NewStore(db)}
 }
 
 // ParseRecipient parses the buyer's age X25519 public key (age1…).

@@ -87,7 +87,7 @@ func BenchmarkExport(b *testing.B) {
 	ctx := context.Background()
 	db, cs, tr, _ := benchWorld(b, n)
 	buyer, _ := age.GenerateX25519Identity()
-	ex := lifecycle.NewExporter(db, cs)
+	ex := lifecycle.NewExporter(db, cs, transfers.NewStore(db))
 	approveExport(b, db, tr)
 	b.ResetTimer()
 	for range b.N {

@@ -155,7 +155,7 @@ func TestExportToBuyer(t *testing.T) {
 		w := seed(t, db)
 		buyer, _ := age.GenerateX25519Identity()
 		seller, _ := age.GenerateX25519Identity()
-		ex := lifecycle.NewExporter(db, w.customers)
+		ex := lifecycle.NewExporter(db, w.customers, transfers.NewStore(db))
 
 		counts, err := ex.DryRun(ctx, w.transfer.ID, lifecycle.Rule{})
 		if err != nil {
@@ -246,7 +246,7 @@ func TestExportBadInput(t *testing.T) {
 	db := dbtest.SQLite(t)
 	ctx := context.Background()
 	w := seed(t, db)
-	ex := lifecycle.NewExporter(db, w.customers)
+	ex := lifecycle.NewExporter(db, w.customers, transfers.NewStore(db))
 	buyer, _ := age.GenerateX25519Identity()
 	before := countAudit(t, db, "")
 	for name, req := range map[string]lifecycle.ExportRequest{

@@ -50,7 +50,7 @@ func (r Rule) resolve(t *transfers.Transfer) (Rule, error) {
 			continue
 		}
 		if !slices.Contains(t.Purposes, p) {
-			return r, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", clip(p, 60))
+			return r, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", handover.Clip(p, 60))
 		}
 		seen[p] = true
 		out = append(out, p)
@@ -96,13 +96,6 @@ type Counts struct {
 	Selected   int            `json:"selected"`  // by the requested rule
 	Rule       string         `json:"rule"`
 	Purposes   []string       `json:"purposes"`
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // count runs a one-number query.

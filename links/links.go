@@ -66,13 +66,13 @@ type Store struct {
 	openStmt atomic.Pointer[sql.Stmt]
 }
 
-// NewStore returns a Store; ttl is the default lifetime of a link issued
-// by hand (0 means DefaultTTL).
-func NewStore(db *database.DB, vault *pii.Vault, cs *customers.Store, ttl time.Duration) *Store {
+// NewStore returns a Store; ts finds a link's transfer and ttl is the
+// default lifetime of a link issued by hand (0 means DefaultTTL).
+func NewStore(db *database.DB, vault *pii.Vault, cs *customers.Store, ts *transfers.Store, ttl time.Duration) *Store {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{db: db, vault: vault, customers: cs, transfers: transfers.NewStore(db), ttl: ttl}
+	return &Store{db: db, vault: vault, customers: cs, transfers: ts, ttl: ttl}
 }
 
 // IssueRequest asks for a link by hand (dashboard or API).
@@ -104,7 +104,7 @@ func (s *Store) Issue(ctx context.Context, r IssueRequest) (string, *Link, error
 		purposes = nil
 		for _, p := range r.Purposes {
 			if !slices.Contains(t.Purposes, p) {
-				return "", nil, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", clip(p, 40))
+				return "", nil, handover.Errorf(handover.EINVALID, "Purpose %q is not one of the transfer's purposes.", handover.Clip(p, 40))
 			}
 			if !slices.Contains(purposes, p) {
 				purposes = append(purposes, p)
@@ -278,11 +278,4 @@ func (s *Store) Revoke(ctx context.Context, id, actor string) (*Link, error) {
 			Detail: "link=" + l.ID})
 	})
 	return l, err
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

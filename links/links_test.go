@@ -48,7 +48,7 @@ func newEnv(t *testing.T, db *database.DB) *env {
 	if err := transfers.NewStore(db).CreateTransfer(ctx, tr, "cli"); err != nil {
 		t.Fatal(err)
 	}
-	return &env{db: db, links: links.NewStore(db, vault, cs, 0), customer: id, transfer: tr.ID}
+	return &env{db: db, links: links.NewStore(db, vault, cs, transfers.NewStore(db), 0), customer: id, transfer: tr.ID}
 }
 
 func TestIssueOpenRevoke(t *testing.T) {

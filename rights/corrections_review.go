@@ -44,7 +44,7 @@ func scanCorrection(row interface{ Scan(...any) error }) (*sealedCorrection, err
 // openCorrections opens the proposed values and fills in the customers'
 // current values of the same fields. An erased customer's requests keep
 // only their metadata.
-func (s *Store) openCorrections(ctx context.Context, q querier, sealed []*sealedCorrection) ([]*CorrectionRequest, error) {
+func (s *Store) openCorrections(ctx context.Context, q database.Querier, sealed []*sealedCorrection) ([]*CorrectionRequest, error) {
 	seen := map[string]bool{}
 	var ids []string
 	for _, r := range sealed {
@@ -89,28 +89,15 @@ func (s *Store) openCorrections(ctx context.Context, q querier, sealed []*sealed
 	return out, nil
 }
 
-func (s *Store) queryCorrections(ctx context.Context, q querier, where string, args ...any) ([]*CorrectionRequest, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+correctionColumns+` FROM correction_requests WHERE `+where, args...)
+func (s *Store) queryCorrections(ctx context.Context, q database.Querier, where string, args ...any) ([]*CorrectionRequest, error) {
+	sealed, err := database.QueryAll(ctx, q, scanCorrection, `SELECT `+correctionColumns+` FROM correction_requests WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find correction requests: %w", err)
 	}
-	defer rows.Close()
-	var sealed []*sealedCorrection
-	for rows.Next() {
-		r, err := scanCorrection(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find correction requests: %w", err)
-		}
-		sealed = append(sealed, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find correction requests: %w", err)
-	}
-	rows.Close()
 	return s.openCorrections(ctx, q, sealed)
 }
 
-func (s *Store) findCorrection(ctx context.Context, q querier, id string) (*CorrectionRequest, error) {
+func (s *Store) findCorrection(ctx context.Context, q database.Querier, id string) (*CorrectionRequest, error) {
 	list, err := s.queryCorrections(ctx, q, `id = $1`, id)
 	if err != nil {
 		return nil, err
@@ -123,7 +110,7 @@ func (s *Store) findCorrection(ctx context.Context, q querier, id string) (*Corr
 
 // customerCorrections lists the customer's requests, oldest first, in the
 // given statuses (all when none).
-func (s *Store) customerCorrections(ctx context.Context, q querier, customerID string, statuses ...CorrectionStatus) ([]*CorrectionRequest, error) {
+func (s *Store) customerCorrections(ctx context.Context, q database.Querier, customerID string, statuses ...CorrectionStatus) ([]*CorrectionRequest, error) {
 	where, args := `customer_id = $1`, []any{customerID}
 	if len(statuses) > 0 {
 		ph := make([]string, len(statuses))
@@ -314,7 +301,7 @@ func (s *Store) applyCorrection(ctx context.Context, tx *database.Tx, req *Corre
 		}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE customers SET pii_enc = $1, phone_idx = $2, email_idx = $3, updated_at = $4 WHERE id = $5`,
-		customers.SealPersonal(dk, req.CustomerID, &p), nullable(phoneIdx), nullable(emailIdx), tx.Now, req.CustomerID)
+		customers.SealPersonal(dk, req.CustomerID, &p), database.Nullable(phoneIdx), database.Nullable(emailIdx), tx.Now, req.CustomerID)
 	if err != nil {
 		if err = database.MapError(err); handover.ErrorCode(err) == handover.ECONFLICT {
 			return handover.Errorf(handover.ECONFLICT, "Another customer already has this phone number or email address.")
@@ -354,13 +341,4 @@ func (s *Store) RejectCorrection(ctx context.Context, id, actor, reason string) 
 		return nil, err
 	}
 	return req, nil
-}
-
-// nullable turns "" into NULL: unique blind-index columns hold NULL
-// rather than "".
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

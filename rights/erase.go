@@ -145,20 +145,18 @@ func recordErasure(ctx context.Context, tx *database.Tx, customerID, decision, a
 	return id, audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, ObjectType: "customer", ObjectID: customerID, Detail: string(detail)})
 }
 
-func erasureDecisions(ctx context.Context, q querier, customerID string) ([]ErasureDecision, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, decision, reason, actor, created_at FROM erasure_decisions WHERE customer_id = $1 ORDER BY id`, customerID)
+func erasureDecisions(ctx context.Context, q database.Querier, customerID string) ([]ErasureDecision, error) {
+	out, err := database.QueryAll(ctx, q, func(row database.Scanner) (ErasureDecision, error) {
+		var d ErasureDecision
+		err := row.Scan(&d.ID, &d.Decision, &d.Reason, &d.Actor, &d.CreatedAt)
+		d.CreatedAt = d.CreatedAt.UTC()
+		return d, err
+	}, `SELECT id, decision, reason, actor, created_at FROM erasure_decisions WHERE customer_id = $1 ORDER BY id`, customerID)
 	if err != nil {
 		return nil, fmt.Errorf("erasure decisions: %w", err)
 	}
-	defer rows.Close()
-	out := []ErasureDecision{}
-	for rows.Next() {
-		var d ErasureDecision
-		if err := rows.Scan(&d.ID, &d.Decision, &d.Reason, &d.Actor, &d.CreatedAt); err != nil {
-			return nil, fmt.Errorf("erasure decisions: %w", err)
-		}
-		d.CreatedAt = d.CreatedAt.UTC()
-		out = append(out, d)
+	if out == nil {
+		out = []ErasureDecision{} // an empty list, not null, in the JSON
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -145,42 +145,40 @@ func (s *Store) CustomerData(ctx context.Context, id, actor string) (*CustomerDa
 }
 
 func readDeliveries(ctx context.Context, tx *database.Tx, id string, d *CustomerData) error {
-	rows, err := tx.QueryContext(ctx, `SELECT d.campaign_id, c.name, d.channel, d.status, d.sent_at FROM deliveries d
-		JOIN campaigns c ON c.id = d.campaign_id WHERE d.customer_id = $1 ORDER BY d.id`, id)
-	if err != nil {
-		return fmt.Errorf("customer deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := database.EachRow(ctx, tx, func(row database.Scanner) error {
 		var r DeliveryRecord
 		var sent sql.NullTime
-		if err := rows.Scan(&r.CampaignID, &r.CampaignName, &r.Channel, &r.Status, &sent); err != nil {
-			return fmt.Errorf("customer deliveries: %w", err)
+		if err := row.Scan(&r.CampaignID, &r.CampaignName, &r.Channel, &r.Status, &sent); err != nil {
+			return err
 		}
 		if sent.Valid {
 			t := sent.Time.UTC()
 			r.SentAt = &t
 		}
 		d.Deliveries = append(d.Deliveries, r)
+		return nil
+	}, `SELECT d.campaign_id, c.name, d.channel, d.status, d.sent_at FROM deliveries d
+		JOIN campaigns c ON c.id = d.campaign_id WHERE d.customer_id = $1 ORDER BY d.id`, id)
+	if err != nil {
+		return fmt.Errorf("customer deliveries: %w", err)
 	}
-	return rows.Err()
+	return nil
 }
 
 func readOptouts(ctx context.Context, tx *database.Tx, id string, d *CustomerData) error {
-	rows, err := tx.QueryContext(ctx, `SELECT channel, kind, source, created_at FROM channel_optouts WHERE customer_id = $1 ORDER BY channel, kind`, id)
-	if err != nil {
-		return fmt.Errorf("customer opt-outs: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := database.EachRow(ctx, tx, func(row database.Scanner) error {
 		var o ChannelOptout
-		if err := rows.Scan(&o.Channel, &o.Kind, &o.Source, &o.CreatedAt); err != nil {
-			return fmt.Errorf("customer opt-outs: %w", err)
+		if err := row.Scan(&o.Channel, &o.Kind, &o.Source, &o.CreatedAt); err != nil {
+			return err
 		}
 		o.CreatedAt = o.CreatedAt.UTC()
 		d.Optouts = append(d.Optouts, o)
+		return nil
+	}, `SELECT channel, kind, source, created_at FROM channel_optouts WHERE customer_id = $1 ORDER BY channel, kind`, id)
+	if err != nil {
+		return fmt.Errorf("customer opt-outs: %w", err)
 	}
-	return rows.Err()
+	return nil
 }
 
 // WriteJSON writes the data as indented JSON.

@@ -7,9 +7,6 @@
 package rights
 
 import (
-	"context"
-	"database/sql"
-
 	"github.com/handoverhq/handover/channels"
 	"github.com/handoverhq/handover/customers"
 	"github.com/handoverhq/handover/database"
@@ -31,10 +28,4 @@ type Store struct {
 // NewStore returns a Store for the customers of cs.
 func NewStore(cs *customers.Store) *Store {
 	return &Store{db: cs.DB(), vault: cs.Vault(), customers: cs}
-}
-
-// querier is the database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

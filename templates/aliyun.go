@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/handoverhq/handover"
 )
 
 // SMSType is the type an SMS template is filed under with Aliyun. Aliyun
@@ -152,14 +154,14 @@ func checkApproved(v *Version, add func(string, ...any)) {
 		}
 		uses[s.name]++
 		if !aliyunVar.MatchString(s.name) || slices.Contains(reservedVars, strings.ToLower(s.name)) {
-			add("body: ${%s}: Aliyun variable names are 1 to 25 letters, digits or _, a letter first, and not email, mobile, id, nick or site", clip(s.name))
+			add("body: ${%s}: Aliyun variable names are 1 to 25 letters, digits or _, a letter first, and not email, mobile, id, nick or site", handover.Clip(s.name, 40))
 		} else if _, ok := sms.Params[s.name]; !ok {
 			add("body: ${%s} has no entry in sms.params", s.name)
 		}
 	}
 	for name := range sms.Params {
 		if uses[name] == 0 {
-			add("sms.params.%s is not a variable of the approved text", clip(name))
+			add("sms.params.%s is not a variable of the approved text", handover.Clip(name, 40))
 		}
 	}
 	checkSMSType(sms.Type, fixedText(segs), uses, add)

@@ -176,19 +176,12 @@ func checkMapping(name string, m map[string]string, add func(string, ...any)) {
 	}
 	for k, expr := range m {
 		if !paramName.MatchString(k) {
-			add("%s: %q is not a valid name (letters, digits, _ and .)", name, clip(k))
+			add("%s: %q is not a valid name (letters, digits, _ and .)", name, handover.Clip(k, 40))
 		}
 		if strings.TrimSpace(expr) == "" || utf8.RuneCountInString(expr) > 500 {
-			add("%s.%s must be an expression of 1 to 500 characters", name, clip(k))
+			add("%s.%s must be an expression of 1 to 500 characters", name, handover.Clip(k, 40))
 		}
 	}
-}
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // checkPIPL applies the rules each customer-facing part must meet: a

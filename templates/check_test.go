@@ -166,7 +166,7 @@ func runValidateCases(t *testing.T, tests []validateCase) {
 // the approved text with the params filled in, and the working link.
 func TestSMSRendersTheApprovedText(t *testing.T) {
 	v := sms(templates.TransferNotice, templates.SMSNotice, approvedNotice, noticeParams)
-	s := templates.NewStore(nil, nil)
+	s := templates.NewStore(nil, nil, nil)
 	data := templates.SampleData("zh-CN")
 	data.Link, data.LinkToken = "https://h.example.cn/l/Tok3n", "Tok3n"
 	r, err := s.Render(t.Context(), *v, data)

@@ -41,9 +41,10 @@ type versionKey struct {
 	number int
 }
 
-// NewStore returns a Store on db; customers is read for previews.
-func NewStore(db *database.DB, cs *customers.Store) *Store {
-	return &Store{db: db, customers: cs, transfers: transfers.NewStore(db), parsed: map[versionKey]*compiled{}, portalURL: samplePortal}
+// NewStore returns a Store on db; customers and transfers are read for
+// previews.
+func NewStore(db *database.DB, cs *customers.Store, ts *transfers.Store) *Store {
+	return &Store{db: db, customers: cs, transfers: ts, parsed: map[versionKey]*compiled{}, portalURL: samplePortal}
 }
 
 // SetPortalURL sets the server's public URL (HANDOVER_PUBLIC_URL), which

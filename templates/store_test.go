@@ -22,7 +22,7 @@ import (
 func newStores(t testing.TB, db *database.DB) (*templates.Store, *customers.Store) {
 	t.Helper()
 	cs := customers.NewStore(db, piitest.Vault(t, db))
-	return templates.NewStore(db, cs), cs
+	return templates.NewStore(db, cs, transfers.NewStore(db)), cs
 }
 
 // noticeBody is an approved Aliyun text: Aliyun fills its ${variables}.

@@ -86,7 +86,7 @@ func (t *Transfer) validate() error {
 	for i, c := range cats {
 		cats[i] = strings.ToLower(c)
 		if !slices.Contains(DataCategories, cats[i]) {
-			return handover.Errorf(handover.EINVALID, "data_categories: %q is not one of %s", clip(c, 40), strings.Join(DataCategories, ", "))
+			return handover.Errorf(handover.EINVALID, "data_categories: %q is not one of %s", handover.Clip(c, 40), strings.Join(DataCategories, ", "))
 		}
 	}
 	t.DataCategories = cats
@@ -143,11 +143,7 @@ func (s *Store) FindTransferByIDTx(ctx context.Context, tx *database.Tx, id stri
 	return s.findTransferByID(ctx, tx, id)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func (s *Store) findTransferByID(ctx context.Context, q querier, id string) (*Transfer, error) {
+func (s *Store) findTransferByID(ctx context.Context, q database.Querier, id string) (*Transfer, error) {
 	var t Transfer
 	var purposes, cats string
 	err := q.QueryRowContext(ctx, `SELECT id, seller_name, buyer_name, buyer_contact, effective_date, purposes,
@@ -160,12 +156,4 @@ func (s *Store) findTransferByID(ctx context.Context, q querier, id string) (*Tr
 	}
 	t.Purposes, t.DataCategories, t.CreatedAt = strings.Split(purposes, ","), strings.Split(cats, ","), t.CreatedAt.UTC()
 	return &t, nil
-}
-
-// clip shortens s for an error message.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

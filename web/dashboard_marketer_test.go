@@ -52,7 +52,7 @@ func newMarketerApp(t *testing.T, db *database.DB) *marketerApp {
 	var svc *campaigns.Service
 	a := newAppWith(t, db, queuetest.Embedded(t), func(d *web.Deps) {
 		m.chans = map[channels.Name]channels.Channel{channels.Email: mail, channels.Devbox: d.Devbox}
-		svc = campaigns.New(campaigns.Config{DB: d.DB, Queue: d.Queue, Customers: d.Customers, Templates: d.Templates,
+		svc = campaigns.New(campaigns.Config{DB: d.DB, Transfers: d.Transfers, Queue: d.Queue, Customers: d.Customers, Templates: d.Templates,
 			Channels: m.chans, PublicURL: d.Config.PublicURL})
 		d.Campaigns = svc
 	}, "HANDOVER_SMTP_URL="+sink.URL(), "HANDOVER_EMAIL_FROM=Handover <service@example.com>")

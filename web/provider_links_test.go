@@ -59,7 +59,7 @@ func newProviderApp(t *testing.T, db *database.DB) *providerApp {
 	p.app = newAppWith(t, db, q, func(d *web.Deps) {
 		// As serve wires it: the default SMS texts link to this server.
 		d.Templates.SetPortalURL(d.Config.PublicURL)
-		p.campaigns = campaigns.New(campaigns.Config{DB: d.DB, Queue: q, Customers: d.Customers, Templates: d.Templates,
+		p.campaigns = campaigns.New(campaigns.Config{DB: d.DB, Transfers: d.Transfers, Queue: q, Customers: d.Customers, Templates: d.Templates,
 			Channels: chans, PublicURL: d.Config.PublicURL, BatchSize: 2})
 		d.Campaigns, d.SMS, d.WeChat = p.campaigns, sc, wc
 	}, "HANDOVER_PUBLIC_URL="+portalURL)

@@ -53,7 +53,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 		}
 		fmt.Fprintf(m.Stdout, "  row %d, %s: %s\n", e.Row, e.Field, e.Reason)
 	}
-	if im.Status == "failed" {
+	if im.Status == importer.ImportFailed {
 		return fmt.Errorf("import failed: %s", im.Failure)
 	}
 	return nil

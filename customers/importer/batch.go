@@ -314,15 +314,10 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 // scanMatches runs one lookup query and indexes the customers it finds by
 // id and by each of their blind indexes.
 func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any, byID, byIdx map[string]*entity) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("look up existing customers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := database.EachRow(ctx, tx, func(row database.Scanner) error {
 		var id, status, stored string
 		var idx [3]string
-		if err := rows.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
+		if err := row.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
 			return err
 		}
 		e := byID[id]
@@ -335,8 +330,12 @@ func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any,
 				byIdx[v] = e
 			}
 		}
+		return nil
+	}, query, args...)
+	if err != nil {
+		return fmt.Errorf("look up existing customers: %w", err)
 	}
-	return rows.Close()
+	return nil
 }
 
 // placeholder is the n-th (1-based) parameter marker. SQLite gets "?":
@@ -349,15 +348,6 @@ func placeholder(tx *database.Tx, n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
-// nullable turns "" into NULL so that COALESCE keeps the stored value and
-// unique blind-index columns hold NULL rather than "".
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, created []*entity) error {
 	columns := []string{"id", "external_ref", "pii_enc", "phone_idx", "email_idx", "openid_idx", "region", "tags", "locale", "time_zone", "import_id", "created_at", "updated_at"}
 	err := database.InsertRows(ctx, tx, "customers", columns, "", len(created), func(i int, dst []any) []any {
@@ -366,7 +356,7 @@ func (w *batchWriter) insertCustomers(ctx context.Context, tx *database.Tx, crea
 		if locale == "" {
 			locale = "zh-CN"
 		}
-		return append(dst, e.id, e.vals[iExternalRef], e.enc, nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
+		return append(dst, e.id, e.vals[iExternalRef], e.enc, database.Nullable(e.idx[0]), database.Nullable(e.idx[1]), database.Nullable(e.idx[2]), e.vals[iRegion], e.vals[iTags], locale,
 			e.vals[iTimeZone], w.imp.ID, tx.Now, tx.Now)
 	})
 	if err != nil {
@@ -396,9 +386,9 @@ func (w *batchWriter) updateCustomers(ctx context.Context, tx *database.Tx, upda
 	}
 	defer stmt.Close()
 	for _, e := range updated {
-		res, err := stmt.ExecContext(ctx, nullable(e.vals[iExternalRef]), nullable(e.enc),
-			nullable(e.idx[0]), nullable(e.idx[1]), nullable(e.idx[2]),
-			nullable(e.vals[iRegion]), nullable(e.vals[iTags]), nullable(e.vals[iLocale]), nullable(e.vals[iTimeZone]), tx.Now, e.id, e.stored)
+		res, err := stmt.ExecContext(ctx, database.Nullable(e.vals[iExternalRef]), database.Nullable(e.enc),
+			database.Nullable(e.idx[0]), database.Nullable(e.idx[1]), database.Nullable(e.idx[2]),
+			database.Nullable(e.vals[iRegion]), database.Nullable(e.vals[iTags]), database.Nullable(e.vals[iLocale]), database.Nullable(e.vals[iTimeZone]), tx.Now, e.id, e.stored)
 		if err != nil {
 			return fmt.Errorf("update customers: %w", err)
 		}

@@ -271,7 +271,7 @@ func (im *Importer) createImport(ctx context.Context, fileName string, m Mapping
 	if !utf8.ValidString(fileName) {
 		fileName = strings.ToValidUTF8(fileName, "?")
 	}
-	imp := &Import{ID: ulid.Make().String(), FileName: clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
+	imp := &Import{ID: ulid.Make().String(), FileName: handover.Clip(filepath.Base(fileName), 200), Status: ImportPending, CreatedBy: actor}
 	mapping, _ := json.Marshal(m)
 	err := im.db.InTx(ctx, func(tx *database.Tx) error {
 		imp.CreatedAt = tx.Now
@@ -367,20 +367,16 @@ func (im *Importer) FindImportByID(ctx context.Context, id string) (*Import, err
 		t := finished.Time.UTC()
 		imp.FinishedAt = &t
 	}
-	rows, err := im.db.QueryContext(ctx, fmt.Sprintf(`SELECT row_num, field, reason FROM import_errors WHERE import_id = $1
+	imp.Errors, err = database.QueryAll(ctx, im.db, func(row database.Scanner) (RowError, error) {
+		var e RowError
+		err := row.Scan(&e.Row, &e.Field, &e.Reason)
+		return e, err
+	}, fmt.Sprintf(`SELECT row_num, field, reason FROM import_errors WHERE import_id = $1
 		ORDER BY row_num, field LIMIT %d`, maxLoadedErrors), id)
 	if err != nil {
 		return nil, fmt.Errorf("find import errors: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e RowError
-		if err := rows.Scan(&e.Row, &e.Field, &e.Reason); err != nil {
-			return nil, fmt.Errorf("find import errors: %w", err)
-		}
-		imp.Errors = append(imp.Errors, e)
-	}
-	return &imp, rows.Err()
+	return &imp, nil
 }
 
 // FailInterruptedImports marks failed the imports that a dead process left

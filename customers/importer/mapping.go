@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -82,7 +81,7 @@ func (m Mapping) validate() error {
 	for header, field := range m {
 		if _, ok := fieldIndex[field]; !ok && field != "" {
 			return handover.Errorf(handover.EINVALID, "mapping for column %q names unknown field %q; fields are %s",
-				clip(header, 40), clip(field, 40), strings.Join(importFields, ", "))
+				handover.Clip(header, 40), handover.Clip(field, 40), strings.Join(importFields, ", "))
 		}
 	}
 	return nil
@@ -141,7 +140,7 @@ func describeHeaders(header []string) string {
 		case h == "":
 			parts = append(parts, fmt.Sprintf("(column %d: empty)", i+1))
 		default:
-			parts = append(parts, fmt.Sprintf("%q", clip(h, 30)))
+			parts = append(parts, fmt.Sprintf("%q", handover.Clip(h, 30)))
 		}
 	}
 	if len(header) > 20 {
@@ -158,12 +157,4 @@ func looksLikeData(s string) bool {
 		}
 	}
 	return digits >= 5 || strings.ContainsAny(s, "@＠")
-}
-
-// clip shortens s for an error message.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -188,7 +188,7 @@ func (s *Dashboard) incidentPage(c echo.Context, status int, v incidentPageView)
 		case e.Kind == "notice" && strings.HasPrefix(e.Note, "notice campaign "):
 			row.NoteKey = "incident.event_notice_drafted"
 		case e.Kind == "status":
-			row.NoteKey = "incident.status_" + e.Note
+			row.NoteKey = incidents.Status(e.Note).Key()
 		}
 		v.Timeline = append(v.Timeline, row)
 	}
