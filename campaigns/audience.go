@@ -234,7 +234,8 @@ func (sel selection) scan(row database.Scanner) (recipient, error) {
 }
 
 type recipient struct {
-	id, status string
+	id     string
+	status customers.Status
 	// timeZone is the customer's own zone, "" when not known.
 	timeZone             string
 	phone, email, openid bool

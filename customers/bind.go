@@ -125,7 +125,8 @@ func (s *Store) BindAddressTx(ctx context.Context, tx *database.Tx, b Binding) (
 	if _, err := LockCustomer(ctx, tx, b.CustomerID); err != nil {
 		return false, err
 	}
-	var enc, status string
+	var enc string
+	var status Status
 	if err := tx.QueryRowContext(ctx, `SELECT pii_enc, status FROM customers WHERE id = $1`, b.CustomerID).Scan(&enc, &status); err != nil {
 		return false, fmt.Errorf("bind address: %w", err)
 	}

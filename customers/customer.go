@@ -24,12 +24,21 @@ import (
 	"github.com/handoverhq/handover/transfers"
 )
 
-// Customer statuses.
+// Status is where a customer stands.
+type Status string
+
+// Customer statuses. The values are the ones stored and the API shows.
 const (
-	StatusActive   = "active"
-	StatusOptedOut = "opted_out"
-	StatusErased   = "erased"
+	StatusActive   Status = "active"
+	StatusOptedOut Status = "opted_out"
+	StatusErased   Status = "erased"
 )
+
+// String returns the status as stored.
+func (s Status) String() string { return string(s) }
+
+// Key is the status's words in the message catalog (locales).
+func (s Status) Key() string { return "status." + string(s) }
 
 // Customer is one person or business on the list, with personal fields in
 // plaintext (decrypted). Show it to staff through Masked.
@@ -48,7 +57,7 @@ type Customer struct {
 	// TimeZone is the IANA zone quiet hours are reckoned in for this
 	// customer, e.g. Europe/Berlin; "" when not known.
 	TimeZone  string
-	Status    string // active | opted_out | erased
+	Status    Status
 	ImportID  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -210,7 +219,7 @@ type Filter struct {
 	Limit    int    // default 50, at most 500
 	Region   string
 	Tag      string
-	Status   string
+	Status   Status
 	Phone    string
 	Email    string
 	ImportID string
@@ -309,7 +318,7 @@ func (s *Store) RevealCustomer(ctx context.Context, id, actor, reason string) (*
 // LockCustomer takes the customer's row lock for the rest of tx, so that
 // two requests for the same customer (two codes, two corrections) queue.
 // SQLite's immediate transactions already serialise writers.
-func LockCustomer(ctx context.Context, tx *database.Tx, customerID string) (status string, err error) {
+func LockCustomer(ctx context.Context, tx *database.Tx, customerID string) (status Status, err error) {
 	err = tx.QueryRowContext(ctx, `UPDATE customers SET status = status WHERE id = $1 RETURNING status`, customerID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", handover.Errorf(handover.ENOTFOUND, "Customer not found.")

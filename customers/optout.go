@@ -167,7 +167,7 @@ func (s *Store) OptOuts(ctx context.Context, id string) ([]OptOut, error) {
 }
 
 func (s *Store) optOuts(ctx context.Context, tx *database.Tx, id string) ([]OptOut, error) {
-	var status string
+	var status Status
 	if err := tx.QueryRowContext(ctx, `SELECT status FROM customers WHERE id = $1`, id).Scan(&status); err != nil {
 		return nil, fmt.Errorf("opt-outs: %w", database.MapError(err))
 	}

@@ -23,12 +23,19 @@ const (
 	WeChatRefused   = "refused"   // bound to another customer: refused
 )
 
-// WeChat bind request statuses.
+// BindStatus is where a WeChat bind request stands.
+type BindStatus string
+
+// WeChat bind request statuses. The values are the ones stored and the
+// API shows.
 const (
-	BindPending  = "pending"
-	BindApproved = "approved"
-	BindRejected = "rejected"
+	BindPending  BindStatus = "pending"
+	BindApproved BindStatus = "approved"
+	BindRejected BindStatus = "rejected"
 )
+
+// String returns the status as stored.
+func (s BindStatus) String() string { return string(s) }
 
 // maxPendingBinds caps the openids queued for one customer, so that a
 // link passed around cannot flood the review list.
@@ -41,7 +48,7 @@ type WeChatBindRequest struct {
 	CustomerID        string
 	LinkID            string
 	Current, Proposed string
-	Status            string
+	Status            BindStatus
 	DecidedBy         string
 	Reason            string
 	CreatedAt         time.Time
@@ -152,7 +159,7 @@ func (s *Store) bindRequests(ctx context.Context, q database.Querier, where stri
 // FindWeChatBindRequests lists up to limit requests in status ("" for
 // pending), oldest first, after cursor (the next cursor of the previous
 // page; "" for the first), openids masked. next is "" on the last page.
-func (s *Store) FindWeChatBindRequests(ctx context.Context, status, cursor string, limit int) (out []WeChatBindRequest, next string, err error) {
+func (s *Store) FindWeChatBindRequests(ctx context.Context, status BindStatus, cursor string, limit int) (out []WeChatBindRequest, next string, err error) {
 	if status == "" {
 		status = BindPending
 	}

@@ -117,7 +117,7 @@ func (s *Store) Issue(ctx context.Context, r IssueRequest) (string, *Link, error
 	}
 	l := &Link{ID: ulid.Make().String(), TokenHash: hash, CustomerID: r.CustomerID, TransferID: t.ID, Purposes: purposes, CreatedBy: r.Actor}
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		var status string
+		var status customers.Status
 		err := tx.QueryRowContext(ctx, `SELECT status FROM customers WHERE id = $1`, r.CustomerID).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return handover.Errorf(handover.ENOTFOUND, "Customer not found.")

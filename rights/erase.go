@@ -113,7 +113,7 @@ func (s *Store) RefuseErasure(ctx context.Context, id, actor, reason string) (*E
 	}
 	var d *ErasureDecision
 	err = s.db.InTx(ctx, func(tx *database.Tx) error {
-		var status string
+		var status customers.Status
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM customers WHERE id = $1`, id).Scan(&status); err != nil {
 			return handover.Errorf(handover.ENOTFOUND, "Customer not found.")
 		}

@@ -39,21 +39,21 @@ type CustomerData struct {
 
 // CustomerRecord is the customer's own fields, unmasked.
 type CustomerRecord struct {
-	ID           string    `json:"id"`
-	ExternalRef  string    `json:"external_ref"`
-	Name         string    `json:"name"`
-	Phone        string    `json:"phone"`
-	Email        string    `json:"email"`
-	WeChatOpenID string    `json:"wechat_openid"`
-	Company      string    `json:"company"`
-	Address      string    `json:"address"`
-	Region       string    `json:"region"`
-	Tags         []string  `json:"tags"`
-	Locale       string    `json:"locale"`
-	TimeZone     string    `json:"time_zone"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           string           `json:"id"`
+	ExternalRef  string           `json:"external_ref"`
+	Name         string           `json:"name"`
+	Phone        string           `json:"phone"`
+	Email        string           `json:"email"`
+	WeChatOpenID string           `json:"wechat_openid"`
+	Company      string           `json:"company"`
+	Address      string           `json:"address"`
+	Region       string           `json:"region"`
+	Tags         []string         `json:"tags"`
+	Locale       string           `json:"locale"`
+	TimeZone     string           `json:"time_zone"`
+	Status       customers.Status `json:"status"`
+	CreatedAt    time.Time        `json:"created_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
 }
 
 // ConsentRecord is one consent decision with its evidence.
@@ -198,7 +198,7 @@ func (d *CustomerData) WriteCSV(w io.Writer) error {
 	c := d.Customer
 	for _, f := range [][2]string{{"external_ref", c.ExternalRef}, {"name", c.Name}, {"phone", c.Phone}, {"email", c.Email},
 		{"wechat_openid", c.WeChatOpenID}, {"company", c.Company}, {"address", c.Address}, {"region", c.Region},
-		{"tags", strings.Join(c.Tags, ",")}, {"locale", c.Locale}, {"time_zone", c.TimeZone}, {"status", c.Status}, {"created_at", ts(c.CreatedAt)}, {"updated_at", ts(c.UpdatedAt)}} {
+		{"tags", strings.Join(c.Tags, ",")}, {"locale", c.Locale}, {"time_zone", c.TimeZone}, {"status", c.Status.String()}, {"created_at", ts(c.CreatedAt)}, {"updated_at", ts(c.UpdatedAt)}} {
 		put("customer", c.ID, f[0], f[1])
 	}
 	for _, e := range d.Consent {

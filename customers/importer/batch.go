@@ -315,7 +315,8 @@ func (w *batchWriter) lookup(ctx context.Context, tx *database.Tx, recs []record
 // id and by each of their blind indexes.
 func scanMatches(ctx context.Context, tx *database.Tx, query string, args []any, byID, byIdx map[string]*entity) error {
 	err := database.EachRow(ctx, tx, func(row database.Scanner) error {
-		var id, status, stored string
+		var id, stored string
+		var status customers.Status
 		var idx [3]string
 		if err := row.Scan(&id, &status, &stored, &idx[0], &idx[1], &idx[2]); err != nil {
 			return err

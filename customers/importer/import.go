@@ -30,13 +30,19 @@ import (
 	"github.com/handoverhq/handover/pii"
 )
 
-// Import statuses.
+// Status is where an import stands.
+type Status string
+
+// Import statuses. The values are the ones stored and the API shows.
 const (
-	ImportPending   = "pending"
-	ImportRunning   = "running"
-	ImportCompleted = "completed"
-	ImportFailed    = "failed"
+	ImportPending   Status = "pending"
+	ImportRunning   Status = "running"
+	ImportCompleted Status = "completed"
+	ImportFailed    Status = "failed"
 )
+
+// String returns the status as stored.
+func (s Status) String() string { return string(s) }
 
 // Limits on what an import keeps.
 const (
@@ -66,7 +72,7 @@ type Import struct {
 	ID            string
 	FileName      string
 	Format        string // csv | xlsx
-	Status        string // pending | running | completed | failed
+	Status        Status
 	TotalRows     int64
 	ProcessedRows int64
 	Created       int64

@@ -51,7 +51,7 @@ func toCustomerJSON(cu customers.Customer, masked bool) customerJSON {
 	}
 	return customerJSON{ID: cu.ID, ExternalRef: cu.ExternalRef, Name: cu.Name, Phone: cu.Phone, Email: cu.Email,
 		WeChatOpenID: cu.WeChatOpenID, Company: cu.Company, Address: cu.Address, Region: cu.Region, Tags: tags,
-		Locale: cu.Locale, TimeZone: cu.TimeZone, Status: cu.Status, ImportID: cu.ImportID, Masked: masked, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt}
+		Locale: cu.Locale, TimeZone: cu.TimeZone, Status: cu.Status.String(), ImportID: cu.ImportID, Masked: masked, CreatedAt: cu.CreatedAt, UpdatedAt: cu.UpdatedAt}
 }
 
 // handleCustomerList lists customers, masked, a page at a time.
@@ -61,7 +61,7 @@ func (s *API) handleCustomerList(c echo.Context) error {
 		return err
 	}
 	f := customers.Filter{Cursor: cursor, Limit: limit, Region: c.QueryParam("region"), Tag: c.QueryParam("tag"),
-		Status: c.QueryParam("status"), Phone: c.QueryParam("phone"), Email: c.QueryParam("email"), ImportID: c.QueryParam("import_id")}
+		Status: customers.Status(c.QueryParam("status")), Phone: c.QueryParam("phone"), Email: c.QueryParam("email"), ImportID: c.QueryParam("import_id")}
 	list, next, err := s.customers.FindCustomers(c.Request().Context(), f)
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func toImportJSON(im *importer.Import) importJSON {
 	for i, e := range im.Errors {
 		errs[i] = rowErrorJSON{Row: e.Row, Field: e.Field, Reason: e.Reason}
 	}
-	return importJSON{ID: im.ID, FileName: im.FileName, Format: im.Format, Status: im.Status, TotalRows: im.TotalRows,
+	return importJSON{ID: im.ID, FileName: im.FileName, Format: im.Format, Status: im.Status.String(), TotalRows: im.TotalRows,
 		ProcessedRows: im.ProcessedRows, Created: im.Created, Updated: im.Updated, Rejected: im.Rejected, Failure: im.Failure,
 		Errors: errs, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FinishedAt: im.FinishedAt}
 }

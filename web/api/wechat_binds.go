@@ -35,7 +35,7 @@ type wechatBindJSON struct {
 }
 
 func toWeChatBindJSON(r *customers.WeChatBindRequest) wechatBindJSON {
-	return wechatBindJSON{ID: r.ID, CustomerID: r.CustomerID, LinkID: r.LinkID, Current: r.Current, Proposed: r.Proposed, Status: r.Status,
+	return wechatBindJSON{ID: r.ID, CustomerID: r.CustomerID, LinkID: r.LinkID, Current: r.Current, Proposed: r.Proposed, Status: r.Status.String(),
 		DecidedBy: r.DecidedBy, Reason: r.Reason, CreatedAt: r.CreatedAt, DecidedAt: r.DecidedAt}
 }
 
@@ -45,7 +45,7 @@ func (s *API) handleWeChatBindList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, next, err := s.customers.FindWeChatBindRequests(c.Request().Context(), c.QueryParam("status"), cursor, limit)
+	list, next, err := s.customers.FindWeChatBindRequests(c.Request().Context(), customers.BindStatus(c.QueryParam("status")), cursor, limit)
 	if err != nil {
 		return err
 	}

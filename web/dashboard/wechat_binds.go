@@ -21,13 +21,13 @@ func (s *Dashboard) registerWeChatBindPages() {
 
 // wechatBindsView is the review page.
 type wechatBindsView struct {
-	Status   string
+	Status   customers.BindStatus
 	Requests []customers.WeChatBindRequest
 }
 
 // handleWeChatBindsPage shows the requests in ?status=, masked.
 func (s *Dashboard) handleWeChatBindsPage(c echo.Context) error {
-	v := wechatBindsView{Status: c.QueryParam("status")}
+	v := wechatBindsView{Status: customers.BindStatus(c.QueryParam("status"))}
 	if v.Status == "" {
 		v.Status = customers.BindPending
 	}
