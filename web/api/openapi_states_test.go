@@ -9,7 +9,11 @@ import (
 
 	"github.com/handoverhq/handover/campaigns"
 	"github.com/handoverhq/handover/channels"
+	"github.com/handoverhq/handover/customers"
+	"github.com/handoverhq/handover/customers/importer"
 	"github.com/handoverhq/handover/feedback"
+	"github.com/handoverhq/handover/incidents"
+	"github.com/handoverhq/handover/lifecycle"
 	"github.com/handoverhq/handover/templates"
 )
 
@@ -31,6 +35,9 @@ func TestOpenAPIEnumsAreTheStates(t *testing.T) {
 		}
 		return nil
 	}
+	schemaEnum := func(schema string) []string {
+		return openAPIEnum(openAPIDig(doc, "components", "schemas", schema, "properties", "status", "enum"))
+	}
 	for _, c := range []struct {
 		where     string
 		got, want []string
@@ -43,6 +50,14 @@ func TestOpenAPIEnumsAreTheStates(t *testing.T) {
 		{"TicketMessage.delivery_status", openAPIEnum(openAPIDig(doc, "components", "schemas", "TicketMessage", "properties", "delivery_status", "enum")),
 			stateNames(channels.StatusSending, channels.StatusSent, channels.StatusDelivered, channels.StatusFailed, channels.StatusBounced)},
 		{"GET /templates channel", param("/templates", "channel"), stateNames(templates.Channels...)},
+		{"GET /customers status", param("/customers", "status"), stateNames(customers.StatusActive, customers.StatusOptedOut, customers.StatusErased)},
+		{"Customer.status", schemaEnum("Customer"), stateNames(customers.StatusActive, customers.StatusOptedOut, customers.StatusErased)},
+		{"GET /wechat-binds status", param("/wechat-binds", "status"), stateNames(customers.BindPending, customers.BindApproved, customers.BindRejected)},
+		{"WeChatBind.status", schemaEnum("WeChatBind"), stateNames(customers.BindPending, customers.BindApproved, customers.BindRejected)},
+		{"Import.status", schemaEnum("Import"), stateNames(importer.ImportPending, importer.ImportRunning, importer.ImportCompleted, importer.ImportFailed)},
+		{"Incident.status", schemaEnum("Incident"), stateNames(incidents.StatusOpen, incidents.StatusContained, incidents.StatusClosed)},
+		{"DestructionPlan.status", schemaEnum("DestructionPlan"), stateNames(lifecycle.PlanRequested, lifecycle.PlanApproved, lifecycle.PlanRunning,
+			lifecycle.PlanCompleted, lifecycle.PlanCancelled)},
 	} {
 		slices.Sort(c.got)
 		slices.Sort(c.want)
