@@ -26,7 +26,7 @@ demo:
 
 ## test: the whole suite (SQLite always; PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 test:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
 
 ## test-short: the quick loop, skipping the slow tests
 test-short:
