@@ -68,7 +68,10 @@ type App struct {
 	Destroyer *lifecycle.Destroyer
 	Exporter  *lifecycle.Exporter
 
-	Inbox    *channels.Inbox
+	Inbox *channels.Inbox
+	// Sent ties replies to the messages they answer: the log of
+	// non-campaign sends, consulting campaigns' deliveries.
+	Sent     *channels.SentLog
 	Channels map[channels.Name]channels.Channel
 	// Limiter keeps the send rates shared by every worker (channels' and
 	// campaigns'), counting its waits.

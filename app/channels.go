@@ -20,6 +20,7 @@ import (
 // embedded default works end to end without accounts.
 func (a *App) openChannels() error {
 	sent := channels.NewSentLog(a.DB, a.Vault.Index, a.Log)
+	a.Sent = sent
 	inbox, err := channels.NewInbox(channels.InboxConfig{DB: a.DB, Vault: a.Vault, Queue: a.Queue, Log: a.Log, Sent: sent,
 		Match: func(ctx context.Context, from channels.Address) (string, error) {
 			return a.Customers.MatchContact(ctx, from.OpenID, from.Phone, from.Email)

@@ -40,7 +40,7 @@ func (a *App) OpenServices(ctx context.Context) error {
 func (a *App) openCampaigns() {
 	cfg := campaigns.Config{DB: a.DB, Queue: a.Queue, Customers: a.Customers, Templates: a.Templates, Transfers: a.Transfers,
 		Channels: a.Channels, PublicURL: a.Config.PublicURL, LinkTTL: a.Config.LinkTTL, Log: a.Log, Lease: a.Config.CampaignLease,
-		Limiter: a.Limiter}
+		Limiter: a.Limiter, Sent: a.Sent, SMSSignName: a.Config.Channels.SMSSignName}
 	if a.SMS != nil {
 		cfg.SentCheckers = map[channels.Name]campaigns.SentChecker{channels.SMS: a.SMS}
 	}

@@ -96,8 +96,17 @@ type Config struct {
 	Templates *templates.Store
 	// Transfers finds a campaign's transfer.
 	Transfers *transfers.Store
-	// Channels are the channels campaigns may send through.
+	// Channels are the channels campaigns may send through. Campaign
+	// sends skip a channel's sent log (channels.Logged): the deliveries
+	// rows say what went out to whom, and Sent reads them.
 	Channels map[channels.Name]channels.Channel
+	// Sent, when set, is the sent log replies are tied to their message
+	// through: New makes it consult LatestSent, so a reply to a campaign
+	// message finds its delivery.
+	Sent *channels.SentLog
+	// SMSSignName is the sign name SMS go out under when their template
+	// version names none (HANDOVER_SMS_SIGN_NAME), for LatestSent.
+	SMSSignName string
 	// PublicURL prefixes personal links (PUBLIC_URL).
 	PublicURL string
 	// LinkTTL is how long a sent personal link lives (default 30 days,
@@ -168,7 +177,11 @@ func New(cfg Config) *Service {
 	if cfg.Limiter == nil && cfg.Queue != nil {
 		cfg.Limiter = channels.NewLimiter(cfg.Queue.Redis, "handover:rate:")
 	}
-	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics(), transfers: cfg.Transfers}
+	s := &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, limiter: cfg.Limiter, metrics: newSendMetrics(), transfers: cfg.Transfers}
+	if cfg.Sent != nil {
+		cfg.Sent.Consult(s.LatestSent)
+	}
+	return s
 }
 
 // Create validates c and stores it as a draft, setting its ID, Status,

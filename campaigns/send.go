@@ -229,6 +229,9 @@ func (s *Service) send(ctx context.Context, c *Campaign, batch int, rows []claim
 	byChannel = s.checkRetried(ctx, rows, msgs, out, byChannel)
 	for ch, idxs := range byChannel {
 		channel := s.cfg.Channels[ch]
+		if l, ok := channel.(*channels.Logged); ok {
+			channel = l.Unwrap() // deliveries are the log: LatestSent
+		}
 		if channel == nil {
 			for _, i := range idxs {
 				out[i] = outcome{status: channels.StatusFailed, errMsg: "channel " + string(ch) + " is not configured"}

@@ -117,7 +117,7 @@ func (in *Inbox) Record(ctx context.Context, events []InboundEvent) (int, error)
 			res, err := tx.ExecContext(ctx, `INSERT INTO inbound_events (id, channel, kind, dedup_key, from_idx, key_id, key_wrapped, sealed,
 				provider_message_id, delivery_id, status, error_code, occurred_at, received_at, customer_id)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (channel, dedup_key) DO NOTHING`,
-				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), addressIndex(in.vault.Index, ev.From), env.KeyID, env.Wrapped, env.Sealed,
+				id, string(ev.Channel), string(ev.Kind), in.vault.Index.Dedup(ev.DedupKey), addressIndex(in.vault.Index, ev.Channel, ev.From), env.KeyID, env.Wrapped, env.Sealed,
 				ev.ProviderMessageID, ev.DeliveryID, ev.Status, ev.ErrorCode, occurred.UTC(), tx.Now, ev.CustomerID)
 			if err != nil {
 				return fmt.Errorf("store inbound event: %w", err)
@@ -188,9 +188,11 @@ func (in *Inbox) handleProcess(ctx context.Context, t *asynq.Task) error {
 	}
 	// An event that knows its customer already (the portal's) keeps it.
 	if ev.Kind == EventMessage && ev.DeliveryID == "" && ev.CustomerID == "" {
-		if ev.DeliveryID, ev.CustomerID, err = in.sent.Latest(ctx, ev.Channel, ev.From, ev.To); err != nil {
+		sent, err := in.sent.Latest(ctx, ev.Channel, ev.From, ev.To)
+		if err != nil {
 			return err
 		}
+		ev.DeliveryID, ev.CustomerID = sent.DeliveryID, sent.CustomerID
 	}
 	if ev.CustomerID == "" {
 		if ev.CustomerID, err = in.match(ctx, ev.From); err != nil {

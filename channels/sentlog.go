@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/handoverhq/handover/database"
 	"github.com/handoverhq/handover/pii"
@@ -14,12 +15,32 @@ import (
 // SentLog remembers what went out to whom (by blind index), so that a
 // reply can be tied to the message it answers: an SMS reply carries only
 // the phone number and the sign name, and belongs to the latest message
-// sent to that phone under that sign name.
+// sent to that phone under that sign name. Campaign sends are not logged:
+// their deliveries say what went out to whom already, and the campaigns
+// service is a source Latest consults (Consult).
 type SentLog struct {
-	db    *database.DB
-	index *pii.Index
-	log   *slog.Logger
+	db      *database.DB
+	index   *pii.Index
+	log     *slog.Logger
+	sources []SentSource
 }
+
+// Sent is a message Latest found: its delivery, customer and when it went
+// out.
+type Sent struct {
+	DeliveryID, CustomerID string
+	At                     time.Time
+}
+
+// A SentSource finds the latest message it knows of that was sent on
+// channel to the contact whose blind index is idx (the customer's phone,
+// email or openid index, by channel) under sender ("" for any); a zero
+// Sent for none.
+type SentSource func(ctx context.Context, channel Name, idx, sender string) (Sent, error)
+
+// Consult adds a source Latest reads besides the log. It is wiring: call
+// it before the inbox processes events.
+func (l *SentLog) Consult(src SentSource) { l.sources = append(l.sources, src) }
 
 // NewSentLog returns a SentLog; a nil log is slog.Default().
 func NewSentLog(db *database.DB, index *pii.Index, log *slog.Logger) *SentLog {
@@ -29,9 +50,17 @@ func NewSentLog(db *database.DB, index *pii.Index, log *slog.Logger) *SentLog {
 	return &SentLog{db: db, index: index, log: log}
 }
 
-// addressIndex is the blind index of the address a channel uses.
-func addressIndex(index *pii.Index, a Address) string {
+// addressIndex is the blind index of the address channel uses: the phone
+// for SMS, the email for email, the openid for WeChat; another channel
+// (the devbox) uses the first there is of openid, phone and email.
+func addressIndex(index *pii.Index, channel Name, a Address) string {
 	switch {
+	case channel == SMS:
+		return blind(index.Phone, a.Phone)
+	case channel == Email:
+		return blind(index.Email, a.Email)
+	case channel == WeChat:
+		return blind(index.OpenID, a.OpenID)
 	case a.OpenID != "":
 		return index.OpenID(a.OpenID)
 	case a.Phone != "":
@@ -42,6 +71,13 @@ func addressIndex(index *pii.Index, a Address) string {
 	return ""
 }
 
+func blind(index func(string) string, s string) string {
+	if s == "" {
+		return ""
+	}
+	return index(s)
+}
+
 // Record logs the messages that were sent (results without an error).
 func (l *SentLog) Record(ctx context.Context, channel Name, sender func(Message) string, msgs []Message, results []Result) error {
 	var sent []int
@@ -50,7 +86,7 @@ func (l *SentLog) Record(ctx context.Context, channel Name, sender func(Message)
 		if r.Err != nil || msgs[i].DeliveryID == "" {
 			continue
 		}
-		if idx := addressIndex(l.index, msgs[i].To); idx != "" {
+		if idx := addressIndex(l.index, channel, msgs[i].To); idx != "" {
 			sent, toIdx = append(sent, i), append(toIdx, idx)
 		}
 	}
@@ -83,26 +119,34 @@ func (l *SentLog) Record(ctx context.Context, channel Name, sender func(Message)
 }
 
 // Latest finds the latest message sent on channel to from under sender
-// ("" matches any sender): its delivery and customer, or "" for none.
-func (l *SentLog) Latest(ctx context.Context, channel Name, from Address, sender string) (deliveryID, customerID string, err error) {
-	idx := addressIndex(l.index, from)
+// ("" matches any sender), in the log or a source it consults; a zero
+// Sent for none.
+func (l *SentLog) Latest(ctx context.Context, channel Name, from Address, sender string) (Sent, error) {
+	idx := addressIndex(l.index, channel, from)
 	if idx == "" {
-		return "", "", nil
+		return Sent{}, nil
 	}
-	q := `SELECT delivery_id, customer_id FROM sent_messages WHERE channel = $1 AND to_idx = $2`
+	q := `SELECT delivery_id, customer_id, sent_at FROM sent_messages WHERE channel = $1 AND to_idx = $2`
 	args := []any{string(channel), idx}
 	if sender != "" {
 		q += ` AND sender = $3`
 		args = append(args, sender)
 	}
-	err = l.db.QueryRowContext(ctx, q+` ORDER BY sent_at DESC, delivery_id DESC LIMIT 1`, args...).Scan(&deliveryID, &customerID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", nil
+	var latest Sent
+	err := l.db.QueryRowContext(ctx, q+` ORDER BY sent_at DESC, delivery_id DESC LIMIT 1`, args...).Scan(&latest.DeliveryID, &latest.CustomerID, &latest.At)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Sent{}, fmt.Errorf("sent log: %w", err)
 	}
-	if err != nil {
-		return "", "", fmt.Errorf("sent log: %w", err)
+	for _, src := range l.sources {
+		s, err := src(ctx, channel, idx, sender)
+		if err != nil {
+			return Sent{}, fmt.Errorf("sent log: %w", err)
+		}
+		if s.DeliveryID != "" && (latest.DeliveryID == "" || s.At.After(latest.At) || s.At.Equal(latest.At) && s.DeliveryID > latest.DeliveryID) {
+			latest = s
+		}
 	}
-	return deliveryID, customerID, nil
+	return latest, nil
 }
 
 // Logged is a channel whose successful sends are written to a SentLog.
