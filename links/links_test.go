@@ -2,6 +2,8 @@ package links_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +98,27 @@ func TestIssueOpenRevoke(t *testing.T) {
 	})
 }
 
+// TestLegacyTokenResolves: a link sent before tokens had a time prefix (14
+// random characters, stored under their SHA-256 alone) still opens.
+func TestLegacyTokenResolves(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		_, l, err := e.links.Issue(ctx, links.IssueRequest{CustomerID: e.customer, TransferID: e.transfer, Actor: "staff:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const legacy = "Ab3dE5gH1jK2mN"
+		sum := sha256.Sum256([]byte(legacy))
+		if _, err := db.ExecContext(ctx, `UPDATE links SET token_hash = $1 WHERE id = $2`, hex.EncodeToString(sum[:]), l.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.links.Open(ctx, legacy); err != nil || got.ID != l.ID {
+			t.Fatalf("legacy token: %+v, %v", got, err)
+		}
+	})
+}
+
 func TestExpiredAndInvalid(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, dbtest.SQLite(t))
@@ -125,13 +148,26 @@ func TestNewToken(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
 		tok, hash, err := links.NewToken()
-		if err != nil || seen[tok] || len(hash) != 64 {
-			t.Fatalf("token %q: %v", tok, err)
+		if err != nil || seen[tok] || len(tok) != links.TokenLen || hash != links.HashToken(tok) || len(hash) != 7+64 || strings.Contains(hash, tok) {
+			t.Fatalf("token %q, key %q: %v", tok, hash, err)
 		}
 		if _, err := links.ParseToken(tok); err != nil {
 			t.Fatalf("own token %q refused: %v", tok, err)
 		}
 		seen[tok] = true
+	}
+}
+
+// TestTokensSortByTime: a later token's stored key sorts after an earlier
+// one's, byte by byte (SQLite, PostgreSQL's C collation) and in an English
+// collation alike (digits and lowercase letters only in the prefix), so
+// the links index takes new keys at its end.
+func TestTokensSortByTime(t *testing.T) {
+	_, first, _ := links.NewToken()
+	time.Sleep(70 * time.Millisecond) // more than a sixteenth of a second
+	_, second, _ := links.NewToken()
+	if first[:7] >= second[:7] || strings.Trim(first[:7]+second[:7], "0123456789abcdefghijklmnopqrstuv") != "" {
+		t.Fatalf("prefixes %q then %q: want increasing, of digits and a-v", first[:7], second[:7])
 	}
 }
 
@@ -142,6 +178,8 @@ func TestParseToken(t *testing.T) {
 	}{
 		{"Ab3dE5gH1jK2mN", true}, {"-_-_-_-_-_-_-_", true}, {"", false}, {"Ab3dE5gH1jK2m", false}, {"Ab3dE5gH1jK2mNo", false},
 		{"Ab3dE5gH1jK2m=", false}, {"Ab3dE5gH1jK2m/", false}, {"Ab3dE5gH1jK2m。", false}, {"../../etc/pas", false},
+		{"01234uvAb3dE5gH1jK", true}, {"0000000-_-_-_-_-_-", true}, {"01234uwAb3dE5gH1jK", false}, {"01234uVAb3dE5gH1jK", false},
+		{"01234u-Ab3dE5gH1jK", false}, {"01234uvAb3dE5gH1j", false}, {"01234uvAb3dE5gH1jKx", false}, {"01234uvAb3dE5gH1j=", false},
 	} {
 		if _, err := links.ParseToken(tc.in); (err == nil) != tc.ok {
 			t.Errorf("ParseToken(%q) = %v, want ok %v", tc.in, err, tc.ok)
@@ -150,7 +188,7 @@ func TestParseToken(t *testing.T) {
 }
 
 func FuzzParseToken(f *testing.F) {
-	for _, s := range []string{"Ab3dE5gH1jK2mN", "", "%00", "Ab3dE5gH1jK2m。", strings.Repeat("a", 1000)} {
+	for _, s := range []string{"Ab3dE5gH1jK2mN", "01234uvAb3dE5gH1jK", "", "%00", "Ab3dE5gH1jK2m。", strings.Repeat("a", 1000)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -158,7 +196,7 @@ func FuzzParseToken(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tok != s || len(tok) != links.TokenLen || strings.ContainsAny(tok, "/.%=+ ") {
+		if tok != s || len(tok) != links.TokenLen && len(tok) != 14 || strings.ContainsAny(tok, "/.%=+ ") {
 			t.Fatalf("accepted %q", s)
 		}
 	})

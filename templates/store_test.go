@@ -189,7 +189,7 @@ func TestPreviewWithImportedCustomerAndTransfer(t *testing.T) {
 		if strings.Contains(p.Text, "张三丰") || !strings.Contains(p.Text, "江南商贸") || !strings.Contains(p.Text, "400-800-1234") {
 			t.Fatalf("preview text %q: want the transfer's buyer and the customer's name masked", p.Text)
 		}
-		wantChars, wantSegs := templates.SMSSegments("华东五金", "武当贸易的尊敬的张三丰：我司业务已转让给江南商贸，联系方式400-800-1234。详情及授权：https://h.example.cn/l/Ab3dE6gH9jK")
+		wantChars, wantSegs := templates.SMSSegments("华东五金", "武当贸易的尊敬的张三丰：我司业务已转让给江南商贸，联系方式400-800-1234。详情及授权：https://h.example.cn/l/0n7c2aqAb3dE6gH9jK")
 		if p.Chars != wantChars || p.Segments != wantSegs || p.Segments < 2 || len(p.Warnings) == 0 {
 			t.Fatalf("preview = %d chars %d segments %q; want %d, %d with a warning", p.Chars, p.Segments, p.Warnings, wantChars, wantSegs)
 		}

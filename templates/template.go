@@ -221,7 +221,7 @@ func SampleData(locale string) Data {
 }
 
 // SampleLink is the personal link of the sample data.
-const SampleLink = samplePortal + "/l/Ab3dE6gH9jK"
+const SampleLink = samplePortal + "/l/0n7c2aqAb3dE6gH9jK"
 
 // samplePortal is the public URL templates are written with when none is
 // configured.
