@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/handoverhq/handover/database"
 )
 
 // batchLease is a worker's hold on one batch (its campaign_batches row):
@@ -48,16 +50,28 @@ func (s *Service) claimLease(ctx context.Context, campaignID string, batch int) 
 	}
 	now := s.db.Now()
 	l.until = now.Add(s.cfg.Lease)
-	var got int64 // a row back: the lease is ours
-	err = s.db.QueryRowContext(ctx, `INSERT INTO campaign_batches (campaign_id, batch, attempts, lease_until, lease_owner) VALUES ($1, $2, 1, $3, $5)
-		ON CONFLICT (campaign_id, batch) DO UPDATE SET attempts = campaign_batches.attempts + 1, lease_until = excluded.lease_until,
-			lease_owner = excluded.lease_owner
-		WHERE campaign_batches.lease_until IS NULL OR campaign_batches.lease_until < $4
-		RETURNING batch`, campaignID, int64(batch), l.until, now, l.owner).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
+	ours := false // a row back: the lease is ours
+	// A transaction of its own: on SQLite it queues with the others
+	// (database.BeginTx) instead of sleeping on the lock while planning
+	// holds it.
+	err = s.db.InTx(ctx, func(tx *database.Tx) error {
+		var got int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO campaign_batches (campaign_id, batch, attempts, lease_until, lease_owner) VALUES ($1, $2, 1, $3, $5)
+			ON CONFLICT (campaign_id, batch) DO UPDATE SET attempts = campaign_batches.attempts + 1, lease_until = excluded.lease_until,
+				lease_owner = excluded.lease_owner
+			WHERE campaign_batches.lease_until IS NULL OR campaign_batches.lease_until < $4
+			RETURNING batch`, campaignID, int64(batch), l.until, now, l.owner).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		ours = err == nil
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("claim batch: %w", err)
+	}
+	if !ours {
+		return nil, nil
 	}
 	l.takeover = prev.Valid
 	return l, nil

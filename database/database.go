@@ -45,6 +45,13 @@ type DB struct {
 	// it is derived from a key the master key wraps, so the database alone
 	// never holds it. Nil: this process cannot write to a keyed chain.
 	AuditKey []byte
+	// writers queues this process's write transactions on SQLite (nil on
+	// PostgreSQL): one at a time, in the order they asked (BeginTx).
+	// SQLite's own wait is a busy handler that sleeps and tries again, so
+	// a writer that commits and begins again at once (planning a campaign
+	// in chunks) kept the lock for seconds while a batch's claim slept:
+	// the first messages waited for the whole plan.
+	writers chan struct{}
 }
 
 // Open opens the database named by url. An empty url opens (creating it if
@@ -98,7 +105,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	sqlDB.SetMaxOpenConns(4)
 	sqlDB.SetMaxIdleConns(4)
 	sqlDB.SetConnMaxIdleTime(0)
-	db := &DB{DB: sqlDB, Dialect: SQLite, Now: now}
+	db := &DB{DB: sqlDB, Dialect: SQLite, Now: now, writers: make(chan struct{}, 1)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", filepath.Base(path), err)

@@ -12,6 +12,8 @@ type Tx struct {
 	*sql.Tx
 	db   *DB
 	conn *sql.Conn // the connection the transaction runs on (for COPY)
+	// queued: the transaction holds db.writers' place until it ends.
+	queued bool
 	// Now is the transaction's single timestamp (UTC).
 	Now time.Time
 }
@@ -22,28 +24,57 @@ func (tx *Tx) AuditKey() []byte { return tx.db.AuditKey }
 // Dialect reports the engine the transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
+// writerWait is how long a write transaction waits for its turn on
+// SQLite before it fails, as SQLite's busy timeout would.
+const writerWait = 10 * time.Second
+
 // BeginTx starts a write transaction. Callers must Commit or Rollback.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	if db.writers != nil {
+		wait := time.NewTimer(writerWait)
+		defer wait.Stop()
+		select {
+		case db.writers <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("begin: %w", ctx.Err())
+		case <-wait.C:
+			return nil, fmt.Errorf("begin: database is locked: another write transaction has held it for %s", writerWait)
+		}
+	}
+	tx := &Tx{db: db, queued: db.writers != nil}
 	conn, err := db.Conn(ctx)
 	if err != nil {
+		tx.end()
 		return nil, fmt.Errorf("begin: %w", MapError(err))
 	}
 	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
+		tx.end()
 		return nil, fmt.Errorf("begin: %w", MapError(err))
 	}
-	return &Tx{Tx: sqlTx, db: db, conn: conn, Now: db.Now()}, nil
+	tx.Tx, tx.conn, tx.Now = sqlTx, conn, db.Now()
+	return tx, nil
+}
+
+// end gives the transaction's place in the writers' queue to the next.
+func (tx *Tx) end() {
+	if tx.queued {
+		tx.queued = false
+		<-tx.db.writers
+	}
 }
 
 // Commit commits and hands the connection back to the pool.
 func (tx *Tx) Commit() error {
+	defer tx.end()
 	defer tx.conn.Close()
 	return tx.Tx.Commit()
 }
 
 // Rollback rolls back and hands the connection back to the pool.
 func (tx *Tx) Rollback() error {
+	defer tx.end()
 	defer tx.conn.Close()
 	return tx.Tx.Rollback()
 }
