@@ -23,8 +23,8 @@ func (s *Store) FindCustomersByIDsTx(ctx context.Context, q pii.Querier, ids []s
 	out := make(map[string]*Customer, len(ids))
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
-		in, args := database.In(nil, ids[start:min(start+chunk, len(ids))])
-		sealed, err := database.QueryAll(ctx, q, scanCustomer, `SELECT `+customerColumns+` FROM customers WHERE id IN `+in, args...)
+		in, args := database.InList(q, nil, ids[start:min(start+chunk, len(ids))])
+		sealed, err := database.QueryAll(ctx, q, scanCustomer, `SELECT `+customerColumns+` FROM customers WHERE id `+in, args...)
 		if err != nil {
 			return nil, fmt.Errorf("find customers: %w", err)
 		}

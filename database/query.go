@@ -94,6 +94,30 @@ func In[T any](args []any, values []T) (string, []any) {
 	return b.String(), args
 }
 
+// InList is In for a statement run on q, with the operator: on
+// PostgreSQL "= ANY($n)" with the values as one array parameter, so the
+// statement's text and its cached plan are one whatever the count (a list
+// of 500 placeholders was parsed and planned on every call); on SQLite
+// "IN ($n,…)".
+func InList[T any](q Querier, args []any, values []T) (string, []any) {
+	if dialectOf(q) == Postgres {
+		return "= ANY($" + strconv.Itoa(len(args)+1) + ")", append(args, values)
+	}
+	in, args := In(args, values)
+	return "IN " + in, args
+}
+
+// dialectOf is the engine q runs on (SQLite for a Querier it cannot tell).
+func dialectOf(q Querier) Dialect {
+	switch q := q.(type) {
+	case *DB:
+		return q.Dialect
+	case *Tx:
+		return q.Dialect()
+	}
+	return SQLite
+}
+
 // Nullable is s as a statement argument, "" as NULL: so that a
 // COALESCE keeps the stored value, and unique columns (blind indexes)
 // hold NULL rather than "".

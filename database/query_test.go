@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/handoverhq/handover/database"
@@ -174,6 +175,43 @@ func TestIn(t *testing.T) {
 		ids, err = db.QueryIDs(ctx, `SELECT id FROM kit WHERE id IN `+first+` AND n IN `+second, args...)
 		if err != nil || !slices.Equal(ids, []string{"b"}) {
 			t.Fatalf("two IN lists: %v, %v; want [b]", ids, err)
+		}
+	})
+}
+
+// TestInList: one array parameter on PostgreSQL, a list of placeholders
+// on SQLite, the same rows either way, on the database and in a
+// transaction.
+func TestInList(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		kitTable(t, db)
+		in, args := database.InList(db, []any{0}, []string{"a", "c", "d", "z"})
+		want := "IN ($2,$3,$4,$5)"
+		if db.Dialect == database.Postgres {
+			want = "= ANY($2)"
+		}
+		if in != want {
+			t.Fatalf("InList = %q; want %q", in, want)
+		}
+		args = append(args, 4)
+		ids, err := database.QueryAll(ctx, db, func(row database.Scanner) (string, error) {
+			var id string
+			return id, row.Scan(&id)
+		}, `SELECT id FROM kit WHERE n > $1 AND id `+in+` AND n < $`+strconv.Itoa(len(args))+` ORDER BY id`, args...)
+		if err != nil || !slices.Equal(ids, []string{"a", "c"}) {
+			t.Fatalf("InList query: %v, %v; want [a c]", ids, err)
+		}
+		err = db.InTx(ctx, func(tx *database.Tx) error {
+			in, args := database.InList(tx, nil, []string{"b"})
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM kit WHERE id `+in, args...).Scan(&n); err != nil || n != 1 {
+				return fmt.Errorf("in a transaction: %d rows, %v; want 1", n, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

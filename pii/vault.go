@@ -82,7 +82,7 @@ func (k *Keyring) CustomerKeys(ctx context.Context, q Querier, customerIDs []str
 	const chunk = 500
 	for start := 0; start < len(customerIDs); start += chunk {
 		part := customerIDs[start:min(start+chunk, len(customerIDs))]
-		in, args := database.In(nil, part)
+		in, args := database.InList(q, nil, part)
 		err := database.EachRow(ctx, q, func(row database.Scanner) error {
 			ck, err := scanCustomerKey(row)
 			if err != nil {
@@ -94,7 +94,7 @@ func (k *Keyring) CustomerKeys(ctx context.Context, q Querier, customerIDs []str
 			}
 			out[ck.CustomerID] = dk
 			return nil
-		}, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE customer_id IN `+in, args...)
+		}, `SELECT customer_id, key_id, wrapped FROM customer_keys WHERE customer_id `+in, args...)
 		if err != nil {
 			return nil, fmt.Errorf("load customer keys: %w", err)
 		}
