@@ -11,12 +11,16 @@ import (
 	"time"
 
 	"github.com/handoverhq/handover/channels/sms/smsfake"
+	"github.com/handoverhq/handover/database"
 )
 
 // TestServeSMSCampaignOnTheDefaults runs serve in its default
 // configuration with Aliyun SMS pointed at the fake: the shipped default
 // SMS transfer notice, filed with "Aliyun" as its description says and
-// given its code, goes to every customer with their own working link.
+// given its code, goes to every customer with their own working link; a
+// reply by SMS, pushed through the real hook under the sign name, is tied
+// to the campaign message it answers (campaign sends are not in the sent
+// log: the deliveries are).
 func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	fake := smsfake.New(t)
 	cfg := fake.Config()
@@ -51,6 +55,37 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("opening %s: %d", link, resp.StatusCode)
 		}
+	}
+
+	body := `[{"phone_number":"13812345678","send_time":"2026-11-27 10:05:00","content":"收到","sign_name":"` + cfg.SignName + `","dest_code":"","sequence_id":7}]`
+	resp, err := http.Post("http://"+addr+"/hooks/aliyun/sms/up?secret="+hookSecret, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reply push: %d", resp.StatusCode)
+	}
+	db, err := database.OpenSQLite(t.Context(), filepath.Join(dir, "handover.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var state, delivery, customer, owner, campaign string
+		db.QueryRow(`SELECT e.state, e.delivery_id, e.customer_id, COALESCE(d.customer_id, ''), COALESCE(d.campaign_id, '')
+			FROM inbound_events e LEFT JOIN deliveries d ON d.id = e.delivery_id WHERE e.kind = 'message'`).Scan(&state, &delivery, &customer, &owner, &campaign)
+		if state == "matched" {
+			if delivery == "" || campaign != c.ID || owner != customer {
+				t.Fatalf("the reply is tied to delivery %q (campaign %q, customer %q vs the event's %q); want 张三's delivery in %s", delivery, campaign, owner, customer, c.ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply was not processed: state %q", state)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
