@@ -20,6 +20,12 @@ var contactColumn = map[channels.Name]string{channels.SMS: "phone_idx", channels
 // its delivery row, found by the customer's index and their handful of
 // deliveries.
 func (s *Service) LatestSent(ctx context.Context, channel channels.Name, idx, sender string) (channels.Sent, error) {
+	if sender != "" && channel != channels.SMS {
+		// Only SMS go out under a sender; a reply that names one on
+		// another channel (WeChat names the official account) matches
+		// none, as in the log, which records no sender for them.
+		return channels.Sent{}, nil
+	}
 	match := `c.phone_idx = $1 OR c.email_idx = $1 OR c.openid_idx = $1`
 	if col := contactColumn[channel]; col != "" {
 		match = `c.` + col + ` = $1`
