@@ -45,8 +45,9 @@ type DB struct {
 	// it is derived from a key the master key wraps, so the database alone
 	// never holds it. Nil: this process cannot write to a keyed chain.
 	AuditKey []byte
-	// writers queues this process's write transactions on SQLite (nil on
-	// PostgreSQL): one at a time, in the order they asked (BeginTx).
+	// writers queues this process's writes on SQLite (nil on PostgreSQL):
+	// one transaction or statement at a time, in the order they asked
+	// (BeginTx, ExecContext).
 	// SQLite's own wait is a busy handler that sleeps and tries again, so
 	// a writer that commits and begins again at once (planning a campaign
 	// in chunks) kept the lock for seconds while a batch's claim slept:

@@ -28,17 +28,41 @@ func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 // SQLite before it fails, as SQLite's busy timeout would.
 const writerWait = 10 * time.Second
 
+// queueWriter takes this process's place to write on SQLite (db.writers),
+// waiting in order behind the writers before it.
+func (db *DB) queueWriter(ctx context.Context) error {
+	wait := time.NewTimer(writerWait)
+	defer wait.Stop()
+	select {
+	case db.writers <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return fmt.Errorf("database is locked: another write has held it for %s", writerWait)
+	}
+}
+
+// ExecContext runs one statement outside a transaction. On SQLite it takes
+// its turn with the write transactions (BeginTx): left to SQLite's busy
+// wait, it would find the lock taken by the next queued transaction every
+// time it looked. A long statement that only reads (VACUUM INTO) goes to
+// db.DB.ExecContext, so as not to hold the writers' place.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.writers != nil {
+		if err := db.queueWriter(ctx); err != nil {
+			return nil, err
+		}
+		defer func() { <-db.writers }()
+	}
+	return db.DB.ExecContext(ctx, query, args...)
+}
+
 // BeginTx starts a write transaction. Callers must Commit or Rollback.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if db.writers != nil {
-		wait := time.NewTimer(writerWait)
-		defer wait.Stop()
-		select {
-		case db.writers <- struct{}{}:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("begin: %w", ctx.Err())
-		case <-wait.C:
-			return nil, fmt.Errorf("begin: database is locked: another write transaction has held it for %s", writerWait)
+		if err := db.queueWriter(ctx); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
 		}
 	}
 	tx := &Tx{db: db, queued: db.writers != nil}

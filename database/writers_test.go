@@ -11,10 +11,11 @@ import (
 	"github.com/handoverhq/handover/database/dbtest"
 )
 
-// TestSQLiteWritersTakeTurns: a writer that asks while another commits and
-// begins again in a loop (a campaign being planned in chunks) gets the
-// next turn, not the end of the loop; one that gives up while queued (its
-// context ends) leaves its place to the others.
+// TestSQLiteWritersTakeTurns: a writer (a transaction or a single
+// statement) that asks while another commits and begins again in a loop (a
+// campaign being planned in chunks) gets the next turn, not the end of the
+// loop; one that gives up while queued (its context ends) leaves its place
+// to the others.
 func TestSQLiteWritersTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.SQLite(t)
@@ -53,6 +54,15 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 	if seen > 2 {
 		t.Errorf("the waiting writer ran after %d of the loop's transactions; want its turn after the second", seen)
 	}
+	// A statement outside a transaction queues the same way.
+	time.Sleep(30 * time.Millisecond)
+	at := done.Load()
+	if _, err := db.ExecContext(ctx, `INSERT INTO turns (by) VALUES ('statement')`); err != nil {
+		t.Fatal(err)
+	}
+	if after := done.Load(); after > at+2 {
+		t.Errorf("the statement ran after %d more of the loop's transactions; want its turn after the one running", after-at)
+	}
 	if err := <-loop; err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +86,7 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 		t.Fatalf("after a writer gave up its place: %v", err)
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM turns`).Scan(&n); err != nil || n != 32 {
-		t.Fatalf("rows %d, %v; want 32", n, err)
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM turns`).Scan(&n); err != nil || n != 33 {
+		t.Fatalf("rows %d, %v; want 33", n, err)
 	}
 }

@@ -95,7 +95,8 @@ func WriteBackup(ctx context.Context, db *database.DB, vault *pii.Vault, dataDir
 	tmp.Close()
 	os.Remove(tmp.Name()) // VACUUM INTO wants a file that does not exist
 	defer os.Remove(tmp.Name())
-	if _, err := db.ExecContext(ctx, `VACUUM `+schema+` INTO '`+strings.ReplaceAll(tmp.Name(), "'", "''")+`'`); err != nil {
+	// A read, however long: it must not hold the writers' place (database.DB.ExecContext).
+	if _, err := db.DB.ExecContext(ctx, `VACUUM `+schema+` INTO '`+strings.ReplaceAll(tmp.Name(), "'", "''")+`'`); err != nil {
 		return nil, fmt.Errorf("backup: copy database: %w", err)
 	}
 	if kind == BackupData {
