@@ -49,13 +49,25 @@ func (db *DB) queueWriter(ctx context.Context) error {
 // time it looked. A long statement that only reads (VACUUM INTO) goes to
 // db.DB.ExecContext, so as not to hold the writers' place.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.Write(ctx, func() (err error) {
+		res, err = db.DB.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// Write runs fn, one write outside a transaction that ExecContext cannot
+// run (a prepared statement, or QueryRowContext with RETURNING), in its
+// turn with the others on SQLite; on PostgreSQL it just runs fn.
+func (db *DB) Write(ctx context.Context, fn func() error) error {
 	if db.writers != nil {
 		if err := db.queueWriter(ctx); err != nil {
-			return nil, err
+			return err
 		}
 		defer func() { <-db.writers }()
 	}
-	return db.DB.ExecContext(ctx, query, args...)
+	return fn()
 }
 
 // BeginTx starts a write transaction. Callers must Commit or Rollback.

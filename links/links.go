@@ -216,7 +216,11 @@ func (s *Store) Open(ctx context.Context, token string) (*Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open link: %w", err)
 	}
-	l, err := scanLink(stmt.QueryRowContext(ctx, s.db.Now(), HashToken(token)))
+	var l *Link
+	err = s.db.Write(ctx, func() (err error) {
+		l, err = scanLink(stmt.QueryRowContext(ctx, s.db.Now(), HashToken(token)))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.Resolve(ctx, token)
 	} else if err != nil {
