@@ -2,6 +2,8 @@ package campaigns
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/handoverhq/handover/channels"
@@ -38,16 +40,15 @@ func (s *Service) LatestSent(ctx context.Context, channel channels.Name, idx, se
 		q += ` AND COALESCE(NULLIF(v.sign_name, ''), $3) = $4`
 		args = append(args, s.cfg.SMSSignName, sender)
 	}
-	list, err := database.QueryAll(ctx, s.db, func(row database.Scanner) (channels.Sent, error) {
+	sent, err := database.QueryOne(ctx, s.db, func(row database.Scanner) (channels.Sent, error) {
 		var sent channels.Sent
 		err := row.Scan(&sent.DeliveryID, &sent.CustomerID, &sent.At)
 		return sent, err
 	}, q+` ORDER BY d.sent_at DESC, d.id DESC LIMIT 1`, args...)
-	if err != nil || len(list) == 0 {
-		if err != nil {
-			err = fmt.Errorf("latest campaign message: %w", err)
-		}
-		return channels.Sent{}, err
+	if errors.Is(err, sql.ErrNoRows) {
+		return channels.Sent{}, nil
+	} else if err != nil {
+		return channels.Sent{}, fmt.Errorf("latest campaign message: %w", err)
 	}
-	return list[0], nil
+	return sent, nil
 }

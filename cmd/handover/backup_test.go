@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/handoverhq/handover/database"
 )
 
 func TestBackupAndRestoreCommands(t *testing.T) {
@@ -92,11 +90,7 @@ func TestDestroyCommandsNeedTwoPeople(t *testing.T) {
 		t.Fatalf("approval with the auditor's token: %d %s %s", code, out, stderr)
 	}
 
-	db, err := database.OpenSQLite(t.Context(), filepath.Join(dir, "handover.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openData(t, dir)
 	var origin string
 	db.QueryRow(`SELECT origin FROM audit_log WHERE action = 'destruction.approve'`).Scan(&origin)
 	if !strings.HasPrefix(origin, "cli os_user=") || len(origin) == len("cli os_user=") {

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/handoverhq/handover/channels/sms/smsfake"
-	"github.com/handoverhq/handover/database"
 )
 
 // TestServeWiresProviderHooksToTheInbox runs serve with Aliyun SMS pointed
@@ -62,11 +60,7 @@ func TestServeWiresProviderHooksToTheInbox(t *testing.T) {
 		t.Fatalf("WeChat hook while WeChat is off: %v %v, want 404", resp, err)
 	}
 
-	db, err := database.OpenSQLite(t.Context(), filepath.Join(dir, "handover.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openData(t, dir)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var n int

@@ -66,11 +66,7 @@ func TestServeSMSCampaignOnTheDefaults(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reply push: %d", resp.StatusCode)
 	}
-	db, err := database.OpenSQLite(t.Context(), filepath.Join(dir, "handover.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openData(t, dir)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var state, delivery, customer, owner, campaign string
@@ -171,4 +167,16 @@ func runCampaign(t *testing.T, call func(method, path, body string, v any) int, 
 		}
 	}
 	return c
+}
+
+// openData opens the SQLite database of a data directory (a serve's,
+// running or stopped) until the test ends.
+func openData(t *testing.T, dir string) *database.DB {
+	t.Helper()
+	db, err := database.OpenSQLite(t.Context(), filepath.Join(dir, "handover.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
